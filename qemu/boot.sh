@@ -1,0 +1,167 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Boots one UKI and one disk image under OVMF (q35, TCG) with a fresh swtpm, the serial console
+# going to a log file, and decides how the boot ended.
+# Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--log FILE] [--timeout SEC]
+#                [--tpm tis|crb|none] [--tpm-manufacture]
+# Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
+# STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
+set -euo pipefail
+# shellcheck source=qemu/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# One boot at a time on the machine: take the team's heavy-job lock for the whole boot.
+if [[ ${NG_HEAVY_LOCKED:-} != 1 ]]; then
+        NG_HEAVY_LOCKED=1 exec flock "$NG_HEAVY_LOCK" "$0" "$@"
+fi
+
+uki='' esp='' disk='' log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0
+while (($#)); do
+        case $1 in
+        --uki) uki=$2; shift 2 ;;
+        --esp) esp=$2; shift 2 ;;
+        --disk) disk=$2; shift 2 ;;
+        --log) log=$2; shift 2 ;;
+        --timeout) timeout=$2; shift 2 ;;
+        --tpm) tpm=$2; shift 2 ;;
+        --tpm-manufacture) tpm_manufacture=1; shift ;;
+        *) ng_die "unknown argument: $1" ;;
+        esac
+done
+[[ -n $disk && ( -n $uki || -n $esp ) ]] || ng_die "usage: boot.sh (--uki F | --esp F) --disk F [--log F] [--timeout S]"
+if ! [[ $timeout =~ ^[1-9][0-9]*$ ]]; then
+        ng_die "bad --timeout: $timeout"
+fi
+case $tpm in tis | crb | none) ;; *) ng_die "--tpm must be tis, crb or none" ;; esac
+ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
+ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+for f in "$ovmf_code" "$ovmf_vars" "$disk" ${uki:+"$uki"} ${esp:+"$esp"}; do
+        [[ -r $f ]] || ng_die "cannot read $f"
+done
+ng_need qemu-system-x86_64 timeout
+[[ $tpm == none ]] || ng_need swtpm
+
+if [[ -z $log ]]; then
+        mkdir -p "$NG_QEMU_OUT/logs"
+        log="$NG_QEMU_OUT/logs/boot-$(date +%Y%m%d-%H%M%S)-$$.log"
+fi
+mkdir -p "$(dirname "$log")"
+
+work='' qemu_pid='' swtpm_pid=''
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+        # Each child by its PID; both are ours alone.
+        if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
+                kill "$qemu_pid" 2>/dev/null || true
+                wait "$qemu_pid" 2>/dev/null || true
+        fi
+        if [[ -n $swtpm_pid ]] && kill -0 "$swtpm_pid" 2>/dev/null; then
+                kill "$swtpm_pid" 2>/dev/null || true
+                wait "$swtpm_pid" 2>/dev/null || true
+        fi
+        [[ -z $work ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+work=$(mktemp -d "${TMPDIR:-/tmp}/nodegate-boot.XXXXXX")
+
+if [[ -n $uki ]]; then
+        "$NG_TOP/qemu/mkesp.sh" --uki "$uki" --out "$work/esp.img"
+        esp="$work/esp.img"
+fi
+# Firmware variables are written during boot: every boot starts from a pristine private copy.
+cp "$ovmf_vars" "$work/vars.fd"
+
+tpm_args=()
+if [[ $tpm != none ]]; then
+        mkdir "$work/tpm"
+        if ((tpm_manufacture)); then
+                # EK and platform certificates in NV, like a vendor's TPM (later attestation work).
+                swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --create-platform-cert \
+                        --overwrite >"$work/swtpm_setup.log" 2>&1 \
+                        || { cat "$work/swtpm_setup.log" >&2; ng_die "swtpm_setup failed"; }
+        fi
+        # A unix socket in the private directory: nothing to collide with, no free port to find.
+        swtpm socket --tpm2 --tpmstate dir="$work/tpm" \
+                --ctrl type=unixio,path="$work/swtpm.sock" \
+                --log file="$work/swtpm.log",level=1 &
+        swtpm_pid=$!
+        for _ in $(seq 100); do
+                [[ -S $work/swtpm.sock ]] && break
+                kill -0 "$swtpm_pid" 2>/dev/null || ng_die "swtpm exited: $(cat "$work/swtpm.log" 2>/dev/null)"
+                sleep 0.05
+        done
+        [[ -S $work/swtpm.sock ]] || ng_die "swtpm did not create its socket"
+        tpm_args=(-chardev "socket,id=chrtpm,path=$work/swtpm.sock"
+                -tpmdev "emulator,id=tpm0,chardev=chrtpm"
+                -device "tpm-$tpm,tpmdev=tpm0")
+fi
+
+: >"$log"
+# -cpu max: TCG then offers SSE4.2/PCLMUL, which crc32c-intel and crct10dif-pclmul need to load.
+# The ESP sits on the q35 SATA controller and the root disk on virtio-blk, so the verity
+# partitions are the only virtio disk. romfile= drops iPXE: the firmware boots from the ESP.
+# snapshot=on: the guest may write, the image files never change.
+qemu=(qemu-system-x86_64
+        -machine q35 -accel tcg -cpu max -smp 1 -m 1024
+        -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
+        -drive "if=pflash,format=raw,unit=1,file=$work/vars.fd"
+        -drive "if=none,id=esp,format=raw,snapshot=on,file=$esp"
+        -device "ide-hd,drive=esp,bus=ide.0,bootindex=0"
+        -drive "if=none,id=root,format=raw,snapshot=on,file=$disk"
+        -device "virtio-blk-pci,drive=root"
+        -netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile="
+        "${tpm_args[@]}"
+        -nographic -monitor none -serial "file:$log" -no-reboot)
+
+start_ns=$(date +%s%N)
+# timeout(1) is the backstop if this script itself dies; the loop below normally ends first.
+timeout --kill-after=10 $((timeout + 30)) "${qemu[@]}" </dev/null >"$work/qemu.out" 2>&1 &
+qemu_pid=$!
+
+forced=''
+while kill -0 "$qemu_pid" 2>/dev/null; do
+        # A halted kernel keeps the VM running forever: the console line is the only signal.
+        if grep -q 'reboot: System halted' "$log"; then
+                forced=halt
+                break
+        fi
+        if (( ($(date +%s%N) - start_ns) / 1000000000 >= timeout )); then
+                forced=timeout
+                break
+        fi
+        sleep 0.2
+done
+end_ns=$(date +%s%N)
+rc=0
+if [[ -n $forced ]]; then
+        kill "$qemu_pid" 2>/dev/null || true
+fi
+wait "$qemu_pid" || rc=$?
+qemu_pid=''
+
+if [[ $forced == timeout ]]; then
+        status=timeout
+elif grep -q 'Kernel panic' "$log"; then
+        status=panic
+elif grep -q 'reboot: Power down' "$log"; then
+        status=poweroff
+elif grep -q 'reboot: System halted' "$log"; then
+        status=halt
+elif grep -q 'reboot: Restarting system' "$log"; then
+        status=reboot
+else
+        status=error
+        ng_log "QEMU exited with $rc before the guest shut down:"
+        sed 's/^/  qemu: /' "$work/qemu.out" >&2
+fi
+
+wall_ms=$(( (end_ns - start_ns) / 1000000 ))
+printf 'log: %s\nstatus: %s\nwall_ms: %d\n' "$log" "$status" "$wall_ms" | tee "$log.status"
+case $status in
+poweroff) exit 0 ;;
+halt) exit 2 ;;
+reboot) exit 3 ;;
+panic) exit 4 ;;
+timeout) exit 124 ;;
+*) exit 1 ;;
+esac

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The QEMU harness (qemu/) and the end-to-end scenarios (tests/e2e/): test root + verity + GPT
+# disk, UKIs, the reference initramfs, `make demo`, `make check-e2e`, `make bench-boot`.
+# Uses KVER and INITRD from initrd/initrd.mk (defaults below only if it did not set them).
+
+# No '#' in here: make 4.3 passes a backslash-escaped one to the shell as is.
+QEMU_NEWEST_KVER := $(shell for k in $$(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'); do \
+	[ -d /lib/modules/$$k ] && echo $$k; done | sort -V | tail -n 1)
+ifeq ($(strip $(KVER)),)
+KVER := $(QEMU_NEWEST_KVER)
+endif
+INITRD ?= $(BUILD)/initrd/initrd.img
+
+QEMU_OUT := $(BUILD)/qemu
+QEMU_ROOT := $(QEMU_OUT)/root
+QEMU_ROOTFS := $(QEMU_ROOT)/root.erofs $(QEMU_ROOT)/root.verity $(QEMU_ROOT)/roothash \
+	$(QEMU_ROOT)/tamper-offset
+QEMU_DISK := $(QEMU_OUT)/disk.img
+REF_INITRD := $(QEMU_OUT)/ref-initrd.img
+REF_UKI := $(QEMU_OUT)/ref.efi
+REF_ESP := $(QEMU_OUT)/ref-esp.img
+GATE_UKI := $(QEMU_OUT)/nodegate.efi
+BENCH_RUNS ?= 5
+# Scenarios for check-e2e (names as in tests/e2e/run.sh); empty runs all of them.
+E2E ?=
+
+# The scripts find everything below BUILD; absolute paths so they work from any directory.
+QEMU_ENV := BUILD=$(ABS_BUILD) KVER=$(KVER) INITRD=$(abspath $(INITRD))
+QEMU_LIB := qemu/lib.sh
+QEMU_UKI_DEPS := qemu/mkimage.sh qemu/mkuki.sh qemu/rootfs/os-release $(QEMU_LIB) \
+	$(QEMU_ROOT)/roothash $(QEMU_OUT)/kver /boot/vmlinuz-$(KVER)
+
+.PHONY: harness check-harness demo check-e2e bench-boot
+
+harness: $(QEMU_ROOTFS) $(QEMU_DISK) $(REF_INITRD) $(REF_UKI) $(REF_ESP)
+
+# A different kernel must rebuild what embeds it; rewritten only when KVER changes.
+$(QEMU_OUT)/kver: qemu-kver-check
+	@mkdir -p $(@D)
+	@test -n "$(KVER)" || { echo "qemu: no kernel found in /boot; set KVER" >&2; exit 1; }
+	@echo '$(KVER)' | cmp -s - $@ || echo '$(KVER)' >$@
+.PHONY: qemu-kver-check
+qemu-kver-check:
+
+$(QEMU_ROOTFS) &: qemu/mkrootfs.sh qemu/rootfs/init qemu/rootfs/os-release $(QEMU_LIB)
+	BUILD=$(ABS_BUILD) qemu/mkrootfs.sh --out $(QEMU_ROOT)
+
+$(QEMU_DISK): qemu/mkdisk.sh $(QEMU_LIB) $(QEMU_ROOTFS)
+	BUILD=$(ABS_BUILD) qemu/mkdisk.sh --data $(QEMU_ROOT)/root.erofs \
+		--hash $(QEMU_ROOT)/root.verity --roothash $$(cat $(QEMU_ROOT)/roothash) --out $@
+
+$(REF_INITRD): qemu/ref-initrd/build.sh qemu/ref-initrd/init initrd/modules.default \
+		initrd/resolve-modules.sh $(QEMU_LIB) $(QEMU_OUT)/kver
+	$(QEMU_ENV) qemu/ref-initrd/build.sh --kver $(KVER) --out $@
+
+$(REF_UKI): $(REF_INITRD) $(QEMU_UKI_DEPS)
+	$(QEMU_ENV) qemu/mkimage.sh --initrd $(REF_INITRD) --out $@
+
+$(REF_ESP): $(REF_UKI) qemu/mkesp.sh $(QEMU_LIB)
+	BUILD=$(ABS_BUILD) qemu/mkesp.sh --uki $(REF_UKI) --out $@
+
+$(GATE_UKI): $(INITRD) $(QEMU_UKI_DEPS)
+	$(QEMU_ENV) qemu/mkimage.sh --initrd $(INITRD) --out $@
+
+# The harness alone, with the reference initramfs: tells a broken harness from a broken gate.
+check-harness: harness
+	$(QEMU_ENV) INITRD=$(abspath $(REF_INITRD)) E2E_REFERENCE=1 tests/e2e/run.sh good
+
+demo: $(NODEGATE) $(INITRD) harness $(GATE_UKI)
+	$(QEMU_ENV) qemu/demo.sh --uki $(GATE_UKI) --disk $(QEMU_DISK)
+
+check: check-e2e
+
+# Exit 77 from the runner means this machine cannot run QEMU at all: reported, not failed.
+check-e2e: harness $(INITRD)
+	@rc=0; $(QEMU_ENV) tests/e2e/run.sh $(E2E) || rc=$$?; \
+	if [ $$rc = 77 ]; then echo "check-e2e: SKIPPED (no QEMU/OVMF on this machine)"; \
+	elif [ $$rc != 0 ]; then exit $$rc; fi
+
+bench-boot: harness $(GATE_UKI)
+	$(QEMU_ENV) BENCH_RUNS=$(BENCH_RUNS) qemu/bench-boot.sh --gate-uki $(GATE_UKI) \
+		--ref-uki $(REF_UKI) --disk $(QEMU_DISK)

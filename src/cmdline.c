@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Kernel command-line splitting; what each key means lives in settings-apply.c. */
+
+#include "cmdline.h"
+#include "fileio.h"
+#include "parse-util.h"
+#include "settings-apply.h"
+
+int cmdline_parse(const char *text, size_t len, struct settings *s, char *errbuf, size_t errlen)
+{
+        _cleanup_(settings_done) struct settings t = {0};
+        const char *nul;
+        size_t pos = 0;
+        int r;
+
+        if (len > CMDLINE_MAX)
+                return parse_error(errbuf, errlen, -E2BIG,
+                                   "kernel command line is %zu bytes, more than the %u allowed",
+                                   len, CMDLINE_MAX);
+        /* A NUL would end the string early for some readers and not for others. */
+        nul = len > 0 ? memchr(text, '\0', len) : NULL;
+        if (nul)
+                return parse_error(errbuf, errlen, -EINVAL, "NUL byte at offset %zu",
+                                   (size_t) (nul - text));
+
+        /* Work on a copy so that a bad word late in the line leaves s as it was. */
+        r = settings_copy(s, &t);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                _cleanup_free_ char *word = NULL;
+                char *value;
+
+                r = parse_next_word(text, len, &pos, &word, errbuf, errlen);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                /* As the kernel does it: after "--" come init's arguments, none of ours. */
+                if (streq(word, "--"))
+                        break;
+
+                value = strchr(word, '=');
+                if (value)
+                        *value++ = '\0';
+                r = settings_apply(&t, word, value, false, errbuf, errlen);
+                if (r < 0)
+                        return r;
+        }
+
+        settings_done(s);
+        *s = t;
+        /* t's strings belong to s now; leave the cleanup nothing to free. */
+        settings_init(&t);
+        return 0;
+}
+
+int cmdline_failure_action(const char *text, size_t len)
+{
+        const char *nul = len > 0 ? memchr(text, '\0', len) : NULL;
+        int action = -ENOENT;
+        size_t pos = 0;
+
+        if (nul)
+                len = (size_t) (nul - text);
+        if (len > CMDLINE_MAX)
+                len = CMDLINE_MAX;
+
+        for (;;) {
+                _cleanup_free_ char *word = NULL;
+                char *value;
+                int r;
+
+                r = parse_next_word(text, len, &pos, &word, NULL, 0);
+                if (r == -ENOMEM)
+                        return r;
+                if (r <= 0 || streq(word, "--"))
+                        break;
+
+                value = strchr(word, '=');
+                if (!value)
+                        continue;
+                *value++ = '\0';
+                /* Matched by the same rules as settings_apply() uses. */
+                if (settings_key_is(word, "nodegate.on_failure")) {
+                        r = failure_action_from_string(value);
+                        if (r >= 0)
+                                action = r;
+                }
+        }
+        return action;
+}
+
+int cmdline_read(const char *path, char **ret_text, size_t *ret_len)
+{
+        return read_file_bounded(path, CMDLINE_MAX, ret_text, ret_len);
+}

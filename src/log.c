@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Console and /dev/kmsg logging: one line per call, prefixed with the current boot step. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX 1000 /* /dev/kmsg truncates longer records anyway */
+
+static int kmsg_fd = -1;
+static int console_level = -1; /* the kernel prints kmsg records below this level itself */
+static enum log_level max_level = LOG_LEVEL_INFO;
+static const char *current_step;
+
+uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
+}
+
+static int read_console_level(const char *root)
+{
+        char path[4096], buf[64];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+        int level;
+
+        if (pathf(path, sizeof(path), "%s/proc/sys/kernel/printk", streq(root, "/") ? "" : root) < 0)
+                return -1;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return -1;
+        buf[n] = 0;
+        if (sscanf(buf, "%d", &level) != 1)
+                return -1;
+        return level;
+}
+
+int log_open(const char *root)
+{
+        char path[4096];
+
+        log_close();
+        if (pathf(path, sizeof(path), "%s/dev/kmsg", streq(root, "/") ? "" : root) < 0)
+                return -ENAMETOOLONG;
+        kmsg_fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (kmsg_fd < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        console_level = read_console_level(root);
+        return 0;
+}
+
+void log_close(void)
+{
+        closep(&kmsg_fd);
+        kmsg_fd = -1;
+        console_level = -1;
+}
+
+void log_set_step(const char *step)
+{
+        current_step = step;
+}
+
+const char *log_get_step(void)
+{
+        return current_step;
+}
+
+void log_set_max_level(enum log_level level)
+{
+        max_level = level;
+}
+
+static void write_console(const char *prefix, const char *msg)
+{
+        uint64_t t = now_usec();
+        char stamp[48];
+
+        /* Same shape as the kernel's printk timestamps, so both kinds of line read alike. */
+        snprintf(stamp, sizeof(stamp), "[%5llu.%06llu] ", (unsigned long long) (t / 1000000U),
+                 (unsigned long long) (t % 1000000U));
+        dprintf(STDERR_FILENO, "%s%s %s\n", stamp, prefix, msg);
+}
+
+int log_full_errnov(enum log_level level, int err, const char *fmt, va_list ap)
+{
+        int saved_errno = errno;
+        char msg[LOG_LINE_MAX], prefix[64];
+        int ret = err == 0 ? -EIO : -abs(err);
+
+        if (level > max_level) {
+                errno = saved_errno;
+                return ret;
+        }
+
+        errno = abs(err); /* what %m prints, in glibc and musl alike */
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+
+        if (current_step)
+                snprintf(prefix, sizeof(prefix), "nodegate[%s]:", current_step);
+        else
+                snprintf(prefix, sizeof(prefix), "nodegate:");
+
+        if (kmsg_fd >= 0) {
+                char head[80];
+                struct iovec iov[4];
+
+                snprintf(head, sizeof(head), "<%d>%s ", (int) level, prefix);
+                iov[0] = (struct iovec){ .iov_base = head, .iov_len = strlen(head) };
+                iov[1] = (struct iovec){ .iov_base = msg, .iov_len = strlen(msg) };
+                iov[2] = (struct iovec){ .iov_base = (char *) "\n", .iov_len = 1 };
+                (void) !writev(kmsg_fd, iov, 3);
+        }
+        /* The kernel copies kmsg records below console_loglevel to the console itself:
+         * writing them to the console too would print every line twice. */
+        if (kmsg_fd < 0 || console_level < 0 || (int) level >= console_level)
+                write_console(prefix, msg);
+
+        errno = saved_errno;
+        return ret;
+}
+
+int log_full_errno(enum log_level level, int err, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_full_errnov(level, err, fmt, ap);
+        va_end(ap);
+        return r;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Mount calls of the gate. The root is always mounted read-only: dm-verity could not take a
+ * write anyway, and a journal replay attempt on ext4 would fail the mount in a confusing way. */
+#include <blkid/blkid.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "mount-options.h"
+#include "mounts.h"
+#include "util.h"
+
+static const char *const supported_fstypes[] = { "erofs", "squashfs", "ext4" };
+
+bool mounts_fstype_supported(const char *fstype)
+{
+        for (size_t i = 0; i < ELEMENTSOF(supported_fstypes); i++)
+                if (streq_ptr(fstype, supported_fstypes[i]))
+                        return true;
+        return false;
+}
+
+int mounts_early(const char *root, const char **ret_what)
+{
+        static const struct {
+                const char *what, *where, *type, *data;
+                unsigned long flags;
+                mode_t mode;
+        } table[] = {
+                { "devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID, 0755 },
+                { "proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
+                { "sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
+                { "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755 },
+        };
+
+        if (streq(root, "/"))
+                root = "";
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                char where[4096];
+                int r = pathf(where, sizeof(where), "%s%s", root, table[i].where);
+
+                if (r < 0 || (mkdir(where, table[i].mode) < 0 && errno != EEXIST) ||
+                    (mount(table[i].what, where, table[i].type, table[i].flags, table[i].data) < 0 &&
+                     errno != EBUSY)) {
+                        if (ret_what)
+                                *ret_what = table[i].where;
+                        return r < 0 ? r : negative_errno();
+                }
+        }
+        return 0;
+}
+
+int mounts_probe_fstype(const char *node, char **ret_fstype)
+{
+        const char *type = NULL;
+        blkid_probe pr;
+        char *copy = NULL;
+        int r;
+
+        pr = blkid_new_probe_from_filename(node);
+        if (!pr)
+                return errno > 0 ? -errno : -EIO;
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE);
+        r = blkid_do_safeprobe(pr);
+        if (r == 0 && blkid_probe_lookup_value(pr, "TYPE", &type, NULL) == 0 && type)
+                copy = strdup(type);
+        blkid_free_probe(pr);
+        if (r < 0)
+                return -EIO;
+        if (r == 1 || !type)
+                return -ENOENT;
+        if (!copy)
+                return -ENOMEM;
+        *ret_fstype = copy;
+        return 0;
+}
+
+int mounts_root(const char *node, const char *fstype, const char *rootflags, const char *target,
+                char **ret_fstype, char *errbuf, size_t errlen)
+{
+        _cleanup_free_ char *probed = NULL, *data = NULL;
+        unsigned long flags = 0;
+        int r;
+
+        if (errbuf && errlen)
+                errbuf[0] = 0;
+        if (rootflags) {
+                r = mount_options_parse(rootflags, &flags, &data, errbuf, errlen);
+                if (r < 0)
+                        return r;
+        }
+        if (!fstype) {
+                r = mounts_probe_fstype(node, &probed);
+                if (r < 0) {
+                        snprintf(errbuf, errlen, "cannot tell the file system type of %s%s", node,
+                                 r == -ENOENT ? ": no known superblock" : "");
+                        return r;
+                }
+                fstype = probed;
+        }
+        if (!mounts_fstype_supported(fstype)) {
+                snprintf(errbuf, errlen, "%s holds %s, not one of erofs, squashfs, ext4", node,
+                         fstype);
+                return -EMEDIUMTYPE;
+        }
+        if (mkdir(target, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        if (mount(node, target, fstype, (flags & ~(unsigned long) MS_RDONLY) | MS_RDONLY, data) < 0)
+                return negative_errno();
+        if (ret_fstype) {
+                char *t = strdup(fstype);
+                if (!t)
+                        return -ENOMEM;
+                *ret_fstype = t;
+        }
+        return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* dm-verity with libcryptsetup: activation for the boot, a userspace check for tests and tools. */
+#pragma once
+
+#include "verity-options.h"
+
+#define VERITY_ERROR_MAX 512
+
+struct verity_request {
+        const char *data_node;     /* data device (or image file, for verity_check) */
+        const char *hash_node;     /* hash device; the same as data_node for an appended tree */
+        const char *roothash_hex;  /* validated hex, any case */
+        const struct verity_options *options;
+};
+
+/* Sets up /dev/mapper/<name> read-only over the request's devices.
+ * libcryptsetup's own last message (if any) is copied to errbuf.
+ * @return 0 on success (ret_node = "/dev/mapper/<name>", owned by the caller), -EINVAL when the
+ *         root hash's length does not fit the hash algorithm, -EPERM when dm-verity refused the
+ *         root hash, or another negative errno */
+int verity_activate(const struct verity_request *req, const char *name, char **ret_node,
+                    char *errbuf, size_t errlen);
+
+/* Recomputes the whole hash tree in userspace and compares it with the root hash, without
+ * device-mapper (the host running the tests has none).
+ * @return 0 when every block verifies, -EPERM on a mismatch, other negative errno on errors */
+int verity_check(const struct verity_request *req, char *errbuf, size_t errlen);

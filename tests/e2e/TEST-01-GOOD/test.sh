@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The good image: the gate verifies the root and hands over to the stand-in init.
+set -euo pipefail
+TEST_NAME=good
+TEST_DESCRIPTION="good image boots through every step to the stand-in init"
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+test_setup() {
+        e2e_mkimage "$E2E_OUT/good.efi"
+}
+
+test_run() {
+        local step seen want
+        e2e_boot good "$E2E_OUT/good.efi" "$GOOD_DISK"
+        assert_status poweroff
+        assert_log "$NG_MARKER" "stand-in init reached (marker on the console)"
+        # Proves that what ran is the verity device, read-only, not some other disk.
+        assert_log 'NODEGATE-TEST: root: /dev/(mapper/[^ ]+|dm-[0-9]+) erofs ro$' \
+                "new root is the dm device, erofs, mounted read-only"
+        for step in "${NG_STEPS[@]}"; do
+                assert_log "$(e2e_done_re "$step")" "step $step logged done"
+        done
+        seen=$(grep -oE "$(e2e_done_re '[a-z]+')" "$(e2e_text)" | sed 's/^[^[]*\[\([a-z]*\)\].*/\1/' | tr '\n' ' ')
+        want="${NG_STEPS[*]} "
+        if [[ $seen == "$want" ]]; then
+                e2e_ok "done lines in order: $want"
+        else
+                e2e_fail "done lines out of order: got '$seen', expected '$want'"
+        fi
+        assert_no_log 'FAILED|boot stopped' "no failure logged"
+        # The marker must come after the gate's last line: the handover really happened.
+        if [[ $(grep -nE "$(e2e_done_re switch)|$NG_MARKER" "$(e2e_text)" | head -n1) == *switch* ]]; then
+                e2e_ok "marker follows the gate's switch line"
+        else
+                e2e_fail "marker does not follow the gate's switch line"
+        fi
+}
+
+e2e_main

@@ -1,0 +1,62 @@
+# Unit tests: every tests/unit/test-NAME.c becomes $(BUILD)/tests/unit/test-NAME, built with the
+# host gcc under ASan and UBSan, linked with cmocka and the sources listed for it below.
+# `make check-unit` builds and runs them all and fails if any fails.
+# Other fragments add their own prerequisites to `check` with a line of their own
+# (check: check-e2e); `check` has no recipe anywhere, so those lists simply add up.
+
+BUILD ?= build
+UNIT_BUILD := $(BUILD)/tests/unit
+UNIT_CC ?= gcc
+UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -g -O1 \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_LDLIBS := -lcmocka
+# Aborting on the first report makes a sanitizer finding fail the test, not just print.
+UNIT_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test-*.c)))
+
+# Per test: test-NAME_SRCS (the src/*.c it links), and optionally test-NAME_CFLAGS and
+# test-NAME_LIBS (e.g. $$(shell pkg-config --libs blkid) for tests of devices.c or verity.c).
+# A test without a _SRCS line fails to link, which is the reminder to add one.
+UNIT_PARSER_SRCS := src/parse-util.c src/settings.c src/settings-apply.c src/verity-options.c \
+	src/mount-options.c src/failure-action.c
+
+test-cmdline_SRCS := $(UNIT_PARSER_SRCS) src/cmdline.c src/fileio.c
+test-cmdline-read_SRCS := $(UNIT_PARSER_SRCS) src/cmdline.c src/fileio.c
+test-config_SRCS := $(UNIT_PARSER_SRCS) src/config.c src/cmdline.c src/fileio.c
+test-verity-options_SRCS := src/parse-util.c src/verity-options.c
+test-mount-options_SRCS := src/parse-util.c src/mount-options.c
+
+# Tests whose fixtures are built by tests/unit/fixtures/*.sh at setup time.
+UNIT_FIXTURES_CFLAGS := -DFIXTURES_DIR='"$(abspath tests/unit/fixtures)"'
+test-devices_SRCS := src/devices.c src/parse-util.c src/log.c
+test-devices_CFLAGS := $(UNIT_FIXTURES_CFLAGS)
+test-devices_LIBS := $(shell pkg-config --libs blkid)
+test-verity_SRCS := src/verity.c src/verity-options.c src/parse-util.c
+test-verity_CFLAGS := $(UNIT_FIXTURES_CFLAGS)
+test-verity_LIBS := $(shell pkg-config --libs libcryptsetup)
+test-modules_SRCS := src/modules.c src/fileio.c
+test-switchroot_SRCS := src/switchroot.c
+test-failure_SRCS := src/failure.c src/failure-action.c src/log.c
+$(UNIT_BUILD)/test-devices $(UNIT_BUILD)/test-verity: $(wildcard tests/unit/fixtures/*)
+
+define unit_test_rule
+$(UNIT_BUILD)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $$(wildcard src/*.h tests/unit/*.h)
+	@mkdir -p $$(@D)
+	$$(UNIT_CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) \
+		$$(UNIT_LDLIBS) $$($(1)_LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
+
+.PHONY: check check-unit
+check: check-unit
+
+check-unit: $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
+	@failed=""; \
+	for t in $^; do \
+		echo "== $$t"; \
+		$(UNIT_ENV) $$t || failed="$$failed $${t##*/}"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "check-unit: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "check-unit: all $(words $^) unit tests passed"
