@@ -119,7 +119,10 @@ build_json-c() {
 
 build_util-linux() {
 	unpack util-linux
+	# libuuid and libblkid compile their state and config paths in: those must be the target's
+	# (/var/lib/libuuid, /etc/blkid.conf), not the prefix's, which exists only on this host.
 	heavy ./configure --prefix="$PREFIX" --libdir="$PREFIX/lib" \
+		--sysconfdir=/etc --localstatedir=/var --runstatedir=/run \
 		--disable-shared --enable-static \
 		--disable-all-programs --enable-libblkid --enable-libuuid \
 		--disable-nls --disable-asciidoc --disable-poman --disable-bash-completion \
@@ -128,7 +131,9 @@ build_util-linux() {
 		--without-python --without-cap-ng --without-btrfs --without-econf \
 		--without-libmagic --without-cryptsetup --without-smack --without-user
 	heavy make -j2
-	make install
+	# Staged, because installing with those paths would write into the host's /etc and /var.
+	make install DESTDIR="$WORK_DIR/util-linux/stage"
+	cp -a "$WORK_DIR/util-linux/stage$PREFIX/." "$PREFIX/"
 }
 
 build_lvm2() {

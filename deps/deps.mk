@@ -15,7 +15,10 @@ DEPS_PKG_CONFIG = PKG_CONFIG_PATH=$(DEPS_PREFIX)/lib/pkgconfig \
 DEPS_PKGS := libcryptsetup tss2-esys tss2-tcti-device tss2-sys tss2-mu tss2-rc libcurl \
 	mbedtls mbedx509 mbedcrypto json-c blkid uuid
 # Lazy: the prefix exists only once $(DEPS_STAMP) is built, which is before any link.
-DEPS_LIBS = $(shell $(DEPS_PKG_CONFIG) --libs $(DEPS_PKGS) 2>/dev/null)
+# pkg-config repeats -L and libraries once per package asking for them; keeping only the last
+# copy of each still puts every library after all its users, as static linking needs.
+DEPS_LIBS = $(shell $(DEPS_PKG_CONFIG) --libs $(DEPS_PKGS) 2>/dev/null | \
+	tr -s ' ' '\n' | tac | awk 'NF && !seen[$$0]++' | tac | tr '\n' ' ')
 
 DEPS_SCRIPTS := deps/sources.lock deps/common.sh deps/fetch.sh deps/build.sh
 

@@ -3,8 +3,8 @@
 # the host tool that writes its cpio archive. `make initrd KVER=… NODEGATE_CONF=… EXTRA_MODULES=…`
 
 # The newest kernel that has both a /boot/vmlinuz-KVER (what the UKI boots) and its modules.
-INITRD_NEWEST_KVER := $(shell for f in /boot/vmlinuz-*; do k=$${f\#/boot/vmlinuz-}; \
-	[ -d /lib/modules/$$k ] && echo $$k; done 2>/dev/null | sort -V | tail -n 1)
+INITRD_NEWEST_KVER := $(shell for k in $$(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'); do \
+	[ -d /lib/modules/$$k ] && echo $$k; done | sort -V | tail -n 1)
 KVER ?= $(INITRD_NEWEST_KVER)
 INITRD_DIR := $(BUILD)/initrd
 INITRD := $(INITRD_DIR)/initrd.img
@@ -25,9 +25,10 @@ $(MKCPIO): initrd/mkcpio.c src/util.h
 	@mkdir -p $(@D)
 	$(HOST_CC) $(MKCPIO_CFLAGS) -o $@ initrd/mkcpio.c
 
-# What the file prerequisites cannot see: a different KVER, config file or module list must
-# rebuild the image too. Rewritten only when it changes, so it does not force a rebuild.
-INITRD_PARAMS := $(KVER) $(abspath $(NODEGATE_CONF)) $(EXTRA_MODULES)
+# What the file prerequisites cannot see: another KVER, config file, module list or
+# SOURCE_DATE_EPOCH (the mtime inside the archive) must rebuild the image too, so that the file
+# in $(BUILD) is always what a fresh build would give. Rewritten only when it changes.
+INITRD_PARAMS := $(KVER) $(SOURCE_DATE_EPOCH) $(abspath $(NODEGATE_CONF)) $(EXTRA_MODULES)
 $(INITRD_DIR)/params: initrd-params-check
 	@mkdir -p $(@D)
 	@echo '$(INITRD_PARAMS)' | cmp -s - $@ || echo '$(INITRD_PARAMS)' >$@

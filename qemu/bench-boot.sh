@@ -34,23 +34,30 @@ echo "kind,run,$(IFS=,; echo "${NG_STEPS[*]}"),init_to_switch,init_to_newinit,wa
 "$NG_TOP/qemu/mkesp.sh" --uki "$ref_uki" --out "$out/ref-esp.img"
 
 # Appends one CSV row (milliseconds) for a finished boot, or fails naming what is missing.
+# A phase lasts from the previous "done" line (in time, whatever the step order) to its own,
+# the first one from t0; columns stay in NG_STEPS order.
 record() {
-        local kind=$1 run=$2 log=$3 wall_ms=$4 tag t0 prev ts step row
+        local kind=$1 run=$2 log=$3 wall_ms=$4 tag t0 ts step row last durations
         [[ $kind == gate ]] && tag='nodegate' || tag='nodegate-ref'
         t0=$(ng_log_ts "$log" 'Run /init as init process')
         [[ -n $t0 ]] || { ng_log "$log: no 'Run /init' line"; return 1; }
-        row="$kind,$run"
-        prev=$t0
+        local pairs=()
         for step in "${NG_STEPS[@]}"; do
                 ts=$(ng_log_ts "$log" "$tag\\[$step\\]: done")
                 [[ -n $ts ]] || { ng_log "$log: no ${tag}[${step}] done line"; return 1; }
-                row+=",$(awk -v a="$prev" -v b="$ts" 'BEGIN { printf "%.3f", (b - a) * 1000 }')"
-                prev=$ts
+                pairs+=("$ts $step")
         done
+        durations=$(printf '%s\n' "${pairs[@]}" | sort -n | awk -v t0="$t0" '
+                { printf "%s %.3f\n", $2, ($1 - (NR == 1 ? t0 : prev)) * 1000; prev = $1 }
+                END { printf "_last %.3f\n", (prev - t0) * 1000 }')
+        row="$kind,$run"
+        for step in "${NG_STEPS[@]}"; do
+                row+=",$(awk -v s="$step" '$1 == s { print $2 }' <<<"$durations")"
+        done
+        last=$(awk '$1 == "_last" { print $2 }' <<<"$durations")
         ts=$(ng_log_ts "$log" "$(printf '%s' "$NG_MARKER_KMSG" | sed 's/[][]/\\&/g')")
         [[ -n $ts ]] || { ng_log "$log: the stand-in init did not start"; return 1; }
-        row+=",$(awk -v a="$t0" -v b="$prev" 'BEGIN { printf "%.3f", (b - a) * 1000 }')"
-        row+=",$(awk -v a="$t0" -v b="$ts" 'BEGIN { printf "%.3f", (b - a) * 1000 }')"
+        row+=",$last,$(awk -v a="$t0" -v b="$ts" 'BEGIN { printf "%.3f", (b - a) * 1000 }')"
         echo "$row,$wall_ms" >>"$csv"
 }
 

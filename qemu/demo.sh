@@ -32,7 +32,7 @@ problems=()
 [[ $status == poweroff ]] || problems+=("QEMU ended by '${status:-error}', not poweroff")
 grep -qF "$NG_MARKER" "$log" || problems+=("the stand-in init's marker is missing")
 for step in "${NG_STEPS[@]}"; do
-        ng_clean_log "$log" | grep -qE "nodegate\\[$step\\]: done in [0-9]+ ms" \
+        ng_clean_log "$log" | grep -qE "nodegate\\[$step\\]: done in [0-9]+(\.[0-9]+)? ms" \
                 || problems+=("no 'nodegate[$step]: done' line")
 done
 if ((${#problems[@]})); then

@@ -22,7 +22,8 @@ void module_list_done(struct module_list *list);
 
 /* Loads every module of the list at root/MODULES_LIST_PATH with finit_module(), in order.
  * A missing list means nothing to load (a kernel with everything built in). A module that is
- * already loaded counts as loaded.
+ * already loaded counts as loaded; one that refuses this machine (ENODEV: e.g. a CPU-specific
+ * crypto driver) is skipped, as modprobe does.
  * @return the number of modules loaded or already present, or negative errno; on a failed
  *         module its path is stored in *ret_failed (caller frees) */
 int modules_load(const char *root, char **ret_failed);

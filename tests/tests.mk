@@ -39,7 +39,15 @@ test-verity_LIBS := $(shell pkg-config --libs libcryptsetup)
 test-modules_SRCS := src/modules.c src/fileio.c
 test-switchroot_SRCS := src/switchroot.c
 test-failure_SRCS := src/failure.c src/failure-action.c src/log.c
-$(UNIT_BUILD)/test-devices $(UNIT_BUILD)/test-verity: $(wildcard tests/unit/fixtures/*)
+$(addprefix $(UNIT_BUILD)/test-,devices verity modules switchroot failure): \
+	$(wildcard tests/unit/fixtures/*)
+
+# Every failure in src/failure.h must be asserted by some test (FAILED <name> in an e2e
+# scenario, FAILURE_<ID> in a unit test); the script lists where and names the uncovered.
+.PHONY: check-failure-coverage
+check: check-failure-coverage
+check-failure-coverage:
+	@tests/check-failure-coverage.sh
 
 define unit_test_rule
 $(UNIT_BUILD)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $$(wildcard src/*.h tests/unit/*.h)

@@ -68,7 +68,7 @@ e2e_done_re() {
         if ((E2E_REFERENCE)); then
                 printf 'nodegate-ref\\[%s\\]: done$' "$1"
         else
-                printf 'nodegate\\[%s\\]: done in [0-9]+ ms' "$1"
+                printf 'nodegate\\[%s\\]: done in [0-9]+(\.[0-9]+)? ms' "$1"
         fi
 }
 

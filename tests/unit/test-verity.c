@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 /* The values mkverity.sh gives veritysetup. */
-#define SALT "5eed0f00d5a17c0ffee15600dbadcafe0123456789abcdef0011223344556677"
+#define SALT       "5eed0f00d5a17c0ffee15600dbadcafe0123456789abcdef0011223344556677"
 #define DATA_BYTES (4U * 1024U * 1024U)
 /* The root hash of data.img in the default layout (sha256, 4 KiB blocks, the salt above):
  * pins the fixture, so that a changed generator cannot go unnoticed. */
@@ -71,13 +71,13 @@ enum mangle {
         UPPERCASE,
         FIRST_DIGIT_CHANGED,
         LAST_DIGIT_CHANGED,
-        ODD_LENGTH,     /* last digit dropped */
-        NON_HEX,        /* a 'g' in the middle */
+        ODD_LENGTH, /* last digit dropped */
+        NON_HEX,    /* a 'g' in the middle */
         EMPTY,
-        TOO_LONG,       /* 130 digits: more than any digest */
-        OTHER_SHA1,     /* the sha1 layout's root hash (20 bytes) */
-        OTHER_SHA512,   /* the sha512 layout's root hash (64 bytes) */
-        OTHER_SHA256,   /* the default layout's root hash (32 bytes) */
+        TOO_LONG,     /* 130 digits: more than any digest */
+        OTHER_SHA1,   /* the sha1 layout's root hash (20 bytes) */
+        OTHER_SHA512, /* the sha512 layout's root hash (64 bytes) */
+        OTHER_SHA256, /* the default layout's root hash (32 bytes) */
 };
 
 static void make_roothash(const char *layout, enum mangle m, char *out, size_t size)
@@ -130,7 +130,7 @@ static void make_roothash(const char *layout, enum mangle m, char *out, size_t s
 
 /* What errbuf holds afterwards: NO_MESSAGE (empty), ANY_MESSAGE (libcryptsetup's words, whose
  * exact text belongs to its version), or the exact text of verity.c's own message. */
-#define NO_MESSAGE NULL
+#define NO_MESSAGE  NULL
 #define ANY_MESSAGE ""
 
 struct row {
@@ -138,93 +138,90 @@ struct row {
         const char *data, *hash; /* files of the fixture */
         const char *layout;      /* whose root hash: LAYOUT.roothash */
         enum mangle mangle;
-        const char *options;     /* systemd.verity_root_options= */
+        const char *options; /* systemd.verity_root_options= */
         int ret;
         const char *message;
 };
 
-#define NOSB_OPTIONS "superblock=no,salt=" SALT ",hash=sha256,data-block-size=1024,hash-block-size=4096"
+#define NOSB_OPTIONS                                                                               \
+        "superblock=no,salt=" SALT ",hash=sha256,data-block-size=1024,hash-block-size=4096"
 #define APPENDED_NOSB_OPTIONS "superblock=no,salt=" SALT ",data-blocks=1024,hash-offset=4194304"
 
 static const struct row rows[] = {
-        /* every layout veritysetup made verifies with the root hash it printed */
-        {"superblock, sha256", "data.img", "sb.hash", "sb", AS_PRINTED, "", 0, NO_MESSAGE},
-        {"root hash in uppercase", "data.img", "sb.hash", "sb", UPPERCASE, "", 0, NO_MESSAGE},
-        {"superblock, sha512", "data.img", "sha512.hash", "sha512", AS_PRINTED, "", 0,
-         NO_MESSAGE},
-        {"superblock, sha1", "data.img", "sha1.hash", "sha1", AS_PRINTED, "", 0, NO_MESSAGE},
-        {"no superblock, geometry from the options", "data.img", "nosb.hash", "nosb",
-         AS_PRINTED, NOSB_OPTIONS, 0, NO_MESSAGE},
-        {"no superblock, format 0, sha1, no salt", "data.img", "nosb-format0.hash",
-         "nosb-format0", AS_PRINTED, "superblock=no,format=0,hash=sha1,salt=-", 0, NO_MESSAGE},
-        {"appended tree, superblock at hash-offset", "appended.img", "appended.img", "appended",
-         AS_PRINTED, "hash-offset=4194304", 0, NO_MESSAGE},
-        {"appended tree, no superblock", "appended-nosb.img", "appended-nosb.img",
-         "appended-nosb", AS_PRINTED, APPENDED_NOSB_OPTIONS, 0, NO_MESSAGE},
-        {"flags do not change the check", "data.img", "sb.hash", "sb", AS_PRINTED,
-         "panic-on-corruption,check-at-most-once,ignore-zero-blocks", 0, NO_MESSAGE},
+    /* every layout veritysetup made verifies with the root hash it printed */
+    {"superblock, sha256", "data.img", "sb.hash", "sb", AS_PRINTED, "", 0, NO_MESSAGE},
+    {"root hash in uppercase", "data.img", "sb.hash", "sb", UPPERCASE, "", 0, NO_MESSAGE},
+    {"superblock, sha512", "data.img", "sha512.hash", "sha512", AS_PRINTED, "", 0, NO_MESSAGE},
+    {"superblock, sha1", "data.img", "sha1.hash", "sha1", AS_PRINTED, "", 0, NO_MESSAGE},
+    {"no superblock, geometry from the options", "data.img", "nosb.hash", "nosb", AS_PRINTED,
+     NOSB_OPTIONS, 0, NO_MESSAGE},
+    {"no superblock, format 0, sha1, no salt", "data.img", "nosb-format0.hash", "nosb-format0",
+     AS_PRINTED, "superblock=no,format=0,hash=sha1,salt=-", 0, NO_MESSAGE},
+    {"appended tree, superblock at hash-offset", "appended.img", "appended.img", "appended",
+     AS_PRINTED, "hash-offset=4194304", 0, NO_MESSAGE},
+    {"appended tree, no superblock", "appended-nosb.img", "appended-nosb.img", "appended-nosb",
+     AS_PRINTED, APPENDED_NOSB_OPTIONS, 0, NO_MESSAGE},
+    {"flags do not change the check", "data.img", "sb.hash", "sb", AS_PRINTED,
+     "panic-on-corruption,check-at-most-once,ignore-zero-blocks", 0, NO_MESSAGE},
 
-        /* A different root hash of the right length: the tree does not lead to it.
-         * verity.h promises -EPERM for a mismatch, but verity_check() passes on what
-         * libcryptsetup's VERITY_verify() returns for a root hash mismatch: -EFAULT
-         * (a corrupted block, below, gives -EPERM). Reported to the lead; these rows assert
-         * the real value so that a fix shows up here. */
-        {"first hex digit changed", "data.img", "sb.hash", "sb", FIRST_DIGIT_CHANGED, "", -EFAULT,
-         ANY_MESSAGE},
-        {"last hex digit changed", "data.img", "sb.hash", "sb", LAST_DIGIT_CHANGED, "", -EFAULT,
-         ANY_MESSAGE},
-        {"sha512 root hash changed", "data.img", "sha512.hash", "sha512", LAST_DIGIT_CHANGED, "",
-         -EFAULT, ANY_MESSAGE},
-        {"sha1 root hash changed", "data.img", "sha1.hash", "sha1", FIRST_DIGIT_CHANGED, "",
-         -EFAULT, ANY_MESSAGE},
-        {"appended tree, root hash changed", "appended.img", "appended.img", "appended",
-         FIRST_DIGIT_CHANGED, "hash-offset=4194304", -EFAULT, ANY_MESSAGE},
+    /* A different root hash of the right length: the tree does not lead to it.
+     * verity.h promises -EPERM for a mismatch, but verity_check() passes on what
+     * libcryptsetup's VERITY_verify() returns for a root hash mismatch: -EFAULT
+     * (a corrupted block, below, gives -EPERM). Reported to the lead; these rows assert
+     * the real value so that a fix shows up here. */
+    {"first hex digit changed", "data.img", "sb.hash", "sb", FIRST_DIGIT_CHANGED, "", -EFAULT,
+     ANY_MESSAGE},
+    {"last hex digit changed", "data.img", "sb.hash", "sb", LAST_DIGIT_CHANGED, "", -EFAULT,
+     ANY_MESSAGE},
+    {"sha512 root hash changed", "data.img", "sha512.hash", "sha512", LAST_DIGIT_CHANGED, "",
+     -EFAULT, ANY_MESSAGE},
+    {"sha1 root hash changed", "data.img", "sha1.hash", "sha1", FIRST_DIGIT_CHANGED, "", -EFAULT,
+     ANY_MESSAGE},
+    {"appended tree, root hash changed", "appended.img", "appended.img", "appended",
+     FIRST_DIGIT_CHANGED, "hash-offset=4194304", -EFAULT, ANY_MESSAGE},
 
-        /* a root hash that cannot be one: refused before any hashing */
-        {"sha1-sized root hash for sha256", "data.img", "sb.hash", "sb", OTHER_SHA1, "", -EINVAL,
-         "root hash has 20 bytes, the hash algorithm needs 32"},
-        {"sha512-sized root hash for sha256", "data.img", "sb.hash", "sb", OTHER_SHA512, "",
-         -EINVAL, "root hash has 64 bytes, the hash algorithm needs 32"},
-        {"sha256-sized root hash for sha512", "data.img", "sha512.hash", "sha512", OTHER_SHA256,
-         "", -EINVAL, "root hash has 32 bytes, the hash algorithm needs 64"},
-        {"sha256-sized root hash for sha1", "data.img", "sha1.hash", "sha1", OTHER_SHA256, "",
-         -EINVAL, "root hash has 32 bytes, the hash algorithm needs 20"},
-        {"no superblock, options say sha512", "data.img", "nosb.hash", "nosb", AS_PRINTED,
-         "superblock=no,salt=" SALT ",hash=sha512,data-block-size=1024", -EINVAL,
-         "root hash has 32 bytes, the hash algorithm needs 64"},
-        {"odd number of hex digits", "data.img", "sb.hash", "sb", ODD_LENGTH, "", -EINVAL,
-         NO_MESSAGE},
-        {"non-hex digit", "data.img", "sb.hash", "sb", NON_HEX, "", -EINVAL, NO_MESSAGE},
-        {"empty root hash", "data.img", "sb.hash", "sb", EMPTY, "", -EINVAL, NO_MESSAGE},
-        {"130 hex digits", "data.img", "sb.hash", "sb", TOO_LONG, "", -EINVAL, NO_MESSAGE},
+    /* a root hash that cannot be one: refused before any hashing */
+    {"sha1-sized root hash for sha256", "data.img", "sb.hash", "sb", OTHER_SHA1, "", -EINVAL,
+     "root hash has 20 bytes, the hash algorithm needs 32"},
+    {"sha512-sized root hash for sha256", "data.img", "sb.hash", "sb", OTHER_SHA512, "", -EINVAL,
+     "root hash has 64 bytes, the hash algorithm needs 32"},
+    {"sha256-sized root hash for sha512", "data.img", "sha512.hash", "sha512", OTHER_SHA256, "",
+     -EINVAL, "root hash has 32 bytes, the hash algorithm needs 64"},
+    {"sha256-sized root hash for sha1", "data.img", "sha1.hash", "sha1", OTHER_SHA256, "", -EINVAL,
+     "root hash has 32 bytes, the hash algorithm needs 20"},
+    {"no superblock, options say sha512", "data.img", "nosb.hash", "nosb", AS_PRINTED,
+     "superblock=no,salt=" SALT ",hash=sha512,data-block-size=1024", -EINVAL,
+     "root hash has 32 bytes, the hash algorithm needs 64"},
+    {"odd number of hex digits", "data.img", "sb.hash", "sb", ODD_LENGTH, "", -EINVAL, NO_MESSAGE},
+    {"non-hex digit", "data.img", "sb.hash", "sb", NON_HEX, "", -EINVAL, NO_MESSAGE},
+    {"empty root hash", "data.img", "sb.hash", "sb", EMPTY, "", -EINVAL, NO_MESSAGE},
+    {"130 hex digits", "data.img", "sb.hash", "sb", TOO_LONG, "", -EINVAL, NO_MESSAGE},
 
-        /* the right root hash with the wrong geometry: the options really are used */
-        {"no superblock, data-block-size left at 4096", "data.img", "nosb.hash", "nosb",
-         AS_PRINTED, "superblock=no,salt=" SALT, -EPERM, ANY_MESSAGE},
-        {"no superblock, wrong salt", "data.img", "nosb.hash", "nosb", AS_PRINTED,
-         "superblock=no,salt=00,data-block-size=1024", -EPERM, ANY_MESSAGE},
-        {"no superblock, salt left out", "data.img", "nosb.hash", "nosb", AS_PRINTED,
-         "superblock=no,data-block-size=1024", -EPERM, ANY_MESSAGE},
-        {"appended tree, no superblock, hash-offset left out", "appended-nosb.img",
-         "appended-nosb.img", "appended-nosb", AS_PRINTED,
-         "superblock=no,salt=" SALT ",data-blocks=1024", -EINVAL, ANY_MESSAGE},
+    /* the right root hash with the wrong geometry: the options really are used */
+    {"no superblock, data-block-size left at 4096", "data.img", "nosb.hash", "nosb", AS_PRINTED,
+     "superblock=no,salt=" SALT, -EPERM, ANY_MESSAGE},
+    {"no superblock, wrong salt", "data.img", "nosb.hash", "nosb", AS_PRINTED,
+     "superblock=no,salt=00,data-block-size=1024", -EPERM, ANY_MESSAGE},
+    {"no superblock, salt left out", "data.img", "nosb.hash", "nosb", AS_PRINTED,
+     "superblock=no,data-block-size=1024", -EPERM, ANY_MESSAGE},
+    {"appended tree, no superblock, hash-offset left out", "appended-nosb.img", "appended-nosb.img",
+     "appended-nosb", AS_PRINTED, "superblock=no,salt=" SALT ",data-blocks=1024", -EINVAL,
+     ANY_MESSAGE},
 
-        /* No superblock where one is expected. libcryptsetup says nothing at error level
-         * about a missing verity header (only a debug line), so errbuf stays empty. */
-        {"tree without superblock read as one with", "data.img", "nosb.hash", "nosb", AS_PRINTED,
-         "", -EINVAL, NO_MESSAGE},
-        {"appended tree, hash-offset left out", "appended.img", "appended.img", "appended",
-         AS_PRINTED, "", -EINVAL, NO_MESSAGE},
-        {"appended tree, hash-offset one block off", "appended.img", "appended.img", "appended",
-         AS_PRINTED, "hash-offset=4198400", -EINVAL, NO_MESSAGE},
-        {"data image given as the hash device", "data.img", "data.img", "sb", AS_PRINTED, "",
-         -EINVAL, NO_MESSAGE},
+    /* No superblock where one is expected. libcryptsetup says nothing at error level
+     * about a missing verity header (only a debug line), so errbuf stays empty. */
+    {"tree without superblock read as one with", "data.img", "nosb.hash", "nosb", AS_PRINTED, "",
+     -EINVAL, NO_MESSAGE},
+    {"appended tree, hash-offset left out", "appended.img", "appended.img", "appended", AS_PRINTED,
+     "", -EINVAL, NO_MESSAGE},
+    {"appended tree, hash-offset one block off", "appended.img", "appended.img", "appended",
+     AS_PRINTED, "hash-offset=4198400", -EINVAL, NO_MESSAGE},
+    {"data image given as the hash device", "data.img", "data.img", "sb", AS_PRINTED, "", -EINVAL,
+     NO_MESSAGE},
 
-        /* libcryptsetup's answer for a device that is not there */
-        {"hash image missing", "data.img", "missing.hash", "sb", AS_PRINTED, "", -ENOTBLK,
-         ANY_MESSAGE},
-        {"data image missing", "missing.img", "sb.hash", "sb", AS_PRINTED, "", -ENOTBLK,
-         ANY_MESSAGE},
+    /* libcryptsetup's answer for a device that is not there */
+    {"hash image missing", "data.img", "missing.hash", "sb", AS_PRINTED, "", -ENOTBLK, ANY_MESSAGE},
+    {"data image missing", "missing.img", "sb.hash", "sb", AS_PRINTED, "", -ENOTBLK, ANY_MESSAGE},
 };
 
 static void check_message(const char *errbuf, const char *expect)
@@ -246,10 +243,10 @@ static int check_row(const struct row *row, char *errbuf, size_t errlen)
         make_roothash(row->layout, row->mangle, roothash, sizeof(roothash));
         assert_int_equal(verity_options_parse(row->options, &o, err, sizeof(err)), 0);
         req = (struct verity_request){
-                .data_node = fixture_path(data, sizeof(data), row->data),
-                .hash_node = fixture_path(hash, sizeof(hash), row->hash),
-                .roothash_hex = roothash,
-                .options = &o,
+            .data_node = fixture_path(data, sizeof(data), row->data),
+            .hash_node = fixture_path(hash, sizeof(hash), row->hash),
+            .roothash_hex = roothash,
+            .options = &o,
         };
         return verity_check(&req, errbuf, errlen);
 }
@@ -305,8 +302,8 @@ static void flip_byte(const char *path, off_t offset)
 
 struct corruption {
         const char *what;
-        const char *layout;  /* the files and root hash of one good row of the layout */
-        bool in_hash;        /* flip in the hash file (else in the data file) */
+        const char *layout; /* the files and root hash of one good row of the layout */
+        bool in_hash;       /* flip in the hash file (else in the data file) */
         off_t offset;
         int ret;
         const char *message;
@@ -316,22 +313,23 @@ struct corruption {
  * blocks 2..9 (4 MiB of data = 1024 blocks, 128 sha256 digests per 4 KiB block). The verity
  * superblock: magic at 0, hash algorithm name at 32, salt at 88. */
 static const struct corruption corruptions[] = {
-        {"first data byte", "sb", false, 0, -EPERM, ANY_MESSAGE},
-        {"a byte in data block 517", "sb", false, 517 * 4096 + 1234, -EPERM, ANY_MESSAGE},
-        {"last data byte", "sb", false, DATA_BYTES - 1, -EPERM, ANY_MESSAGE},
-        {"top level of the tree", "sb", true, 4096 + 40, -EPERM, ANY_MESSAGE},
-        {"first leaf block of the tree", "sb", true, 2 * 4096 + 5 * 32 + 3, -EPERM, ANY_MESSAGE},
-        {"last leaf block of the tree", "sb", true, 9 * 4096 + 100, -EPERM, ANY_MESSAGE},
-        {"salt in the superblock", "sb", true, 88, -EPERM, ANY_MESSAGE},
-        {"superblock magic", "sb", true, 0, -EINVAL, NO_MESSAGE},
-        {"hash algorithm name in the superblock", "sb", true, 32, -EINVAL, ANY_MESSAGE},
-        {"sha512: a data byte", "sha512", false, 3 * 4096 + 7, -EPERM, ANY_MESSAGE},
-        {"sha512: a leaf of the tree", "sha512", true, 2 * 4096 + 64 * 3 + 1, -EPERM, ANY_MESSAGE},
-        {"no superblock: a data byte", "nosb", false, 2000 * 1024 + 1, -EPERM, ANY_MESSAGE},
-        {"no superblock: a leaf of the tree", "nosb", true, 4096 + 77, -EPERM, ANY_MESSAGE},
-        {"appended: a data byte", "appended", false, 1000, -EPERM, ANY_MESSAGE},
-        {"appended: a leaf of the tree", "appended", false, DATA_BYTES + 2 * 4096 + 9, -EPERM, ANY_MESSAGE},
-        {"appended: the superblock's salt", "appended", false, DATA_BYTES + 88, -EPERM, ANY_MESSAGE},
+    {"first data byte", "sb", false, 0, -EPERM, ANY_MESSAGE},
+    {"a byte in data block 517", "sb", false, 517 * 4096 + 1234, -EPERM, ANY_MESSAGE},
+    {"last data byte", "sb", false, DATA_BYTES - 1, -EPERM, ANY_MESSAGE},
+    {"top level of the tree", "sb", true, 4096 + 40, -EPERM, ANY_MESSAGE},
+    {"first leaf block of the tree", "sb", true, 2 * 4096 + 5 * 32 + 3, -EPERM, ANY_MESSAGE},
+    {"last leaf block of the tree", "sb", true, 9 * 4096 + 100, -EPERM, ANY_MESSAGE},
+    {"salt in the superblock", "sb", true, 88, -EPERM, ANY_MESSAGE},
+    {"superblock magic", "sb", true, 0, -EINVAL, NO_MESSAGE},
+    {"hash algorithm name in the superblock", "sb", true, 32, -EINVAL, ANY_MESSAGE},
+    {"sha512: a data byte", "sha512", false, 3 * 4096 + 7, -EPERM, ANY_MESSAGE},
+    {"sha512: a leaf of the tree", "sha512", true, 2 * 4096 + 64 * 3 + 1, -EPERM, ANY_MESSAGE},
+    {"no superblock: a data byte", "nosb", false, 2000 * 1024 + 1, -EPERM, ANY_MESSAGE},
+    {"no superblock: a leaf of the tree", "nosb", true, 4096 + 77, -EPERM, ANY_MESSAGE},
+    {"appended: a data byte", "appended", false, 1000, -EPERM, ANY_MESSAGE},
+    {"appended: a leaf of the tree", "appended", false, DATA_BYTES + 2 * 4096 + 9, -EPERM,
+     ANY_MESSAGE},
+    {"appended: the superblock's salt", "appended", false, DATA_BYTES + 88, -EPERM, ANY_MESSAGE},
 };
 
 static const struct row *good_row(const char *layout)
@@ -365,9 +363,9 @@ static void test_corruption(void **state)
                 row.hash = "c.data";
                 if (!appended) {
                         assert_int_equal(
-                                copy_file(fixture_path(from, sizeof(from), good->hash),
-                                          fixture_path(to_hash, sizeof(to_hash), "c.hash")),
-                                0);
+                            copy_file(fixture_path(from, sizeof(from), good->hash),
+                                      fixture_path(to_hash, sizeof(to_hash), "c.hash")),
+                            0);
                         row.hash = "c.hash";
                 }
                 assert_int_equal(check_row(&row, err, sizeof(err)), 0);
@@ -417,10 +415,10 @@ static void test_bad_requests(void **state)
         verity_options_init(&o);
         read_roothash("sb", roothash, sizeof(roothash));
         req = (struct verity_request){
-                .data_node = fixture_path(data, sizeof(data), "data.img"),
-                .hash_node = fixture_path(hash, sizeof(hash), "sb.hash"),
-                .roothash_hex = roothash,
-                .options = &o,
+            .data_node = fixture_path(data, sizeof(data), "data.img"),
+            .hash_node = fixture_path(hash, sizeof(hash), "sb.hash"),
+            .roothash_hex = roothash,
+            .options = &o,
         };
         assert_int_equal(verity_check(&req, err, sizeof(err)), 0);
 
@@ -451,11 +449,9 @@ static void test_bad_requests(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_known_answer),
-                cmocka_unit_test(test_rows),
-                cmocka_unit_test(test_corruption),
-                cmocka_unit_test(test_error_buffers),
-                cmocka_unit_test(test_bad_requests),
+            cmocka_unit_test(test_known_answer), cmocka_unit_test(test_rows),
+            cmocka_unit_test(test_corruption),   cmocka_unit_test(test_error_buffers),
+            cmocka_unit_test(test_bad_requests),
         };
 
         print_message("%zu table rows, %zu corruption rows\n", ELEMENTSOF(rows),
