@@ -21,8 +21,11 @@ cleanup() {
 trap cleanup EXIT
 
 # The machine has two cores shared by several engineers and CI; compiles take turns.
+# The wait is logged so that build times can be told apart from queueing behind others.
 heavy() {
-	flock "$HEAVY_LOCK" "$@"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	flock "$HEAVY_LOCK" bash -c 'echo "heavy: waited $((EPOCHSECONDS - $1)) s for the lock" >&2
+		shift; exec "$@"' heavy "$EPOCHSECONDS" "$@"
 }
 
 # What the library depends on inside the prefix: a change there rebuilds it too.
@@ -267,7 +270,7 @@ compute_key() {
 }
 
 build_one() {
-	local name=$1 version start log
+	local name=$1 version start log waited
 	version=$(lock_field "$name" 3)
 	log="$LOG_DIR/$name.log"
 	start=$SECONDS
@@ -284,7 +287,8 @@ build_one() {
 	job_pid=""
 	rm -rf "${WORK_DIR:?}/$name"
 	printf '%s\n' "${KEY[$name]}" >"$STAMP_DIR/$name"
-	echo "deps: built $name $version in $((SECONDS - start)) s"
+	waited=$(awk '/^heavy: waited/ { s += $3 } END { print s + 0 }' "$log")
+	echo "deps: built $name $version in $((SECONDS - start)) s ($waited s of it waiting for $HEAVY_LOCK)"
 }
 
 main() {

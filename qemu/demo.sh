@@ -28,11 +28,12 @@ echo "demo: boot timeline (serial console, $log):"
 "$NG_TOP/qemu/timeline.sh" "$log" | sed 's/^/  /'
 echo "demo: QEMU ended by ${status:-error} after $((${wall:-0} / 1000)) s (boot.sh exit $rc)"
 
+text=$(ng_clean_log "$log")
 problems=()
 [[ $status == poweroff ]] || problems+=("QEMU ended by '${status:-error}', not poweroff")
 grep -qF "$NG_MARKER" "$log" || problems+=("the stand-in init's marker is missing")
 for step in "${NG_STEPS[@]}"; do
-        ng_clean_log "$log" | grep -qE "nodegate\\[$step\\]: done in [0-9]+(\.[0-9]+)? ms" \
+        grep -qE "nodegate\\[$step\\]: done in [0-9]+(\.[0-9]+)? ms" <<<"$text" \
                 || problems+=("no 'nodegate[$step]: done' line")
 done
 if ((${#problems[@]})); then

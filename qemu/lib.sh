@@ -114,8 +114,15 @@ ng_heavy() {
 ng_clean_log() { sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r$//' -e 's/\r/\n/g' "$1"; }
 
 # The printk timestamp (seconds) of the first console line matching an ERE, or nothing.
+# awk reads to the end instead of stopping at the first match: an early exit would kill the
+# writer with SIGPIPE, which pipefail turns into a failure of the whole function.
 ng_log_ts() {
-        ng_clean_log "$1" | grep -E -m1 "$2" | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p'
+        # The ERE goes through the environment: awk -v would interpret its backslashes.
+        ng_clean_log "$1" | NG_RE=$2 awk '
+                !found && $0 ~ ENVIRON["NG_RE"] && match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
+                        ts = substr($0, 2, RLENGTH - 2); sub(/^ +/, "", ts); found = 1
+                }
+                END { if (found) print ts }'
 }
 
 # Size of a file in bytes, and rounding helpers for partition placement.

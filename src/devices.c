@@ -50,8 +50,11 @@ int devspec_parse(const char *s, struct devspec *ret)
                 return -EINVAL;
 
         if (s[0] == '/') {
-                /* ".." could walk out of the fixture root in tests; no real device path has it. */
-                if (strstr(s, "/../") || strlen(s) < 2)
+                const char *name = startswith(s, "/dev/");
+
+                /* ".." could walk out of /dev (or a test's fixture root); no device path has it. */
+                if (!name || !*name || streq(name, "..") || startswith(name, "../") ||
+                    strstr(name, "/../") || endswith(name, "/.."))
                         return -EINVAL;
                 kind = DEVSPEC_PATH;
                 value = s;
@@ -233,6 +236,13 @@ static int partition_device_name(const char *root, const char *disk, int partno,
         return r;
 }
 
+static bool node_exists(const char *root, const char *name)
+{
+        char node[4096];
+
+        return pathf(node, sizeof(node), "%s/dev/%s", root, name) == 0 && access(node, F_OK) == 0;
+}
+
 static int scan_partition_table(struct scan *scan, const char *disk)
 {
         blkid_probe pr;
@@ -253,9 +263,11 @@ static int scan_partition_table(struct scan *scan, const char *disk)
 
                 if (!values_equal(scan->spec, have))
                         continue;
-                /* The table names a partition the kernel has not announced yet: not there. */
+                /* The table names a partition the kernel has not announced yet, or whose node
+                 * devtmpfs has not created yet (sysfs comes first): not there, for now. */
                 if (partition_device_name(scan->root, disk, blkid_partition_get_partno(part), name,
-                                          sizeof(name)) < 0)
+                                          sizeof(name)) < 0 ||
+                    !node_exists(scan->root, name))
                         continue;
                 r = scan_record(scan, name);
         }
@@ -282,6 +294,11 @@ static int find_by_path(const char *root, const struct devspec *spec, char **ret
                 int r = negative_errno();
                 free(node);
                 return r;
+        }
+        /* Regular files are image files standing in for disks in fixtures. */
+        if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
+                free(node);
+                return -ENOTBLK;
         }
         *ret_node = node;
         return 0;

@@ -114,11 +114,17 @@ static int verify_one(int root_fd, const char *path, bool *ret_read_failed, char
         struct stat st;
         int r;
 
+        /* -EIO on the way to the file is dm-verity refusing a directory or inode block: the
+         * file may well be there, but the root was changed. */
         fd = open_in_root(root_fd, path);
-        if (fd < 0)
+        if (fd < 0) {
+                *ret_read_failed = fd == -EIO;
                 return fd;
-        if (fstat(fd, &st) < 0)
+        }
+        if (fstat(fd, &st) < 0) {
+                *ret_read_failed = errno == EIO;
                 return negative_errno();
+        }
         if (!S_ISREG(st.st_mode))
                 return -EISDIR;
         if (!(st.st_mode & 0111))

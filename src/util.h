@@ -79,6 +79,12 @@ static inline const char *startswith(const char *s, const char *prefix)
         return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 
+static inline bool endswith(const char *s, const char *suffix)
+{
+        size_t l = strlen(s), k = strlen(suffix);
+        return l >= k && streq(s + l - k, suffix);
+}
+
 /* Free a string that may hold a secret: wiped before it returns to the allocator. */
 static inline void erase_and_free(char *s)
 {

@@ -131,8 +131,14 @@ static int verity_run(const struct verity_request *req, const char *name, uint32
                 return r;
 
         r = verity_prepare(req, load_flags, &sink, &cd);
-        if (r < 0)
+        if (r < 0) {
+                /* libcryptsetup reports a missing superblock only at debug level. */
+                if (errbuf && errlen && !errbuf[0] && r == -EINVAL && req->options->superblock)
+                        snprintf(errbuf, errlen,
+                                 "no dm-verity superblock on %s at offset %llu (hash-offset=)",
+                                 req->hash_node, (unsigned long long) req->options->hash_offset);
                 goto finish;
+        }
 
         /* For verity the "volume key" is the root hash; its size is the digest size of the
          * superblock's (or the options') hash algorithm. */
@@ -146,6 +152,10 @@ static int verity_run(const struct verity_request *req, const char *name, uint32
 
         r = crypt_activate_by_volume_key(cd, name, (const char *) roothash, roothash_size,
                                          activation_flags(req->options));
+        /* libcryptsetup says -EFAULT for a root hash that does not match the tree (and
+         * -EPERM for a corrupted block); to callers both mean "refused". */
+        if (r == -EFAULT)
+                r = -EPERM;
 finish:
         explicit_bzero(roothash, sizeof(roothash));
         crypt_set_log_callback(NULL, NULL, NULL);

@@ -15,9 +15,11 @@ struct verity_request {
 
 /* Sets up /dev/mapper/<name> read-only over the request's devices.
  * libcryptsetup's own last message (if any) is copied to errbuf.
+ * The kernel checks the root hash only when blocks are read: a wrong one is not refused here,
+ * so callers read a block before they trust the device.
  * @return 0 on success (ret_node = "/dev/mapper/<name>", owned by the caller), -EINVAL when the
- *         root hash's length does not fit the hash algorithm, -EPERM when dm-verity refused the
- *         root hash, or another negative errno */
+ *         root hash's length does not fit the hash algorithm or there is no superblock, or
+ *         another negative errno */
 int verity_activate(const struct verity_request *req, const char *name, char **ret_node,
                     char *errbuf, size_t errlen);
 

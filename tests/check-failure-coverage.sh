@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # For every failure in src/failure.h, lists the tests that assert it: "FAILED <name>" as the
-# QEMU scenarios match it on the console, or FAILURE_<ID> in a unit test. Exits 1 naming every
-# failure that no test asserts. Usage: tests/check-failure-coverage.sh (from anywhere).
+# QEMU scenarios match it on the console (directly, or through tests/e2e/lib.sh's
+# "assert_gate_failure <name>"), or FAILURE_<ID> in a unit test. Exits 1 naming every failure
+# that no test asserts. Usage: tests/check-failure-coverage.sh (from anywhere).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -25,6 +26,8 @@ for entry in "${entries[@]}"; do
         name=${entry#* }
         where=$( {
                 grep -rnIE "${excludes[@]}" "FAILED ${name}([^a-z-]|\$)" tests/ || true
+                grep -rnIE "${excludes[@]}" "assert_gate_failure[[:space:]]+${name}([^a-z-]|\$)" \
+                        tests/ || true
                 grep -rnIw "${excludes[@]}" "FAILURE_${id}" tests/ || true
         } | cut -d: -f1,2 | sort -u -t: -k1,1 -k2,2n | paste -sd ' ' -)
         if [ -z "$where" ]; then

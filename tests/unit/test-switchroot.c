@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -47,9 +48,14 @@ static int group_setup(void **state)
         return fixture_mkdtemp("test-switchroot", fixture, sizeof(fixture));
 }
 
+/* The tmpfs of test_remove_tree_mount() while it is mounted, for a test that stops half-way */
+static char mounted[PATH_MAX];
+
 static int group_teardown(void **state)
 {
         (void) state;
+        if (mounted[0])
+                (void) umount2(mounted, MNT_DETACH);
         return fixture_rm_rf(fixture) == 0 ? 0 : -1;
 }
 
@@ -460,7 +466,9 @@ static void test_remove_tree_depth(void **state)
         }
 }
 
-/* Another file system below the tree (the new root, a moved /dev) is not descended into. */
+/* Another file system below the tree (the new root, a moved /dev) is not descended into.
+ * The tmpfs is mounted in a mount namespace of this test process's own, so that it goes away
+ * with the process even when an assertion stops the test half-way. */
 static void test_remove_tree_mount(void **state)
 {
         char mnt[PATH_MAX];
@@ -471,18 +479,22 @@ static void test_remove_tree_mount(void **state)
         tree_file(&t, "tree/file");
         tree_file(&t, "tree/mnt/hidden-under-mount");
         tree_path(&t, "tree/mnt", mnt, sizeof(mnt));
-        if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") < 0) {
-                print_message("cannot mount tmpfs (%s): mount boundary not tested\n",
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mount("tmpfs", mnt, "tmpfs", 0, "size=1m") < 0) {
+                print_message("cannot mount a tmpfs in a private mount namespace (%s): "
+                              "the mount boundary is not tested here\n",
                               strerror(errno));
                 assert_int_equal(fixture_rm_rf(t.top), 0);
                 skip();
         }
+        strcpy(mounted, mnt);
         tree_file(&t, "tree/mnt/on-the-mount");
 
         assert_int_equal(remove_tree(&t, 0, 64), 0);
         assert_false(tree_exists(&t, "tree/file"));
         assert_true(tree_exists(&t, "tree/mnt/on-the-mount"));
         assert_int_equal(umount(mnt), 0);
+        mounted[0] = 0;
         assert_true(tree_exists(&t, "tree/mnt/hidden-under-mount"));
         assert_int_equal(fixture_rm_rf(t.top), 0);
 }

@@ -165,20 +165,18 @@ static const struct row rows[] = {
      "panic-on-corruption,check-at-most-once,ignore-zero-blocks", 0, NO_MESSAGE},
 
     /* A different root hash of the right length: the tree does not lead to it.
-     * verity.h promises -EPERM for a mismatch, but verity_check() passes on what
-     * libcryptsetup's VERITY_verify() returns for a root hash mismatch: -EFAULT
-     * (a corrupted block, below, gives -EPERM). Reported to the lead; these rows assert
-     * the real value so that a fix shows up here. */
-    {"first hex digit changed", "data.img", "sb.hash", "sb", FIRST_DIGIT_CHANGED, "", -EFAULT,
+     * libcryptsetup says -EFAULT for this and -EPERM for a corrupted block; verity.c maps
+     * both to -EPERM, as verity.h promises. */
+    {"first hex digit changed", "data.img", "sb.hash", "sb", FIRST_DIGIT_CHANGED, "", -EPERM,
      ANY_MESSAGE},
-    {"last hex digit changed", "data.img", "sb.hash", "sb", LAST_DIGIT_CHANGED, "", -EFAULT,
+    {"last hex digit changed", "data.img", "sb.hash", "sb", LAST_DIGIT_CHANGED, "", -EPERM,
      ANY_MESSAGE},
     {"sha512 root hash changed", "data.img", "sha512.hash", "sha512", LAST_DIGIT_CHANGED, "",
-     -EFAULT, ANY_MESSAGE},
-    {"sha1 root hash changed", "data.img", "sha1.hash", "sha1", FIRST_DIGIT_CHANGED, "", -EFAULT,
+     -EPERM, ANY_MESSAGE},
+    {"sha1 root hash changed", "data.img", "sha1.hash", "sha1", FIRST_DIGIT_CHANGED, "", -EPERM,
      ANY_MESSAGE},
     {"appended tree, root hash changed", "appended.img", "appended.img", "appended",
-     FIRST_DIGIT_CHANGED, "hash-offset=4194304", -EFAULT, ANY_MESSAGE},
+     FIRST_DIGIT_CHANGED, "hash-offset=4194304", -EPERM, ANY_MESSAGE},
 
     /* a root hash that cannot be one: refused before any hashing */
     {"sha1-sized root hash for sha256", "data.img", "sb.hash", "sb", OTHER_SHA1, "", -EINVAL,
@@ -209,15 +207,15 @@ static const struct row rows[] = {
      ANY_MESSAGE},
 
     /* No superblock where one is expected. libcryptsetup says nothing at error level
-     * about a missing verity header (only a debug line), so errbuf stays empty. */
+     * about a missing verity header (only a debug line), so verity.c writes its own. */
     {"tree without superblock read as one with", "data.img", "nosb.hash", "nosb", AS_PRINTED, "",
-     -EINVAL, NO_MESSAGE},
+     -EINVAL, "no dm-verity superblock"},
     {"appended tree, hash-offset left out", "appended.img", "appended.img", "appended", AS_PRINTED,
-     "", -EINVAL, NO_MESSAGE},
+     "", -EINVAL, "no dm-verity superblock"},
     {"appended tree, hash-offset one block off", "appended.img", "appended.img", "appended",
-     AS_PRINTED, "hash-offset=4198400", -EINVAL, NO_MESSAGE},
+     AS_PRINTED, "hash-offset=4198400", -EINVAL, "no dm-verity superblock"},
     {"data image given as the hash device", "data.img", "data.img", "sb", AS_PRINTED, "", -EINVAL,
-     NO_MESSAGE},
+     "no dm-verity superblock"},
 
     /* libcryptsetup's answer for a device that is not there */
     {"hash image missing", "data.img", "missing.hash", "sb", AS_PRINTED, "", -ENOTBLK, ANY_MESSAGE},
@@ -230,8 +228,8 @@ static void check_message(const char *errbuf, const char *expect)
                 assert_string_equal(errbuf, "");
         else if (!*expect)
                 assert_true(errbuf[0] != 0);
-        else
-                assert_string_equal(errbuf, expect);
+        else if (strncmp(errbuf, expect, strlen(expect)) != 0)
+                fail_msg("message \"%s\" does not start with \"%s\"", errbuf, expect);
 }
 
 static int check_row(const struct row *row, char *errbuf, size_t errlen)
@@ -320,7 +318,7 @@ static const struct corruption corruptions[] = {
     {"first leaf block of the tree", "sb", true, 2 * 4096 + 5 * 32 + 3, -EPERM, ANY_MESSAGE},
     {"last leaf block of the tree", "sb", true, 9 * 4096 + 100, -EPERM, ANY_MESSAGE},
     {"salt in the superblock", "sb", true, 88, -EPERM, ANY_MESSAGE},
-    {"superblock magic", "sb", true, 0, -EINVAL, NO_MESSAGE},
+    {"superblock magic", "sb", true, 0, -EINVAL, "no dm-verity superblock"},
     {"hash algorithm name in the superblock", "sb", true, 32, -EINVAL, ANY_MESSAGE},
     {"sha512: a data byte", "sha512", false, 3 * 4096 + 7, -EPERM, ANY_MESSAGE},
     {"sha512: a leaf of the tree", "sha512", true, 2 * 4096 + 64 * 3 + 1, -EPERM, ANY_MESSAGE},
