@@ -64,13 +64,19 @@ setup_toolchain() {
 	)
 }
 
+# Copied again only when linux-libc-dev changed: the gate may be compiling against them right now.
 install_uapi_headers() {
-	local multiarch
+	local multiarch version
+	version=$(dpkg-query -W -f '${Version}' linux-libc-dev 2>/dev/null || echo unknown)
+	if [[ -f "$PREFIX/uapi/.version" && "$(cat "$PREFIX/uapi/.version")" == "$version" ]]; then
+		return
+	fi
 	multiarch=$(gcc -print-multiarch)
 	rm -rf "$PREFIX/uapi"
 	mkdir -p "$PREFIX/uapi"
 	cp -a /usr/include/linux /usr/include/asm-generic "$PREFIX/uapi/"
 	cp -a "/usr/include/$multiarch/asm" "$PREFIX/uapi/asm"
+	printf '%s\n' "$version" >"$PREFIX/uapi/.version"
 }
 
 # Unpacks NAME's orig tarball into a fresh $WORK_DIR/NAME/src and cds into that directory.
@@ -296,9 +302,7 @@ main() {
 	take_deps_lock
 	setup_toolchain
 	mkdir -p "$PREFIX" "$WORK_DIR" "$STAMP_DIR" "$LOG_DIR"
-	if [[ ! -d "$PREFIX/uapi/asm" ]]; then
-		install_uapi_headers
-	fi
+	install_uapi_headers
 
 	while read -r name _ version suite tarball sha; do
 		[[ -v "DEPENDS[$name]" ]] || die "$name: in sources.lock but build.sh has no recipe for it"

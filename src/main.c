@@ -89,8 +89,6 @@ static int step_setup(struct boot *b)
         (void) log_open("/");
         if (r < 0)
                 return fail(FAILURE_EARLY_MOUNT, r, "cannot mount %s: %m", strempty(what));
-        /* No udev in this initramfs: libdevmapper must create /dev/mapper nodes itself. */
-        setenv("DM_DISABLE_UDEV", "1", 1);
         return step_end(b);
 }
 
@@ -286,7 +284,6 @@ static int step_switch(struct boot *b, char **argv)
         if (r < 0)
                 return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m", MOUNTS_NEW_ROOT);
 
-        unsetenv("DM_DISABLE_UDEV");
         (void) step_end(b);
         log_timeline(b);
         log_info("executing %s", init);
