@@ -65,9 +65,9 @@ static int print_tpm_info(const char *device)
                 fprintf(stderr, "nodegate: %s (%s)\n", err, strerror(-r));
                 return EXIT_FAILURE;
         }
-        printf("manufacturer: %s\nvendor: %s\nfirmware: %u.%u\nspec revision: %u.%02u\n"
+        printf("manufacturer: %s\nvendor: %s\nfirmware: 0x%08x\nspec revision: %u.%02u\n"
                "pcr banks:",
-               info.manufacturer, info.vendor, info.firmware_major, info.firmware_minor,
+               info.manufacturer, info.vendor, info.firmware,
                info.spec_revision / 100, info.spec_revision % 100);
         for (unsigned i = 0; i < info.n_banks; i++)
                 printf(" %s", info.banks[i]);

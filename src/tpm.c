@@ -158,7 +158,7 @@ int tpm_get_info(struct tpm *t, struct tpm_info *ret, char *errbuf, size_t errle
         struct tpm_info info = {};
         TPMS_CAPABILITY_DATA *data = NULL;
         TPMI_YES_NO more;
-        uint32_t v, fw1 = 0;
+        uint32_t v;
         TSS2_RC rc;
         int r;
 
@@ -169,10 +169,8 @@ int tpm_get_info(struct tpm *t, struct tpm_info *ret, char *errbuf, size_t errle
         for (unsigned i = 0; i < 4; i++)
                 if (get_property(t, TPM2_PT_VENDOR_STRING_1 + i, &v, errbuf, errlen) == 0)
                         property_chars(v, info.vendor + 4 * i);
-        (void) get_property(t, TPM2_PT_FIRMWARE_VERSION_1, &fw1, errbuf, errlen);
+        (void) get_property(t, TPM2_PT_FIRMWARE_VERSION_1, &info.firmware, errbuf, errlen);
         (void) get_property(t, TPM2_PT_REVISION, &info.spec_revision, errbuf, errlen);
-        info.firmware_major = fw1 >> 16;
-        info.firmware_minor = fw1 & 0xffff;
 
         rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
                                 0, 1, &more, &data);

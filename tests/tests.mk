@@ -68,3 +68,9 @@ check-unit: $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
 	done; \
 	if [ -n "$$failed" ]; then echo "check-unit: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "check-unit: all $(words $^) unit tests passed"
+
+# The static gate's TPM path (ESAPI + device TCTI) against a real swtpm on a pty.
+.PHONY: check-integration
+check: check-integration
+check-integration: $(NODEGATE)
+	tests/integration/test-tpm-info.py $(NODEGATE)
