@@ -25,8 +25,6 @@
           "the data or hash device did not appear before the deadline")                           \
         X(DEVICE_AMBIGUOUS, "device-ambiguous", "devices",                                        \
           "more than one block device matches the data or hash device")                           \
-        X(VERITY_OPTIONS, "verity-options", "verity",                                             \
-          "systemd.verity_root_options= names an unknown or unsafe option")                       \
         X(VERITY_ACTIVATE, "verity-activate", "verity",                                           \
           "dm-verity refused the devices: wrong root hash, bad superblock or I/O error")          \
         X(ROOT_MOUNT, "root-mount", "mount", "the verity device cannot be mounted at /sysroot")   \

@@ -125,10 +125,11 @@ static int step_parse(struct boot *b)
         if (!b->settings.roothash)
                 return fail(FAILURE_ROOTHASH_MISSING, EINVAL,
                             "no roothash= on the kernel command line or in %s", CONFIG_PATH);
+        /* Already validated when the key was applied; parsed again into its structure. */
         r = verity_options_parse(strempty(b->settings.verity_options), &b->verity_options, err,
                                  sizeof(err));
         if (r < 0)
-                return fail(FAILURE_VERITY_OPTIONS, r, "systemd.verity_root_options=: %s", err);
+                return fail(FAILURE_CMDLINE_INVALID, r, "systemd.verity_root_options=: %s", err);
         return step_end(b);
 }
 
