@@ -3,6 +3,7 @@
 # Boot benchmark: boots the good image N times with the nodegate initramfs and N times with the
 # reference (busybox + veritysetup) initramfs, alternating, and prints per-phase medians.
 # Usage: bench-boot.sh --gate-uki U --ref-uki U --disk D [--runs N]   (BENCH_RUNS=N works too)
+#        bench-boot.sh --report results.csv     (only prints the table of an earlier run)
 # Times come from printk timestamps on the serial console: t0 is the kernel's "Run /init as
 # init process", each phase ends at its step's "done" line, so both initramfs are measured with
 # the same clock by the same parser.
@@ -10,9 +11,10 @@ set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-gate_uki='' ref_uki='' disk='' runs=${BENCH_RUNS:-5}
+gate_uki='' ref_uki='' disk='' runs=${BENCH_RUNS:-5} report=''
 while (($#)); do
         case $1 in
+        --report) report=$2; shift 2 ;;
         --gate-uki) gate_uki=$2; shift 2 ;;
         --ref-uki) ref_uki=$2; shift 2 ;;
         --disk) disk=$2; shift 2 ;;
@@ -20,6 +22,37 @@ while (($#)); do
         *) ng_die "unknown argument: $1" ;;
         esac
 done
+# Medians per column and kind, then the side-by-side table.
+print_table() {
+        awk -F, '
+function median(kind, col,    n, i, j, t, v) {
+        n = 0
+        for (i = 1; i <= nrow; i++) if (k[i] == kind) v[++n] = val[i, col]
+        for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function row(label, col, scale, unit,    g, r) {
+        g = median("gate", col) / scale; r = median("ref", col) / scale
+        # Parenthesized: a bare ">" in a printf argument list is an output redirection in awk.
+        printf "%-22s %12.1f %12.1f %9s\n", label " (" unit ")", g, r, ((r > 0) ? sprintf("%.2f", g / r) : "-")
+}
+NR == 1 { ncol = NF; for (c = 1; c <= NF; c++) name[c] = $c; next }
+{ nrow++; k[nrow] = $1; for (c = 3; c <= NF; c++) val[nrow, c] = $c; if ($2 > runs) runs = $2 }
+END {
+        printf "boot benchmark: medians of %d boots each (printk clock, t0 = \"Run /init as init process\")\n", runs
+        printf "%-22s %12s %12s %9s\n", "phase", "nodegate", "reference", "ratio"
+        for (c = 3; c <= ncol - 3; c++) row(name[c], c, 1, "ms")
+        row("/init -> switch_root", ncol - 2, 1, "ms")
+        row("/init -> new init", ncol - 1, 1, "ms")
+        row("whole boot, wall", ncol, 1000, "s")
+        printf "ratio = nodegate / reference; raw rows in the CSV next to the logs\n"
+}' "$1"
+}
+
+if [[ -n $report ]]; then
+        print_table "$report"
+        exit 0
+fi
 [[ -n $gate_uki && -n $ref_uki && -n $disk ]] || ng_die "usage: bench-boot.sh --gate-uki U --ref-uki U --disk D [--runs N]"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || ng_die "bad run count: $runs"
 
@@ -79,27 +112,5 @@ for ((i = 1; i <= runs; i++)); do
         done
 done
 
-# Medians per column and kind, then the side-by-side table.
-awk -F, -v steps="${NG_STEPS[*]}" -v runs="$runs" '
-function median(kind, col,    n, i, j, t, v) {
-        n = 0
-        for (i = 1; i <= nrow; i++) if (k[i] == kind) v[++n] = val[i, col]
-        for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-}
-function row(label, col, scale, unit,    g, r) {
-        g = median("gate", col) / scale; r = median("ref", col) / scale
-        printf "%-22s %12.1f %12.1f %9s\n", label " (" unit ")", g, r, r > 0 ? sprintf("%.2f", g / r) : "-"
-}
-NR == 1 { ncol = NF; for (c = 1; c <= NF; c++) name[c] = $c; next }
-{ nrow++; k[nrow] = $1; for (c = 3; c <= NF; c++) val[nrow, c] = $c }
-END {
-        printf "boot benchmark: medians of %d boots each (printk clock, t0 = \"Run /init as init process\")\n", runs
-        printf "%-22s %12s %12s %9s\n", "phase", "nodegate", "reference", "ratio"
-        for (c = 3; c <= ncol - 3; c++) row(name[c], c, 1, "ms")
-        row("/init -> switch_root", ncol - 2, 1, "ms")
-        row("/init -> new init", ncol - 1, 1, "ms")
-        row("whole boot, wall", ncol, 1000, "s")
-        printf "ratio = nodegate / reference; raw rows in the CSV next to the logs\n"
-}' "$csv"
+print_table "$csv"
 echo "raw results: $csv"

@@ -61,6 +61,17 @@ ng_default_kver() {
         printf '%s\n' "$best"
 }
 
+# Path of a statically linked busybox (package busybox-static): the root image and the reference
+# initramfs carry no C library for it.
+ng_static_busybox() {
+        local b
+        b=$(command -v busybox) || ng_die "busybox not found (package busybox-static)"
+        if [[ $(readelf -lW "$b") == *INTERP* ]]; then
+                ng_die "$b is dynamically linked: install busybox-static"
+        fi
+        printf '%s\n' "$b"
+}
+
 # 32 hex digits → the 8-4-4-4-12 text form of a UUID, byte for byte (no field swapping: the
 # text form is what blkid reports as PARTUUID and what sfdisk takes).
 ng_hex_to_uuid() {

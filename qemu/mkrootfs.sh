@@ -26,7 +26,7 @@ tmp=$(mktemp -d "$out/.mkrootfs.XXXXXX")
 tree="$tmp/tree"
 
 mkdir -p "$tree"/{bin,sbin,etc,dev,proc,sys,run,tmp,sysroot}
-install -m 0755 "$(command -v busybox)" "$tree/bin/busybox"
+install -m 0755 "$(ng_static_busybox)" "$tree/bin/busybox"
 ln -s busybox "$tree/bin/sh"
 install -m 0644 "$NG_TOP/qemu/rootfs/os-release" "$tree/etc/os-release"
 

@@ -1,14 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The QEMU harness (qemu/) and the end-to-end scenarios (tests/e2e/): test root + verity + GPT
 # disk, UKIs, the reference initramfs, `make demo`, `make check-e2e`, `make bench-boot`.
-# Uses KVER and INITRD from initrd/initrd.mk (defaults below only if it did not set them).
-
-# No '#' in here: make 4.3 passes a backslash-escaped one to the shell as is.
-QEMU_NEWEST_KVER := $(shell for k in $$(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'); do \
-	[ -d /lib/modules/$$k ] && echo $$k; done | sort -V | tail -n 1)
-ifeq ($(strip $(KVER)),)
-KVER := $(QEMU_NEWEST_KVER)
-endif
+# KVER (the kernel the UKIs boot) and INITRD (the gate's initramfs) come from initrd/initrd.mk,
+# which the top Makefile includes first.
 INITRD ?= $(BUILD)/initrd/initrd.img
 
 QEMU_OUT := $(BUILD)/qemu

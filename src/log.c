@@ -43,6 +43,49 @@ static int read_console_level(const char *root)
         return level;
 }
 
+/* The kernel lets a /dev/kmsg writer through only 10 lines per 5 s unless printk.devkmsg=on:
+ * a boot's worth of gate lines would lose its end, failure reasons included. The gate lifts
+ * the limit while it runs and puts back what it found before the next init starts. */
+static char devkmsg_saved[32];
+
+static int sysctl_rw(const char *root, const char *value, char *ret, size_t size)
+{
+        char path[4096];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        if (pathf(path, sizeof(path), "%s/proc/sys/kernel/printk_devkmsg", root) < 0)
+                return -ENAMETOOLONG;
+        fd = open(path, (value ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (value)
+                return write(fd, value, strlen(value)) < 0 ? negative_errno() : 0;
+        n = read(fd, ret, size - 1);
+        if (n <= 0)
+                return n < 0 ? negative_errno() : -ENODATA;
+        ret[n] = 0;
+        ret[strcspn(ret, "\n")] = 0;
+        return 0;
+}
+
+static void lift_kmsg_ratelimit(const char *root)
+{
+        char current[32];
+
+        /* Fails harmlessly when printk.devkmsg= was given: the kernel then locks the knob. */
+        if (sysctl_rw(root, NULL, current, sizeof(current)) == 0 && streq(current, "ratelimit") &&
+            sysctl_rw(root, "on", NULL, 0) == 0)
+                snprintf(devkmsg_saved, sizeof(devkmsg_saved), "%s", current);
+}
+
+void log_restore_kernel_settings(void)
+{
+        if (devkmsg_saved[0])
+                (void) sysctl_rw("", devkmsg_saved, NULL, 0);
+        devkmsg_saved[0] = 0;
+}
+
 int log_open(const char *root)
 {
         char path[4096];
@@ -54,6 +97,7 @@ int log_open(const char *root)
         if (kmsg_fd < 0)
                 return errno == ENOENT ? 0 : negative_errno();
         console_level = read_console_level(root);
+        lift_kmsg_ratelimit(streq(root, "/") ? "" : root);
         return 0;
 }
 

@@ -21,6 +21,10 @@ enum log_level {
 int log_open(const char *root);
 void log_close(void);
 
+/* Puts back the kernel's /dev/kmsg rate limit that log_open() lifted; called before the next
+ * init runs, so that it gets the kernel's defaults. */
+void log_restore_kernel_settings(void);
+
 /* Names the step that following lines belong to ("parse", "verity", …). Static string. */
 void log_set_step(const char *step);
 const char *log_get_step(void);

@@ -288,6 +288,7 @@ static int step_switch(struct boot *b, char **argv)
         (void) step_end(b);
         log_timeline(b);
         log_info("executing %s", init);
+        log_restore_kernel_settings();
         argv[0] = (char *) init;
         execv(init, argv);
         return fail(FAILURE_EXEC_INIT, errno, "cannot execute %s: %m", init);

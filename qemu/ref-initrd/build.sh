@@ -31,7 +31,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ref-initrd.XXXXXX")
 root="$tmp/root"
 mkdir -p "$root"/{bin,sbin,usr/sbin,etc/ref,dev,proc,sys,run,sysroot}
 
-install -m 0755 "$(command -v busybox)" "$root/bin/busybox"
+install -m 0755 "$(ng_static_busybox)" "$root/bin/busybox"
 # Only the applets /init uses; blkid comes from util-linux (busybox's has no PARTUUID).
 for applet in sh mount insmod sed cut basename tr head usleep sleep poweroff switch_root; do
         ln -s busybox "$root/bin/$applet"

@@ -146,6 +146,11 @@ e2e_main() {
         if ((e2e_failures)); then
                 echo "  timeline of the last boot ($BOOT_LOG):"
                 [[ -z $BOOT_LOG || ! -r $BOOT_LOG ]] || "$NG_TOP/qemu/timeline.sh" "$BOOT_LOG" | sed 's/^/        /'
+                # The kernel drops /dev/kmsg writes beyond 10 per 5 s per open file unless
+                # printk.devkmsg=on: name that cause when it shows, it looks like a gate bug.
+                if grep -qE 'output lines suppressed due to ratelimiting' "$(e2e_text)"; then
+                        echo "  note  the kernel suppressed /dev/kmsg lines (devkmsg ratelimit)"
+                fi
                 echo "FAIL $TEST_NAME: $e2e_failures assertion(s) failed"
                 exit 1
         fi
