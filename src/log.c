@@ -59,8 +59,13 @@ static int sysctl_rw(const char *root, const char *value, char *ret, size_t size
         fd = open(path, (value ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        if (value)
-                return write(fd, value, strlen(value)) < 0 ? negative_errno() : 0;
+        if (value) {
+                char line[40];
+
+                /* The kernel insists on the newline: it checks the whole write was parsed. */
+                snprintf(line, sizeof(line), "%s\n", value);
+                return write(fd, line, strlen(line)) < 0 ? negative_errno() : 0;
+        }
         n = read(fd, ret, size - 1);
         if (n <= 0)
                 return n < 0 ? negative_errno() : -ENODATA;
