@@ -92,6 +92,16 @@ static int step_setup(struct boot *b)
         return step_end(b);
 }
 
+/* When the settings cannot be parsed, a nodegate.on_failure= that is readable on the command
+ * line still counts: every action stops the boot, so honouring that choice is safe. */
+static void honour_failure_action(struct boot *b, const char *text, size_t len)
+{
+        int action = cmdline_failure_action(text, len);
+
+        if (action >= 0)
+                b->settings.on_failure = (enum failure_action) action;
+}
+
 static int step_parse(struct boot *b)
 {
         _cleanup_free_ char *text = NULL;
@@ -100,19 +110,19 @@ static int step_parse(struct boot *b)
         int r;
 
         step_begin(b, "parse");
-        r = config_load(CONFIG_PATH, &b->settings, err, sizeof(err));
-        if (r < 0)
-                return fail(FAILURE_CONFIG_INVALID, r, "%s", err);
-
         r = cmdline_read("/proc/cmdline", &text, &len);
         if (r < 0)
                 return fail(FAILURE_CMDLINE_READ, r, "cannot read /proc/cmdline: %m");
+
+        /* The command line wins, so the config file is applied first. */
+        r = config_load(CONFIG_PATH, &b->settings, err, sizeof(err));
+        if (r < 0) {
+                honour_failure_action(b, text, len);
+                return fail(FAILURE_CONFIG_INVALID, r, "%s", err);
+        }
         r = cmdline_parse(text, len, &b->settings, err, sizeof(err));
         if (r < 0) {
-                /* Every action stops the boot, so honouring a readable choice is safe. */
-                int action = cmdline_failure_action(text, len);
-                if (action >= 0)
-                        b->settings.on_failure = (enum failure_action) action;
+                honour_failure_action(b, text, len);
                 return fail(FAILURE_CMDLINE_INVALID, r, "kernel command line: %s", err);
         }
         if (b->settings.debug)
