@@ -44,8 +44,16 @@ size: $(NODEGATE)
 		$$s $$(echo "$$s/1048576" | bc -l) $(SIZE_BUDGET); \
 	test $$s -le $(SIZE_BUDGET) || { echo "over the size budget" >&2; exit 1; }
 
+C_FILES = $(wildcard src/*.[ch] tests/unit/*.[ch] tests/unit/fixtures/*.h initrd/*.c)
+
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c initrd/*.c
+	clang-format -i $(C_FILES)
+
+# The house style, checked: clang-format for C, shellcheck for every shell script.
+.PHONY: check-style
+check: check-style
+check-style:
+	tests/check-style.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(NODEGATE) $(BUILD)/initrd $(BUILD)/qemu $(BUILD)/tests

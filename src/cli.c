@@ -67,8 +67,8 @@ static int print_tpm_info(const char *device)
         }
         printf("manufacturer: %s\nvendor: %s\nfirmware: 0x%08x\nspec revision: %u.%02u\n"
                "pcr banks:",
-               info.manufacturer, info.vendor, info.firmware,
-               info.spec_revision / 100, info.spec_revision % 100);
+               info.manufacturer, info.vendor, info.firmware, info.spec_revision / 100,
+               info.spec_revision % 100);
         for (unsigned i = 0; i < info.n_banks; i++)
                 printf(" %s", info.banks[i]);
         printf("\n");

@@ -21,10 +21,10 @@ static const struct {
         enum devspec_kind kind;
         const char *prefix;
 } tag_prefixes[] = {
-        { DEVSPEC_PARTUUID, "PARTUUID=" },
-        { DEVSPEC_PARTLABEL, "PARTLABEL=" },
-        { DEVSPEC_UUID, "UUID=" },
-        { DEVSPEC_LABEL, "LABEL=" },
+    {DEVSPEC_PARTUUID, "PARTUUID="},
+    {DEVSPEC_PARTLABEL, "PARTLABEL="},
+    {DEVSPEC_UUID, "UUID="},
+    {DEVSPEC_LABEL, "LABEL="},
 };
 
 static const char *kind_prefix(enum devspec_kind kind)
@@ -74,7 +74,7 @@ int devspec_parse(const char *s, struct devspec *ret)
                 for (char *p = copy; *p; p++)
                         *p = (char) tolower((unsigned char) *p);
 
-        *ret = (struct devspec){ .kind = kind, .value = copy };
+        *ret = (struct devspec){.kind = kind, .value = copy};
         return 0;
 }
 
@@ -104,7 +104,8 @@ static void format_uuid(const char hex32[32], char out[DEVSPEC_UUID_STRING_MAX])
         out[o] = 0;
 }
 
-int devices_partuuids_from_roothash(const char *roothash_hex, char ret_data[DEVSPEC_UUID_STRING_MAX],
+int devices_partuuids_from_roothash(const char *roothash_hex,
+                                    char ret_data[DEVSPEC_UUID_STRING_MAX],
                                     char ret_hash[DEVSPEC_UUID_STRING_MAX])
 {
         size_t l;
@@ -194,7 +195,7 @@ static int scan_superblock(struct scan *scan, const char *name)
                 return 0;
         blkid_probe_enable_superblocks(pr, 1);
         blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_UUID | BLKID_SUBLKS_LABEL |
-                                                      BLKID_SUBLKS_TYPE);
+                                                  BLKID_SUBLKS_TYPE);
         blkid_probe_enable_partitions(pr, 0);
         if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, key, &value, NULL) == 0 &&
             values_equal(scan->spec, value))
@@ -257,8 +258,8 @@ static int scan_partition_table(struct scan *scan, const char *disk)
         for (int i = 0; i < n && r >= 0; i++) {
                 blkid_partition part = blkid_partlist_get_partition(list, i);
                 const char *have = scan->spec->kind == DEVSPEC_PARTUUID
-                                           ? blkid_partition_get_uuid(part)
-                                           : blkid_partition_get_name(part);
+                                       ? blkid_partition_get_uuid(part)
+                                       : blkid_partition_get_name(part);
                 char name[256];
 
                 if (!values_equal(scan->spec, have))
@@ -306,7 +307,7 @@ static int find_by_path(const char *root, const struct devspec *spec, char **ret
 
 int devices_find(const char *root, const struct devspec *spec, char **ret_node, char **ret_other)
 {
-        struct scan scan = { .root = streq(root, "/") ? "" : root, .spec = spec };
+        struct scan scan = {.root = streq(root, "/") ? "" : root, .spec = spec};
         char path[4096];
         DIR *d;
         struct dirent *de;
@@ -376,8 +377,8 @@ int devices_wait(const char *root, const struct devspec *spec, uint64_t deadline
                         return -ETIMEDOUT;
                 if (delay > deadline_usec - now)
                         delay = deadline_usec - now;
-                nanosleep(&(struct timespec){ .tv_sec = (time_t) (delay / 1000000U),
-                                              .tv_nsec = (long) (delay % 1000000U) * 1000L },
+                nanosleep(&(struct timespec){.tv_sec = (time_t) (delay / 1000000U),
+                                             .tv_nsec = (long) (delay % 1000000U) * 1000L},
                           NULL);
                 delay = delay * 2 > POLL_MAX_USEC ? POLL_MAX_USEC : delay * 2;
         }

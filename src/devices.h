@@ -30,7 +30,8 @@ const char *devspec_to_string(const struct devspec *spec, char *buf, size_t size
 /* systemd's rule for verity partitions: the data partition's PARTUUID is the first 128 bits of
  * the root hash, the hash partition's the last 128 bits, used as they are.
  * @return 0 on success or -EINVAL when roothash_hex is not hex of at least 128 bits. */
-int devices_partuuids_from_roothash(const char *roothash_hex, char ret_data[DEVSPEC_UUID_STRING_MAX],
+int devices_partuuids_from_roothash(const char *roothash_hex,
+                                    char ret_data[DEVSPEC_UUID_STRING_MAX],
                                     char ret_hash[DEVSPEC_UUID_STRING_MAX]);
 
 /* Scans the block devices that root's /sys/class/block lists (root is "/" in the initramfs; tests

@@ -13,8 +13,8 @@ static const struct {
         const char *name;
         const char *description;
 } failures[] = {
-#define FAILURE_ENTRY(id, name, step, what) [FAILURE_##id] = { name, what },
-        NODEGATE_FAILURES(FAILURE_ENTRY)
+#define FAILURE_ENTRY(id, name, step, what) [FAILURE_##id] = {name, what},
+    NODEGATE_FAILURES(FAILURE_ENTRY)
 #undef FAILURE_ENTRY
 };
 
@@ -53,9 +53,9 @@ enum failure failure_last(void)
 _noreturn_ void failure_stop_boot(enum failure_action action)
 {
         static const int commands[_FAILURE_ACTION_MAX] = {
-                [FAILURE_ACTION_HALT] = RB_HALT_SYSTEM,
-                [FAILURE_ACTION_POWEROFF] = RB_POWER_OFF,
-                [FAILURE_ACTION_REBOOT] = RB_AUTOBOOT,
+            [FAILURE_ACTION_HALT] = RB_HALT_SYSTEM,
+            [FAILURE_ACTION_POWEROFF] = RB_POWER_OFF,
+            [FAILURE_ACTION_REBOOT] = RB_AUTOBOOT,
         };
         const char *name = failure_name(last_failure);
 
@@ -83,7 +83,7 @@ _noreturn_ void failure_stop_boot(enum failure_action action)
         /* reboot() only fails without CAP_SYS_BOOT. PID 1 must not exit (the kernel would
          * panic and, with panic=N, reboot into a retry loop), so it stays here for good. */
         (void) log_error_errno(errno, "reboot(%s) failed: %m; halting here",
-                              failure_action_to_string(action));
+                               failure_action_to_string(action));
         for (;;)
                 pause();
 }

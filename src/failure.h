@@ -6,39 +6,39 @@
 
 /* X(enum suffix, stable name printed on the console, step, what it means).
  * The names are an interface: tests and operators match on them, so never rename one. */
-#define NODEGATE_FAILURES(X)                                                                      \
-        X(CMDLINE_READ, "cmdline-read", "parse", "the kernel command line cannot be read")        \
-        X(CMDLINE_INVALID, "cmdline-invalid", "parse",                                            \
-          "the kernel command line is malformed, has an unknown nodegate.* key or a bad value")   \
-        X(CONFIG_INVALID, "config-invalid", "parse",                                              \
+#define NODEGATE_FAILURES(X)                                                                       \
+        X(CMDLINE_READ, "cmdline-read", "parse", "the kernel command line cannot be read")         \
+        X(CMDLINE_INVALID, "cmdline-invalid", "parse",                                             \
+          "the kernel command line is malformed, has an unknown nodegate.* key or a bad value")    \
+        X(CONFIG_INVALID, "config-invalid", "parse",                                               \
           "/etc/nodegate/nodegate.conf cannot be read or is malformed")                            \
-        X(ROOTHASH_MISSING, "roothash-missing", "parse",                                          \
-          "no roothash= (or systemd.verity_root_hash is given without it)")                       \
-        X(VERITY_DISABLED, "verity-disabled", "parse",                                            \
-          "systemd.verity=no asks for an unverified root, which nodegate refuses")                \
+        X(ROOTHASH_MISSING, "roothash-missing", "parse",                                           \
+          "no roothash= (or systemd.verity_root_hash is given without it)")                        \
+        X(VERITY_DISABLED, "verity-disabled", "parse",                                             \
+          "systemd.verity=no asks for an unverified root, which nodegate refuses")                 \
         X(EARLY_MOUNT, "early-mount", "setup",                                                     \
-          "/proc, /sys, /dev or /run cannot be mounted in the initramfs")                         \
-        X(MODULE_LIST, "module-list", "modules", "the initramfs's module list cannot be read")    \
-        X(MODULE_LOAD, "module-load", "modules", "a kernel module failed to load")                \
-        X(DEADLINE, "deadline", "any", "nodegate.timeout expired before the boot finished")       \
-        X(DEVICE_TIMEOUT, "device-timeout", "devices",                                            \
-          "the data or hash device did not appear before the deadline")                           \
-        X(DEVICE_AMBIGUOUS, "device-ambiguous", "devices",                                        \
-          "more than one block device matches the data or hash device")                           \
-        X(VERITY_ACTIVATE, "verity-activate", "verity",                                           \
-          "dm-verity refused the devices: wrong root hash, bad superblock or I/O error")          \
-        X(ROOT_MOUNT, "root-mount", "mount", "the verity device cannot be mounted at /sysroot")   \
-        X(INIT_MISSING, "init-missing", "switch", "the new root has no executable init")          \
-        X(INIT_UNREADABLE, "init-unreadable", "switch",                                           \
-          "init (or its interpreter) cannot be read through verity: the root was tampered with")  \
-        X(SWITCH_ROOT, "switch-root", "switch", "moving into the new root failed")                \
+          "/proc, /sys, /dev or /run cannot be mounted in the initramfs")                          \
+        X(MODULE_LIST, "module-list", "modules", "the initramfs's module list cannot be read")     \
+        X(MODULE_LOAD, "module-load", "modules", "a kernel module failed to load")                 \
+        X(DEADLINE, "deadline", "any", "nodegate.timeout expired before the boot finished")        \
+        X(DEVICE_TIMEOUT, "device-timeout", "devices",                                             \
+          "the data or hash device did not appear before the deadline")                            \
+        X(DEVICE_AMBIGUOUS, "device-ambiguous", "devices",                                         \
+          "more than one block device matches the data or hash device")                            \
+        X(VERITY_ACTIVATE, "verity-activate", "verity",                                            \
+          "dm-verity refused the devices: wrong root hash, bad superblock or I/O error")           \
+        X(ROOT_MOUNT, "root-mount", "mount", "the verity device cannot be mounted at /sysroot")    \
+        X(INIT_MISSING, "init-missing", "switch", "the new root has no executable init")           \
+        X(INIT_UNREADABLE, "init-unreadable", "switch",                                            \
+          "init (or its interpreter) cannot be read through verity: the root was tampered with")   \
+        X(SWITCH_ROOT, "switch-root", "switch", "moving into the new root failed")                 \
         X(EXEC_INIT, "exec-init", "switch", "the new root's init could not be executed")
 
 enum failure {
 #define FAILURE_ENUM(id, name, step, what) FAILURE_##id,
         NODEGATE_FAILURES(FAILURE_ENUM)
 #undef FAILURE_ENUM
-        _FAILURE_MAX,
+            _FAILURE_MAX,
 };
 
 enum failure_action {

@@ -29,7 +29,8 @@ static int read_console_level(const char *root)
         ssize_t n;
         int level;
 
-        if (pathf(path, sizeof(path), "%s/proc/sys/kernel/printk", streq(root, "/") ? "" : root) < 0)
+        if (pathf(path, sizeof(path), "%s/proc/sys/kernel/printk", streq(root, "/") ? "" : root) <
+            0)
                 return -1;
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -163,9 +164,9 @@ int log_full_errnov(enum log_level level, int err, const char *fmt, va_list ap)
                 struct iovec iov[4];
 
                 snprintf(head, sizeof(head), "<%d>%s ", (int) level, prefix);
-                iov[0] = (struct iovec){ .iov_base = head, .iov_len = strlen(head) };
-                iov[1] = (struct iovec){ .iov_base = msg, .iov_len = strlen(msg) };
-                iov[2] = (struct iovec){ .iov_base = (char *) "\n", .iov_len = 1 };
+                iov[0] = (struct iovec){.iov_base = head, .iov_len = strlen(head)};
+                iov[1] = (struct iovec){.iov_base = msg, .iov_len = strlen(msg)};
+                iov[2] = (struct iovec){.iov_base = (char *) "\n", .iov_len = 1};
                 (void) !writev(kmsg_fd, iov, 3);
         }
         /* The kernel copies kmsg records below console_loglevel to the console itself:

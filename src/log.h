@@ -37,13 +37,13 @@ void log_set_max_level(enum log_level level);
 int log_full_errno(enum log_level level, int err, const char *fmt, ...) _printf_(3, 4);
 int log_full_errnov(enum log_level level, int err, const char *fmt, va_list ap);
 
-#define log_error_errno(err, ...) log_full_errno(LOG_LEVEL_ERR, (err), __VA_ARGS__)
+#define log_error_errno(err, ...)   log_full_errno(LOG_LEVEL_ERR, (err), __VA_ARGS__)
 #define log_warning_errno(err, ...) log_full_errno(LOG_LEVEL_WARNING, (err), __VA_ARGS__)
-#define log_error(...) ((void) log_full_errno(LOG_LEVEL_ERR, 0, __VA_ARGS__))
-#define log_warning(...) ((void) log_full_errno(LOG_LEVEL_WARNING, 0, __VA_ARGS__))
-#define log_notice(...) ((void) log_full_errno(LOG_LEVEL_NOTICE, 0, __VA_ARGS__))
-#define log_info(...) ((void) log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__))
-#define log_debug(...) ((void) log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__))
+#define log_error(...)              ((void) log_full_errno(LOG_LEVEL_ERR, 0, __VA_ARGS__))
+#define log_warning(...)            ((void) log_full_errno(LOG_LEVEL_WARNING, 0, __VA_ARGS__))
+#define log_notice(...)             ((void) log_full_errno(LOG_LEVEL_NOTICE, 0, __VA_ARGS__))
+#define log_info(...)               ((void) log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__))
+#define log_debug(...)              ((void) log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__))
 
 /* CLOCK_MONOTONIC in microseconds: the same clock as the kernel's printk timestamps. */
 uint64_t now_usec(void);

@@ -17,10 +17,10 @@
 #include "verity.h"
 
 #define VERITY_NAME "root"
-#define MAX_STEPS 8
+#define MAX_STEPS   8
 
 struct boot {
-        uint64_t start_usec;    /* when /init started: every figure of the timeline counts from it */
+        uint64_t start_usec; /* when /init started: every figure of the timeline counts from it */
         uint64_t deadline_usec; /* start + nodegate.timeout */
         uint64_t step_start_usec;
         struct {
@@ -234,10 +234,10 @@ static int read_first_block(const char *node)
 static int step_verity(struct boot *b)
 {
         struct verity_request req = {
-                .data_node = b->data_node,
-                .hash_node = b->hash_node,
-                .roothash_hex = b->settings.roothash,
-                .options = &b->verity_options,
+            .data_node = b->data_node,
+            .hash_node = b->hash_node,
+            .roothash_hex = b->settings.roothash,
+            .options = &b->verity_options,
         };
         char err[VERITY_ERROR_MAX];
         int r;
@@ -245,8 +245,9 @@ static int step_verity(struct boot *b)
         step_begin(b, "verity");
         r = verity_activate(&req, VERITY_NAME, &b->root_node, err, sizeof(err));
         if (r < 0)
-                return fail(FAILURE_VERITY_ACTIVATE, r, "cannot activate verity on %s (hash %s): %s%s%m",
-                            b->data_node, b->hash_node, err, err[0] ? ": " : "");
+                return fail(FAILURE_VERITY_ACTIVATE, r,
+                            "cannot activate verity on %s (hash %s): %s%s%m", b->data_node,
+                            b->hash_node, err, err[0] ? ": " : "");
         r = read_first_block(b->root_node);
         if (r < 0)
                 return fail(FAILURE_VERITY_ACTIVATE, r,
@@ -293,7 +294,8 @@ static int step_switch(struct boot *b, char **argv)
 
         r = switchroot_move(MOUNTS_NEW_ROOT);
         if (r < 0)
-                return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m", MOUNTS_NEW_ROOT);
+                return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m",
+                            MOUNTS_NEW_ROOT);
 
         (void) step_end(b);
         log_timeline(b);
@@ -316,7 +318,7 @@ static void boot_done(struct boot *b)
 
 int main(int argc, char **argv)
 {
-        struct boot b = { .start_usec = now_usec() };
+        struct boot b = {.start_usec = now_usec()};
         int r;
 
         /* Arguments of PID 1 come from the kernel command line: never treat them as commands. */

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-#define MODULES_LIST_PATH "/etc/nodegate/modules"
+#define MODULES_LIST_PATH      "/etc/nodegate/modules"
 #define MODULES_LIST_MAX_BYTES (256U * 1024U)
-#define MODULES_MAX 1024U
+#define MODULES_MAX            1024U
 
 struct module_list {
         char **paths;

@@ -10,7 +10,7 @@
 #include "mounts.h"
 #include "util.h"
 
-static const char *const supported_fstypes[] = { "erofs", "squashfs", "ext4" };
+static const char *const supported_fstypes[] = {"erofs", "squashfs", "ext4"};
 
 bool mounts_fstype_supported(const char *fstype)
 {
@@ -27,10 +27,10 @@ int mounts_early(const char *root, const char **ret_what)
                 unsigned long flags;
                 mode_t mode;
         } table[] = {
-                { "devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID, 0755 },
-                { "proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
-                { "sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
-                { "tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755 },
+            {"devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID, 0755},
+            {"proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555},
+            {"sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555},
+            {"tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755},
         };
 
         if (streq(root, "/"))
@@ -40,7 +40,8 @@ int mounts_early(const char *root, const char **ret_what)
                 int r = pathf(where, sizeof(where), "%s%s", root, table[i].where);
 
                 if (r < 0 || (mkdir(where, table[i].mode) < 0 && errno != EEXIST) ||
-                    (mount(table[i].what, where, table[i].type, table[i].flags, table[i].data) < 0 &&
+                    (mount(table[i].what, where, table[i].type, table[i].flags, table[i].data) <
+                         0 &&
                      errno != EBUSY)) {
                         if (ret_what)
                                 *ret_what = table[i].where;

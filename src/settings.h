@@ -8,19 +8,19 @@
 #include "failure.h"
 
 #define SETTINGS_DEFAULT_TIMEOUT_SEC 90U
-#define SETTINGS_MAX_TIMEOUT_SEC 3600U
+#define SETTINGS_MAX_TIMEOUT_SEC     3600U
 
 struct settings {
-        char *roothash;        /* lowercase hex, 40..128 digits, even; NULL when not given */
-        char *verity_data;     /* device spec: /dev/…, PARTUUID=, UUID=, LABEL=, PARTLABEL= */
-        char *verity_hash;     /* same forms; NULL: derived from roothash (systemd's rule) */
-        char *verity_options;  /* raw systemd.verity_root_options= value, parsed by verity.c */
-        char *rootfstype;      /* NULL: probed with libblkid */
-        char *rootflags;       /* raw rootflags= value, parsed by mount options code */
-        int verity_enabled;    /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 no, 1 yes */
+        char *roothash;       /* lowercase hex, 40..128 digits, even; NULL when not given */
+        char *verity_data;    /* device spec: /dev/…, PARTUUID=, UUID=, LABEL=, PARTLABEL= */
+        char *verity_hash;    /* same forms; NULL: derived from roothash (systemd's rule) */
+        char *verity_options; /* raw systemd.verity_root_options= value, parsed by verity.c */
+        char *rootfstype;     /* NULL: probed with libblkid */
+        char *rootflags;      /* raw rootflags= value, parsed by mount options code */
+        int verity_enabled;   /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 no, 1 yes */
         enum failure_action on_failure;
-        unsigned timeout_sec;  /* overall deadline for the gate, 1..SETTINGS_MAX_TIMEOUT_SEC */
-        bool debug;            /* nodegate.debug */
+        unsigned timeout_sec; /* overall deadline for the gate, 1..SETTINGS_MAX_TIMEOUT_SEC */
+        bool debug;           /* nodegate.debug */
 };
 
 void settings_init(struct settings *s);

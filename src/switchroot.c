@@ -15,14 +15,14 @@
 #include "switchroot.h"
 #include "util.h"
 
-#define READ_CHUNK (64U * 1024U)
+#define READ_CHUNK  (64U * 1024U)
 #define SHEBANG_MAX 256U
 
 static int open_in_root(int root_fd, const char *path)
 {
         struct open_how how = {
-                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+            .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         long fd;
 
@@ -233,7 +233,7 @@ static bool is_initramfs(const struct statfs *sfs)
 
 int switchroot_move(const char *new_root)
 {
-        static const char *const moved[] = { "/dev", "/proc", "/sys", "/run" };
+        static const char *const moved[] = {"/dev", "/proc", "/sys", "/run"};
         _cleanup_close_ int old_root_fd = -1;
         struct stat root_st, new_st;
         struct statfs sfs;

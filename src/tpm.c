@@ -78,7 +78,7 @@ static int open_device(struct tpm *t, const char *device, char *errbuf, size_t e
 
 int tpm_open(const char *device, struct tpm **ret, char *errbuf, size_t errlen)
 {
-        static const char *const defaults[] = { "/dev/tpmrm0", "/dev/tpm0" };
+        static const char *const defaults[] = {"/dev/tpmrm0", "/dev/tpm0"};
         struct tpm *t;
         TSS2_RC rc;
         int r = -ENOENT;
@@ -107,8 +107,7 @@ int tpm_open(const char *device, struct tpm **ret, char *errbuf, size_t errlen)
         return 0;
 }
 
-static int get_property(struct tpm *t, TPM2_PT property, uint32_t *ret, char *errbuf,
-                        size_t errlen)
+static int get_property(struct tpm *t, TPM2_PT property, uint32_t *ret, char *errbuf, size_t errlen)
 {
         TPMS_CAPABILITY_DATA *data = NULL;
         TPMI_YES_NO more;
@@ -172,8 +171,8 @@ int tpm_get_info(struct tpm *t, struct tpm_info *ret, char *errbuf, size_t errle
         (void) get_property(t, TPM2_PT_FIRMWARE_VERSION_1, &info.firmware, errbuf, errlen);
         (void) get_property(t, TPM2_PT_REVISION, &info.spec_revision, errbuf, errlen);
 
-        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
-                                0, 1, &more, &data);
+        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0,
+                                1, &more, &data);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(rc, errbuf, errlen, "TPM2_GetCapability(PCRS)");
         for (uint32_t i = 0; i < data->data.assignedPCR.count && info.n_banks < TPM_BANKS_MAX;

@@ -11,11 +11,11 @@
 struct tpm;
 
 struct tpm_info {
-        char manufacturer[5];    /* four ASCII characters, e.g. "IBM " for swtpm */
-        char vendor[17];         /* TPM2_PT_VENDOR_STRING_1..4 */
-        uint32_t firmware;       /* TPM2_PT_FIRMWARE_VERSION_1: vendor-defined, shown in hex */
-        uint32_t spec_revision;  /* TPM2_PT_REVISION: 138 means 1.38 */
-        unsigned n_banks;        /* PCR banks with at least one PCR allocated */
+        char manufacturer[5];   /* four ASCII characters, e.g. "IBM " for swtpm */
+        char vendor[17];        /* TPM2_PT_VENDOR_STRING_1..4 */
+        uint32_t firmware;      /* TPM2_PT_FIRMWARE_VERSION_1: vendor-defined, shown in hex */
+        uint32_t spec_revision; /* TPM2_PT_REVISION: 138 means 1.38 */
+        unsigned n_banks;       /* PCR banks with at least one PCR allocated */
         const char *banks[TPM_BANKS_MAX];
 };
 

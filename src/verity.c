@@ -70,22 +70,22 @@ static int verity_prepare(const struct verity_request *req, uint32_t extra_flags
 
         if (o->superblock) {
                 struct crypt_params_verity params = {
-                        .hash_area_offset = o->hash_offset,
-                        .flags = extra_flags,
+                    .hash_area_offset = o->hash_offset,
+                    .flags = extra_flags,
                 };
                 r = crypt_load(cd, CRYPT_VERITY, &params);
         } else {
                 struct crypt_params_verity params = {
-                        .hash_name = verity_hash_to_string(o->hash),
-                        .data_device = req->data_node,
-                        .salt = (const char *) o->salt,
-                        .salt_size = (uint32_t) o->salt_size,
-                        .hash_type = o->format,
-                        .data_block_size = o->data_block_size,
-                        .hash_block_size = o->hash_block_size,
-                        .data_size = o->data_blocks,
-                        .hash_area_offset = o->hash_offset,
-                        .flags = CRYPT_VERITY_NO_HEADER | extra_flags,
+                    .hash_name = verity_hash_to_string(o->hash),
+                    .data_device = req->data_node,
+                    .salt = (const char *) o->salt,
+                    .salt_size = (uint32_t) o->salt_size,
+                    .hash_type = o->format,
+                    .data_block_size = o->data_block_size,
+                    .hash_block_size = o->hash_block_size,
+                    .data_size = o->data_blocks,
+                    .hash_area_offset = o->hash_offset,
+                    .flags = CRYPT_VERITY_NO_HEADER | extra_flags,
                 };
                 r = crypt_format(cd, CRYPT_VERITY, NULL, NULL, o->uuid[0] ? o->uuid : NULL, NULL, 0,
                                  &params);
@@ -117,7 +117,7 @@ static int verity_run(const struct verity_request *req, const char *name, uint32
                       char *errbuf, size_t errlen)
 {
         _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
-        struct message_sink sink = { errbuf, errlen };
+        struct message_sink sink = {errbuf, errlen};
         uint8_t roothash[ROOTHASH_MAX];
         size_t roothash_size;
         int r, expected;

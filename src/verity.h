@@ -7,9 +7,9 @@
 #define VERITY_ERROR_MAX 512
 
 struct verity_request {
-        const char *data_node;     /* data device (or image file, for verity_check) */
-        const char *hash_node;     /* hash device; the same as data_node for an appended tree */
-        const char *roothash_hex;  /* validated hex, any case */
+        const char *data_node;    /* data device (or image file, for verity_check) */
+        const char *hash_node;    /* hash device; the same as data_node for an appended tree */
+        const char *roothash_hex; /* validated hex, any case */
         const struct verity_options *options;
 };
 
