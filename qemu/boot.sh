@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Boots one UKI and one disk image under OVMF (q35, TCG) with a fresh swtpm, the serial console
 # going to a log file, and decides how the boot ended.
-# Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--log FILE] [--timeout SEC]
-#                [--tpm tis|crb|none] [--tpm-manufacture]
+# Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--disk more.img…] [--log FILE]
+#                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture]
+# Each --disk becomes a virtio-blk disk, in the order given (the first is /dev/vda).
 # Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
 # STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
 set -euo pipefail
@@ -15,12 +16,12 @@ if [[ ${NG_HEAVY_LOCKED:-} != 1 ]]; then
         NG_HEAVY_LOCKED=1 exec flock "$NG_HEAVY_LOCK" "$0" "$@"
 fi
 
-uki='' esp='' disk='' log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0
+uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
         --esp) esp=$2; shift 2 ;;
-        --disk) disk=$2; shift 2 ;;
+        --disk) disks+=("$2"); shift 2 ;;
         --log) log=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --tpm) tpm=$2; shift 2 ;;
@@ -28,14 +29,16 @@ while (($#)); do
         *) ng_die "unknown argument: $1" ;;
         esac
 done
-[[ -n $disk && ( -n $uki || -n $esp ) ]] || ng_die "usage: boot.sh (--uki F | --esp F) --disk F [--log F] [--timeout S]"
+if ((${#disks[@]} == 0)) || [[ -z $uki && -z $esp ]]; then
+        ng_die "usage: boot.sh (--uki F | --esp F) --disk F [--disk F…] [--log F] [--timeout S]"
+fi
 if ! [[ $timeout =~ ^[1-9][0-9]*$ ]]; then
         ng_die "bad --timeout: $timeout"
 fi
 case $tpm in tis | crb | none) ;; *) ng_die "--tpm must be tis, crb or none" ;; esac
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
-for f in "$ovmf_code" "$ovmf_vars" "$disk" ${uki:+"$uki"} ${esp:+"$esp"}; do
+for f in "$ovmf_code" "$ovmf_vars" "${disks[@]}" ${uki:+"$uki"} ${esp:+"$esp"}; do
         [[ -r $f ]] || ng_die "cannot read $f"
 done
 ng_need qemu-system-x86_64 timeout
@@ -97,9 +100,18 @@ if [[ $tpm != none ]]; then
 fi
 
 : >"$log"
+# The first disk keeps the id and PCI slot it always had; the others take the slots after it,
+# so the guest names them vda, vdb, … in the order given.
+disk_args=()
+for i in "${!disks[@]}"; do
+        id=root
+        ((i == 0)) || id=root$i
+        disk_args+=(-drive "if=none,id=$id,format=raw,snapshot=on,file=${disks[i]}"
+                -device "virtio-blk-pci,drive=$id")
+done
 # -cpu max: TCG then offers SSE4.2/PCLMUL, which crc32c-intel and crct10dif-pclmul need to load.
-# The ESP sits on the q35 SATA controller and the root disk on virtio-blk, so the verity
-# partitions are the only virtio disk. romfile= drops iPXE: the firmware boots from the ESP.
+# The ESP sits on the q35 SATA controller and the root disks on virtio-blk, so the verity
+# partitions are on the only virtio disks. romfile= drops iPXE: the firmware boots from the ESP.
 # snapshot=on: the guest may write, the image files never change.
 qemu=(qemu-system-x86_64
         -machine q35 -accel tcg -cpu max -smp 1 -m 1024
@@ -107,8 +119,7 @@ qemu=(qemu-system-x86_64
         -drive "if=pflash,format=raw,unit=1,file=$work/vars.fd"
         -drive "if=none,id=esp,format=raw,snapshot=on,file=$esp"
         -device "ide-hd,drive=esp,bus=ide.0,bootindex=0"
-        -drive "if=none,id=root,format=raw,snapshot=on,file=$disk"
-        -device "virtio-blk-pci,drive=root"
+        "${disk_args[@]}"
         -netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile="
         "${tpm_args[@]}"
         -nographic -monitor none -serial "file:$log" -no-reboot)

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "row-check.h"
+
 #define H16    "0123456789abcdef"
 #define U16    "0123456789ABCDEF"
 #define H40    H16 H16 "01234567"
@@ -230,13 +232,8 @@ static void check_outcome(const char *what, size_t i, int r, const struct settin
                           const char *err, int want_ret, const char *want)
 {
         char dump[1024];
-        const char *got = r == 0 ? settings_dump(s, dump, sizeof(dump)) : err;
 
-        if (r != want_ret || !streq(got, want))
-                print_message("%s %zu: got %d \"%s\", want %d \"%s\"\n", what, i, r, got, want_ret,
-                              want);
-        assert_int_equal(r, want_ret);
-        assert_string_equal(got, want);
+        check_row(what, i, r, r == 0 ? settings_dump(s, dump, sizeof(dump)) : err, want_ret, want);
 }
 
 static void test_rows(void **state)

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "row-check.h"
+
 #define UUID_L "6c1c0b5a-1f2e-4d3c-8b9a-0e1f2a3b4c5d"
 #define UUID_U "6C1C0B5A-1F2E-4D3C-8B9A-0E1F2A3B4C5D"
 #define NOSB   "superblock=no,"
@@ -238,13 +240,8 @@ static void check_outcome(const char *what, size_t i, int r, const struct verity
                           const char *err, int want_ret, const char *want)
 {
         char dump[2048];
-        const char *got = r == 0 ? options_dump(o, dump, sizeof(dump)) : err;
 
-        if (r != want_ret || !streq(got, want))
-                print_message("%s %zu: got %d \"%s\", want %d \"%s\"\n", what, i, r, got, want_ret,
-                              want);
-        assert_int_equal(r, want_ret);
-        assert_string_equal(got, want);
+        check_row(what, i, r, r == 0 ? options_dump(o, dump, sizeof(dump)) : err, want_ret, want);
 }
 
 static void test_rows(void **state)
