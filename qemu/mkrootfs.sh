@@ -1,21 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the test root filesystem (erofs) and its dm-verity hash tree, reproducibly.
-# Usage: mkrootfs.sh --out DIR
+# Usage: mkrootfs.sh --out DIR [--init stand-in|none|text]
 # Writes DIR/root.erofs (data), DIR/root.verity (hash tree with superblock), DIR/roothash,
 # and DIR/tamper-offset: a byte offset inside root.erofs that only /sbin/init's data covers.
+# --init picks /sbin/init: the stand-in (default), none at all, or "text": an executable file
+# that is neither ELF nor #! script, which every check passes but execve() refuses (ENOEXEC).
+# The two variants write no tamper-offset: the scenarios that use them never get that far.
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-out=''
+out='' init=stand-in
 while (($#)); do
         case $1 in
         --out) out=$2; shift 2 ;;
+        --init) init=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
-[[ -n $out ]] || ng_die "usage: mkrootfs.sh --out DIR"
+[[ -n $out ]] || ng_die "usage: mkrootfs.sh --out DIR [--init stand-in|none|text]"
+case $init in stand-in | none | text) ;; *) ng_die "--init must be stand-in, none or text" ;; esac
 ng_need mkfs.erofs veritysetup busybox
 
 tmp=''
@@ -33,17 +38,23 @@ install -m 0644 "$NG_TOP/qemu/rootfs/os-release" "$tree/etc/os-release"
 # The stand-in init: its text, then comment padding so the file spans several 4 KiB data
 # blocks of its own. Small files would be inlined into the inode's metadata block, where a
 # flipped byte would also break directory lookups instead of only the file's read.
-{
-        sed -e "s|@MARKER@|$NG_MARKER|" -e "s|@MARKER_KMSG@|$NG_MARKER_KMSG|" \
-                -e "s|@TAMPER_TAG@|$NG_TAMPER_TAG|" "$NG_TOP/qemu/rootfs/init"
-        echo '# Padding (see qemu/mkrootfs.sh): keeps this file larger than 8 KiB.'
-        for i in $(seq 1 160); do
-                printf '# padding line %03d ..................................................\n' "$i"
-        done
-} >"$tree/sbin/init"
-chmod 0755 "$tree/sbin/init"
-(( $(ng_size "$tree/sbin/init") > 8192 )) || ng_die "stand-in init is not larger than 8 KiB"
-[[ $(grep -c "$NG_TAMPER_TAG" "$tree/sbin/init") == 1 ]] || ng_die "tamper tag must occur once"
+if [[ $init == stand-in ]]; then
+        {
+                sed -e "s|@MARKER@|$NG_MARKER|" -e "s|@MARKER_KMSG@|$NG_MARKER_KMSG|" \
+                        -e "s|@TAMPER_TAG@|$NG_TAMPER_TAG|" "$NG_TOP/qemu/rootfs/init"
+                echo '# Padding (see qemu/mkrootfs.sh): keeps this file larger than 8 KiB.'
+                for i in $(seq 1 160); do
+                        printf '# padding line %03d ..................................................\n' "$i"
+                done
+        } >"$tree/sbin/init"
+        chmod 0755 "$tree/sbin/init"
+        (( $(ng_size "$tree/sbin/init") > 8192 )) || ng_die "stand-in init is not larger than 8 KiB"
+        [[ $(grep -c "$NG_TAMPER_TAG" "$tree/sbin/init") == 1 ]] || ng_die "tamper tag must occur once"
+elif [[ $init == text ]]; then
+        # No "#!" and no ELF magic: the kernel has no binary format for it.
+        echo 'nodegate test: this /sbin/init is not a program' >"$tree/sbin/init"
+        chmod 0755 "$tree/sbin/init"
+fi
 
 chmod 0755 "$tree" "$tree"/{bin,sbin,etc,dev,proc,sys,run,sysroot}
 chmod 1777 "$tree/tmp"
@@ -54,9 +65,16 @@ mkfs.erofs --quiet --all-root -T "$SOURCE_DATE_EPOCH" -U "$(ng_stable_uuid rootf
         -Enoinline_data "$tmp/root.erofs" "$tree"
 
 # The tag must appear exactly once in the image, or the tamper test would hit the wrong block.
-mapfile -t hits < <(grep -obaF "$NG_TAMPER_TAG" "$tmp/root.erofs" | cut -d: -f1)
-[[ ${#hits[@]} == 1 ]] || ng_die "tamper tag found ${#hits[@]} times in the erofs image"
-echo "${hits[0]}" >"$tmp/tamper-offset"
+outputs=(root.erofs root.verity roothash)
+if [[ $init == stand-in ]]; then
+        mapfile -t hits < <(grep -obaF "$NG_TAMPER_TAG" "$tmp/root.erofs" | cut -d: -f1)
+        [[ ${#hits[@]} == 1 ]] || ng_die "tamper tag found ${#hits[@]} times in the erofs image"
+        echo "${hits[0]}" >"$tmp/tamper-offset"
+        outputs+=(tamper-offset)
+else
+        # A tamper-offset left over from an earlier build would point into another root.
+        rm -f "$out/tamper-offset"
+fi
 
 # Fixed salt and UUID: the root hash only depends on the filesystem's content.
 salt=$(printf 'nodegate verity salt %s' "$SOURCE_DATE_EPOCH" | sha256sum | cut -c1-64)
@@ -73,7 +91,7 @@ echo "$roothash" >"$tmp/roothash"
 veritysetup verify "$tmp/root.erofs" "$tmp/root.verity" "$roothash" \
         || ng_die "veritysetup verify failed on the fresh image"
 
-for f in root.erofs root.verity roothash tamper-offset; do
+for f in "${outputs[@]}"; do
         mv -f "$tmp/$f" "$out/$f"
 done
 ng_log "root hash $roothash ($(ng_size "$out/root.erofs") bytes data, $(ng_size "$out/root.verity") bytes hash)"

@@ -48,10 +48,21 @@ e2e_mkimage() {
 # asserts on BOOT_STATUS and on the log.
 # Usage: e2e_boot NAME UKI DISK [TIMEOUT]
 e2e_boot() {
-        local name=$1 uki=$2 disk=$3 timeout=${4:-${BOOT_TIMEOUT:-240}} rc=0
+        e2e_boot_disks "$1" "$2" "${4:-${BOOT_TIMEOUT:-240}}" "$3"
+}
+
+# The same with any number of disks, attached in the order given (/dev/vda, /dev/vdb, …).
+# Usage: e2e_boot_disks NAME UKI TIMEOUT DISK…
+e2e_boot_disks() {
+        local name=$1 uki=$2 timeout=$3 disk rc=0
+        local disk_args=()
+        shift 3
+        for disk in "$@"; do
+                disk_args+=(--disk "$disk")
+        done
         BOOT_LOG="$E2E_OUT/$name.log"
         echo "  boot  $name (timeout ${timeout}s, log $BOOT_LOG)"
-        "$NG_TOP/qemu/boot.sh" --uki "$uki" --disk "$disk" --log "$BOOT_LOG" \
+        "$NG_TOP/qemu/boot.sh" --uki "$uki" "${disk_args[@]}" --log "$BOOT_LOG" \
                 --timeout "$timeout" >"$E2E_OUT/$name.boot" 2>&1 || rc=$?
         BOOT_STATUS=$(sed -n 's/^status: //p' "$E2E_OUT/$name.boot")
         BOOT_WALL_MS=$(sed -n 's/^wall_ms: //p' "$E2E_OUT/$name.boot")
@@ -61,6 +72,44 @@ e2e_boot() {
         fi
         ng_clean_log "$BOOT_LOG" >"$(e2e_text)" 2>/dev/null || : >"$(e2e_text)"
         echo "  ended $name: $BOOT_STATUS after $((${BOOT_WALL_MS:-0} / 1000)) s"
+}
+
+# The initramfs under test with a small uncompressed cpio archive appended, built by mkcpio
+# from SPEC (mkcpio's spec format, sources given as absolute paths). The kernel unpacks the
+# archives one after the other into the same rootfs, and a regular file of a later archive
+# replaces the one of the same name (it is opened with O_TRUNC), so this changes single files
+# of the initramfs without rebuilding it. The kernel looks for the next archive only at a
+# 4-byte boundary: the first part is padded with zeros, which the unpacker skips.
+# Usage: e2e_overlay_initrd SPEC OUT
+e2e_overlay_initrd() {
+        local spec=$1 out=$2 mkcpio="$NG_BUILD/initrd/mkcpio" size
+        [[ -x $mkcpio ]] || { echo "FAIL $TEST_NAME: $mkcpio missing (run 'make initrd')"; exit 1; }
+        "$mkcpio" "$spec" "$out.overlay.cpio" || { echo "FAIL $TEST_NAME: mkcpio refused $spec"; exit 1; }
+        cp "$INITRD" "$out"
+        size=$(ng_size "$out")
+        if ((size % 4)); then
+                head -c $((4 - size % 4)) /dev/zero >>"$out"
+        fi
+        cat "$out.overlay.cpio" >>"$out"
+}
+
+# The gate's FAILED line for a failure name, or nothing.
+e2e_failed_line() {
+        grep -m1 -E "nodegate\[[a-z]+\]: FAILED $1\b" "$(e2e_text)" || true
+}
+
+# The FAILED line of failure NAME says what went wrong: it matches ERE.
+# Usage: assert_failure_detail NAME ERE DESCRIPTION
+assert_failure_detail() {
+        local line
+        line=$(e2e_failed_line "$1")
+        if [[ -z $line ]]; then
+                e2e_fail "$3 (no FAILED $1 line)"
+        elif grep -qE -- "$2" <<<"$line"; then
+                e2e_ok "$3"
+        else
+                e2e_fail "$3 (/$2/ does not match: ${line#*] })"
+        fi
 }
 
 # ERE of the line that closes STEP, and the sed expression that extracts the step from it.
@@ -101,12 +150,19 @@ assert_marker_absent() {
         assert_no_log "$NG_MARKER" "stand-in init never ran (marker absent)"
 }
 
-# The gate stopped the boot with the named failure and said it would power off.
-assert_gate_failure() {
-        local name=$1
+# The gate stopped the boot with the named failure and announced ACTION.
+# Usage: assert_gate_stop NAME ACTION
+assert_gate_stop() {
+        local name=$1 action=$2
         assert_log "nodegate\\[[a-z]+\\]: FAILED $name\\b" "gate reports FAILED $name"
-        assert_log "nodegate: boot stopped \\($name\\), action: poweroff" \
-                "gate announces the stop ($name) and the poweroff action"
+        assert_log "nodegate: boot stopped \\($name\\), action: $action" \
+                "gate announces the stop ($name) and the $action action"
+}
+
+# The gate stopped the boot with the named failure before switch_root and said it would power
+# off, as the command line asks.
+assert_gate_failure() {
+        assert_gate_stop "$1" poweroff
         assert_no_log 'nodegate\[switch\]: done' "gate never reached switch_root"
 }
 
