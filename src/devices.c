@@ -350,11 +350,13 @@ int devices_find(const char *root, const struct devspec *spec, char **ret_node, 
         if (!scan.found)
                 return -ENOENT;
         if (scan.other) {
-                if (ret_other)
+                if (ret_other) {
+                        *ret_node = scan.found;
                         *ret_other = scan.other;
-                else
+                } else {
+                        free(scan.found);
                         free(scan.other);
-                free(scan.found);
+                }
                 return -ENOTUNIQ;
         }
         *ret_node = scan.found;

@@ -38,7 +38,8 @@ int devices_partuuids_from_roothash(const char *roothash_hex,
  * pass a fixture tree whose dev/ holds image files) and returns the node of the one device that
  * matches spec, as "<root>/dev/<name>".
  * @return 0 on success, -ENOENT when nothing matches, -ENOTUNIQ when more than one device
- *         matches (ret_other then names the second one, if not NULL), other negative errno. */
+ *         matches: then, so that the message can name both, ret_node gets the first and
+ *         ret_other (if not NULL) the second match; other negative errno. */
 int devices_find(const char *root, const struct devspec *spec, char **ret_node, char **ret_other);
 
 /* devices_find() again and again until it succeeds or deadline_usec (CLOCK_MONOTONIC) passes.

@@ -146,12 +146,17 @@ static int step_parse(struct boot *b)
 static int step_modules(struct boot *b)
 {
         _cleanup_free_ char *failed = NULL;
+        size_t bad_line = 0;
         int r;
 
         step_begin(b, "modules");
-        r = modules_load("/", &failed);
+        r = modules_load("/", &failed, &bad_line);
         if (r < 0 && failed)
                 return fail(FAILURE_MODULE_LOAD, r, "cannot load %s: %m", failed);
+        if (r < 0 && bad_line > 0)
+                return fail(FAILURE_MODULE_LIST, r, "%s:%zu: %s", MODULES_LIST_PATH, bad_line,
+                            r == -E2BIG ? "more modules than nodegate loads"
+                                        : "not an absolute path to a module");
         if (r < 0)
                 return fail(FAILURE_MODULE_LIST, r, "cannot read %s: %m", MODULES_LIST_PATH);
         log_info("%d kernel modules loaded or already present", r);
@@ -182,8 +187,8 @@ static int wait_for(struct boot *b, const char *role, const struct devspec *spec
                             b->settings.timeout_sec);
         if (r == -ENOTUNIQ)
                 return fail(FAILURE_DEVICE_AMBIGUOUS, r,
-                            "%s device %s matches more than one device (%s is one of them)", role,
-                            what, strempty(other));
+                            "%s device %s matches more than one device: %s and %s", role, what,
+                            strempty(*ret_node), strempty(other));
         if (r < 0)
                 return fail(FAILURE_DEVICE_TIMEOUT, r, "cannot look for %s device %s: %m", role,
                             what);
@@ -292,12 +297,19 @@ static int step_switch(struct boot *b, char **argv)
                 return fail(FAILURE_INIT_MISSING, r, "%s in the new root: %m",
                             failed ? failed : init);
 
+        /* The last chance to stop inside the initramfs: after the move there is no way back. */
+        if (now_usec() > b->deadline_usec)
+                return fail(FAILURE_DEADLINE, ETIMEDOUT,
+                            "nodegate.timeout=%u passed before the switch to the new root",
+                            b->settings.timeout_sec);
         r = switchroot_move(MOUNTS_NEW_ROOT);
         if (r < 0)
                 return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m",
                             MOUNTS_NEW_ROOT);
 
-        (void) step_end(b);
+        r = step_end(b);
+        if (r < 0)
+                return r;
         log_timeline(b);
         log_info("executing %s", init);
         log_restore_kernel_settings();

@@ -95,7 +95,7 @@ static int load_one(const char *root, const char *path)
         return 0;
 }
 
-int modules_load(const char *root, char **ret_failed)
+int modules_load(const char *root, char **ret_failed, size_t *ret_bad_line)
 {
         _cleanup_free_ char *text = NULL;
         struct module_list list = {};
@@ -113,7 +113,7 @@ int modules_load(const char *root, char **ret_failed)
                 return 0;
         if (r < 0)
                 return r;
-        r = modules_parse_list(text, len, &list, NULL);
+        r = modules_parse_list(text, len, &list, ret_bad_line);
         if (r < 0)
                 return r;
 

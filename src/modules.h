@@ -25,5 +25,6 @@ void module_list_done(struct module_list *list);
  * already loaded counts as loaded; one that refuses this machine (ENODEV: e.g. a CPU-specific
  * crypto driver) is skipped, as modprobe does.
  * @return the number of modules loaded or already present, or negative errno; on a failed
- *         module its path is stored in *ret_failed (caller frees) */
-int modules_load(const char *root, char **ret_failed);
+ *         module its path is stored in *ret_failed (caller frees), on a malformed list the
+ *         number of the offending line in *ret_bad_line (may be NULL) */
+int modules_load(const char *root, char **ret_failed, size_t *ret_bad_line);

@@ -107,8 +107,12 @@ int mounts_root(const char *node, const char *fstype, const char *rootflags, con
         }
         if (mkdir(target, 0755) < 0 && errno != EEXIST)
                 return negative_errno();
-        if (mount(node, target, fstype, (flags & ~(unsigned long) MS_RDONLY) | MS_RDONLY, data) < 0)
-                return negative_errno();
+        if (mount(node, target, fstype, (flags & ~(unsigned long) MS_RDONLY) | MS_RDONLY, data) <
+            0) {
+                r = negative_errno();
+                snprintf(errbuf, errlen, "as %s%s%s", fstype, data ? " with " : "", strempty(data));
+                return r;
+        }
         if (ret_fstype) {
                 char *t = strdup(fstype);
                 if (!t)

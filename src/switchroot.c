@@ -135,6 +135,11 @@ static int verify_one(int root_fd, const char *path, bool *ret_read_failed, char
                 *ret_read_failed = true;
                 return r;
         }
+        /* Neither a script nor ELF: execve() would refuse it, but only after the point of no
+         * return, so refuse it here, while the initramfs can still stop the boot. */
+        if (head_len < SELFMAG ||
+            (memcmp(head, "#!", 2) != 0 && memcmp(head, ELFMAG, SELFMAG) != 0))
+                return -ENOEXEC;
         ret_interp[0] = 0;
         r = shebang_interpreter(head, head_len, ret_interp, interp_size);
         if (r == 0)

@@ -9,6 +9,7 @@
 /* Opens init inside new_root (symlinks resolved inside it, never escaping it), checks that it is
  * an executable regular file and reads it, and its interpreter (#! line or ELF PT_INTERP), in
  * full: on a dm-verity root that makes every block of them verified before anything runs.
+ * A file that is neither ELF nor a #! script is refused with -ENOEXEC, as execve() would.
  * @return 0 when all is there and readable; negative errno otherwise, with *ret_read_failed
  *         true when the file exists but a read failed (dm-verity reports corruption as -EIO),
  *         and the path that failed in *ret_failed_path (caller frees; may be NULL on -ENOMEM) */

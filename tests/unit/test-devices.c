@@ -419,15 +419,18 @@ static void test_ambiguous(void **state)
                         assert_string_equal(other, "untouched");
                         free(node);
                 } else {
-                        /* ret_other names the one scanned second; ret_node is not written */
+                        /* ret_node names the match scanned first, ret_other the second */
                         bool a_first = readdir_position(classdir, row->scan_a) <
                                        readdir_position(classdir, row->scan_b);
-                        _cleanup_free_ char *expect =
+                        _cleanup_free_ char *expect_first =
+                            node_of(roots[DUPLICATE], a_first ? row->node_a : row->node_b);
+                        _cleanup_free_ char *expect_second =
                             node_of(roots[DUPLICATE], a_first ? row->node_b : row->node_a);
-                        assert_string_equal(other, expect);
-                        assert_string_equal(node, "untouched");
+                        assert_string_equal(node, expect_first);
+                        assert_string_equal(other, expect_second);
+                        free(node);
                         free(other);
-                        /* without ret_other the same answer, and nothing leaks */
+                        /* without ret_other the same answer, nothing written, nothing leaks */
                         node = (char *) "untouched";
                         assert_int_equal(devices_find(roots[DUPLICATE], &spec, &node, NULL),
                                          -ENOTUNIQ);
@@ -540,7 +543,9 @@ static void test_wait_returns_early(void **state)
             devices_wait(roots[DUPLICATE], &spec, start + 10000 * USEC_PER_MSEC, &node, &other),
             -ENOTUNIQ);
         assert_true(now_usec() - start < 2000 * USEC_PER_MSEC);
+        assert_non_null(node);
         assert_non_null(other);
+        free(node);
         free(other);
         devspec_done(&spec);
 }

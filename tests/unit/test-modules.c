@@ -255,7 +255,7 @@ static void test_load(void **state)
                 int r;
 
                 make_root(row, root, sizeof(root));
-                r = modules_load(root, &failed);
+                r = modules_load(root, &failed, NULL);
                 print_message("load row %zu (%s): %d %s\n", i, row->what, r, failed);
                 assert_int_equal(r, row->ret);
                 if (row->failed) {
@@ -265,7 +265,7 @@ static void test_load(void **state)
                 } else
                         assert_string_equal(failed, "untouched");
                 /* ret_failed is optional */
-                assert_int_equal(modules_load(root, NULL), row->ret);
+                assert_int_equal(modules_load(root, NULL, NULL), row->ret);
                 assert_int_equal(fixture_rm_rf(root), 0);
         }
 }

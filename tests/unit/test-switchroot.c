@@ -130,7 +130,13 @@ static const struct verify_row verify_rows[] = {
      "/sbin/init",
      0,
      NULL},
-    {"executable without an interpreter", {{FILE_, "/sbin/init", "", EXE}}, "/sbin/init", 0, NULL},
+    /* neither ELF nor #!: execve() would refuse it after the point of no return */
+    {"empty executable", {{FILE_, "/sbin/init", "", EXE}}, "/sbin/init", -ENOEXEC, "/sbin/init"},
+    {"executable text without #!",
+     {{FILE_, "/sbin/init", "echo hello\n", EXE}},
+     "/sbin/init",
+     -ENOEXEC,
+     "/sbin/init"},
 
     /* init itself */
     {"init missing", {SH}, "/sbin/init", -ENOENT, "/sbin/init"},
@@ -148,7 +154,8 @@ static const struct verify_row verify_rows[] = {
 
     /* symlinks resolve inside the root (the host has /bin/busybox and /bin/true) */
     {"absolute symlink to a file in the root",
-     {{SYMLINK, "/sbin/init", "/bin/busybox", 0}, {FILE_, "/bin/busybox", "busybox", EXE}},
+     {{SYMLINK, "/sbin/init", "/bin/busybox", 0},
+      {FILE_, "/bin/busybox", "\177ELF, as far as the check reads", EXE}},
      "/sbin/init",
      0,
      NULL},

@@ -50,8 +50,8 @@ test_run() {
         assert_log "$(e2e_done_re verity)" "verity accepted the root before the mount"
         assert_log "Can't find a SQUASHFS superblock on dm-[0-9]+" "the kernel tried squashfs on the device"
         assert_gate_failure root-mount
-        assert_failure_detail root-mount 'cannot mount /dev/(mapper/[^ ]+|dm-[0-9]+) at /sysroot' \
-                "failure names the verity device and /sysroot"
+        assert_failure_detail root-mount 'cannot mount /dev/(mapper/[^ ]+|dm-[0-9]+) at /sysroot: as squashfs' \
+                "failure names the verity device, /sysroot and the type it tried"
         assert_marker_absent
 }
 

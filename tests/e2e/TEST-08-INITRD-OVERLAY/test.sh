@@ -91,7 +91,8 @@ test_run() {
         assert_status poweroff
         assert_log "$(e2e_done_re parse)" "parse step completed"
         assert_gate_failure module-list
-        assert_failure_detail module-list '/etc/nodegate/modules' "failure names the module list"
+        assert_failure_detail module-list '/etc/nodegate/modules:[0-9]+: not an absolute path' \
+                "failure names the module list, the line and the problem"
         assert_no_log 'nodegate\[modules\]: done' "modules step did not complete"
         assert_marker_absent
 
