@@ -62,6 +62,10 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
+# Every benchmark of the project; today the boot benchmark (qemu/qemu.mk).
+.PHONY: bench
+bench: bench-boot
+
 include initrd/initrd.mk
 include qemu/qemu.mk
 include tests/tests.mk
