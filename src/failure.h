@@ -18,7 +18,8 @@
           "systemd.verity=no asks for an unverified root, which nodegate refuses")                 \
         X(EARLY_MOUNT, "early-mount", "setup",                                                     \
           "/proc, /sys, /dev or /run cannot be mounted in the initramfs")                          \
-        X(MODULE_LIST, "module-list", "modules", "the initramfs's module list cannot be read")     \
+        X(MODULE_LIST, "module-list", "modules",                                                   \
+          "the initramfs's module list cannot be read or is malformed")                            \
         X(MODULE_LOAD, "module-load", "modules", "a kernel module failed to load")                 \
         X(DEADLINE, "deadline", "any", "nodegate.timeout expired before the boot finished")        \
         X(DEVICE_TIMEOUT, "device-timeout", "devices",                                             \
