@@ -282,7 +282,7 @@ static int step_mount(struct boot *b)
 static int step_switch(struct boot *b, char **argv)
 {
         _cleanup_free_ char *failed = NULL;
-        const char *init = SWITCHROOT_DEFAULT_INIT;
+        const char *init = b->settings.init ? b->settings.init : SWITCHROOT_DEFAULT_INIT;
         bool read_failed = false;
         int r;
 

@@ -266,6 +266,25 @@ static int apply_timeout(struct settings *s, const char *key, const char *value,
         return 0;
 }
 
+/* init= names the program the gate hands PID 1 to, inside the new root (as systemd does). */
+static int apply_init(struct settings *s, const char *key, const char *value, char *errbuf,
+                      size_t errlen)
+{
+        char shown[SHOWN_SIZE];
+
+        if (value[0] != '/')
+                return parse_error(errbuf, errlen, -EINVAL,
+                                   "%s: expected an absolute path, got '%s'", key,
+                                   parse_printable(shown, sizeof(shown), value));
+        if (path_has_dotdot(value))
+                return parse_error(errbuf, errlen, -EINVAL, "%s: path must not contain \"..\"",
+                                   key);
+        if (strlen(value) > SETTINGS_INIT_MAX)
+                return parse_error(errbuf, errlen, -EINVAL, "%s: longer than %u bytes", key,
+                                   SETTINGS_INIT_MAX);
+        return replace_string(&s->init, value);
+}
+
 static const struct settings_key {
         const char *name; /* canonical spelling, with "_" */
         bool needs_value;
@@ -282,6 +301,7 @@ static const struct settings_key {
     {"nodegate.on_failure", true, false, apply_on_failure},
     {"nodegate.timeout", true, false, apply_timeout},
     {"nodegate.debug", false, false, apply_debug},
+    {"init", true, false, apply_init},
 };
 
 /* The kernel and systemd treat "-" and "_" in parameter names as the same character. */
@@ -342,8 +362,8 @@ int settings_apply(struct settings *s, const char *key, const char *value, bool 
 int settings_copy(const struct settings *s, struct settings *ret)
 {
         struct settings c = *s;
-        char **fields[] = {&c.roothash,       &c.verity_data, &c.verity_hash,
-                           &c.verity_options, &c.rootfstype,  &c.rootflags};
+        char **fields[] = {&c.roothash,   &c.verity_data, &c.verity_hash, &c.verity_options,
+                           &c.rootfstype, &c.rootflags,   &c.init};
         bool failed = false;
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)

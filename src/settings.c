@@ -23,6 +23,7 @@ void settings_done(struct settings *s)
         free(s->verity_options);
         free(s->rootfstype);
         free(s->rootflags);
+        free(s->init);
         /* Leaves a valid, empty object behind, so a second settings_done() is harmless. */
         settings_init(s);
 }

@@ -9,6 +9,7 @@
 
 #define SETTINGS_DEFAULT_TIMEOUT_SEC 90U
 #define SETTINGS_MAX_TIMEOUT_SEC     3600U
+#define SETTINGS_INIT_MAX            1024U
 
 struct settings {
         char *roothash;       /* lowercase hex, 40..128 digits, even; NULL when not given */
@@ -17,6 +18,7 @@ struct settings {
         char *verity_options; /* raw systemd.verity_root_options= value, parsed by verity.c */
         char *rootfstype;     /* NULL: probed with libblkid */
         char *rootflags;      /* raw rootflags= value, parsed by mount options code */
+        char *init;           /* init=: the new root's init, absolute; NULL: /sbin/init */
         int verity_enabled;   /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 no, 1 yes */
         enum failure_action on_failure;
         unsigned timeout_sec; /* overall deadline for the gate, 1..SETTINGS_MAX_TIMEOUT_SEC */

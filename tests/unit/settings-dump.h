@@ -21,8 +21,10 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
                 const char *name;
                 const char *value;
         } strings[] = {
-            {"roothash", s->roothash},      {"data", s->verity_data},  {"hash", s->verity_hash},
-            {"options", s->verity_options}, {"fstype", s->rootfstype}, {"flags", s->rootflags},
+            {"roothash", s->roothash}, {"data", s->verity_data},
+            {"hash", s->verity_hash},  {"options", s->verity_options},
+            {"fstype", s->rootfstype}, {"flags", s->rootflags},
+            {"init", s->init},
         };
         char num[32];
 

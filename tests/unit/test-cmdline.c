@@ -92,7 +92,16 @@ static const struct row rows[] = {
     {"systemd-verity_root_data=/dev/vda", 0, 0, ""},
 
     /* keys that are not ours, and our closed namespace */
-    {"root=/dev/sda1 init=/bin/sh rd.luks.uuid=x systemd.unit=rescue.target", 0, 0, ""},
+    {"root=/dev/sda1 rd.luks.uuid=x systemd.unit=rescue.target", 0, 0, ""},
+
+    /* init=: the new root's init, as systemd reads it */
+    {"root=/dev/sda1 init=/bin/sh", 0, 0, "init=/bin/sh"},
+    {"init=/usr/lib/systemd/systemd init=/sbin/init", 0, 0, "init=/sbin/init"},
+    {"rd.init=/lib/systemd/systemd", 0, 0, "init=/lib/systemd/systemd"},
+    {"init=sbin/init", 0, -EINVAL, "init: expected an absolute path, got 'sbin/init'"},
+    {"init=/sbin/../bin/sh", 0, -EINVAL, "init: path must not contain \"..\""},
+    {"init=", 0, -EINVAL, "init: empty value"},
+    {"init", 0, -EINVAL, "init: needs a value (init=...)"},
     {"NODEGATE.foo=1 Roothash=zz", 0, 0, ""},
     {"=1 = ==", 0, 0, ""},
     {"nodegate.foo=1", 0, -EINVAL, "unknown key nodegate.foo"},

@@ -6,11 +6,13 @@
 #   text-init  /sbin/init is an executable file that is neither ELF nor a #! script:
 #              execve() would refuse it (ENOEXEC) only after switch_root, so the gate checks
 #              the format first and stops inside the initramfs               → init-missing
+#   init-param the good root with init=/usr/sbin/no-such-init: the gate uses init= (as systemd
+#              does) and stops because that file is not in the root          → init-missing
 # Both roots are the good one with another /sbin/init (qemu/mkrootfs.sh --init), each with its
 # own hash tree, disk and root hash, built the same reproducible way.
 set -euo pipefail
 TEST_NAME=bad-init
-TEST_DESCRIPTION="verified roots without /sbin/init and with a non-executable one: init-missing twice"
+TEST_DESCRIPTION="roots without the init to run (none, a text file, init= naming a missing file): init-missing"
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -29,6 +31,7 @@ build_variant() {
 test_setup() {
         build_variant none
         build_variant text
+        e2e_mkimage "$E2E_OUT/init-param.efi" --append "init=/usr/sbin/no-such-init"
 }
 
 test_run() {
@@ -48,6 +51,13 @@ test_run() {
                 "failure names /sbin/init and ENOEXEC"
         assert_no_log 'nodegate\[switch\]: executing' "the gate never left the initramfs"
         assert_no_log 'Kernel panic' "PID 1 did not exit (no kernel panic)"
+        assert_marker_absent
+
+        e2e_boot init-param "$E2E_OUT/init-param.efi" "$GOOD_DISK"
+        assert_status poweroff
+        assert_gate_failure init-missing
+        assert_failure_detail init-missing '/usr/sbin/no-such-init.*No such file or directory' \
+                "failure names the init= path, not /sbin/init"
         assert_marker_absent
 }
 
