@@ -66,6 +66,7 @@ distclean:
 .PHONY: bench
 bench: bench-boot
 
+include verifier/verifier.mk
 include initrd/initrd.mk
 include qemu/qemu.mk
 include tests/tests.mk

@@ -14,6 +14,9 @@ UNIT_LDLIBS := -lcmocka
 UNIT_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# Verifier-side fragments (unit suites, fuzzing, integration) add their own rules here.
+include $(sort $(wildcard tests/mk/*.mk))
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test-*.c)))
 
 # Per test: test-NAME_SRCS (the src/*.c it links), and optionally test-NAME_CFLAGS and

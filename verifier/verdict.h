@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one list of every answer the verifier can refuse with (docs/PROTOCOL.md, "Errors"),
+ * and the detail a refusal carries so the gate can print which PCR and which event. */
+#pragma once
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* X(enum suffix, HTTP status, stable machine-readable name). Never rename: gates, tests and
+ * dashboards match on the names. */
+#define VERDICT_REASONS(X)                                                                         \
+        X(OK, 200, "ok")                                                                           \
+        X(BAD_REQUEST, 400, "bad-request")                                                         \
+        X(MISSING_FIELD, 400, "missing-field")                                                     \
+        X(UNKNOWN_FIELD, 400, "unknown-field")                                                     \
+        X(FIELD_TOO_LARGE, 400, "field-too-large")                                                 \
+        X(UNSUPPORTED_VERSION, 400, "unsupported-version")                                         \
+        X(EK_MALFORMED, 400, "ek-malformed")                                                       \
+        X(AK_MALFORMED, 400, "ak-malformed")                                                       \
+        X(QUOTE_MALFORMED, 400, "quote-malformed")                                                 \
+        X(EVENTLOG_MALFORMED, 400, "eventlog-malformed")                                           \
+        X(NOT_FOUND, 404, "not-found")                                                             \
+        X(METHOD_NOT_ALLOWED, 405, "method-not-allowed")                                           \
+        X(LENGTH_REQUIRED, 411, "length-required")                                                 \
+        X(BODY_TOO_LARGE, 413, "body-too-large")                                                   \
+        X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type")                                   \
+        X(EK_NOT_STORAGE_KEY, 403, "ek-not-storage-key")                                           \
+        X(EK_UNKNOWN, 403, "ek-unknown")                                                           \
+        X(EK_CERTIFICATE_UNTRUSTED, 403, "ek-certificate-untrusted")                               \
+        X(EK_CERTIFICATE_MISMATCH, 403, "ek-certificate-mismatch")                                 \
+        X(AK_NOT_SIGNING_KEY, 403, "ak-not-signing-key")                                           \
+        X(CHALLENGE_INVALID, 403, "challenge-invalid")                                             \
+        X(CHALLENGE_EXPIRED, 403, "challenge-expired")                                             \
+        X(CHALLENGE_BINDING, 403, "challenge-binding")                                             \
+        X(AK_NOT_BOUND, 403, "ak-not-bound")                                                       \
+        X(QUOTE_SIGNATURE, 403, "quote-signature")                                                 \
+        X(QUOTE_NONCE, 403, "quote-nonce")                                                         \
+        X(QUOTE_PCR_SELECTION, 403, "quote-pcr-selection")                                         \
+        X(QUOTE_PCR_DIGEST, 403, "quote-pcr-digest")                                               \
+        X(EVENTLOG_NO_SHA256, 403, "eventlog-no-sha256")                                           \
+        X(PCR_MISMATCH, 403, "pcr-mismatch")                                                       \
+        X(EVENT_NOT_ALLOWED, 403, "event-not-allowed")                                             \
+        X(EVENT_MISSING, 403, "event-missing")                                                     \
+        X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
+        X(OVERLOADED, 503, "overloaded")                                                           \
+        X(INTERNAL, 500, "internal")
+
+enum reason {
+#define VERDICT_ENUM(id, status, name) REASON_##id,
+        VERDICT_REASONS(VERDICT_ENUM)
+#undef VERDICT_ENUM
+                _REASON_MAX,
+};
+
+#define VERDICT_MESSAGE_MAX 512
+#define VERDICT_EVENT_TYPE_MAX 48
+
+/* What a refusal says beyond its reason. pcr/event are -1 when they do not apply. */
+struct verdict {
+        enum reason reason;
+        char message[VERDICT_MESSAGE_MAX]; /* one console line, never a secret */
+        int pcr;
+        long event;                                 /* index in the log, Spec ID event = 0 */
+        char event_type[VERDICT_EVENT_TYPE_MAX];    /* "" when it does not apply */
+        char digest[129];                           /* lowercase hex, "" when it does not apply */
+};
+
+/* Sets reason and a printf-formatted message, resets the detail fields. Returns reason so a
+ * check can `return verdict_set(v, REASON_X, "…")`. */
+enum reason verdict_set(struct verdict *v, enum reason reason, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+const char *reason_name(enum reason r);
+unsigned reason_http_status(enum reason r);
