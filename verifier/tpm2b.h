@@ -36,12 +36,12 @@
 #define TPMW_OA_DECRYPT               0x00020000u
 #define TPMW_OA_SIGN                  0x00040000u
 
-#define TPMW_GENERATED_VALUE  0xff544347u
-#define TPMW_ST_ATTEST_QUOTE  0x8018
-#define TPMW_PCRS             24
-#define TPMW_DIGEST_MAX       64
-#define TPMW_RSA_MAX          512 /* bytes of modulus: RSA 4096 */
-#define TPMW_ECC_MAX          66  /* bytes of a P-521 coordinate */
+#define TPMW_GENERATED_VALUE 0xff544347u
+#define TPMW_ST_ATTEST_QUOTE 0x8018
+#define TPMW_PCRS            24
+#define TPMW_DIGEST_MAX      64
+#define TPMW_RSA_MAX         512 /* bytes of modulus: RSA 4096 */
+#define TPMW_ECC_MAX         66  /* bytes of a P-521 coordinate */
 
 /* A parsed TPM2B_PUBLIC (RSA, ECC or KEYEDHASH). */
 struct tpm_public {
@@ -76,8 +76,8 @@ struct tpm_quote {
         uint32_t reset_count, restart_count;
         uint8_t safe;
         uint64_t firmware_version;
-        uint16_t pcr_hash;     /* the one bank quoted; nodegate quotes SHA-256 only */
-        uint32_t pcr_mask;     /* bit n = PCR n */
+        uint16_t pcr_hash; /* the one bank quoted; nodegate quotes SHA-256 only */
+        uint32_t pcr_mask; /* bit n = PCR n */
         uint8_t pcr_digest[TPMW_DIGEST_MAX];
         size_t pcr_digest_size;
         const uint8_t *signed_data; /* points into the caller's buffer: the TPMS_ATTEST bytes */
@@ -108,3 +108,9 @@ int tpm_signature_parse(const uint8_t *buf, size_t size, struct tpm_signature *r
 
 /* Digest size of a TPM hash algorithm, 0 if unknown. */
 size_t tpm_hash_size(uint16_t alg);
+
+/* TPM name of an object: nameAlg (2 bytes, big-endian) || H_nameAlg(tpmt_public), where
+ * tpmt_public is the marshalled TPMT_PUBLIC (no size prefix). Writes ret only on success.
+ * @return 0, -EOPNOTSUPP (unknown nameAlg) or -EIO */
+int tpm_name_compute(uint16_t name_alg, const uint8_t *tpmt_public, size_t size,
+                     uint8_t ret[static 2 + TPMW_DIGEST_MAX], size_t *ret_size);
