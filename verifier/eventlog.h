@@ -14,7 +14,7 @@
 #define EV_NO_ACTION 0x00000003u
 
 struct eventlog_event {
-        long index;          /* position in the log; the Spec ID event is 0 */
+        long index; /* position in the log; the Spec ID event is 0 */
         uint32_t pcr;
         uint32_t type;
         uint8_t sha256[32];  /* every event of an accepted log has a SHA-256 digest */

@@ -1,0 +1,955 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The policy file: malformed policies with the exact message naming the key, verdicts on a
+ * hand-built log with the exact PCR/event/type/digest, the canonical form, and the `policy` CLI
+ * run on logs from tests/tools/mklog.py. */
+
+#include "eventlog.h"
+#include "policy-cli.h"
+#include "policy.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <json-c/json.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+static char tmpdir[] = "/tmp/test-verifier-policy.XXXXXX";
+
+/* "@a1" in a policy template stands for the digest of 32 0xa1 bytes, so rows stay readable. */
+static char *expand(const char *tmpl)
+{
+        size_t n = strlen(tmpl);
+        char *out = malloc(n * 32 + 1), *o = out;
+
+        assert_non_null(out);
+        for (const char *p = tmpl; *p;) {
+                if (p[0] == '@' && p[1] && p[2]) {
+                        for (int i = 0; i < 32; i++) {
+                                *o++ = p[1];
+                                *o++ = p[2];
+                        }
+                        p += 3;
+                } else
+                        *o++ = *p++;
+        }
+        *o = '\0';
+        return out;
+}
+
+static char *digest_hex(const char *pair)
+{
+        char tmpl[4] = {'@', pair[0], pair[1], 0};
+        return expand(tmpl);
+}
+
+/* ---- malformed policies ---- */
+
+struct bad_row {
+        const char *json;
+        const char *err;
+};
+
+static const struct bad_row bad_rows[] = {
+    {"", "not JSON: it ends early"},
+    {"{\"version\": 1, \"pcrs\": {}", "not JSON: it ends early"},
+    {"{\"version\": 1, \"pcrs\": {}} x", "not JSON: unexpected character at offset 27"},
+    {"[]", "the policy must be a JSON object, not an array"},
+    {"{}", "missing key \"version\""},
+    {"{\"version\": 2, \"pcrs\": {}}", "version: must be 1"},
+    {"{\"version\": \"1\", \"pcrs\": {}}", "version: must be 1"},
+    {"{\"version\": 1.0, \"pcrs\": {}}", "version: must be 1"},
+    {"{\"version\": 1}", "missing key \"pcrs\" (use {} to pin no PCR)"},
+    {"{\"version\": 1, \"pcrs\": {}, \"extra\": 1}", "unknown key \"extra\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"Version\": 1}", "unknown key \"Version\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"pcrs\": {}}", "duplicate key \"pcrs\""},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [], \"7\": [], \"4\": []}}", "duplicate key \"4\""},
+    {"{\"version\": 1, \"pcrs\": {\"\\u0034\": []}}", "key with an escape sequence at offset 25"},
+    /* quote_pcrs */
+    {"{\"version\": 1, \"quote_pcrs\": [0, 10, 15], \"pcrs\": {}}",
+     "quote_pcrs[1]: PCR 10 is never quoted (IMA extends it without logging to the TCG log)"},
+    {"{\"version\": 1, \"quote_pcrs\": [0, 24, 15], \"pcrs\": {}}",
+     "quote_pcrs[1]: PCR 24 out of range 0-23"},
+    {"{\"version\": 1, \"quote_pcrs\": [-1, 15], \"pcrs\": {}}",
+     "quote_pcrs[0]: PCR -1 out of range 0-23"},
+    {"{\"version\": 1, \"quote_pcrs\": [0, \"1\", 15], \"pcrs\": {}}",
+     "quote_pcrs[1]: must be a PCR number, not a string"},
+    {"{\"version\": 1, \"quote_pcrs\": [0, 1.5, 15], \"pcrs\": {}}",
+     "quote_pcrs[1]: must be a PCR number, not a fraction"},
+    {"{\"version\": 1, \"quote_pcrs\": [4, 15, 4], \"pcrs\": {}}",
+     "quote_pcrs[2]: PCR 4 listed twice"},
+    {"{\"version\": 1, \"quote_pcrs\": [], \"pcrs\": {}}",
+     "quote_pcrs: empty (the cap PCR is always quoted)"},
+    {"{\"version\": 1, \"quote_pcrs\": \"0,15\", \"pcrs\": {}}",
+     "quote_pcrs: must be an array of PCRs, not a string"},
+    /* cap_pcr */
+    {"{\"version\": 1, \"cap_pcr\": 10, \"pcrs\": {}}",
+     "cap_pcr: PCR 10 is never quoted (IMA extends it without logging to the TCG log)"},
+    {"{\"version\": 1, \"cap_pcr\": 14, \"pcrs\": {}}",
+     "cap_pcr: PCR 14 is not in quote_pcrs (the cap PCR is always quoted)"},
+    {"{\"version\": 1, \"quote_pcrs\": [0, 4], \"pcrs\": {}}",
+     "cap_pcr: PCR 15 is not in quote_pcrs (the cap PCR is always quoted)"},
+    {"{\"version\": 1, \"cap_pcr\": null, \"pcrs\": {}}",
+     "cap_pcr: must be a PCR number, not null"},
+    /* null is present, not absent */
+    {"{\"version\": null, \"pcrs\": {}}", "version: must be 1"},
+    {"{\"version\": 1, \"pcrs\": null}", "pcrs: must be an object, not null"},
+    {"{\"version\": 1, \"quote_pcrs\": null, \"pcrs\": {}}",
+     "quote_pcrs: must be an array of PCRs, not null"},
+    {"{\"version\": 1, \"quote_pcrs\": [15, null], \"pcrs\": {}}",
+     "quote_pcrs[1]: must be a PCR number, not null"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": null}}", "pcrs.4: must be an array of rules, not null"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [null]}}",
+     "pcrs.4[0]: a rule must be an object, not null"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": null, \"sha256\": [\"@a1\"]}]}}",
+     "pcrs.4[0].type: must be a string, not null"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": null}]}}",
+     "pcrs.4[0].sha256: must be an array of hex digests, not null"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [null]}]}}",
+     "pcrs.4[0].sha256[0]: must be a string, not null"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@a1\"], "
+     "\"required\": null}]}}",
+     "pcrs.4[0].required: must be true or false, not null"},
+    /* pcrs */
+    {"{\"version\": 1, \"pcrs\": []}", "pcrs: must be an object, not an array"},
+    {"{\"version\": 1, \"pcrs\": {\"8\": []}}", "pcrs.8: PCR 8 is pinned but not in quote_pcrs"},
+    {"{\"version\": 1, \"pcrs\": {\"10\": []}}", "pcrs.10: PCR 10 is pinned but not in quote_pcrs"},
+    {"{\"version\": 1, \"pcrs\": {\"04\": []}}", "pcrs: key \"04\" is not a PCR number 0-23"},
+    {"{\"version\": 1, \"pcrs\": {\"24\": []}}", "pcrs: key \"24\" is not a PCR number 0-23"},
+    {"{\"version\": 1, \"pcrs\": {\"+4\": []}}", "pcrs: key \"+4\" is not a PCR number 0-23"},
+    {"{\"version\": 1, \"pcrs\": {\"\": []}}", "pcrs: key \"\" is not a PCR number 0-23"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": {}}}", "pcrs.4: must be an array of rules, not an object"},
+    /* rules */
+    {"{\"version\": 1, \"pcrs\": {\"4\": [\"EV_IPL\"]}}",
+     "pcrs.4[0]: a rule must be an object, not a string"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@a1\"], "
+     "\"optional\": true}]}}",
+     "pcrs.4[0]: unknown key \"optional\""},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"sha256\": [\"@a1\"]}]}}",
+     "pcrs.4[0]: missing key \"type\""},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": 13, \"sha256\": [\"@a1\"]}]}}",
+     "pcrs.4[0].type: must be a string, not an integer"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_FOO\", \"sha256\": [\"@a1\"]}]}}",
+     "pcrs.4[0].type: unknown event type \"EV_FOO\" (a TCG name such as EV_EFI_ACTION, or 0x "
+     "and 8 hex digits)"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_NO_ACTION\", \"sha256\": [\"@a1\"]}]}}",
+     "pcrs.4[0].type: EV_NO_ACTION events are never extended, a rule for them cannot match"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\"}]}}",
+     "pcrs.4[0]: missing key \"sha256\""},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": \"@a1\"}]}}",
+     "pcrs.4[0].sha256: must be an array of hex digests, not a string"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": []}]}}",
+     "pcrs.4[0].sha256: empty: a rule must allow at least one digest"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@a1\", 7]}]}}",
+     "pcrs.4[0].sha256[1]: must be a string, not an integer"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@A1\"]}]}}",
+     "pcrs.4[0].sha256[0]: \"A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1A1~\" is not 64 lowercase hex "
+     "digits"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"abcd\"]}]}}",
+     "pcrs.4[0].sha256[0]: \"abcd\" is not 64 lowercase hex digits"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@a1a\"]}]}}",
+     "pcrs.4[0].sha256[0]: \"a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1~\" is not 64 lowercase hex "
+     "digits"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@zz\"]}]}}",
+     "pcrs.4[0].sha256[0]: \"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz~\" is not 64 lowercase hex "
+     "digits"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@b2\", \"@a1\", "
+     "\"@b2\"]}]}}",
+     "pcrs.4[0].sha256: b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2 listed "
+     "twice (EV_IPL)"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@a1\"], "
+     "\"required\": \"yes\"}]}}",
+     "pcrs.4[0].required: must be true or false, not a string"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}, "
+     "{\"type\": \"EV_IPL\", \"sha256\": [\"@a2\"]}, {\"type\": \"EV_EFI_ACTION\", \"sha256\": "
+     "[\"@a3\"]}]}}",
+     "pcrs.4[2]: a second rule for EV_EFI_ACTION (merge it into pcrs.4[0])"},
+    {"{\"version\": 1, \"pcrs\": {\"11\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}, "
+     "{\"type\": \"0x80000007\", \"sha256\": [\"@a2\"], \"required\": true}]}}",
+     "pcrs.11[1]: a second rule for EV_EFI_ACTION (merge it into pcrs.11[0])"},
+};
+
+static void test_bad_policies(void **state)
+{
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(bad_rows); i++) {
+                _cleanup_free_ char *json = expand(bad_rows[i].json);
+                struct policy *p = (struct policy *) 0x1;
+                char err[512] = "unset";
+                int r;
+
+                r = policy_parse(json, strlen(json), &p, err, sizeof(err));
+                if (r != -EINVAL || !streq(err, bad_rows[i].err))
+                        print_message("row %zu: %s\n  got %d \"%s\"\n  want \"%s\"\n", i, json, r,
+                                      err, bad_rows[i].err);
+                assert_int_equal(r, -EINVAL);
+                assert_string_equal(err, bad_rows[i].err);
+                assert_ptr_equal(p, (struct policy *) 0x1); /* ret untouched */
+        }
+}
+
+static void test_bad_policies_raw(void **state)
+{
+        static const char nul[] = "{\"version\": 1, \"pcrs\": {}}\0";
+        struct policy *p = NULL;
+        char err[256], deep[200];
+
+        (void) state;
+        assert_int_equal(policy_parse(nul, sizeof(nul) - 1, &p, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "not JSON: a NUL byte at offset 26");
+
+        /* 20 nested arrays: past the tokener's depth of 16 */
+        snprintf(deep, sizeof(deep), "{\"version\": 1, \"pcrs\": {}, \"x\": %.20s%.20s}",
+                 "[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]");
+        assert_int_equal(policy_parse(deep, strlen(deep), &p, err, sizeof(err)), -EINVAL);
+        assert_non_null(startswith(err, "not JSON: "));
+
+        /* 65 rules for one PCR */
+        char *big = malloc(65 * 120 + 100), *o = big;
+        assert_non_null(big);
+        o += sprintf(o, "{\"version\": 1, \"pcrs\": {\"4\": [");
+        for (int i = 0; i < 65; i++)
+                o += sprintf(o, "%s{\"type\": \"0x%08x\", \"sha256\": [\"%064d\"]}", i ? ", " : "",
+                             0x100 + i, 0);
+        sprintf(o, "]}}");
+        assert_int_equal(policy_parse(big, strlen(big), &p, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "pcrs.4: more than 64 rules");
+        /* 64 are fine */
+        o = strstr(big, ", {\"type\": \"0x00000140\"");
+        assert_non_null(o);
+        sprintf(o, "]}}");
+        assert_int_equal(policy_parse(big, strlen(big), &p, err, sizeof(err)), 0);
+        policy_free(p);
+        free(big);
+
+        /* a NULL error buffer is allowed */
+        assert_int_equal(policy_parse("{}", 2, &p, NULL, 0), -EINVAL);
+}
+
+static void test_defaults_and_canonical(void **state)
+{
+        static const char messy[] =
+            "{\"pcrs\": {\"11\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@c2\", \"@c1\"]}],"
+            " \"4\": [{\"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"sha256\": [\"@b1\"],"
+            " \"required\": true}, {\"type\": \"0x80000007\", \"sha256\": [\"@a1\"], \"required\":"
+            " false}, {\"type\": \"0x00001234\", \"sha256\": [\"@d1\"]}, {\"type\": "
+            "\"EV_SEPARATOR\","
+            " \"sha256\": [\"@a2\"]}], \"15\": []},\n \"cap_pcr\": 9, \"version\": 1,"
+            " \"quote_pcrs\": [15, 11, 9, 4, 0]}\n\n";
+        static const char canonical[] =
+            "{\n"
+            "  \"version\": 1,\n"
+            "  \"quote_pcrs\": [0, 4, 9, 11, 15],\n"
+            "  \"cap_pcr\": 9,\n"
+            "  \"pcrs\": {\n"
+            "    \"4\": [\n"
+            "      {\"type\": \"EV_SEPARATOR\", \"sha256\": [\"@a2\"]},\n"
+            "      {\"type\": \"0x00001234\", \"sha256\": [\"@d1\"]},\n"
+            "      {\"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"sha256\": [\"@b1\"], "
+            "\"required\": true},\n"
+            "      {\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}\n"
+            "    ],\n"
+            "    \"11\": [\n"
+            "      {\"type\": \"EV_IPL\", \"sha256\": [\"@c1\", \"@c2\"]}\n"
+            "    ],\n"
+            "    \"15\": []\n"
+            "  }\n"
+            "}\n";
+        _cleanup_free_ char *in = expand(messy), *want = expand(canonical), *out = NULL,
+                            *again = NULL;
+        struct policy *p = NULL, *q = NULL;
+        char err[256];
+
+        (void) state;
+        assert_int_equal(policy_parse(in, strlen(in), &p, err, sizeof(err)), 0);
+        assert_int_equal(policy_quote_mask(p), 1u << 0 | 1u << 4 | 1u << 9 | 1u << 11 | 1u << 15);
+        assert_int_equal(policy_cap_pcr(p), 9);
+        out = policy_to_json(p);
+        assert_non_null(out);
+        assert_string_equal(out, want);
+        /* the canonical form is a fixed point */
+        assert_int_equal(policy_parse(out, strlen(out), &q, err, sizeof(err)), 0);
+        again = policy_to_json(q);
+        assert_string_equal(again, out);
+        policy_free(p);
+        policy_free(q);
+
+        /* defaults */
+        assert_int_equal(policy_parse("{\"version\": 1, \"pcrs\": {}}", 26, &p, err, sizeof(err)),
+                         0);
+        assert_int_equal(policy_quote_mask(p), 0xffu | 1u << 9 | 1u << 11 | 1u << 15);
+        assert_int_equal(policy_cap_pcr(p), 15);
+        free(out);
+        out = policy_to_json(p);
+        assert_string_equal(out, "{\n  \"version\": 1,\n  \"quote_pcrs\": [0, 1, 2, 3, 4, 5, 6, 7, "
+                                 "9, 11, 15],\n  \"cap_pcr\": 15,\n  \"pcrs\": {}\n}\n");
+        policy_free(p);
+        policy_free(NULL);
+        assert_null(policy_to_json(NULL));
+}
+
+/* ---- verdicts on a hand-built log ---- */
+
+static const struct {
+        uint32_t pcr, type;
+        const char *digest;
+} log_events[] = {
+    /* index 1 */ {0, 0x00000008, "01"},
+    /* 2 */ {4, 0x80000007, "a1"},
+    /* 3 */ {4, 0x00000004, "a2"},
+    /* 4 */ {7, 0x80000001, "71"},
+    /* 5 */ {7, 0x80000001, "72"},
+    /* 6 */ {7, 0x00000004, "a2"},
+    /* 7 */ {4, EV_NO_ACTION, "00"},
+    /* 8 */ {4, 0x80000003, "b1"},
+    /* 9 */ {11, 0x0000000d, "c1"},
+    /* 10 */ {11, 0x0000000d, "c2"},
+    /* 11 */ {9, 0x12345678, "d1"},
+};
+
+static void build_log(struct eventlog *log, struct eventlog_event *events)
+{
+        *log = (struct eventlog){.events = events, .n_events = ELEMENTSOF(log_events)};
+        for (size_t i = 0; i < ELEMENTSOF(log_events); i++) {
+                unsigned b;
+                sscanf(log_events[i].digest, "%2x", &b);
+                events[i] = (struct eventlog_event){
+                    .index = (long) i + 1, .pcr = log_events[i].pcr, .type = log_events[i].type};
+                memset(events[i].sha256, (int) b, 32);
+        }
+}
+
+struct verdict_row {
+        const char *pcrs; /* the value of "pcrs" */
+        enum reason reason;
+        int pcr;
+        long event;
+        const char *event_type;
+        const char *digest; /* two hex digits, repeated */
+        const char *message;
+};
+
+#define ALLOW_4                                                                                    \
+        "\"4\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}, {\"type\": "                \
+        "\"EV_SEPARATOR\", "                                                                       \
+        "\"sha256\": [\"@a2\"]}, {\"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"sha256\": "    \
+        "[\"@b1\"], \"required\": true}]"
+#define ALLOW_7                                                                                    \
+        "\"7\": [{\"type\": \"EV_EFI_VARIABLE_DRIVER_CONFIG\", \"sha256\": [\"@72\", \"@71\"]}, "  \
+        "{\"type\": \"EV_SEPARATOR\", \"sha256\": [\"@a2\"]}]"
+
+static const struct verdict_row verdict_rows[] = {
+    {"{}", REASON_OK, -1, -1, "", "", ""},
+    {"{" ALLOW_4 ", " ALLOW_7 "}", REASON_OK, -1, -1, "", "", ""},
+    {"{\"15\": [], \"9\": [{\"type\": \"0x12345678\", \"sha256\": [\"@d1\"]}]}", REASON_OK, -1, -1,
+     "", "", ""},
+    /* the UKI's digest is not in the list */
+    {"{\"4\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}, {\"type\": \"EV_SEPARATOR\", "
+     "\"sha256\": [\"@a2\"]}, {\"type\": \"EV_EFI_BOOT_SERVICES_APPLICATION\", \"sha256\": "
+     "[\"@b2\", \"@b3\"]}]}",
+     REASON_EVENT_NOT_ALLOWED, 4, 8, "EV_EFI_BOOT_SERVICES_APPLICATION", "b1",
+     "PCR 4 event 8 EV_EFI_BOOT_SERVICES_APPLICATION sha256 "
+     "b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1 is not allowed by the "
+     "policy"},
+    /* no rule for the separator's type, though its digest is allowed for another type */
+    {"{\"4\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\", \"@a2\"]}, {\"type\": "
+     "\"EV_EFI_BOOT_SERVICES_APPLICATION\", \"sha256\": [\"@b1\"]}]}",
+     REASON_EVENT_NOT_ALLOWED, 4, 3, "EV_SEPARATOR", "a2",
+     "PCR 4 event 3 EV_SEPARATOR sha256 "
+     "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2 is not allowed by the "
+     "policy"},
+    /* pinned empty */
+    {"{\"11\": []}", REASON_EVENT_NOT_ALLOWED, 11, 9, "EV_IPL", "c1",
+     "PCR 11 event 9 EV_IPL sha256 "
+     "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1 "
+     "is not allowed by the policy"},
+    /* one of two EV_IPL digests allowed */
+    {"{\"11\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@c1\", \"@c3\"]}]}", REASON_EVENT_NOT_ALLOWED,
+     11, 10, "EV_IPL", "c2",
+     "PCR 11 event 10 EV_IPL sha256 "
+     "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2 is not allowed by the "
+     "policy"},
+    /* a type without a TCG name */
+    {"{\"9\": [{\"type\": \"0x12345678\", \"sha256\": [\"@d2\"]}]}", REASON_EVENT_NOT_ALLOWED, 9,
+     11, "0x12345678", "d1",
+     "PCR 9 event 11 0x12345678 sha256 "
+     "d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1 is not allowed by the "
+     "policy"},
+    /* a required event that is absent */
+    {"{" ALLOW_4 ", \"5\": [{\"type\": \"EV_EFI_GPT_EVENT\", \"sha256\": [\"@e1\"], \"required\": "
+     "true}]}",
+     REASON_EVENT_MISSING, 5, -1, "EV_EFI_GPT_EVENT", "e1",
+     "PCR 5 has no EV_EFI_GPT_EVENT event with sha256 "
+     "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1, which the policy "
+     "requires"},
+    /* present with another digest: still missing; the digest named is the smallest */
+    {"{\"4\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"], \"required\": true}, "
+     "{\"type\": \"EV_SEPARATOR\", \"sha256\": [\"@a2\"]}, {\"type\": "
+     "\"EV_EFI_BOOT_SERVICES_APPLICATION\", \"sha256\": [\"@f1\", \"@b1\", \"@c1\"]}], \"7\": "
+     "[{\"type\": \"EV_EFI_VARIABLE_DRIVER_CONFIG\", \"sha256\": [\"@72\", \"@71\"]}, {\"type\": "
+     "\"EV_SEPARATOR\", \"sha256\": [\"@a2\"]}, {\"type\": \"EV_EFI_VARIABLE_AUTHORITY\", "
+     "\"sha256\": [\"@99\", \"@98\", \"@97\"], \"required\": true}]}",
+     REASON_EVENT_MISSING, 7, -1, "EV_EFI_VARIABLE_AUTHORITY", "97",
+     "PCR 7 has no EV_EFI_VARIABLE_AUTHORITY event with sha256 "
+     "9797979797979797979797979797979797979797979797979797979797979797 or one of the 2 others "
+     "the policy requires"},
+    /* not allowed comes first, even when something required is missing too */
+    {"{\"5\": [{\"type\": \"EV_EFI_GPT_EVENT\", \"sha256\": [\"@e1\"], \"required\": true}], "
+     "\"11\": []}",
+     REASON_EVENT_NOT_ALLOWED, 11, 9, "EV_IPL", "c1",
+     "PCR 11 event 9 EV_IPL sha256 "
+     "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1 "
+     "is not allowed by the policy"},
+};
+
+static void test_verdicts(void **state)
+{
+        struct eventlog_event events[ELEMENTSOF(log_events)];
+        struct eventlog log;
+
+        (void) state;
+        build_log(&log, events);
+        for (size_t i = 0; i < ELEMENTSOF(verdict_rows); i++) {
+                const struct verdict_row *row = &verdict_rows[i];
+                _cleanup_free_ char *tmpl = NULL, *json = NULL, *digest = NULL;
+                struct policy *p = NULL;
+                struct verdict v = {.reason = REASON_OK, .pcr = -1, .event = -1};
+                char err[512];
+                enum reason r;
+
+                assert_true(asprintf(&tmpl, "{\"version\": 1, \"pcrs\": %s}", row->pcrs) > 0);
+                json = expand(tmpl);
+                if (policy_parse(json, strlen(json), &p, err, sizeof(err)) < 0)
+                        print_message("row %zu: %s\n", i, err);
+                assert_non_null(p);
+                r = policy_check(p, &log, &v);
+                digest = row->digest[0] ? digest_hex(row->digest) : strdup("");
+                if (r != row->reason || !streq(v.message, row->message))
+                        print_message("row %zu: got %s \"%s\"\n", i, reason_name(r), v.message);
+                assert_int_equal(r, row->reason);
+                if (r != REASON_OK) {
+                        assert_int_equal(v.reason, row->reason);
+                        assert_string_equal(v.message, row->message);
+                }
+                assert_int_equal(v.pcr, row->pcr);
+                assert_int_equal(v.event, row->event);
+                assert_string_equal(r == REASON_OK ? "" : v.event_type, row->event_type);
+                assert_string_equal(r == REASON_OK ? "" : v.digest, digest);
+                policy_free(p);
+        }
+}
+
+static void test_load(void **state)
+{
+        char path[256], err[256];
+        struct policy *p = NULL;
+        FILE *f;
+
+        (void) state;
+        snprintf(path, sizeof(path), "%s/load.json", tmpdir);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs("{\"version\": 1, \"cap_pcr\": 7, \"pcrs\": {}}\n", f);
+        fclose(f);
+        assert_int_equal(policy_load(path, &p, err, sizeof(err)), 0);
+        assert_int_equal(policy_cap_pcr(p), 7);
+        policy_free(p);
+
+        snprintf(path, sizeof(path), "%s/missing.json", tmpdir);
+        assert_int_equal(policy_load(path, &p, err, sizeof(err)), -ENOENT);
+        assert_string_equal(err, "cannot open: No such file or directory");
+        assert_int_equal(policy_load(tmpdir, &p, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "not a regular file");
+}
+
+/* ---- the CLI, on logs from mklog.py ---- */
+
+static char *slurp_text(const char *path)
+{
+        FILE *f = fopen(path, "r");
+        char *buf;
+        long n;
+
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        rewind(f);
+        buf = malloc((size_t) n + 1);
+        assert_non_null(buf);
+        assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
+        buf[n] = '\0';
+        fclose(f);
+        return buf;
+}
+
+static void mklog(const char *name, const char *args)
+{
+        char cmd[1024];
+
+        snprintf(cmd, sizeof(cmd), "python3 " MKLOG " -o %s/%s.log --extensions %s/%s.json %s",
+                 tmpdir, name, tmpdir, name, args);
+        assert_int_equal(system(cmd), 0);
+}
+
+static char *tmp_path(const char *name)
+{
+        char *p;
+        assert_true(asprintf(&p, "%s/%s", tmpdir, name) > 0);
+        return p;
+}
+
+/* Runs `policy ARGS…` (a NULL-terminated list) with stdout and stderr captured.
+ * @return its exit status */
+static int run_cliv(char **ret_out, char **ret_err, const char *const *args)
+{
+        _cleanup_free_ char *out_path = tmp_path("cli.out"), *err_path = tmp_path("cli.err");
+        char *argv[16] = {strdup("policy")};
+        int argc = 1, saved_out, saved_err, fo, fe, r;
+
+        for (; args[argc - 1]; argc++) {
+                assert_true(argc < 15);
+                argv[argc] = strdup(args[argc - 1]);
+        }
+
+        fflush(stdout);
+        fflush(stderr);
+        saved_out = dup(1);
+        saved_err = dup(2);
+        fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(saved_out >= 0 && saved_err >= 0 && fo >= 0 && fe >= 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        r = policy_cli(argc, argv);
+        fflush(stdout);
+        fflush(stderr);
+        dup2(saved_out, 1);
+        dup2(saved_err, 2);
+        close(saved_out);
+        close(saved_err);
+        close(fo);
+        close(fe);
+        for (int i = 0; i < argc; i++)
+                free(argv[i]);
+
+        *ret_out = slurp_text(out_path);
+        *ret_err = slurp_text(err_path);
+        return r;
+}
+
+#define run_cli(out, err, ...) run_cliv(out, err, (const char *const[]){__VA_ARGS__})
+
+static struct policy *load_policy(const char *path)
+{
+        struct policy *p = NULL;
+        char err[512];
+
+        if (policy_load(path, &p, err, sizeof(err)) < 0)
+                print_message("%s: %s\n", path, err);
+        assert_non_null(p);
+        return p;
+}
+
+static enum reason check_log(const struct policy *p, const char *name, struct verdict *v)
+{
+        _cleanup_free_ char *path = tmp_path(name);
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct eventlog log;
+        enum reason r;
+        size_t size;
+        FILE *f;
+
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        buf = malloc(1 << 20);
+        size = fread(buf, 1, 1 << 20, f);
+        fclose(f);
+        assert_int_equal(eventlog_parse(buf, size, &log, v), 0);
+        r = policy_check(p, &log, v);
+        eventlog_done(&log);
+        return r;
+}
+
+/* The index of the extension whose SHA-256 is SHA-256(bytes), from mklog's side output. */
+static long find_extension(const char *name, const void *bytes, size_t n, unsigned *ret_pcr)
+{
+        _cleanup_free_ char *path = tmp_path(name), *text = slurp_text(path);
+        json_object *root = json_tokener_parse(text), *ext;
+        uint8_t d[32];
+        char h[65];
+        long index = -1;
+
+        SHA256(bytes, n, d);
+        for (int i = 0; i < 32; i++)
+                sprintf(h + 2 * i, "%02x", d[i]);
+        assert_true(json_object_object_get_ex(root, "extensions", &ext));
+        for (size_t i = 0; i < json_object_array_length(ext) && index < 0; i++) {
+                json_object *x = json_object_array_get_idx(ext, i), *f;
+                json_object_object_get_ex(x, "sha256", &f);
+                if (streq(json_object_get_string(f), h)) {
+                        json_object_object_get_ex(x, "index", &f);
+                        index = json_object_get_int(f);
+                        json_object_object_get_ex(x, "pcr", &f);
+                        *ret_pcr = (unsigned) json_object_get_int(f);
+                }
+        }
+        json_object_put(root);
+        assert_true(index > 0);
+        return index;
+}
+
+static void test_cli_from_log_and_allow(void **state)
+{
+        static const char cmdline[] = "console=ttyS0 init=/bin/sh";
+        _cleanup_free_ char *ref = tmp_path("ref.log"), *pol = tmp_path("policy.json"), *out = NULL,
+                            *err = NULL, *before = NULL, *after = NULL;
+        char cmdline_utf16[2 * sizeof(cmdline)] = {};
+        struct policy *p;
+        struct verdict v;
+        unsigned pcr;
+        long index;
+        char h[65];
+        FILE *f;
+
+        (void) state;
+        mklog("ref", "");
+        mklog("changed", "--cmdline 'console=ttyS0 init=/bin/sh'");
+        mklog("other-uki", "--uki other");
+
+        assert_int_equal(run_cli(&out, &err, "from-log", ref, NULL), 0);
+        assert_string_equal(err, "");
+        f = fopen(pol, "w");
+        fputs(out, f);
+        fclose(f);
+        chmod(pol, 0640);
+        p = load_policy(pol);
+        assert_int_equal(policy_quote_mask(p), 0xffu | 1u << 9 | 1u << 11 | 1u << 15);
+        assert_int_equal(check_log(p, "ref.log", &v), REASON_OK);
+
+        /* the changed command line: first refused in PCR 11 (the .cmdline section) */
+        index = find_extension("changed.json", cmdline, strlen(cmdline), &pcr);
+        assert_int_equal(pcr, 11);
+        assert_int_equal(check_log(p, "changed.log", &v), REASON_EVENT_NOT_ALLOWED);
+        assert_int_equal(v.pcr, 11);
+        assert_int_equal(v.event, index);
+        assert_string_equal(v.event_type, "EV_IPL");
+        policy_free(p);
+
+        /* allowed, it is refused next in PCR 9 (the kernel's stub measures it as UTF-16) */
+        strcpy(h, v.digest);
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "allow", pol, "--pcr", "11", "--type", "EV_IPL",
+                                 "--sha256", h, NULL),
+                         0);
+        assert_non_null(strstr(out, "allowed"));
+        p = load_policy(pol);
+        for (size_t i = 0; i < strlen(cmdline); i++)
+                cmdline_utf16[2 * i] = cmdline[i];
+        index = find_extension("changed.json", cmdline_utf16, 2 * strlen(cmdline) + 2, &pcr);
+        assert_int_equal(pcr, 9);
+        assert_int_equal(check_log(p, "changed.log", &v), REASON_EVENT_NOT_ALLOWED);
+        assert_int_equal(v.pcr, 9);
+        assert_int_equal(v.event, index);
+        policy_free(p);
+
+        /* allowed too, it passes; the mode of the file survived the rewrites */
+        strcpy(h, v.digest);
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "allow", pol, "--pcr", "9", "--type", "0x0000000d",
+                                 "--sha256", h, NULL),
+                         0);
+        p = load_policy(pol);
+        assert_int_equal(check_log(p, "changed.log", &v), REASON_OK);
+        assert_int_equal(check_log(p, "ref.log", &v), REASON_OK);
+        policy_free(p);
+        struct stat st;
+        assert_int_equal(stat(pol, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+
+        /* the UKI required: another UKI is refused at its PCR 4 event */
+        index = find_extension("ref.json", "Authenticode of UKI nodegate-test", 33, &pcr);
+        assert_int_equal(pcr, 4);
+        {
+                static const char uki[] = "Authenticode of UKI nodegate-test";
+                uint8_t d[32];
+                SHA256((const uint8_t *) uki, strlen(uki), d);
+                for (int k = 0; k < 32; k++)
+                        sprintf(h + 2 * k, "%02x", d[k]);
+        }
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "allow", pol, "--pcr", "4", "--type",
+                                 "EV_EFI_BOOT_SERVICES_APPLICATION", "--sha256", h, "--required",
+                                 NULL),
+                         0);
+        assert_non_null(strstr(out, "allowed, required"));
+        p = load_policy(pol);
+        assert_int_equal(check_log(p, "ref.log", &v), REASON_OK);
+        assert_int_equal(check_log(p, "other-uki.log", &v), REASON_EVENT_NOT_ALLOWED);
+        assert_int_equal(v.pcr, 4);
+        assert_string_equal(v.event_type, "EV_EFI_BOOT_SERVICES_APPLICATION");
+        assert_int_equal(v.event, index);
+        policy_free(p);
+
+        /* once more: nothing changes, the file is not rewritten */
+        before = slurp_text(pol);
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "allow", pol, "--pcr", "4", "--type", "0x80000003",
+                                 "--sha256", h, "--required", NULL),
+                         0);
+        assert_non_null(strstr(out, "was already allowed and required"));
+        after = slurp_text(pol);
+        assert_string_equal(before, after);
+
+        /* refused results leave the file alone */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "allow", pol, "--pcr", "8", "--type", "EV_IPL",
+                                 "--sha256", h, NULL),
+                         1);
+        assert_non_null(strstr(err, "the result would be refused: pcrs.8: PCR 8 is pinned but not "
+                                    "in quote_pcrs"));
+        free(after);
+        after = slurp_text(pol);
+        assert_string_equal(before, after);
+
+        /* check and show */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "check", pol, NULL), 0);
+        assert_non_null(strstr(out, ": valid\n"));
+        assert_non_null(strstr(out, "PCR 4 pinned: 3 event types, 3 digests; required: "
+                                    "EV_EFI_BOOT_SERVICES_APPLICATION\n"));
+        assert_non_null(strstr(out, "quoted, replayed, not judged: 0 1 2 3 5 6 15\n"));
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "show", pol, NULL), 0);
+        assert_string_equal(out, before);
+}
+
+static void test_cli_from_log_options(void **state)
+{
+        _cleanup_free_ char *log = tmp_path("opt.log"), *out = NULL, *err = NULL;
+        _cleanup_free_ char *bad = tmp_path("bad.log");
+        struct policy *p = NULL;
+        char e[256];
+        FILE *f;
+
+        (void) state;
+        mklog("opt", "--sha1 --secure-boot");
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "7,11", "--quote", "0,7,11,23",
+                                 "--cap", "23", log, NULL),
+                         0);
+        assert_int_equal(policy_parse(out, strlen(out), &p, e, sizeof(e)), 0);
+        assert_int_equal(policy_quote_mask(p), 1u << 0 | 1u << 7 | 1u << 11 | 1u << 23);
+        assert_int_equal(policy_cap_pcr(p), 23);
+        assert_non_null(strstr(out, "\"EV_EFI_VARIABLE_AUTHORITY\""));
+        assert_null(strstr(out, "\"4\""));
+        policy_free(p);
+
+        /* a pinned PCR with no event: pinned empty, with a note */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "15", log, NULL), 0);
+        assert_non_null(strstr(out, "\"15\": []"));
+        assert_non_null(strstr(err, "has no event in PCR 15"));
+
+        /* a pin the quote does not cover */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "8", log, NULL), 1);
+        assert_non_null(strstr(err, "pcrs.8: PCR 8 is pinned but not in quote_pcrs"));
+
+        /* logs it cannot use */
+        f = fopen(bad, "w");
+        fputs("garbage", f);
+        fclose(f);
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", bad, NULL), 1);
+        assert_non_null(strstr(err, "event 0 at offset 0: truncated first event header"));
+        mklog("legacy", "--legacy");
+        free(out);
+        free(err);
+        _cleanup_free_ char *legacy = tmp_path("legacy.log");
+        assert_int_equal(run_cli(&out, &err, "from-log", legacy, NULL), 1);
+        assert_non_null(strstr(err, "legacy SHA-1 event log"));
+}
+
+static void test_cli_usage(void **state)
+{
+        _cleanup_free_ char *pol = tmp_path("usage.json");
+        static const char *const usage[][8] = {
+            {NULL},
+            {"frobnicate", NULL},
+            {"from-log", NULL},
+            {"from-log", "a", "b", NULL},
+            {"from-log", "--pin", "4,4", "x", NULL},
+            {"from-log", "--pin", "4,", "x", NULL},
+            {"from-log", "--quote", "24", "x", NULL},
+            {"from-log", "--cap", "4,5", "x", NULL},
+            {"from-log", "--frob", "x", NULL},
+            {"check", NULL},
+            {"show", "a", "b", NULL},
+            {"allow", "x", "--pcr", "4", "--type", "EV_IPL", NULL},
+            {"allow", "x", "--pcr", "24", "--type", "EV_IPL", "--sha256", NULL},
+        };
+        char *out, *err;
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(usage); i++) {
+                int r = run_cliv(&out, &err, usage[i]);
+                if (r != 2)
+                        print_message("usage row %zu: %d %s\n", i, r, err);
+                assert_int_equal(r, 2);
+                assert_true(strlen(err) > 0);
+                free(out);
+                free(err);
+        }
+
+        static const char *const bad_allow[][2] = {
+            {"--pcr", "x"},
+            {"--type", "EV_FOO"},
+            {"--type", "EV_NO_ACTION"},
+            {"--sha256", "abcd"},
+            {"--sha256", "g000000000000000000000000000000000000000000000000000000000000000"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_allow); i++) {
+                const char *pcr = streq(bad_allow[i][0], "--pcr") ? bad_allow[i][1] : "4";
+                const char *type = streq(bad_allow[i][0], "--type") ? bad_allow[i][1] : "EV_IPL";
+                const char *hex =
+                    streq(bad_allow[i][0], "--sha256")
+                        ? bad_allow[i][1]
+                        : "0000000000000000000000000000000000000000000000000000000000000000";
+                assert_int_equal(run_cli(&out, &err, "allow", pol, "--pcr", pcr, "--type", type,
+                                         "--sha256", hex, NULL),
+                                 2);
+                assert_non_null(strstr(err, bad_allow[i][0]));
+                free(out);
+                free(err);
+        }
+
+        /* --help everywhere, on stdout, status 0 */
+        static const char *const helps[] = {"from-log", "check", "show", "allow"};
+        for (size_t i = 0; i < ELEMENTSOF(helps); i++) {
+                assert_int_equal(run_cli(&out, &err, helps[i], "--help", NULL), 0);
+                assert_non_null(startswith(out, "Usage: nodegate-verifier policy "));
+                assert_string_equal(err, "");
+                free(out);
+                free(err);
+        }
+        assert_int_equal(run_cli(&out, &err, "--help", NULL), 0);
+        assert_non_null(strstr(out, "from-log LOG"));
+        free(out);
+        free(err);
+
+        /* failures, not usage: status 1 */
+        assert_int_equal(run_cli(&out, &err, "check", "/nonexistent/policy.json", NULL), 1);
+        assert_non_null(strstr(err, "cannot open: No such file or directory"));
+        free(out);
+        free(err);
+        FILE *f = fopen(pol, "w");
+        fputs("{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_IPL\"}]}}", f);
+        fclose(f);
+        assert_int_equal(run_cli(&out, &err, "check", pol, NULL), 1);
+        assert_non_null(strstr(err, "pcrs.4[0]: missing key \"sha256\""));
+        free(out);
+        free(err);
+        assert_int_equal(
+            run_cli(&out, &err, "allow", pol, "--pcr", "4", "--type", "EV_IPL", "--sha256",
+                    "0000000000000000000000000000000000000000000000000000000000000000", NULL),
+            1);
+        assert_non_null(strstr(err, "pcrs.4[0]: missing key \"sha256\""));
+        free(out);
+        free(err);
+}
+
+/* parse + replay + policy_check of a ~60-event log, the verifier's per-attestation work on the
+ * log; the figure is printed, and bounded loosely (sanitizers make it several times slower). */
+static void test_timing(void **state)
+{
+        _cleanup_free_ char *path = tmp_path("timing.log"), *out = NULL, *err = NULL;
+        _cleanup_free_ uint8_t *buf = malloc(1 << 16);
+        struct policy *p = NULL;
+        struct eventlog log;
+        struct timespec t0, t1;
+        struct verdict v;
+        size_t n, events;
+        char e[256];
+        FILE *f;
+        int iterations = 2000;
+
+        (void) state;
+        mklog("timing", "--boot-entries 26");
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "1,4,7,9,11", path, NULL), 0);
+        assert_int_equal(policy_parse(out, strlen(out), &p, e, sizeof(e)), 0);
+        f = fopen(path, "rb");
+        n = fread(buf, 1, 1 << 16, f);
+        fclose(f);
+
+        assert_int_equal(eventlog_parse(buf, n, &log, &v), 0);
+        events = log.n_events;
+        eventlog_done(&log);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int i = 0; i < iterations; i++) {
+                assert_int_equal(eventlog_parse(buf, n, &log, &v), 0);
+                assert_int_equal(policy_check(p, &log, &v), REASON_OK);
+                eventlog_done(&log);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double us =
+            ((double) (t1.tv_sec - t0.tv_sec) * 1e6 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e3) /
+            iterations;
+        print_message("parse + replay + policy_check, %zu events (%zu bytes): %.1f us\n", events, n,
+                      us);
+        assert_true(events >= 58 && events <= 62);
+        assert_true(us < 2000);
+        policy_free(p);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        return remove(path);
+}
+
+static int setup(void **state)
+{
+        (void) state;
+        return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+        (void) state;
+        return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_bad_policies),
+            cmocka_unit_test(test_bad_policies_raw),
+            cmocka_unit_test(test_defaults_and_canonical),
+            cmocka_unit_test(test_verdicts),
+            cmocka_unit_test(test_load),
+            cmocka_unit_test(test_cli_from_log_and_allow),
+            cmocka_unit_test(test_cli_from_log_options),
+            cmocka_unit_test(test_cli_usage),
+            cmocka_unit_test(test_timing),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `nodegate-verifier policy …`: a policy from a reference event log, checked, shown, and one
+ * digest allowed at a time — every file it writes has passed policy_parse() first. */
+
+#include "policy-cli.h"
+#include "eventlog.h"
+#include "policy.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#define EXIT_USAGE    2
+#define MAX_LOG_SIZE  (16u << 20)
+#define MAX_FILE_SIZE (16u << 20)
+#define PROG          "nodegate-verifier policy"
+
+static const char help_main[] =
+    "Usage: " PROG " COMMAND [ARGS...]\n"
+    "\n"
+    "Manages the policy file (docs/PROTOCOL.md, \"The policy file\"): which PCRs the node\n"
+    "quotes and the token is sealed to, and which event digests are allowed in the pinned ones.\n"
+    "\n"
+    "Commands:\n"
+    "  from-log LOG [--pin LIST] [--quote LIST] [--cap N]\n"
+    "                  print a policy allowing exactly the events of a reference event log\n"
+    "  check POLICY    validate a policy file and summarize it\n"
+    "  show POLICY     print a policy file in canonical form\n"
+    "  allow POLICY --pcr N --type TYPE --sha256 HEX [--required]\n"
+    "                  allow one more digest, rewriting the file atomically\n"
+    "\n"
+    "COMMAND --help describes each. Exit status: 0 done, 1 failed, 2 usage error.\n";
+
+static const char help_from_log[] =
+    "Usage: " PROG " from-log LOG [--pin LIST] [--quote LIST] [--cap N]\n"
+    "\n"
+    "Reads a TCG event log (crypto-agile, with a SHA-256 bank; on a node it is\n"
+    "/sys/kernel/security/tpm0/binary_bios_measurements) and prints, on stdout, a policy that\n"
+    "pins the PCRs of --pin and allows in each exactly the (event type, SHA-256) pairs the\n"
+    "reference log has there. Nothing is marked required.\n"
+    "\n"
+    "  --pin LIST     PCRs whose events are judged (default 4,7,9,11: the boot application,\n"
+    "                 Secure Boot, the kernel's initrd and command line, the UKI's sections)\n"
+    "  --quote LIST   PCRs quoted and sealed to (default 0,1,2,3,4,5,6,7,9,11,15); must\n"
+    "                 include every pinned PCR and the cap PCR, never 10\n"
+    "  --cap N        the PCR the gate extends after Unseal (default 15)\n"
+    "\n"
+    "Trade-offs of a policy taken from one reference boot:\n"
+    "  - It admits that boot and nothing else in the pinned PCRs: a new UKI, command line,\n"
+    "    initrd or Secure Boot database is refused until `allow` adds its digests (or a new\n"
+    "    reference log is merged in). Pin only what must not change without review; the\n"
+    "    quoted but unpinned PCRs (firmware 0-3, 5, 6) are replayed and sealed to, not judged,\n"
+    "    so a firmware update does not lock the fleet out.\n"
+    "  - Every event of the reference is allowed, incidental ones too (boot variables,\n"
+    "    an option ROM, ...): machines of the same kind that differ there need their own\n"
+    "    digests added.\n"
+    "  - Nothing is required: a boot whose pinned PCRs hold only allowed events passes even\n"
+    "    if some reference event is absent (the replay must still match the quote). Mark the\n"
+    "    UKI's digest required with `allow POLICY --pcr 4 --type\n"
+    "    EV_EFI_BOOT_SERVICES_APPLICATION --sha256 HEX --required`.\n";
+
+static const char help_check[] = "Usage: " PROG " check POLICY\n"
+                                 "\n"
+                                 "Validates POLICY as the verifier would load it and prints "
+                                 "what it quotes, pins and requires.\n"
+                                 "Exit status 1 and the offending key on stderr if invalid.\n";
+
+static const char help_show[] = "Usage: " PROG " show POLICY\n"
+                                "\n"
+                                "Prints POLICY in canonical form: PCRs ascending, rules by "
+                                "event type, digests sorted, one rule a line.\n";
+
+static const char help_allow[] =
+    "Usage: " PROG " allow POLICY --pcr N --type TYPE --sha256 HEX [--required]\n"
+    "\n"
+    "Adds HEX to the rule for TYPE in PCR N (creating the rule, and pinning N if it was not\n"
+    "pinned), then rewrites POLICY in canonical form through a temporary file and rename(2),\n"
+    "so a verifier reading it sees the old or the new file, never half of one.\n"
+    "\n"
+    "  --pcr N        the PCR (0-23, quoted by the policy)\n"
+    "  --type TYPE    TCG event type name (EV_EFI_BOOT_SERVICES_APPLICATION) or 0x + hex\n"
+    "  --sha256 HEX   the event's SHA-256 digest, 64 hex digits\n"
+    "  --required     the rule must then be matched by at least one event of every boot\n";
+
+static void json_object_putp(json_object **o)
+{
+        json_object_put(*o);
+}
+
+static void policy_freep(struct policy **p)
+{
+        policy_free(*p);
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, PROG " %s: ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, " (see " PROG " %s --help)\n", cmd);
+        return EXIT_USAGE;
+}
+
+static int failed(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+static int failed(const char *cmd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, PROG " %s: ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_FAILURE;
+}
+
+/* The whole file, NUL-terminated, at most max bytes. @return 0 or negative errno */
+static int read_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n;
+
+                if (alloc - size < 4096) {
+                        size_t want = alloc ? alloc * 2 : 65536;
+                        char *p;
+
+                        if (alloc > max + 1)
+                                return -EFBIG;
+                        p = realloc(buf, want + 1);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        alloc = want;
+                }
+                n = read(fd, buf + size, alloc - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > max)
+                        return -EFBIG;
+        }
+        buf[size] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+/* "4,7,9,11" into a mask: PCRs 0-23, each once. */
+static int parse_pcr_list(const char *s, uint32_t *ret)
+{
+        uint32_t mask = 0;
+
+        if (!*s)
+                return -EINVAL;
+        for (const char *p = s;;) {
+                unsigned n = 0, digits = 0;
+
+                for (; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+                        n = n * 10 + (unsigned) (*p - '0');
+                if (digits == 0 || n >= EVENTLOG_PCRS || (mask & 1u << n))
+                        return -EINVAL;
+                mask |= 1u << n;
+                if (*p == '\0')
+                        break;
+                if (*p != ',')
+                        return -EINVAL;
+                p++;
+        }
+        *ret = mask;
+        return 0;
+}
+
+static int parse_pcr(const char *s, unsigned *ret)
+{
+        uint32_t mask;
+
+        if (strchr(s, ',') || parse_pcr_list(s, &mask) < 0)
+                return -EINVAL;
+        *ret = (unsigned) __builtin_ctz(mask);
+        return 0;
+}
+
+static void hex32(const uint8_t d[32], char buf[65])
+{
+        static const char x[] = "0123456789abcdef";
+        for (size_t i = 0; i < 32; i++) {
+                buf[2 * i] = x[d[i] >> 4];
+                buf[2 * i + 1] = x[d[i] & 15];
+        }
+        buf[64] = '\0';
+}
+
+/* Serializes a tree, runs it through the real parser and gives the canonical text: the CLI
+ * never writes or prints what the verifier would refuse. */
+static int canonicalize(json_object *root, char **ret, char *err, size_t errlen)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        const char *s;
+        char *out;
+        int r;
+
+        s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+        if (!s)
+                return -ENOMEM;
+        r = policy_parse(s, strlen(s), &p, err, errlen);
+        if (r < 0)
+                return r;
+        out = policy_to_json(p);
+        if (!out)
+                return -ENOMEM;
+        *ret = out;
+        return 0;
+}
+
+static int add_int_array(json_object *root, const char *key, uint32_t mask)
+{
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return -ENOMEM;
+        for (unsigned i = 0; i < EVENTLOG_PCRS; i++)
+                if (mask & 1u << i)
+                        json_object_array_add(a, json_object_new_int((int) i));
+        return json_object_object_add(root, key, a) < 0 ? -ENOMEM : 0;
+}
+
+static int cmd_from_log(int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"help", no_argument, NULL, 'h'},
+            {"pin", required_argument, NULL, 'p'},
+            {"quote", required_argument, NULL, 'q'},
+            {"cap", required_argument, NULL, 'c'},
+            {},
+        };
+        uint32_t pin = 1u << 4 | 1u << 7 | 1u << 9 | 1u << 11;
+        uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15;
+        unsigned cap = 15;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_free_ char *buf = NULL, *out = NULL;
+        struct eventlog log = {};
+        struct verdict v;
+        char err[512];
+        size_t size;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        fputs(help_from_log, stdout);
+                        return 0;
+                case 'p':
+                        if (parse_pcr_list(optarg, &pin) < 0)
+                                return usage_error("from-log", "--pin %s: not a list of PCRs",
+                                                   optarg);
+                        break;
+                case 'q':
+                        if (parse_pcr_list(optarg, &quote) < 0)
+                                return usage_error("from-log", "--quote %s: not a list of PCRs",
+                                                   optarg);
+                        break;
+                case 'c':
+                        if (parse_pcr(optarg, &cap) < 0)
+                                return usage_error("from-log", "--cap %s: not a PCR", optarg);
+                        break;
+                default:
+                        return usage_error("from-log", "bad option");
+                }
+        if (argc - optind != 1)
+                return usage_error("from-log", "expects one event log");
+        const char *path = argv[optind];
+
+        r = read_file(path, MAX_LOG_SIZE, &buf, &size);
+        if (r < 0)
+                return failed("from-log", "%s: %s", path, strerror(-r));
+        if (eventlog_parse((const uint8_t *) buf, size, &log, &v) < 0)
+                return failed("from-log", "%s: %s", path, v.message);
+
+        /* Built as JSON and handed to policy_parse(), like a file an operator wrote. */
+        json_object *pcrs = NULL, *arrays[EVENTLOG_PCRS] = {};
+        root = json_object_new_object();
+        if (!root || json_object_object_add(root, "version", json_object_new_int(1)) < 0 ||
+            add_int_array(root, "quote_pcrs", quote) < 0 ||
+            json_object_object_add(root, "cap_pcr", json_object_new_int((int) cap)) < 0 ||
+            !(pcrs = json_object_new_object()) || json_object_object_add(root, "pcrs", pcrs) < 0) {
+                eventlog_done(&log);
+                return failed("from-log", "out of memory");
+        }
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                char key[4];
+
+                if (!(pin & 1u << pcr))
+                        continue;
+                snprintf(key, sizeof(key), "%u", pcr);
+                arrays[pcr] = json_object_new_array();
+                json_object_object_add(pcrs, key, arrays[pcr]);
+        }
+
+        for (size_t i = 0; i < log.n_events; i++) {
+                const struct eventlog_event *e = &log.events[i];
+                char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
+                json_object *rule = NULL, *list;
+                size_t n;
+
+                if (e->type == EV_NO_ACTION || !(pin & 1u << e->pcr))
+                        continue;
+                const char *name = eventlog_type_name(e->type, tbuf);
+                n = json_object_array_length(arrays[e->pcr]);
+                for (size_t k = 0; k < n && !rule; k++) {
+                        json_object *o = json_object_array_get_idx(arrays[e->pcr], k), *t;
+                        if (json_object_object_get_ex(o, "type", &t) &&
+                            streq(json_object_get_string(t), name))
+                                rule = o;
+                }
+                if (!rule) {
+                        rule = json_object_new_object();
+                        json_object_object_add(rule, "type", json_object_new_string(name));
+                        json_object_object_add(rule, "sha256", json_object_new_array());
+                        json_object_array_add(arrays[e->pcr], rule);
+                }
+                json_object_object_get_ex(rule, "sha256", &list);
+                hex32(e->sha256, h);
+                bool seen = false;
+                for (size_t k = 0; k < json_object_array_length(list) && !seen; k++)
+                        seen = streq(json_object_get_string(json_object_array_get_idx(list, k)), h);
+                if (!seen)
+                        json_object_array_add(list, json_object_new_string(h));
+        }
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++)
+                if (arrays[pcr] && json_object_array_length(arrays[pcr]) == 0)
+                        fprintf(stderr,
+                                PROG " from-log: note: %s has no event in PCR %u; pinned empty, "
+                                     "any event there will be refused\n",
+                                path, pcr);
+        eventlog_done(&log);
+
+        r = canonicalize(root, &out, err, sizeof(err));
+        if (r == -EINVAL)
+                return failed("from-log", "%s", err);
+        if (r < 0)
+                return failed("from-log", "%s", strerror(-r));
+        fputs(out, stdout);
+        return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
+}
+
+static int load(const char *cmd, const char *path, struct policy **ret)
+{
+        char err[512];
+        int r;
+
+        r = policy_load(path, ret, err, sizeof(err));
+        if (r < 0)
+                return failed(cmd, "%s: %s", path, err[0] ? err : strerror(-r));
+        return 0;
+}
+
+/* Only --help, then exactly one POLICY. @return the index of POLICY, or -exit status */
+static int one_policy_argument(const char *cmd, const char *help, int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                if (c == 'h') {
+                        fputs(help, stdout);
+                        return -0x100;
+                }
+                return -usage_error(cmd, "bad option");
+        }
+        if (argc - optind != 1)
+                return -usage_error(cmd, "expects one policy file");
+        return optind;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_free_ char *out = NULL;
+        int i;
+
+        i = one_policy_argument("show", help_show, argc, argv);
+        if (i < 0)
+                return i == -0x100 ? 0 : -i;
+        if (load("show", argv[i], &p) != 0)
+                return EXIT_FAILURE;
+        out = policy_to_json(p);
+        if (!out)
+                return failed("show", "out of memory");
+        fputs(out, stdout);
+        return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
+}
+
+static void print_pcrs(const char *label, uint32_t mask)
+{
+        bool any = false;
+
+        printf("%s", label);
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++)
+                if (mask & 1u << pcr) {
+                        printf(" %u", pcr);
+                        any = true;
+                }
+        printf("%s\n", any ? "" : " none");
+}
+
+static int cmd_check(int argc, char **argv)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_free_ char *out = NULL;
+        json_object *pcrs;
+        uint32_t pinned = 0;
+        int i;
+
+        i = one_policy_argument("check", help_check, argc, argv);
+        if (i < 0)
+                return i == -0x100 ? 0 : -i;
+        if (load("check", argv[i], &p) != 0)
+                return EXIT_FAILURE;
+
+        /* The summary reads the canonical form: type names as the verifier prints them. */
+        out = policy_to_json(p);
+        root = out ? json_tokener_parse(out) : NULL;
+        if (!root || !json_object_object_get_ex(root, "pcrs", &pcrs))
+                return failed("check", "out of memory");
+
+        printf("%s: valid\n", argv[i]);
+        print_pcrs("quoted and sealed to:", policy_quote_mask(p));
+        printf("cap PCR: %u\n", policy_cap_pcr(p));
+        json_object_object_foreach(pcrs, key, rules)
+        {
+                size_t n_rules = json_object_array_length(rules), n_digests = 0;
+
+                pinned |= 1u << atoi(key);
+                printf("PCR %s pinned: ", key);
+                if (n_rules == 0)
+                        printf("no extended event allowed\n");
+                for (size_t k = 0; k < n_rules; k++) {
+                        json_object *rule = json_object_array_get_idx(rules, k), *sha256;
+                        json_object_object_get_ex(rule, "sha256", &sha256);
+                        n_digests += json_object_array_length(sha256);
+                }
+                if (n_rules > 0)
+                        printf("%zu event type%s, %zu digest%s", n_rules, n_rules == 1 ? "" : "s",
+                               n_digests, n_digests == 1 ? "" : "s");
+                const char *sep = "; required:";
+                for (size_t k = 0; k < n_rules; k++) {
+                        json_object *rule = json_object_array_get_idx(rules, k), *t, *req;
+                        if (!json_object_object_get_ex(rule, "required", &req))
+                                continue;
+                        json_object_object_get_ex(rule, "type", &t);
+                        printf("%s %s", sep, json_object_get_string(t));
+                        sep = ",";
+                }
+                if (n_rules > 0)
+                        printf("\n");
+        }
+        print_pcrs("quoted, replayed, not judged:", policy_quote_mask(p) & ~pinned);
+        return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
+}
+
+/* Replaces path's target with text through a temporary file in the same directory and
+ * rename(2), keeping the file's mode and owner. @return 0 or negative errno */
+static int write_atomic(const char *path, const char *text)
+{
+        _cleanup_free_ char *target = NULL, *tmp = NULL, *dir = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+        size_t len = strlen(text), done = 0;
+        struct stat st;
+        int r;
+
+        /* Through a symlink, the file it points to is what the verifier reads. */
+        target = realpath(path, NULL);
+        if (!target)
+                return negative_errno();
+        if (stat(target, &st) < 0)
+                return negative_errno();
+        if (asprintf(&tmp, "%s.XXXXXX", target) < 0) {
+                tmp = NULL;
+                return -ENOMEM;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fchmod(fd, st.st_mode & 07777) < 0)
+                goto fail;
+        /* Only root can give a file away; anyone else keeps the owner they are. */
+        if (fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+                goto fail;
+        while (done < len) {
+                ssize_t n = write(fd, text + done, len - done);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        goto fail;
+                }
+                done += (size_t) n;
+        }
+        if (fsync(fd) < 0 || close(TAKE_FD(fd)) < 0)
+                goto fail;
+        if (rename(tmp, target) < 0)
+                goto fail;
+
+        dir = strdup(target);
+        if (dir) {
+                dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd >= 0)
+                        (void) fsync(dfd);
+        }
+        return 0;
+
+fail:
+        r = negative_errno();
+        (void) unlink(tmp);
+        return r;
+}
+
+static int cmd_allow(int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"help", no_argument, NULL, 'h'},       {"pcr", required_argument, NULL, 'p'},
+            {"type", required_argument, NULL, 't'}, {"sha256", required_argument, NULL, 's'},
+            {"required", no_argument, NULL, 'r'},   {},
+        };
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        const char *pcr_arg = NULL, *type_arg = NULL, *hex_arg = NULL;
+        char key[4], h[65], tbuf[VERDICT_EVENT_TYPE_MAX], err[512];
+        json_object *pcrs, *rules, *rule = NULL, *list;
+        bool required = false, changed = false, newly_pinned = false;
+        unsigned pcr;
+        uint32_t type;
+        size_t size;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        fputs(help_allow, stdout);
+                        return 0;
+                case 'p':
+                        pcr_arg = optarg;
+                        break;
+                case 't':
+                        type_arg = optarg;
+                        break;
+                case 's':
+                        hex_arg = optarg;
+                        break;
+                case 'r':
+                        required = true;
+                        break;
+                default:
+                        return usage_error("allow", "bad option");
+                }
+        if (argc - optind != 1)
+                return usage_error("allow", "expects one policy file");
+        const char *path = argv[optind];
+        if (!pcr_arg || !type_arg || !hex_arg)
+                return usage_error("allow", "--pcr, --type and --sha256 are required");
+        if (parse_pcr(pcr_arg, &pcr) < 0)
+                return usage_error("allow", "--pcr %s: not a PCR (0-23)", pcr_arg);
+        if (eventlog_type_from_name(type_arg, &type) < 0)
+                return usage_error("allow", "--type %s: not a TCG event type name or 0x…",
+                                   type_arg);
+        if (type == EV_NO_ACTION)
+                return usage_error("allow", "--type: EV_NO_ACTION events are never extended");
+        if (strlen(hex_arg) != 64 || strspn(hex_arg, "0123456789abcdefABCDEF") != 64)
+                return usage_error("allow", "--sha256: not 64 hex digits");
+        for (size_t i = 0; i < 64; i++)
+                h[i] = (char) (hex_arg[i] >= 'A' && hex_arg[i] <= 'F' ? hex_arg[i] - 'A' + 'a'
+                                                                      : hex_arg[i]);
+        h[64] = '\0';
+        const char *name = eventlog_type_name(type, tbuf);
+
+        /* Never rewrite a file the verifier would refuse as it stands: say why instead. */
+        r = read_file(path, MAX_FILE_SIZE, &text, &size);
+        if (r < 0)
+                return failed("allow", "%s: %s", path, strerror(-r));
+        r = policy_parse(text, size, &p, err, sizeof(err));
+        if (r < 0)
+                return failed("allow", "%s: %s", path, r == -EINVAL ? err : strerror(-r));
+        root = json_tokener_parse(text);
+        if (!root || !json_object_object_get_ex(root, "pcrs", &pcrs))
+                return failed("allow", "%s: out of memory", path);
+
+        snprintf(key, sizeof(key), "%u", pcr);
+        if (!json_object_object_get_ex(pcrs, key, &rules)) {
+                rules = json_object_new_array();
+                json_object_object_add(pcrs, key, rules);
+                newly_pinned = true;
+        }
+        for (size_t k = 0; k < json_object_array_length(rules) && !rule; k++) {
+                json_object *o = json_object_array_get_idx(rules, k), *t;
+                uint32_t tt;
+                if (json_object_object_get_ex(o, "type", &t) &&
+                    eventlog_type_from_name(json_object_get_string(t), &tt) == 0 && tt == type)
+                        rule = o;
+        }
+        if (!rule) {
+                rule = json_object_new_object();
+                json_object_object_add(rule, "type", json_object_new_string(name));
+                json_object_object_add(rule, "sha256", json_object_new_array());
+                json_object_array_add(rules, rule);
+        }
+        json_object_object_get_ex(rule, "sha256", &list);
+        bool seen = false;
+        for (size_t k = 0; k < json_object_array_length(list) && !seen; k++)
+                seen = streq(json_object_get_string(json_object_array_get_idx(list, k)), h);
+        if (!seen) {
+                json_object_array_add(list, json_object_new_string(h));
+                changed = true;
+        }
+        if (required) {
+                json_object *req;
+                if (!json_object_object_get_ex(rule, "required", &req) ||
+                    !json_object_get_boolean(req)) {
+                        json_object_object_add(rule, "required", json_object_new_boolean(1));
+                        changed = true;
+                }
+        }
+        if (!changed) {
+                printf("%s: PCR %u %s sha256 %s was already allowed%s\n", path, pcr, name, h,
+                       required ? " and required" : "");
+                return 0;
+        }
+
+        r = canonicalize(root, &out, err, sizeof(err));
+        if (r == -EINVAL)
+                return failed("allow", "%s: the result would be refused: %s", path, err);
+        if (r < 0)
+                return failed("allow", "%s: %s", path, strerror(-r));
+        r = write_atomic(path, out);
+        if (r < 0)
+                return failed("allow", "%s: cannot write: %s", path, strerror(-r));
+        printf("%s: PCR %u %s sha256 %s allowed%s\n", path, pcr, name, h,
+               required ? ", required" : "");
+        if (newly_pinned)
+                fprintf(stderr,
+                        PROG " allow: note: PCR %u was not pinned; now it is, and only the events "
+                             "allowed for it pass\n",
+                        pcr);
+        return 0;
+}
+
+int policy_cli(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int (*run)(int argc, char **argv);
+        } commands[] = {
+            {"from-log", cmd_from_log},
+            {"check", cmd_check},
+            {"show", cmd_show},
+            {"allow", cmd_allow},
+        };
+        const char *cmd = argc > 1 ? argv[1] : NULL;
+
+        if (!cmd) {
+                fputs(help_main, stderr);
+                return EXIT_USAGE;
+        }
+        if (streq(cmd, "--help") || streq(cmd, "-h") || streq(cmd, "help")) {
+                fputs(help_main, stdout);
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (streq(cmd, commands[i].name))
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, PROG ": unknown command '%s' (see " PROG " --help)\n", cmd);
+        return EXIT_USAGE;
+}

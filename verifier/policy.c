@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The policy file (docs/PROTOCOL.md, "The policy file"): parsed strictly, judged against a
+ * replayed event log with sorted digests and binary search, written back in canonical form. */
+
+#include "policy.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <sys/stat.h>
+
+#define POLICY_MAX_SIZE    (16u << 20)
+#define POLICY_MAX_RULES   64 /* per PCR: policy_check() keeps one bit per rule */
+#define POLICY_MAX_DIGESTS 65536
+#define POLICY_JSON_DEPTH  16
+#define POLICY_MAX_KEYS    64 /* per object; the widest valid one ("pcrs") has 24 */
+
+/* PROTOCOL.md: the firmware, the boot application, Secure Boot, the kernel's stub, the UKI's
+ * sections and the cap PCR. */
+#define DEFAULT_QUOTE_MASK (0xffu | 1u << 9 | 1u << 11 | 1u << 15) /* 0-7, 9, 11, 15 */
+#define DEFAULT_CAP_PCR    15
+#define IMA_PCR            10
+
+struct policy_rule {
+        uint32_t type;
+        bool required;
+        uint8_t (*digests)[32]; /* sorted, no duplicates */
+        size_t n_digests;
+};
+
+struct policy {
+        uint32_t quote_mask;
+        unsigned cap_pcr;
+        uint32_t pinned_mask;
+        struct policy_rule *rules[EVENTLOG_PCRS]; /* sorted by type, one rule per type */
+        size_t n_rules[EVENTLOG_PCRS];
+};
+
+void policy_free(struct policy *p)
+{
+        if (!p)
+                return;
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                for (size_t i = 0; i < p->n_rules[pcr]; i++)
+                        free(p->rules[pcr][i].digests);
+                free(p->rules[pcr]);
+        }
+        free(p);
+}
+
+static void policy_freep(struct policy **p)
+{
+        policy_free(*p);
+}
+
+static void json_object_putp(json_object **o)
+{
+        json_object_put(*o);
+}
+
+static void json_tokener_freep(json_tokener **t)
+{
+        if (*t)
+                json_tokener_free(*t);
+}
+
+static _printf_(3, 4) int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err && errlen > 0) {
+                va_start(ap, fmt);
+                vsnprintf(err, errlen, fmt, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+/* A key as an error message may quote it: printable ASCII, shortened. */
+static const char *printable(const char *s, char buf[48])
+{
+        size_t i = 0;
+
+        for (; s[i] && i < 40; i++)
+                buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+        if (s[i])
+                buf[i++] = '~';
+        buf[i] = '\0';
+        return buf;
+}
+
+static const char *json_type_word(json_object *o)
+{
+        switch (json_object_get_type(o)) {
+        case json_type_null:
+                return "null";
+        case json_type_boolean:
+                return "a boolean";
+        case json_type_double:
+                return "a fraction";
+        case json_type_int:
+                return "an integer";
+        case json_type_object:
+                return "an object";
+        case json_type_array:
+                return "an array";
+        case json_type_string:
+                return "a string";
+        }
+        return "?";
+}
+
+/* json-c keeps the last of two equal keys without a word; in a security policy the first
+ * one is what a reviewer reads, so two equal keys in one object are refused instead. json-c
+ * has checked the syntax already, so this walk only needs to find strings and nesting. */
+struct scan {
+        const char *s;
+        size_t n, i;
+};
+
+static void scan_ws(struct scan *sc)
+{
+        while (sc->i < sc->n && strchr(" \t\r\n", sc->s[sc->i]))
+                sc->i++;
+}
+
+/* At the opening quote; leaves i after the closing one. */
+static void scan_string(struct scan *sc, size_t *ret_start, size_t *ret_len, bool *ret_escaped)
+{
+        size_t start = ++sc->i;
+        bool escaped = false;
+
+        while (sc->i < sc->n && sc->s[sc->i] != '"') {
+                if (sc->s[sc->i] == '\\') {
+                        escaped = true;
+                        sc->i++;
+                }
+                sc->i++;
+        }
+        *ret_start = start;
+        *ret_len = (sc->i < sc->n ? sc->i : sc->n) - start;
+        *ret_escaped = escaped;
+        sc->i++;
+}
+
+static int scan_value(struct scan *sc, unsigned depth, char *err, size_t errlen)
+{
+        char c;
+
+        if (depth > POLICY_JSON_DEPTH)
+                return fail(err, errlen, "nested deeper than %d levels", POLICY_JSON_DEPTH);
+        scan_ws(sc);
+        if (sc->i >= sc->n)
+                return 0;
+        c = sc->s[sc->i];
+        if (c == '{') {
+                size_t starts[POLICY_MAX_KEYS], lens[POLICY_MAX_KEYS], n_keys = 0;
+
+                sc->i++;
+                for (;;) {
+                        size_t start, len;
+                        bool escaped;
+                        int r;
+
+                        scan_ws(sc);
+                        if (sc->i >= sc->n || sc->s[sc->i] == '}')
+                                break;
+                        if (sc->s[sc->i] == ',') {
+                                sc->i++;
+                                continue;
+                        }
+                        if (sc->s[sc->i] != '"')
+                                return fail(err, errlen, "not JSON at offset %zu", sc->i);
+                        scan_string(sc, &start, &len, &escaped);
+                        /* No key of the policy needs an escape; "\u0034" would otherwise be
+                         * a way to spell "4" twice unseen. */
+                        if (escaped)
+                                return fail(err, errlen,
+                                            "key with an escape sequence at offset %zu", start);
+                        for (size_t k = 0; k < n_keys; k++)
+                                if (lens[k] == len &&
+                                    memcmp(sc->s + starts[k], sc->s + start, len) == 0)
+                                        return fail(err, errlen, "duplicate key \"%.*s\"",
+                                                    (int) (len < 40 ? len : 40), sc->s + start);
+                        if (n_keys == POLICY_MAX_KEYS)
+                                return fail(err, errlen, "more than %d keys in one object",
+                                            POLICY_MAX_KEYS);
+                        starts[n_keys] = start;
+                        lens[n_keys] = len;
+                        n_keys++;
+                        scan_ws(sc);
+                        if (sc->i < sc->n && sc->s[sc->i] == ':')
+                                sc->i++;
+                        r = scan_value(sc, depth + 1, err, errlen);
+                        if (r < 0)
+                                return r;
+                }
+                sc->i++;
+        } else if (c == '[') {
+                sc->i++;
+                for (;;) {
+                        int r;
+
+                        scan_ws(sc);
+                        if (sc->i >= sc->n || sc->s[sc->i] == ']')
+                                break;
+                        if (sc->s[sc->i] == ',') {
+                                sc->i++;
+                                continue;
+                        }
+                        r = scan_value(sc, depth + 1, err, errlen);
+                        if (r < 0)
+                                return r;
+                }
+                sc->i++;
+        } else if (c == '"') {
+                size_t start, len;
+                bool escaped;
+                scan_string(sc, &start, &len, &escaped);
+        } else {
+                /* a number, true, false or null */
+                while (sc->i < sc->n && !strchr(",]} \t\r\n", sc->s[sc->i]))
+                        sc->i++;
+        }
+        return 0;
+}
+
+static int parse_pcr_number(json_object *o, const char *what, unsigned *ret, char *err,
+                            size_t errlen)
+{
+        int64_t n;
+
+        if (!json_object_is_type(o, json_type_int))
+                return fail(err, errlen, "%s: must be a PCR number, not %s", what,
+                            json_type_word(o));
+        n = json_object_get_int64(o);
+        if (n < 0 || n >= EVENTLOG_PCRS)
+                return fail(err, errlen, "%s: PCR %" PRId64 " out of range 0-%d", what, n,
+                            EVENTLOG_PCRS - 1);
+        if (n == IMA_PCR)
+                return fail(err, errlen,
+                            "%s: PCR 10 is never quoted (IMA extends it without logging to the "
+                            "TCG log)",
+                            what);
+        *ret = (unsigned) n;
+        return 0;
+}
+
+static int parse_hex_digest(const char *s, uint8_t ret[32])
+{
+        if (strlen(s) != 64)
+                return -EINVAL;
+        for (size_t i = 0; i < 32; i++) {
+                uint8_t b = 0;
+                for (size_t k = 0; k < 2; k++) {
+                        char c = s[2 * i + k];
+                        if (c >= '0' && c <= '9')
+                                b = (uint8_t) (b << 4 | (c - '0'));
+                        else if (c >= 'a' && c <= 'f')
+                                b = (uint8_t) (b << 4 | (c - 'a' + 10));
+                        else
+                                return -EINVAL;
+                }
+                ret[i] = b;
+        }
+        return 0;
+}
+
+static void hex(const uint8_t d[32], char buf[65])
+{
+        static const char x[] = "0123456789abcdef";
+        for (size_t i = 0; i < 32; i++) {
+                buf[2 * i] = x[d[i] >> 4];
+                buf[2 * i + 1] = x[d[i] & 15];
+        }
+        buf[64] = '\0';
+}
+
+static int digest_cmp(const void *a, const void *b)
+{
+        return memcmp(a, b, 32);
+}
+
+static int rule_cmp(const void *a, const void *b)
+{
+        const struct policy_rule *x = a, *y = b;
+        return x->type < y->type ? -1 : x->type > y->type;
+}
+
+static int parse_rule(json_object *o, const char *path, struct policy_rule *ret, char *err,
+                      size_t errlen)
+{
+        /* json-c gives null as a NULL pointer: presence is tracked on its own. */
+        json_object *type = NULL, *sha256 = NULL, *required = NULL;
+        bool has_type = false, has_sha256 = false, has_required = false;
+        _cleanup_free_ uint8_t(*digests)[32] = NULL;
+        char buf[48], tbuf[VERDICT_EVENT_TYPE_MAX];
+        struct policy_rule rule = {};
+        size_t n;
+
+        if (!json_object_is_type(o, json_type_object))
+                return fail(err, errlen, "%s: a rule must be an object, not %s", path,
+                            json_type_word(o));
+        json_object_object_foreach(o, key, val)
+        {
+                if (streq(key, "type"))
+                        type = val, has_type = true;
+                else if (streq(key, "sha256"))
+                        sha256 = val, has_sha256 = true;
+                else if (streq(key, "required"))
+                        required = val, has_required = true;
+                else
+                        return fail(err, errlen, "%s: unknown key \"%s\"", path,
+                                    printable(key, buf));
+        }
+
+        if (!has_type)
+                return fail(err, errlen, "%s: missing key \"type\"", path);
+        if (!json_object_is_type(type, json_type_string))
+                return fail(err, errlen, "%s.type: must be a string, not %s", path,
+                            json_type_word(type));
+        if (eventlog_type_from_name(json_object_get_string(type), &rule.type) < 0)
+                return fail(err, errlen,
+                            "%s.type: unknown event type \"%s\" (a TCG name such as "
+                            "EV_EFI_ACTION, or 0x and 8 hex digits)",
+                            path, printable(json_object_get_string(type), buf));
+        if (rule.type == EV_NO_ACTION)
+                return fail(err, errlen,
+                            "%s.type: EV_NO_ACTION events are never extended, a rule for them "
+                            "cannot match",
+                            path);
+
+        if (has_required) {
+                if (!json_object_is_type(required, json_type_boolean))
+                        return fail(err, errlen, "%s.required: must be true or false, not %s", path,
+                                    json_type_word(required));
+                rule.required = json_object_get_boolean(required);
+        }
+
+        if (!has_sha256)
+                return fail(err, errlen, "%s: missing key \"sha256\"", path);
+        if (!json_object_is_type(sha256, json_type_array))
+                return fail(err, errlen, "%s.sha256: must be an array of hex digests, not %s", path,
+                            json_type_word(sha256));
+        n = json_object_array_length(sha256);
+        if (n == 0)
+                return fail(err, errlen, "%s.sha256: empty: a rule must allow at least one digest",
+                            path);
+        if (n > POLICY_MAX_DIGESTS)
+                return fail(err, errlen, "%s.sha256: more than %d digests", path,
+                            POLICY_MAX_DIGESTS);
+        digests = calloc(n, sizeof(*digests));
+        if (!digests)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *d = json_object_array_get_idx(sha256, i);
+                if (!json_object_is_type(d, json_type_string))
+                        return fail(err, errlen, "%s.sha256[%zu]: must be a string, not %s", path,
+                                    i, json_type_word(d));
+                if (parse_hex_digest(json_object_get_string(d), digests[i]) < 0)
+                        return fail(err, errlen,
+                                    "%s.sha256[%zu]: \"%s\" is not 64 lowercase hex digits", path,
+                                    i, printable(json_object_get_string(d), buf));
+        }
+        qsort(digests, n, sizeof(*digests), digest_cmp);
+        for (size_t i = 1; i < n; i++)
+                if (memcmp(digests[i - 1], digests[i], 32) == 0) {
+                        char h[65];
+                        hex(digests[i], h);
+                        return fail(err, errlen, "%s.sha256: %s listed twice (%s)", path, h,
+                                    eventlog_type_name(rule.type, tbuf));
+                }
+
+        rule.digests = TAKE_PTR(digests);
+        rule.n_digests = n;
+        *ret = rule;
+        return 0;
+}
+
+static int parse_pcr_rules(struct policy *p, unsigned pcr, json_object *rules, char *err,
+                           size_t errlen)
+{
+        char path[64], tbuf[VERDICT_EVENT_TYPE_MAX];
+        size_t n;
+
+        snprintf(path, sizeof(path), "pcrs.%u", pcr);
+        if (!(p->quote_mask & 1u << pcr))
+                return fail(err, errlen, "%s: PCR %u is pinned but not in quote_pcrs", path, pcr);
+        if (!json_object_is_type(rules, json_type_array))
+                return fail(err, errlen, "%s: must be an array of rules, not %s", path,
+                            json_type_word(rules));
+        n = json_object_array_length(rules);
+        if (n > POLICY_MAX_RULES)
+                return fail(err, errlen, "%s: more than %d rules", path, POLICY_MAX_RULES);
+
+        p->pinned_mask |= 1u << pcr;
+        if (n == 0)
+                return 0; /* pinned and empty: no extended event allowed at all */
+        p->rules[pcr] = calloc(n, sizeof(struct policy_rule));
+        if (!p->rules[pcr])
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                struct policy_rule *rule = &p->rules[pcr][i];
+                char rpath[80];
+                int r;
+
+                snprintf(rpath, sizeof(rpath), "%s[%zu]", path, i);
+                r = parse_rule(json_object_array_get_idx(rules, i), rpath, rule, err, errlen);
+                if (r < 0)
+                        return r;
+                p->n_rules[pcr]++;
+                /* One rule per type: a digest in two rules of one type would make "required"
+                 * ambiguous, and two lists for one type are one list the reviewer must merge
+                 * in their head. */
+                for (size_t k = 0; k < i; k++)
+                        if (p->rules[pcr][k].type == rule->type)
+                                return fail(err, errlen,
+                                            "%s: a second rule for %s (merge it into %s[%zu])",
+                                            rpath, eventlog_type_name(rule->type, tbuf), path, k);
+        }
+        qsort(p->rules[pcr], n, sizeof(struct policy_rule), rule_cmp);
+        return 0;
+}
+
+/* "0" to "23" exactly: "04" or "+4" would be a second spelling of one PCR. */
+static int parse_pcr_key(const char *key, unsigned *ret)
+{
+        unsigned n = 0;
+
+        if (!key[0] || strlen(key) > 2 || (key[0] == '0' && key[1]))
+                return -EINVAL;
+        for (const char *p = key; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                n = n * 10 + (unsigned) (*p - '0');
+        }
+        if (n >= EVENTLOG_PCRS)
+                return -EINVAL;
+        *ret = n;
+        return 0;
+}
+
+int policy_parse(const char *json, size_t size, struct policy **ret, char *err, size_t errlen)
+{
+        _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        /* json-c gives null as a NULL pointer: presence is tracked on its own. */
+        json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL;
+        bool has_version = false, has_quote = false, has_cap = false, has_pcrs = false;
+        char buf[48];
+        size_t end;
+        int r;
+
+        if (err && errlen > 0)
+                err[0] = '\0';
+        if (!json)
+                return fail(err, errlen, "no policy");
+        if (size > POLICY_MAX_SIZE)
+                return fail(err, errlen, "larger than %u bytes", POLICY_MAX_SIZE);
+        const char *nul = memchr(json, 0, size);
+        if (nul)
+                return fail(err, errlen, "not JSON: a NUL byte at offset %zu",
+                            (size_t) (nul - json));
+
+        tok = json_tokener_new_ex(POLICY_JSON_DEPTH);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        root = json_tokener_parse_ex(tok, json, (int) size);
+        if (!root) {
+                enum json_tokener_error jerr = json_tokener_get_error(tok);
+                if (jerr == json_tokener_continue || jerr == json_tokener_success)
+                        return fail(err, errlen, "not JSON: it ends early");
+                return fail(err, errlen, "not JSON: %s at offset %zu",
+                            json_tokener_error_desc(jerr), json_tokener_get_parse_end(tok));
+        }
+        end = json_tokener_get_parse_end(tok);
+        while (end < size && strchr(" \t\r\n", json[end]))
+                end++;
+        if (end < size)
+                return fail(err, errlen, "not JSON: trailing data at offset %zu", end);
+
+        struct scan sc = {json, size, 0};
+        r = scan_value(&sc, 0, err, errlen);
+        if (r < 0)
+                return r;
+
+        if (!json_object_is_type(root, json_type_object))
+                return fail(err, errlen, "the policy must be a JSON object, not %s",
+                            json_type_word(root));
+        json_object_object_foreach(root, key, val)
+        {
+                if (streq(key, "version"))
+                        version = val, has_version = true;
+                else if (streq(key, "quote_pcrs"))
+                        quote = val, has_quote = true;
+                else if (streq(key, "cap_pcr"))
+                        cap = val, has_cap = true;
+                else if (streq(key, "pcrs"))
+                        pcrs = val, has_pcrs = true;
+                else
+                        return fail(err, errlen, "unknown key \"%s\"", printable(key, buf));
+        }
+
+        if (!has_version)
+                return fail(err, errlen, "missing key \"version\"");
+        if (!json_object_is_type(version, json_type_int) || json_object_get_int64(version) != 1)
+                return fail(err, errlen, "version: must be 1");
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+
+        p->quote_mask = DEFAULT_QUOTE_MASK;
+        if (has_quote) {
+                size_t n;
+
+                if (!json_object_is_type(quote, json_type_array))
+                        return fail(err, errlen, "quote_pcrs: must be an array of PCRs, not %s",
+                                    json_type_word(quote));
+                n = json_object_array_length(quote);
+                if (n == 0)
+                        return fail(err, errlen,
+                                    "quote_pcrs: empty (the cap PCR is always quoted)");
+                p->quote_mask = 0;
+                for (size_t i = 0; i < n; i++) {
+                        char what[48];
+                        unsigned pcr;
+
+                        snprintf(what, sizeof(what), "quote_pcrs[%zu]", i);
+                        r = parse_pcr_number(json_object_array_get_idx(quote, i), what, &pcr, err,
+                                             errlen);
+                        if (r < 0)
+                                return r;
+                        if (p->quote_mask & 1u << pcr)
+                                return fail(err, errlen, "%s: PCR %u listed twice", what, pcr);
+                        p->quote_mask |= 1u << pcr;
+                }
+        }
+
+        p->cap_pcr = DEFAULT_CAP_PCR;
+        if (has_cap) {
+                r = parse_pcr_number(cap, "cap_pcr", &p->cap_pcr, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        if (!(p->quote_mask & 1u << p->cap_pcr))
+                return fail(err, errlen,
+                            "cap_pcr: PCR %u is not in quote_pcrs (the cap PCR is always quoted)",
+                            p->cap_pcr);
+
+        /* Required, even when empty: a policy that pins nothing accepts any boot, and that
+         * should be written down, not the result of a forgotten key. */
+        if (!has_pcrs)
+                return fail(err, errlen, "missing key \"pcrs\" (use {} to pin no PCR)");
+        if (!json_object_is_type(pcrs, json_type_object))
+                return fail(err, errlen, "pcrs: must be an object, not %s", json_type_word(pcrs));
+        json_object_object_foreach(pcrs, pkey, pval)
+        {
+                unsigned pcr;
+
+                if (parse_pcr_key(pkey, &pcr) < 0)
+                        return fail(err, errlen, "pcrs: key \"%s\" is not a PCR number 0-%d",
+                                    printable(pkey, buf), EVENTLOG_PCRS - 1);
+                r = parse_pcr_rules(p, pcr, pval, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int policy_load(const char *path, struct policy **ret, char *err, size_t errlen)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t size = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                int r = negative_errno();
+                snprintf(err, errlen, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                int r = negative_errno();
+                snprintf(err, errlen, "cannot stat: %s", strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode))
+                return fail(err, errlen, "not a regular file");
+        if ((uint64_t) st.st_size > POLICY_MAX_SIZE)
+                return fail(err, errlen, "larger than %u bytes", POLICY_MAX_SIZE);
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        /* Read to EOF, not to st_size: the file may change under us, never past the cap. */
+        for (;;) {
+                ssize_t n = read(fd, buf + size, (size_t) st.st_size + 1 - size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int r = negative_errno();
+                        snprintf(err, errlen, "cannot read: %s", strerror(-r));
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > (size_t) st.st_size)
+                        return fail(err, errlen, "changed while being read");
+        }
+        return policy_parse(buf, size, ret, err, errlen);
+}
+
+uint32_t policy_quote_mask(const struct policy *p)
+{
+        return p->quote_mask;
+}
+
+unsigned policy_cap_pcr(const struct policy *p)
+{
+        return p->cap_pcr;
+}
+
+static const struct policy_rule *find_rule(const struct policy *p, unsigned pcr, uint32_t type)
+{
+        struct policy_rule key = {.type = type};
+
+        if (p->n_rules[pcr] == 0)
+                return NULL; /* pinned empty: bsearch() must not see a NULL base */
+        return bsearch(&key, p->rules[pcr], p->n_rules[pcr], sizeof(struct policy_rule), rule_cmp);
+}
+
+enum reason policy_check(const struct policy *p, const struct eventlog *log, struct verdict *v)
+{
+        uint64_t matched[EVENTLOG_PCRS] = {};
+        char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
+
+        for (size_t i = 0; i < log->n_events; i++) {
+                const struct eventlog_event *e = &log->events[i];
+                const struct policy_rule *rule;
+
+                if (e->type == EV_NO_ACTION || e->pcr >= EVENTLOG_PCRS ||
+                    !(p->pinned_mask & 1u << e->pcr))
+                        continue;
+                rule = find_rule(p, e->pcr, e->type);
+                if (rule && bsearch(e->sha256, rule->digests, rule->n_digests, 32, digest_cmp)) {
+                        matched[e->pcr] |= UINT64_C(1) << (rule - p->rules[e->pcr]);
+                        continue;
+                }
+
+                const char *name = eventlog_type_name(e->type, tbuf);
+                hex(e->sha256, h);
+                verdict_set(v, REASON_EVENT_NOT_ALLOWED,
+                            "PCR %" PRIu32 " event %ld %s sha256 %s is not allowed by the policy",
+                            e->pcr, e->index, name, h);
+                v->pcr = (int) e->pcr;
+                v->event = e->index;
+                snprintf(v->event_type, sizeof(v->event_type), "%s", name);
+                snprintf(v->digest, sizeof(v->digest), "%s", h);
+                return REASON_EVENT_NOT_ALLOWED;
+        }
+
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++)
+                for (size_t i = 0; i < p->n_rules[pcr]; i++) {
+                        const struct policy_rule *rule = &p->rules[pcr][i];
+
+                        if (!rule->required || matched[pcr] & UINT64_C(1) << i)
+                                continue;
+                        const char *name = eventlog_type_name(rule->type, tbuf);
+                        hex(rule->digests[0], h);
+                        if (rule->n_digests == 1)
+                                verdict_set(v, REASON_EVENT_MISSING,
+                                            "PCR %u has no %s event with sha256 %s, which the "
+                                            "policy requires",
+                                            pcr, name, h);
+                        else
+                                verdict_set(v, REASON_EVENT_MISSING,
+                                            "PCR %u has no %s event with sha256 %s or one of "
+                                            "the %zu others the policy requires",
+                                            pcr, name, h, rule->n_digests - 1);
+                        v->pcr = (int) pcr;
+                        snprintf(v->event_type, sizeof(v->event_type), "%s", name);
+                        snprintf(v->digest, sizeof(v->digest), "%s", h);
+                        return REASON_EVENT_MISSING;
+                }
+
+        return REASON_OK;
+}
+
+static void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+
+char *policy_to_json(const struct policy *p)
+{
+        /* In this order: the stream is closed before the buffer it writes is freed. */
+        _cleanup_free_ char *out = NULL;
+        _cleanup_(fclosep) FILE *f = NULL;
+        char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
+        size_t size = 0;
+        bool first;
+
+        if (!p)
+                return NULL;
+        f = open_memstream(&out, &size);
+        if (!f)
+                return NULL;
+
+        fputs("{\n  \"version\": 1,\n  \"quote_pcrs\": [", f);
+        first = true;
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++)
+                if (p->quote_mask & 1u << pcr) {
+                        fprintf(f, "%s%u", first ? "" : ", ", pcr);
+                        first = false;
+                }
+        fprintf(f, "],\n  \"cap_pcr\": %u,\n  \"pcrs\": {", p->cap_pcr);
+        first = true;
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                if (!(p->pinned_mask & 1u << pcr))
+                        continue;
+                fprintf(f, "%s\n    \"%u\": [", first ? "" : ",", pcr);
+                first = false;
+                for (size_t i = 0; i < p->n_rules[pcr]; i++) {
+                        const struct policy_rule *rule = &p->rules[pcr][i];
+
+                        fprintf(f, "%s\n      {\"type\": \"%s\", \"sha256\": [", i ? "," : "",
+                                eventlog_type_name(rule->type, tbuf));
+                        for (size_t k = 0; k < rule->n_digests; k++) {
+                                hex(rule->digests[k], h);
+                                fprintf(f, "%s\"%s\"", k ? ", " : "", h);
+                        }
+                        fprintf(f, "]%s}", rule->required ? ", \"required\": true" : "");
+                }
+                fputs(p->n_rules[pcr] ? "\n    ]" : "]", f);
+        }
+        fputs(first ? "}\n}\n" : "\n  }\n}\n", f);
+
+        if (ferror(f) || fclose(TAKE_PTR(f)) != 0)
+                return NULL;
+        return TAKE_PTR(out);
+}
