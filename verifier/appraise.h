@@ -17,7 +17,7 @@ struct verifier {
         struct policy *policy;
         struct ek_trust *ek_trust;
         struct token_source *tokens;
-        uint8_t challenge_key[32];  /* derived from the shared secret, see PROTOCOL.md */
+        uint8_t challenge_key[32]; /* derived from the shared secret, see PROTOCOL.md */
         uint8_t credential_key[32];
         unsigned challenge_lifetime; /* seconds */
         char *api_server;            /* kubeconfig server URL */
@@ -37,9 +37,8 @@ struct appraisal_facts {
 enum reason appraise_challenge(const struct verifier *vf, const char *body, size_t size,
                                uint64_t now, char **ret_body, struct verdict *v,
                                struct appraisal_facts *facts);
-enum reason appraise_attest(const struct verifier *vf, const char *body, size_t size,
-                            uint64_t now, char **ret_body, struct verdict *v,
-                            struct appraisal_facts *facts);
+enum reason appraise_attest(const struct verifier *vf, const char *body, size_t size, uint64_t now,
+                            char **ret_body, struct verdict *v, struct appraisal_facts *facts);
 
 /* The error answer of docs/PROTOCOL.md for v. @return malloc'ed JSON or NULL */
 char *verdict_to_json(const struct verdict *v);

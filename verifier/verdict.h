@@ -49,10 +49,10 @@ enum reason {
 #define VERDICT_ENUM(id, status, name) REASON_##id,
         VERDICT_REASONS(VERDICT_ENUM)
 #undef VERDICT_ENUM
-                _REASON_MAX,
+            _REASON_MAX,
 };
 
-#define VERDICT_MESSAGE_MAX 512
+#define VERDICT_MESSAGE_MAX    512
 #define VERDICT_EVENT_TYPE_MAX 48
 
 /* What a refusal says beyond its reason. pcr/event are -1 when they do not apply. */
@@ -60,15 +60,15 @@ struct verdict {
         enum reason reason;
         char message[VERDICT_MESSAGE_MAX]; /* one console line, never a secret */
         int pcr;
-        long event;                                 /* index in the log, Spec ID event = 0 */
-        char event_type[VERDICT_EVENT_TYPE_MAX];    /* "" when it does not apply */
-        char digest[129];                           /* lowercase hex, "" when it does not apply */
+        long event;                              /* index in the log, Spec ID event = 0 */
+        char event_type[VERDICT_EVENT_TYPE_MAX]; /* "" when it does not apply */
+        char digest[129];                        /* lowercase hex, "" when it does not apply */
 };
 
 /* Sets reason and a printf-formatted message, resets the detail fields. Returns reason so a
  * check can `return verdict_set(v, REASON_X, "…")`. */
 enum reason verdict_set(struct verdict *v, enum reason reason, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 const char *reason_name(enum reason r);
 unsigned reason_http_status(enum reason r);

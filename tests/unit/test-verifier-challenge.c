@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Challenges: key derivation against known answers (Python's hmac), the 98-byte layout, round
+ * trip, expiry at the exact second, every byte tampered, binding, and the secret file's rules. */
+
+#include "challenge.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#define NOW 1795000000ull
+
+static const uint8_t secret[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                   16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+/* HMAC-SHA-256(secret, "nodegate challenge v1" / "nodegate credential v1"), from Python. */
+static const char kat_challenge_key[] =
+    "9984e3c1ce02ac5a5cb546bca28546afbd4aed5915fc63177b0a6fa79572181c";
+static const char kat_credential_key[] =
+    "7e101b4dc3a3680ced6df2db0d308e4c28c86c37fce744502a584b93fcf57617";
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+        for (size_t i = 0; i < n; i++)
+                sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static uint8_t key[32], credential_key[32], binding[32];
+
+static int setup(void **state)
+{
+        (void) state;
+        assert_int_equal(challenge_derive_keys(secret, sizeof(secret), key, credential_key), 0);
+        challenge_binding((const uint8_t *) "\x00\x0b"
+                                            "ek-name",
+                          9,
+                          (const uint8_t *) "\x00\x0b"
+                                            "ak-name",
+                          9, binding);
+        return 0;
+}
+
+static void test_derive_keys(void **state)
+{
+        uint8_t a[32], b[32];
+        char h[65];
+
+        (void) state;
+        assert_int_equal(challenge_derive_keys(secret, sizeof(secret), a, b), 0);
+        hex(a, 32, h);
+        assert_string_equal(h, kat_challenge_key);
+        hex(b, 32, h);
+        assert_string_equal(h, kat_credential_key);
+        assert_int_equal(challenge_derive_keys(secret, 31, a, b), -EINVAL);
+}
+
+static void test_layout(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE], mac[32];
+        unsigned len = 32;
+
+        (void) state;
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_ALLOWLIST, c), 0);
+        assert_int_equal(c[0], 1);
+        for (int i = 0; i < 8; i++) {
+                assert_int_equal(c[1 + i], (uint8_t) (NOW >> (56 - 8 * i)));
+                assert_int_equal(c[9 + i], (uint8_t) ((NOW + 60) >> (56 - 8 * i)));
+        }
+        assert_memory_equal(c + 33, binding, 32);
+        assert_int_equal(c[65], 2);
+        assert_non_null(HMAC(EVP_sha256(), key, 32, c, 66, mac, &len));
+        assert_memory_equal(c + 66, mac, 32);
+        assert_int_equal(challenge_expires_at(c), NOW + 60);
+}
+
+static void test_round_trip(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE], d[CHALLENGE_SIZE];
+        enum ek_trust_kind trust = 0;
+        struct verdict v;
+
+        (void) state;
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, binding, &trust, &v), REASON_OK);
+        assert_int_equal(trust, EK_TRUST_CHAIN);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW + 60, binding, NULL, &v),
+                         REASON_OK);
+        /* 16 random bytes: two challenges of the same second differ */
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, d), 0);
+        assert_memory_not_equal(c + 17, d + 17, 16);
+}
+
+static void test_expiry(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE];
+        struct verdict v;
+
+        (void) state;
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW + 61, binding, NULL, &v),
+                         REASON_CHALLENGE_EXPIRED);
+        assert_string_equal(v.message, "the challenge expired 1 s ago: start again from round 1");
+        assert_int_equal(challenge_verify(key, c, sizeof(c), UINT64_MAX, binding, NULL, &v),
+                         REASON_CHALLENGE_EXPIRED);
+        /* a lifetime of 0: valid in its own second only */
+        assert_int_equal(challenge_issue(key, NOW, 0, binding, EK_TRUST_CHAIN, c), 0);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, binding, NULL, &v), REASON_OK);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW + 1, binding, NULL, &v),
+                         REASON_CHALLENGE_EXPIRED);
+}
+
+/* Any single bit flipped anywhere, MAC included, is refused as invalid: never as expired or
+ * unbound, which would mean a field was trusted before the MAC. */
+static void test_tamper_each_byte(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE];
+        struct verdict v;
+
+        (void) state;
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
+        for (size_t i = 0; i < sizeof(c); i++)
+                for (int bit = 0; bit < 8; bit++) {
+                        uint8_t t[CHALLENGE_SIZE];
+
+                        memcpy(t, c, sizeof(t));
+                        t[i] ^= (uint8_t) (1u << bit);
+                        if (challenge_verify(key, t, sizeof(t), NOW, binding, NULL, &v) !=
+                            REASON_CHALLENGE_INVALID)
+                                fail_msg("byte %zu bit %d: %s", i, bit, v.message);
+                        assert_string_equal(v.message,
+                                            "the challenge was not issued by this verifier (MAC)");
+                }
+}
+
+static void test_length_and_key(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE + 1], other[32];
+        struct verdict v;
+
+        (void) state;
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
+        c[CHALLENGE_SIZE] = 0;
+        assert_int_equal(challenge_verify(key, c, CHALLENGE_SIZE - 1, NOW, binding, NULL, &v),
+                         REASON_CHALLENGE_INVALID);
+        assert_string_equal(v.message, "the challenge has 97 bytes, not 98");
+        assert_int_equal(challenge_verify(key, c, CHALLENGE_SIZE + 1, NOW, binding, NULL, &v),
+                         REASON_CHALLENGE_INVALID);
+        assert_int_equal(challenge_verify(key, c, 0, NOW, binding, NULL, &v),
+                         REASON_CHALLENGE_INVALID);
+        /* another replica's key: another secret */
+        memcpy(other, key, 32);
+        other[31] ^= 1;
+        assert_int_equal(challenge_verify(other, c, CHALLENGE_SIZE, NOW, binding, NULL, &v),
+                         REASON_CHALLENGE_INVALID);
+        /* the credential key is not the challenge key */
+        assert_int_equal(
+            challenge_verify(credential_key, c, CHALLENGE_SIZE, NOW, binding, NULL, &v),
+            REASON_CHALLENGE_INVALID);
+}
+
+/* Authentic challenges with fields this version does not issue. */
+static void test_authentic_but_wrong(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE];
+        unsigned len = 32;
+        struct verdict v;
+
+        (void) state;
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
+        c[0] = 2;
+        assert_non_null(HMAC(EVP_sha256(), key, 32, c, 66, c + 66, &len));
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, binding, NULL, &v),
+                         REASON_CHALLENGE_INVALID);
+        assert_string_equal(v.message, "challenge version 2, not 1");
+        c[0] = 1;
+        c[65] = 3;
+        assert_non_null(HMAC(EVP_sha256(), key, 32, c, 66, c + 66, &len));
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, binding, NULL, &v),
+                         REASON_CHALLENGE_INVALID);
+        assert_string_equal(v.message, "challenge EK trust 3 unknown");
+}
+
+static void test_binding(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE], b[32], expect[32], cat[18];
+        struct verdict v;
+
+        (void) state;
+        memcpy(cat,
+               "\x00\x0b"
+               "ek-name"
+               "\x00\x0b"
+               "ak-name",
+               18);
+        SHA256(cat, 18, expect);
+        assert_memory_equal(binding, expect, 32);
+
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
+        /* another AK, another EK, the two swapped: each is another binding */
+        challenge_binding((const uint8_t *) "\x00\x0b"
+                                            "ek-name",
+                          9,
+                          (const uint8_t *) "\x00\x0b"
+                                            "ak-namf",
+                          9, b);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, b, NULL, &v),
+                         REASON_CHALLENGE_BINDING);
+        challenge_binding((const uint8_t *) "\x00\x0b"
+                                            "ek-namf",
+                          9,
+                          (const uint8_t *) "\x00\x0b"
+                                            "ak-name",
+                          9, b);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, b, NULL, &v),
+                         REASON_CHALLENGE_BINDING);
+        challenge_binding((const uint8_t *) "\x00\x0b"
+                                            "ak-name",
+                          9,
+                          (const uint8_t *) "\x00\x0b"
+                                            "ek-name",
+                          9, b);
+        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, b, NULL, &v),
+                         REASON_CHALLENGE_BINDING);
+        /* a long name takes the other path through challenge_binding() */
+        uint8_t big[100] = {1}, both[200];
+        memcpy(both, big, 100);
+        memcpy(both + 100, big, 100);
+        challenge_binding(big, 100, big, 100, b);
+        SHA256(both, 200, expect);
+        assert_memory_equal(b, expect, 32);
+}
+
+static void test_credential_and_nonce(void **state)
+{
+        uint8_t c[CHALLENGE_SIZE], d[CHALLENGE_SIZE], s1[32], s2[32], expect[32];
+        unsigned len = 32;
+
+        (void) state;
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
+        assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, d), 0);
+        challenge_credential(credential_key, c, s1);
+        assert_non_null(HMAC(EVP_sha256(), credential_key, 32, c, CHALLENGE_SIZE, expect, &len));
+        assert_memory_equal(s1, expect, 32);
+        challenge_credential(credential_key, d, s2);
+        assert_memory_not_equal(s1, s2, 32);
+
+        challenge_qualifying_data(c, s1);
+        SHA256(c, CHALLENGE_SIZE, expect);
+        assert_memory_equal(s1, expect, 32);
+}
+
+static char dir[] = "/tmp/test-verifier-challenge-XXXXXX";
+
+static void write_secret(const char *name, size_t size, mode_t mode)
+{
+        char path[256];
+        uint8_t buf[5000];
+        int fd;
+
+        for (size_t i = 0; i < sizeof(buf); i++)
+                buf[i] = (uint8_t) i;
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, buf, size), (ssize_t) size);
+        assert_int_equal(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+static int load(const char *name, uint8_t a[32], uint8_t b[32], char *err, size_t errlen)
+{
+        char path[256];
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        return challenge_load_secret(path, a, b, err, errlen);
+}
+
+static void test_load_secret(void **state)
+{
+        uint8_t a[32], b[32];
+        char err[512], h[65];
+
+        (void) state;
+        assert_non_null(mkdtemp(dir));
+        write_secret("ok", 32, 0600);
+        write_secret("ro", 32, 0400);
+        write_secret("group", 32, 0640);
+        write_secret("world", 32, 0604);
+        write_secret("gwrite", 32, 0620);
+        write_secret("short", 31, 0600);
+        write_secret("max", 4096, 0600);
+        write_secret("long", 4097, 0600);
+
+        assert_int_equal(load("ok", a, b, err, sizeof(err)), 0);
+        hex(a, 32, h);
+        assert_string_equal(h, kat_challenge_key);
+        hex(b, 32, h);
+        assert_string_equal(h, kat_credential_key);
+        assert_int_equal(load("ro", a, b, err, sizeof(err)), 0);
+        assert_int_equal(load("max", a, b, err, sizeof(err)), 0);
+
+        assert_int_equal(load("group", a, b, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "has mode 0640: group and others must have no access"));
+        assert_int_equal(load("world", a, b, err, sizeof(err)), -EPERM);
+        assert_int_equal(load("gwrite", a, b, err, sizeof(err)), -EPERM);
+        assert_int_equal(load("short", a, b, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "has 31 bytes: it must have 32 to 4096"));
+        assert_int_equal(load("long", a, b, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "has more than 4096 bytes"));
+        assert_int_equal(load("missing", a, b, err, sizeof(err)), -ENOENT);
+        assert_int_equal(challenge_load_secret(dir, a, b, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "is not a regular file"));
+        /* err may be NULL */
+        assert_int_equal(load("group", a, b, NULL, 0), -EPERM);
+
+        for (const char *n = "ok\0ro\0group\0world\0gwrite\0short\0max\0long\0"; *n;
+             n += strlen(n) + 1) {
+                char path[256];
+                snprintf(path, sizeof(path), "%s/%s", dir, n);
+                unlink(path);
+        }
+        rmdir(dir);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_derive_keys),          cmocka_unit_test(test_layout),
+            cmocka_unit_test(test_round_trip),           cmocka_unit_test(test_expiry),
+            cmocka_unit_test(test_tamper_each_byte),     cmocka_unit_test(test_length_and_key),
+            cmocka_unit_test(test_authentic_but_wrong),  cmocka_unit_test(test_binding),
+            cmocka_unit_test(test_credential_and_nonce), cmocka_unit_test(test_load_secret),
+        };
+        return cmocka_run_group_tests(tests, setup, NULL);
+}

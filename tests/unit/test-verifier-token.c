@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Token sources against real processes and files: exec runs /bin/sh scripts (good, failing,
+ * slow, chatty, malformed); pool hands each line out once, across threads and processes. */
+
+#include "token-source.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#define GOOD "abcdef.0123456789abcdef"
+
+static char dir[] = "/tmp/test-verifier-token-XXXXXX";
+
+static int setup(void **state)
+{
+        (void) state;
+        assert_non_null(mkdtemp(dir));
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        char cmd[128];
+
+        (void) state;
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+        return 0;
+}
+
+static void test_format(void **state)
+{
+        static const struct {
+                const char *s;
+                bool ok;
+        } rows[] = {
+            {GOOD, true},
+            {"000000.0000000000000000", true},
+            {"zzzzzz.zzzzzzzzzzzzzzzz", true},
+            {"abcdef.0123456789abcde", false},
+            {"abcdef.0123456789abcdef0", false},
+            {"abcde.0123456789abcdef0", false},
+            {"Abcdef.0123456789abcdef", false},
+            {"abcdef-0123456789abcdef", false},
+            {"abcdef.0123456789abcdeF", false},
+            {"abcdef.01234567_9abcdef", false},
+            {"abcdefg0123456789abcdef", false},
+            {"", false},
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                if (token_is_valid(rows[i].s, strlen(rows[i].s)) != rows[i].ok)
+                        fail_msg("row %zu: %s", i, rows[i].s);
+        assert_true(token_is_valid(GOOD "\n", 23)); /* len is what counts */
+        assert_false(token_is_valid(GOOD "\n", 24));
+}
+
+static void test_specs(void **state)
+{
+        static const struct {
+                const char *spec;
+                int ret;
+                const char *err;
+        } rows[] = {
+            {"", -EINVAL, "token source must be exec:PROGRAM [ARG...] or pool:FILE"},
+            {"kubeadm token create", -EINVAL, "token source must be"},
+            {"pool:", -EINVAL, "pool: needs a file"},
+            {"pool:/nonexistent/pool", -ENOENT, "cannot open read-write"},
+            {"exec:", -EINVAL, "exec: needs a program"},
+            {"exec:   ", -EINVAL, "exec: needs a program"},
+            {"exec:/nonexistent/prog", -ENOENT, "not found or not executable"},
+            {"exec:no-such-program-anywhere", -ENOENT, "not found or not executable"},
+            {"exec:/bin/sh -c 'unbalanced", -EINVAL, "unbalanced quote"},
+            {"exec:/bin/sh -c \"unbalanced", -EINVAL, "unbalanced quote"},
+            {"exec:/bin/sh \\", -EINVAL, "trailing"},
+            {"exec:/bin/sh", 0, NULL},
+            {"exec:sh -c true", 0, NULL}, /* found on PATH */
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct token_source *ts = NULL;
+                char err[512] = "";
+                int r = token_source_new(rows[i].spec, &ts, err, sizeof(err));
+
+                if (r != rows[i].ret || (rows[i].err && !strstr(err, rows[i].err)))
+                        fail_msg("row %zu (%s): got %d \"%s\"", i, rows[i].spec, r, err);
+                token_source_free(ts);
+        }
+}
+
+static int get(struct token_source *ts, const char *node, char token[TOKEN_SIZE + 1], char *err,
+               size_t errlen)
+{
+        err[0] = '\0';
+        return token_source_get(ts, node, token, err, errlen);
+}
+
+static struct token_source *exec_source(const char *spec, unsigned timeout_ms)
+{
+        struct token_source *ts;
+        char err[512];
+
+        if (token_source_new(spec, &ts, err, sizeof(err)) != 0)
+                fail_msg("%s: %s", spec, err);
+        if (timeout_ms)
+                token_source_set_timeout(ts, timeout_ms);
+        return ts;
+}
+
+/* Quoting and {node}: the program sees exactly the words the spec means. */
+static void test_exec_good(void **state)
+{
+        static const char *const specs[] = {
+            "exec:/bin/sh -c 'echo " GOOD "'",
+            "exec:/bin/sh -c 'printf %s " GOOD "'", /* no newline */
+            "exec:/bin/sh -c \"echo \\\"$0\\\"\" " GOOD,
+            "exec:/bin/sh -c 'test \"$1\" = node-1 && echo " GOOD "' sh {node}",
+            "exec:/bin/sh -c 'test \"$1\" = \"x node-1 y node-1\" && echo " GOOD
+            "' sh \"x {node} y {node}\"",
+            "exec:/bin/sh -c 'test \"$1\" = \"a b\" && test $# = 1 && echo " GOOD "' sh a\\ b",
+            "exec:/bin/sh -c 'test \"$1\" = \"\" && echo " GOOD "' sh ''",
+            /* stdin is /dev/null: read finds EOF at once instead of waiting */
+            "exec:/bin/sh -c 'if read x; then exit 3; fi; echo " GOOD "'",
+            /* stderr is not the token */
+            "exec:/bin/sh -c 'echo noise >&2; echo " GOOD "'",
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
+                struct token_source *ts = exec_source(specs[i], 0);
+                char token[TOKEN_SIZE + 1], err[512];
+                int r = get(ts, "node-1", token, err, sizeof(err));
+
+                if (r != 0)
+                        fail_msg("%s: %d %s", specs[i], r, err);
+                assert_string_equal(token, GOOD);
+                token_source_free(ts);
+        }
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void test_exec_refused(void **state)
+{
+        static const struct {
+                const char *spec;
+                int ret;
+                const char *err;
+        } rows[] = {
+            {"exec:/bin/sh -c 'echo " GOOD "; exit 2'", -EIO, "exited with status 2"},
+            {"exec:/bin/sh -c 'echo " GOOD "; kill -9 $$'", -EIO, "killed by signal 9"},
+            {"exec:/bin/sh -c 'echo not-a-token'", -EBADMSG,
+             "printed 11 bytes that are not a kubeadm token"},
+            {"exec:/bin/sh -c 'echo'", -EBADMSG, "printed 0 bytes"},
+            {"exec:/bin/sh -c true", -EBADMSG, "printed 0 bytes"},
+            {"exec:/bin/sh -c 'printf \"" GOOD "\\n\\n\"'", -EBADMSG, "printed 24 bytes"},
+            {"exec:/bin/sh -c 'printf \"" GOOD "\\r\\n\"'", -EBADMSG, "printed 24 bytes"},
+            {"exec:/bin/sh -c 'echo \" " GOOD "\"'", -EBADMSG, "printed 24 bytes"},
+            {"exec:/bin/sh -c 'echo " GOOD "; echo " GOOD "'", -EBADMSG, "printed 47 bytes"},
+            {"exec:/bin/sh -c 'head -c 5000 /dev/zero'", -EBADMSG, "printed more than 4096 bytes"},
+            {"exec:/bin/sh -c 'sleep 5'", -ETIMEDOUT, "printed no token within 300 ms"},
+            /* prints, closes stdout, lingers */
+            {"exec:/bin/sh -c 'echo " GOOD "; exec >&-; sleep 5'", -ETIMEDOUT,
+             "did not exit within 300 ms"},
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                struct token_source *ts = exec_source(rows[i].spec, 300);
+                char token[TOKEN_SIZE + 1] = "untouched", err[512];
+                double t0 = now_s();
+                int r = get(ts, "node-1", token, err, sizeof(err));
+
+                if (r != rows[i].ret || !strstr(err, rows[i].err))
+                        fail_msg("row %zu (%s): got %d \"%s\"", i, rows[i].spec, r, err);
+                assert_string_equal(token, "untouched");
+                /* nothing the program printed reaches the message */
+                assert_null(strstr(err, GOOD));
+                assert_null(strstr(err, "not-a-token"));
+                assert_true(now_s() - t0 < 3.0);
+                token_source_free(ts);
+        }
+}
+
+/* A program that leaves a child holding stdout: on timeout the whole group dies. */
+static void test_exec_kills_group(void **state)
+{
+        char spec[512], pidfile[256], err[512], token[TOKEN_SIZE + 1], buf[64];
+        struct token_source *ts;
+        pid_t pid = 0;
+        FILE *f;
+
+        (void) state;
+        snprintf(pidfile, sizeof(pidfile), "%s/bg.pid", dir);
+        snprintf(spec, sizeof(spec), "exec:/bin/sh -c 'sleep 30 & echo $! > %s; wait'", pidfile);
+        ts = exec_source(spec, 300);
+        assert_int_equal(get(ts, "n", token, err, sizeof(err)), -ETIMEDOUT);
+        token_source_free(ts);
+        f = fopen(pidfile, "re");
+        assert_non_null(f);
+        assert_non_null(fgets(buf, sizeof(buf), f));
+        fclose(f);
+        pid = atoi(buf);
+        assert_true(pid > 1);
+        /* Gone, or a zombie waiting for init: either way not running. */
+        for (int i = 0; i < 100; i++) {
+                char path[64], stat[256] = "";
+                snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+                f = fopen(path, "re");
+                if (!f)
+                        return;
+                if (!fgets(stat, sizeof(stat), f))
+                        stat[0] = '\0';
+                fclose(f);
+                char *close_paren = strrchr(stat, ')');
+                if (close_paren && close_paren[2] == 'Z')
+                        return;
+                usleep(10000);
+        }
+        fail_msg("background child %d still running", pid);
+}
+
+struct exec_arg {
+        struct token_source *ts;
+        int ok;
+};
+
+static void *exec_thread(void *p)
+{
+        struct exec_arg *a = p;
+
+        for (int i = 0; i < 10; i++) {
+                char token[TOKEN_SIZE + 1], err[512];
+                if (get(a->ts, "node-1", token, err, sizeof(err)) == 0 && streq(token, GOOD))
+                        a->ok++;
+        }
+        return NULL;
+}
+
+static void test_exec_threads(void **state)
+{
+        struct token_source *ts =
+            exec_source("exec:/bin/sh -c 'test \"$1\" = node-1 && echo " GOOD "' sh {node}", 0);
+        pthread_t th[4];
+        struct exec_arg args[4];
+
+        (void) state;
+        for (int i = 0; i < 4; i++) {
+                args[i] = (struct exec_arg){ts, 0};
+                assert_int_equal(pthread_create(&th[i], NULL, exec_thread, &args[i]), 0);
+        }
+        for (int i = 0; i < 4; i++) {
+                assert_int_equal(pthread_join(th[i], NULL), 0);
+                assert_int_equal(args[i].ok, 10);
+        }
+        token_source_free(ts);
+}
+
+/* ---- pool ---- */
+
+static void write_text(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+}
+
+static char *read_text(const char *path)
+{
+        static char buf[1 << 16];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        assert_true(fd >= 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        assert_true(n >= 0);
+        buf[n] = '\0';
+        close(fd);
+        return buf;
+}
+
+static struct token_source *pool_source(const char *path)
+{
+        struct token_source *ts;
+        char spec[300], err[512];
+
+        snprintf(spec, sizeof(spec), "pool:%s", path);
+        if (token_source_new(spec, &ts, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+        return ts;
+}
+
+static void test_pool_each_once(void **state)
+{
+        char path[256], token[TOKEN_SIZE + 1], err[512];
+        struct token_source *ts;
+
+        (void) state;
+        snprintf(path, sizeof(path), "%s/pool", dir);
+        write_text(path, "# tokens for the tests\n"
+                         "aaaaaa.0000000000000000\n"
+                         "\n"
+                         "#bbbbbb.0000000000000000\n"
+                         "cccccc.0000000000000000\n"
+                         "NOT-A-TOKEN\n"
+                         "dddddd.0000000000000000"); /* no final newline */
+        ts = pool_source(path);
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
+        assert_string_equal(token, "aaaaaa.0000000000000000");
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
+        assert_string_equal(token, "cccccc.0000000000000000");
+        /* a malformed line is refused, and used up so the next call moves on */
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, "is not a kubeadm token"));
+        assert_null(strstr(err, "NOT-A-TOKEN"));
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
+        assert_string_equal(token, "dddddd.0000000000000000");
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
+        assert_non_null(strstr(err, "has no unused token"));
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
+        assert_string_equal(read_text(path), "# tokens for the tests\n"
+                                             "#aaaaa.0000000000000000\n"
+                                             "\n"
+                                             "#bbbbbb.0000000000000000\n"
+                                             "#ccccc.0000000000000000\n"
+                                             "#OT-A-TOKEN\n"
+                                             "#ddddd.0000000000000000");
+
+        /* tokens appended later are found past the cursor */
+        int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "\neeeeee.0000000000000000\n", 25), 25);
+        close(fd);
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
+        assert_string_equal(token, "eeeeee.0000000000000000");
+        token_source_free(ts);
+
+        /* a new file renamed over the pool: the cursor starts again */
+        char fresh[256];
+        snprintf(fresh, sizeof(fresh), "%s/pool.new", dir);
+        write_text(fresh, "ffffff.0000000000000000\n");
+        ts = pool_source(path);
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
+        assert_int_equal(rename(fresh, path), 0);
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
+        assert_string_equal(token, "ffffff.0000000000000000");
+        token_source_free(ts);
+}
+
+static void test_pool_long_lines(void **state)
+{
+        char path[256], token[TOKEN_SIZE + 1], err[512];
+        static char text[20000];
+        struct token_source *ts;
+        size_t o = 0;
+
+        (void) state;
+        snprintf(path, sizeof(path), "%s/pool-long", dir);
+        /* a used line far longer than one read, a token split across reads, an unused long
+         * line, then a token */
+        text[o++] = '#';
+        memset(text + o, 'x', 9000);
+        o += 9000;
+        text[o++] = '\n';
+        memset(text + o, '\n', 4096 - 12 - (o % 4096));
+        o += 4096 - 12 - (o % 4096);
+        o += (size_t) sprintf(text + o, "gggggg.0000000000000000\n");
+        memset(text + o, 'y', 5000);
+        o += 5000;
+        o += (size_t) sprintf(text + o, "\nhhhhhh.0000000000000000\n");
+        write_text(path, text);
+
+        ts = pool_source(path);
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
+        assert_string_equal(token, "gggggg.0000000000000000");
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
+        assert_string_equal(token, "hhhhhh.0000000000000000");
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
+        token_source_free(ts);
+
+        /* a second source on the same file (no cursor) skips all that was used */
+        ts = pool_source(path);
+        assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
+        token_source_free(ts);
+}
+
+#define POOL_N 400
+
+static void make_pool(const char *path, int n)
+{
+        FILE *f = fopen(path, "we");
+
+        assert_non_null(f);
+        for (int i = 0; i < n; i++)
+                fprintf(f, "t%05d.0123456789abcdef\n", i);
+        fclose(f);
+}
+
+struct pool_arg {
+        struct token_source *ts;
+        int got[POOL_N];
+        int n;
+};
+
+static void *pool_thread(void *p)
+{
+        struct pool_arg *a = p;
+
+        for (;;) {
+                char token[TOKEN_SIZE + 1], err[512];
+                int r = get(a->ts, NULL, token, err, sizeof(err));
+
+                if (r == -ENOSPC)
+                        return NULL;
+                if (r != 0 || a->n >= POOL_N)
+                        return (void *) 1;
+                a->got[a->n++] = atoi(token + 1);
+        }
+}
+
+static void test_pool_threads(void **state)
+{
+        char path[256];
+        struct token_source *ts, *ts2;
+        static struct pool_arg args[6];
+        pthread_t th[6];
+        int seen[POOL_N] = {}, total = 0;
+
+        (void) state;
+        snprintf(path, sizeof(path), "%s/pool-threads", dir);
+        make_pool(path, POOL_N);
+        /* two sources on one file, as two replicas would have: each with its own cursor */
+        ts = pool_source(path);
+        ts2 = pool_source(path);
+        for (int i = 0; i < 6; i++) {
+                args[i].ts = i % 2 ? ts2 : ts;
+                args[i].n = 0;
+                assert_int_equal(pthread_create(&th[i], NULL, pool_thread, &args[i]), 0);
+        }
+        for (int i = 0; i < 6; i++) {
+                void *ret;
+                assert_int_equal(pthread_join(th[i], &ret), 0);
+                assert_null(ret);
+                for (int j = 0; j < args[i].n; j++) {
+                        assert_true(args[i].got[j] >= 0 && args[i].got[j] < POOL_N);
+                        seen[args[i].got[j]]++;
+                }
+                total += args[i].n;
+        }
+        assert_int_equal(total, POOL_N);
+        for (int i = 0; i < POOL_N; i++)
+                if (seen[i] != 1)
+                        fail_msg("token %d handed out %d times", i, seen[i]);
+        token_source_free(ts);
+        token_source_free(ts2);
+}
+
+/* Processes share the file through flock: three children take tokens until none is left. */
+static void test_pool_processes(void **state)
+{
+        char path[256];
+        int pipes[3][2], seen[POOL_N] = {}, total = 0;
+        pid_t pids[3];
+
+        (void) state;
+        snprintf(path, sizeof(path), "%s/pool-procs", dir);
+        make_pool(path, POOL_N);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(pipe(pipes[i]), 0);
+                pids[i] = fork();
+                assert_true(pids[i] >= 0);
+                if (pids[i] == 0) {
+                        struct token_source *ts;
+                        char spec[300], err[512], token[TOKEN_SIZE + 1];
+                        int r;
+
+                        close(pipes[i][0]);
+                        snprintf(spec, sizeof(spec), "pool:%s", path);
+                        if (token_source_new(spec, &ts, err, sizeof(err)) != 0)
+                                _exit(1);
+                        while ((r = token_source_get(ts, NULL, token, err, sizeof(err))) == 0) {
+                                int n = atoi(token + 1);
+                                if (write(pipes[i][1], &n, sizeof(n)) != sizeof(n))
+                                        _exit(1);
+                        }
+                        token_source_free(ts);
+                        _exit(r == -ENOSPC ? 0 : 1);
+                }
+                close(pipes[i][1]);
+        }
+        for (int i = 0; i < 3; i++) {
+                int n, status;
+                while (read(pipes[i][0], &n, sizeof(n)) == sizeof(n)) {
+                        assert_true(n >= 0 && n < POOL_N);
+                        seen[n]++;
+                        total++;
+                }
+                close(pipes[i][0]);
+                assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+                assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        assert_int_equal(total, POOL_N);
+        for (int i = 0; i < POOL_N; i++)
+                if (seen[i] != 1)
+                        fail_msg("token %d handed out %d times", i, seen[i]);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_format),           cmocka_unit_test(test_specs),
+            cmocka_unit_test(test_exec_good),        cmocka_unit_test(test_exec_refused),
+            cmocka_unit_test(test_exec_kills_group), cmocka_unit_test(test_exec_threads),
+            cmocka_unit_test(test_pool_each_once),   cmocka_unit_test(test_pool_long_lines),
+            cmocka_unit_test(test_pool_threads),     cmocka_unit_test(test_pool_processes),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The verifier's decisions (docs/PROTOCOL.md): round 1 checks the keys and issues a challenge
+ * with a credential; round 2 runs the ordered checks and seals a token to the EK. */
+#include "appraise.h"
+
+#include "base64.h"
+#include "challenge.h"
+#include "ekcheck.h"
+#include "eventlog.h"
+#include "policy.h"
+#include "request.h"
+#include "token-source.h"
+#include "tpm2b.h"
+#include "tpmcrypto.h"
+#include "util.h"
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/sha.h>
+
+#define DEFAULT_CHALLENGE_LIFETIME 60
+#define CAP_RELEASED               "nodegate: token released"
+#define CAP_FAILED                 "nodegate: failed"
+
+int verifier_load_secret(struct verifier *vf, const char *path)
+{
+        uint8_t challenge_key[32], credential_key[32];
+        int r;
+
+        r = challenge_load_secret(path, challenge_key, credential_key, NULL, 0);
+        if (r == 0) {
+                memcpy(vf->challenge_key, challenge_key, 32);
+                memcpy(vf->credential_key, credential_key, 32);
+        }
+        OPENSSL_cleanse(challenge_key, sizeof(challenge_key));
+        OPENSSL_cleanse(credential_key, sizeof(credential_key));
+        return r;
+}
+
+static void json_object_putp(json_object **o)
+{
+        json_object_put(*o);
+}
+
+/* json-c's adders take ownership only on success; this one always does, and turns a NULL
+ * value (failed allocation) into an error, so a builder needs one check at its end. */
+static int add(json_object *o, const char *key, json_object *value)
+{
+        if (!value)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, value) < 0) {
+                json_object_put(value);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *new_base64(const uint8_t *p, size_t n)
+{
+        _cleanup_free_ char *s = base64_encode_alloc(p, n);
+
+        return s ? json_object_new_string(s) : NULL;
+}
+
+/* {"sha256": [n, …]} for the PCRs of mask, ascending. */
+static json_object *new_pcr_selection(uint32_t mask)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        json_object *list = json_object_new_array();
+
+        if (!o || add(o, "sha256", list) < 0)
+                return NULL;
+        for (unsigned i = 0; i < TPMW_PCRS; i++)
+                if ((mask & (UINT32_C(1) << i)) &&
+                    json_object_array_add(list, json_object_new_int((int) i)) < 0)
+                        return NULL;
+        return TAKE_PTR(o);
+}
+
+static char *to_string(json_object *o)
+{
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+        return s ? strdup(s) : NULL;
+}
+
+static enum reason parse_key(const struct request_blob_public *b, bool ek, struct tpm_public *ret,
+                             struct verdict *v)
+{
+        int k = tpm_public_parse(b->data, b->size, ret);
+
+        if (k == -EBADMSG)
+                return verdict_set(v, ek ? REASON_EK_MALFORMED : REASON_AK_MALFORMED,
+                                   "%s is not a TPM2B_PUBLIC", ek ? "ek_public" : "ak_public");
+        if (k == -EOPNOTSUPP)
+                return verdict_set(v, ek ? REASON_EK_NOT_STORAGE_KEY : REASON_AK_NOT_SIGNING_KEY,
+                                   "%s uses an algorithm nodegate does not take",
+                                   ek ? "ek_public" : "ak_public");
+        if (k < 0)
+                return verdict_set(v, REASON_INTERNAL, "cannot parse %s",
+                                   ek ? "ek_public" : "ak_public");
+        return REASON_OK;
+}
+
+/* The EK's allowlist identifier, for the trust check and the audit log. */
+static enum reason ek_identify(const struct tpm_public *ek, uint8_t ret[32],
+                               struct appraisal_facts *facts, struct verdict *v)
+{
+        if (ek_spki_sha256(ek, ret) < 0)
+                return verdict_set(v, REASON_EK_NOT_STORAGE_KEY,
+                                   "ek_public is not an RSA or NIST P-256/P-384 key");
+        ek_hex(ret, 32, facts->ek_sha256);
+        return REASON_OK;
+}
+
+static void facts_init(struct appraisal_facts *facts)
+{
+        facts->ek_sha256[0] = '\0';
+        facts->hostname[0] = '\0';
+        facts->token_id[0] = '\0';
+}
+
+static char *challenge_answer(const struct verifier *vf, const uint8_t challenge[CHALLENGE_SIZE],
+                              unsigned lifetime, const struct tpm_blob *id_object,
+                              const struct tpm_blob *encrypted_secret)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        int r = 0;
+
+        if (!o)
+                return NULL;
+        r |= add(o, "version", json_object_new_int(1));
+        r |= add(o, "challenge", new_base64(challenge, CHALLENGE_SIZE));
+        r |= add(o, "expires_in", json_object_new_int64(lifetime));
+        r |= add(o, "credential_blob", new_base64(id_object->data, id_object->size));
+        r |= add(o, "encrypted_secret", new_base64(encrypted_secret->data, encrypted_secret->size));
+        r |= add(o, "pcr_selection", new_pcr_selection(policy_quote_mask(vf->policy)));
+        return r < 0 ? NULL : to_string(o);
+}
+
+enum reason appraise_challenge(const struct verifier *vf, const char *body, size_t size,
+                               uint64_t now, char **ret_body, struct verdict *v,
+                               struct appraisal_facts *facts)
+{
+        _cleanup_free_ struct challenge_request *req = calloc(1, sizeof(*req));
+        struct tpm_blob id_object, encrypted_secret;
+        struct appraisal_facts scratch;
+        struct tpm_public ek, ak;
+        enum ek_trust_kind trust;
+        uint8_t spki[32], binding[32], challenge[CHALLENGE_SIZE], secret[32];
+        unsigned lifetime =
+            vf->challenge_lifetime ? vf->challenge_lifetime : DEFAULT_CHALLENGE_LIFETIME;
+        enum reason r;
+        char *answer;
+        int k;
+
+        if (!facts)
+                facts = &scratch;
+        facts_init(facts);
+        *ret_body = NULL;
+        verdict_set(v, REASON_OK, "%s", "");
+        if (!req)
+                return verdict_set(v, REASON_INTERNAL, "out of memory");
+
+        r = request_parse_challenge(body, size, req, v);
+        if (r != REASON_OK)
+                return r;
+        r = parse_key(&req->ek_public, true, &ek, v);
+        if (r == REASON_OK)
+                r = ek_identify(&ek, spki, facts, v);
+        if (r == REASON_OK)
+                r = parse_key(&req->ak_public, false, &ak, v);
+        if (r != REASON_OK)
+                return r;
+        /* Cheap checks first: the certificate chain is the one costly step of round 1. */
+        r = ek_check_storage_key(&ek, v);
+        if (r == REASON_OK)
+                r = ak_check_signing_key(&ak, v);
+        if (r == REASON_OK) {
+                if (!vf->ek_trust)
+                        return verdict_set(v, REASON_INTERNAL, "no EK trust configured");
+                r = ek_trust_check(vf->ek_trust, &ek,
+                                   req->has_ek_certificate ? req->ek_certificate : NULL,
+                                   req->ek_certificate_size, spki, &trust, v);
+        }
+        if (r != REASON_OK)
+                return r;
+
+        challenge_binding(ek.name, ek.name_size, ak.name, ak.name_size, binding);
+        if (challenge_issue(vf->challenge_key, now, lifetime, binding, trust, challenge) < 0)
+                return verdict_set(v, REASON_INTERNAL, "no random bytes for the challenge");
+        challenge_credential(vf->credential_key, challenge, secret);
+        k = tpm_make_credential(&ek, ak.name, ak.name_size, secret, sizeof(secret), &id_object,
+                                &encrypted_secret);
+        OPENSSL_cleanse(secret, sizeof(secret));
+        if (k < 0) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_INTERNAL, "cannot make the credential");
+        }
+        answer = challenge_answer(vf, challenge, lifetime, &id_object, &encrypted_secret);
+        if (!answer)
+                return verdict_set(v, REASON_INTERNAL, "out of memory");
+        *ret_body = answer;
+        return REASON_OK;
+}
+
+static void pcr_list(uint32_t mask, char *buf, size_t size)
+{
+        size_t o = 0;
+
+        buf[0] = '\0';
+        for (unsigned i = 0; i < TPMW_PCRS && o < size; i++)
+                if (mask & (UINT32_C(1) << i))
+                        o += (size_t) snprintf(buf + o, size - o, "%s%u", o ? "," : "", i);
+        if (o == 0)
+                snprintf(buf, size, "none");
+}
+
+/* Step 3: the quote and its signature. */
+static enum reason check_quote(const struct verifier *vf, const struct attest_request *req,
+                               const struct tpm_public *ak, struct tpm_quote *q, struct verdict *v)
+{
+        struct tpm_signature sig;
+        uint8_t nonce[32];
+        uint32_t want = policy_quote_mask(vf->policy);
+        char got_list[80], want_list[80];
+        int k;
+
+        k = tpm_quote_parse(req->quote_attest, req->quote_attest_size, q);
+        if (k == -EOPNOTSUPP) {
+                /* Well-formed but not nodegate's: not a quote at all, or another selection. */
+                if (req->quote_attest_size >= 8 &&
+                    (req->quote_attest[6] << 8 | req->quote_attest[7]) != TPMW_ST_ATTEST_QUOTE)
+                        return verdict_set(v, REASON_QUOTE_MALFORMED,
+                                           "quote.attest is not a quote (type 0x%04x)",
+                                           req->quote_attest[6] << 8 | req->quote_attest[7]);
+                return verdict_set(v, REASON_QUOTE_PCR_SELECTION,
+                                   "the quote selects other banks than SHA-256 alone");
+        }
+        if (k < 0)
+                return verdict_set(v, REASON_QUOTE_MALFORMED, "quote.attest is not a TPM2B_ATTEST");
+        k = tpm_signature_parse(req->quote_signature, req->quote_signature_size, &sig);
+        if (k == -EOPNOTSUPP)
+                return verdict_set(v, REASON_QUOTE_SIGNATURE,
+                                   "quote.signature is of an algorithm nodegate does not take");
+        if (k < 0)
+                return verdict_set(v, REASON_QUOTE_MALFORMED,
+                                   "quote.signature is not a TPMT_SIGNATURE");
+
+        if (q->magic != TPMW_GENERATED_VALUE)
+                return verdict_set(v, REASON_QUOTE_MALFORMED,
+                                   "the quote's magic is 0x%08x, not TPM_GENERATED_VALUE",
+                                   q->magic);
+        if (q->type != TPMW_ST_ATTEST_QUOTE)
+                return verdict_set(v, REASON_QUOTE_MALFORMED,
+                                   "quote.attest is not a quote (type 0x%04x)", q->type);
+        challenge_qualifying_data(req->challenge, nonce);
+        if (q->extra_data_size != sizeof(nonce) ||
+            CRYPTO_memcmp(q->extra_data, nonce, sizeof(nonce)) != 0)
+                return verdict_set(v, REASON_QUOTE_NONCE,
+                                   "the quote's qualifyingData is not SHA-256 of this challenge");
+        if (q->pcr_hash != TPMW_ALG_SHA256 || q->pcr_mask != want) {
+                pcr_list(q->pcr_mask, got_list, sizeof(got_list));
+                pcr_list(want, want_list, sizeof(want_list));
+                return verdict_set(v, REASON_QUOTE_PCR_SELECTION,
+                                   "the quote selects PCRs %s of bank 0x%04x; the policy wants "
+                                   "%s of SHA-256",
+                                   got_list, q->pcr_hash, want_list);
+        }
+        k = tpm_quote_verify(ak, q, &sig);
+        if (k == -EBADMSG || k == -EOPNOTSUPP) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_QUOTE_SIGNATURE,
+                                   "the quote's signature does not verify with the AK");
+        }
+        if (k < 0) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_INTERNAL, "cannot verify the quote's signature");
+        }
+        return REASON_OK;
+}
+
+/* Step 4: the claimed values are the ones the TPM hashed into the quote. */
+static enum reason check_pcr_digest(const struct attest_request *req, const struct tpm_quote *q,
+                                    struct verdict *v)
+{
+        uint8_t values[TPMW_PCRS * 32], digest[32];
+        size_t n = 0;
+
+        for (unsigned i = 0; i < TPMW_PCRS; i++) {
+                uint32_t bit = UINT32_C(1) << i;
+
+                if ((q->pcr_mask & bit) && !(req->pcr_mask & bit))
+                        return verdict_set(v, REASON_QUOTE_PCR_DIGEST,
+                                           "PCR %u is quoted but pcrs.sha256 has no value for it",
+                                           i);
+                if (!(q->pcr_mask & bit) && (req->pcr_mask & bit))
+                        return verdict_set(v, REASON_QUOTE_PCR_DIGEST,
+                                           "pcrs.sha256 has a value for PCR %u, which is not "
+                                           "quoted",
+                                           i);
+                if (q->pcr_mask & bit) {
+                        memcpy(values + n, req->pcrs[i], 32);
+                        n += 32;
+                }
+        }
+        SHA256(values, n, digest);
+        if (q->pcr_digest_size != sizeof(digest) ||
+            CRYPTO_memcmp(q->pcr_digest, digest, sizeof(digest)) != 0)
+                return verdict_set(v, REASON_QUOTE_PCR_DIGEST,
+                                   "the claimed PCR values do not hash to the quote's pcrDigest");
+        return REASON_OK;
+}
+
+/* Step 5's comparison: the log's replay gives every quoted value. */
+static enum reason check_replay(const struct attest_request *req, const struct tpm_quote *q,
+                                const struct eventlog *log, struct verdict *v)
+{
+        for (unsigned i = 0; i < TPMW_PCRS; i++) {
+                char replay[65], quoted[65];
+
+                if (!(q->pcr_mask & (UINT32_C(1) << i)) ||
+                    memcmp(log->pcr_sha256[i], req->pcrs[i], 32) == 0)
+                        continue;
+                ek_hex(log->pcr_sha256[i], 32, replay);
+                ek_hex(req->pcrs[i], 32, quoted);
+                verdict_set(v, REASON_PCR_MISMATCH,
+                            "PCR %u: the event log replays to %s, the quote has %s", i, replay,
+                            quoted);
+                v->pcr = (int) i;
+                return REASON_PCR_MISMATCH;
+        }
+        return REASON_OK;
+}
+
+static char *attest_answer(const struct verifier *vf, const char *token_id,
+                           const struct tpm_sealed *sealed, const struct tpm_quote *q)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        json_object *s = json_object_new_object(), *kc = json_object_new_object(),
+                    *cap = json_object_new_object();
+        int r = 0;
+
+        if (!o) {
+                json_object_put(s);
+                json_object_put(kc);
+                json_object_put(cap);
+                return NULL;
+        }
+        r |= add(o, "version", json_object_new_int(1));
+        r |= add(o, "token_id", json_object_new_string(token_id));
+        r |= add(o, "sealed", s);
+        r |= add(o, "kubeconfig", kc);
+        r |= add(o, "cap", cap);
+        if (r < 0)
+                return NULL;
+        r |= add(s, "public", new_base64(sealed->public.data, sealed->public.size));
+        r |= add(s, "duplicate", new_base64(sealed->duplicate.data, sealed->duplicate.size));
+        r |= add(s, "encrypted_seed",
+                 new_base64(sealed->encrypted_seed.data, sealed->encrypted_seed.size));
+        r |= add(s, "pcr_selection", new_pcr_selection(q->pcr_mask));
+        r |= add(s, "reset_count", json_object_new_int64(q->reset_count));
+        r |= add(kc, "server", json_object_new_string(strempty(vf->api_server)));
+        r |= add(kc, "certificate_authority_data",
+                 json_object_new_string(strempty(vf->cluster_ca_b64)));
+        r |= add(cap, "pcr", json_object_new_int((int) policy_cap_pcr(vf->policy)));
+        r |= add(cap, "released", json_object_new_string(CAP_RELEASED));
+        r |= add(cap, "failed", json_object_new_string(CAP_FAILED));
+        return r < 0 ? NULL : to_string(o);
+}
+
+/* Steps 7 and after: a token, sealed to the EK under the quoted PCRs and this boot. */
+static enum reason release(const struct verifier *vf, const struct attest_request *req,
+                           const struct tpm_public *ek, const struct tpm_quote *q, char **ret_body,
+                           struct appraisal_facts *facts, struct verdict *v)
+{
+        _cleanup_free_ struct tpm_sealed *sealed = calloc(1, sizeof(*sealed));
+        char token[TOKEN_SIZE + 1], token_id[TOKEN_ID_SIZE + 1], err[VERDICT_MESSAGE_MAX];
+        uint8_t policy_digest[32];
+        char *answer;
+        int k;
+
+        if (!sealed)
+                return verdict_set(v, REASON_INTERNAL, "out of memory");
+        if (!vf->tokens)
+                return verdict_set(v, REASON_TOKEN_UNAVAILABLE, "no token source configured");
+        err[0] = '\0';
+        k = token_source_get(vf->tokens, req->node.hostname, token, err, sizeof(err));
+        if (k < 0)
+                return verdict_set(v, REASON_TOKEN_UNAVAILABLE, "%s",
+                                   err[0] ? err : "the token source failed");
+        memcpy(token_id, token, TOKEN_ID_SIZE);
+        token_id[TOKEN_ID_SIZE] = '\0';
+
+        /* PolicyPCR's digest is the quote's: check_pcr_digest() proved the claimed values hash
+         * to it, and the node's TPM recomputes it from its live PCRs. */
+        k = tpm_policy_pcr_reset_count(q->pcr_mask, q->pcr_digest, q->reset_count, policy_digest);
+        if (k == 0)
+                k = tpm_seal_for_import(ek, (const uint8_t *) token, TOKEN_SIZE, policy_digest,
+                                        sealed);
+        OPENSSL_cleanse(token, sizeof(token));
+        if (k < 0) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_INTERNAL, "cannot seal the token");
+        }
+        answer = attest_answer(vf, token_id, sealed, q);
+        OPENSSL_cleanse(sealed, sizeof(*sealed)); /* not secret, but no use keeping it either */
+        if (!answer)
+                return verdict_set(v, REASON_INTERNAL, "out of memory");
+        memcpy(facts->token_id, token_id, sizeof(token_id));
+        *ret_body = answer;
+        return REASON_OK;
+}
+
+static enum reason attest(const struct verifier *vf, struct attest_request *req, uint64_t now,
+                          char **ret_body, struct verdict *v, struct appraisal_facts *facts)
+{
+        struct tpm_public ek, ak;
+        struct tpm_quote q;
+        struct eventlog log = {};
+        uint8_t spki[32], binding[32], credential[32];
+        enum reason r;
+        bool bound;
+
+        memcpy(facts->hostname, req->node.hostname, sizeof(facts->hostname));
+        r = parse_key(&req->ek_public, true, &ek, v);
+        if (r == REASON_OK)
+                r = ek_identify(&ek, spki, facts, v);
+        if (r == REASON_OK)
+                r = parse_key(&req->ak_public, false, &ak, v);
+        if (r != REASON_OK)
+                return r;
+
+        /* 1. The challenge: ours, current, for these keys — which round 1 checked, so the
+         * attributes of both and the EK's trust hold without checking them again. */
+        challenge_binding(ek.name, ek.name_size, ak.name, ak.name_size, binding);
+        r = challenge_verify(vf->challenge_key, req->challenge, req->challenge_size, now, binding,
+                             NULL, v);
+        if (r != REASON_OK)
+                return r;
+
+        /* 2. The AK is in the EK's TPM: only that TPM could activate the credential. */
+        challenge_credential(vf->credential_key, req->challenge, credential);
+        bound = req->credential_size == sizeof(credential) &&
+                CRYPTO_memcmp(req->credential, credential, sizeof(credential)) == 0;
+        OPENSSL_cleanse(credential, sizeof(credential));
+        if (!bound)
+                return verdict_set(v, REASON_AK_NOT_BOUND,
+                                   "the credential is not this challenge's: the AK is not in the "
+                                   "EK's TPM");
+
+        /* 3, 4. */
+        r = check_quote(vf, req, &ak, &q, v);
+        if (r == REASON_OK)
+                r = check_pcr_digest(req, &q, v);
+        if (r != REASON_OK)
+                return r;
+
+        /* 5, 6. */
+        if (eventlog_parse(req->event_log, req->event_log_size, &log, v) < 0) {
+                if (v->reason == REASON_OK)
+                        verdict_set(v, REASON_EVENTLOG_MALFORMED, "the event log does not parse");
+                return v->reason;
+        }
+        r = check_replay(req, &q, &log, v);
+        if (r == REASON_OK)
+                r = policy_check(vf->policy, &log, v);
+        eventlog_done(&log);
+        if (r != REASON_OK)
+                return r;
+
+        /* 7. */
+        return release(vf, req, &ek, &q, ret_body, facts, v);
+}
+
+enum reason appraise_attest(const struct verifier *vf, const char *body, size_t size, uint64_t now,
+                            char **ret_body, struct verdict *v, struct appraisal_facts *facts)
+{
+        struct attest_request *req = calloc(1, sizeof(*req));
+        struct appraisal_facts scratch;
+        enum reason r;
+
+        if (!facts)
+                facts = &scratch;
+        facts_init(facts);
+        *ret_body = NULL;
+        verdict_set(v, REASON_OK, "%s", "");
+        if (!req)
+                return verdict_set(v, REASON_INTERNAL, "out of memory");
+        r = request_parse_attest(body, size, req, v);
+        if (r == REASON_OK)
+                r = attest(vf, req, now, ret_body, v, facts);
+        attest_request_done(req);
+        OPENSSL_cleanse(req, sizeof(*req));
+        free(req);
+        return r;
+}

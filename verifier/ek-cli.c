@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The EK allowlist and CA directory commands. Every change is a whole new file renamed over
+ * the old one, so a verifier starting meanwhile reads the old or the new file, never half. */
+#include "ek-cli.h"
+
+#include "ekcheck.h"
+#include "tpm2b.h"
+#include "tpmcrypto.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+
+#define FILE_MAX (64 * 1024 * 1024) /* an allowlist of a million EKs is 65 MB */
+
+static void sk_X509_pop_freep(STACK_OF(X509) * *p)
+{
+        sk_X509_pop_free(*p, X509_free);
+}
+
+static void BIO_freep(BIO **p)
+{
+        BIO_free(*p);
+}
+
+static int err_usage(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+static int err_usage(const char *cmd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "nodegate-verifier %s: ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return 2;
+}
+
+static int err_fail(const char *cmd, const char *fmt, ...) _printf_(2, 3);
+static int err_fail(const char *cmd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "nodegate-verifier %s: ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return 1;
+}
+
+/* Reads a whole file of at most max bytes. ENOENT is returned as such so "allow" can create.
+ * @return 0 or negative errno */
+static int read_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, cap = 0;
+
+        if (fd < 0)
+                return negative_errno();
+        for (;;) {
+                ssize_t n;
+
+                if (size == cap) {
+                        size_t nc = cap ? 2 * cap : 4096;
+                        char *nb;
+
+                        if (cap > max)
+                                return -EFBIG;
+                        nb = realloc(buf, nc + 1);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                        cap = nc;
+                }
+                n = read(fd, buf + size, cap - size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        if (size > max)
+                return -EFBIG;
+        if (!buf) {
+                buf = malloc(1);
+                if (!buf)
+                        return -ENOMEM;
+        }
+        buf[size] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+/* Writes data as path's new content: temporary file in the same directory, fsync, rename,
+ * fsync of the directory. @return 0 or negative errno */
+static int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        char tmp[4096];
+        _cleanup_close_ int fd = -1, dfd = -1;
+        const char *p = data;
+        int r;
+
+        if (!copy)
+                return -ENOMEM;
+        r = pathf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
+        if (r < 0)
+                return r;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = negative_errno();
+                        goto fail;
+                }
+                p += n;
+                size -= (size_t) n;
+        }
+        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if (rename(tmp, path) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        /* The rename is durable once the directory is. */
+        dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+fail:
+        (void) unlink(tmp);
+        return r;
+}
+
+static mode_t file_mode(const char *path, mode_t fallback)
+{
+        struct stat st;
+
+        return stat(path, &st) == 0 ? (st.st_mode & 07777) : fallback;
+}
+
+/* Checks every line of an allowlist text; with want, also whether it holds that hash. The
+ * text is NUL-terminated and has no NUL inside. @return 0, or -EINVAL with the line number */
+static int scan_allowlist(const char *text, const uint8_t *want, bool *ret_found,
+                          unsigned *ret_bad_line)
+{
+        unsigned lineno = 0;
+        bool found = false;
+
+        for (const char *p = text; *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                char line[1024];
+                uint8_t h[32];
+                int k;
+
+                lineno++;
+                if (len >= sizeof(line)) {
+                        *ret_bad_line = lineno;
+                        return -EINVAL;
+                }
+                memcpy(line, p, len);
+                line[len] = '\0';
+                k = ek_allowlist_parse_line(line, h);
+                if (k < 0) {
+                        *ret_bad_line = lineno;
+                        return -EINVAL;
+                }
+                if (k > 0 && want && memcmp(h, want, 32) == 0)
+                        found = true;
+                p += len + (nl ? 1 : 0);
+        }
+        if (ret_found)
+                *ret_found = found;
+        return 0;
+}
+
+static int read_allowlist(const char *cmd, const char *path, bool may_be_missing, char **ret,
+                          size_t *ret_size)
+{
+        int r = read_file(path, FILE_MAX, ret, ret_size);
+
+        if (r == -ENOENT && may_be_missing) {
+                *ret = strdup("");
+                *ret_size = 0;
+                return *ret ? 0 : err_fail(cmd, "out of memory");
+        }
+        if (r < 0)
+                return err_fail(cmd, "cannot read %s: %s", path, strerror(-r));
+        if (strlen(*ret) != *ret_size) {
+                free(*ret);
+                return err_fail(cmd, "%s contains a NUL byte: not an allowlist", path);
+        }
+        return 0;
+}
+
+static int parse_hex_hash(const char *s, uint8_t ret[32])
+{
+        if (strlen(s) != 64 || strchr(s, '#'))
+                return -EINVAL;
+        return ek_allowlist_parse_line(s, ret) == 1 ? 0 : -EINVAL;
+}
+
+/* The allowlist hash of an EK from its TPM2B_PUBLIC (or bare TPMT_PUBLIC) file. */
+static int hash_of_public(const char *cmd, const char *path, uint8_t ret[32])
+{
+        _cleanup_free_ char *buf = NULL;
+        uint8_t area[2 + 1024];
+        struct tpm_public ek;
+        struct verdict v;
+        size_t size;
+        int r;
+
+        r = read_file(path, 1024, &buf, &size);
+        if (r < 0)
+                return err_fail(cmd, "cannot read %s: %s", path, strerror(-r));
+        r = tpm_public_parse((const uint8_t *) buf, size, &ek);
+        if (r == -EBADMSG) {
+                /* tpm2_readpublic -f tpmt writes the area without its size prefix. */
+                area[0] = (uint8_t) (size >> 8);
+                area[1] = (uint8_t) size;
+                memcpy(area + 2, buf, size);
+                r = tpm_public_parse(area, size + 2, &ek);
+        }
+        if (r < 0)
+                return err_fail(cmd, "%s is not a TPM2B_PUBLIC of an RSA or ECC key%s", path,
+                                r == -EOPNOTSUPP ? " nodegate takes" : "");
+        if (ek_check_storage_key(&ek, &v) != REASON_OK)
+                return err_fail(cmd, "%s: %s", path, v.message);
+        if (ek_spki_sha256(&ek, ret) < 0)
+                return err_fail(cmd, "%s: cannot hash the public key", path);
+        return 0;
+}
+
+static int hash_of_certificate(const char *cmd, const char *path, uint8_t ret[32])
+{
+        _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *certs = NULL;
+        char err[512] = "";
+        int r;
+
+        r = ek_read_certificates(path, &certs, err, sizeof(err));
+        if (r < 0)
+                return err_fail(cmd, "%s", err);
+        if (sk_X509_num(certs) != 1)
+                return err_fail(cmd, "%s holds %d certificates: give the EK certificate alone",
+                                path, sk_X509_num(certs));
+        if (ek_certificate_spki_sha256(sk_X509_value(certs, 0), ret) < 0)
+                return err_fail(cmd, "%s: cannot hash the certificate's public key", path);
+        return 0;
+}
+
+static int ek_allow(int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"hash", required_argument, NULL, 'h'},
+            {"public", required_argument, NULL, 'p'},
+            {"certificate", required_argument, NULL, 'c'},
+            {"comment", required_argument, NULL, 'm'},
+            {},
+        };
+        const char *hash = NULL, *pub = NULL, *cert = NULL, *comment = NULL, *file;
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        uint8_t h[32];
+        char hex[65];
+        size_t size;
+        bool found;
+        unsigned bad;
+        int c, r;
+
+        optind = 0; /* glibc: start over, main may have used getopt already */
+        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        hash = optarg;
+                        break;
+                case 'p':
+                        pub = optarg;
+                        break;
+                case 'c':
+                        cert = optarg;
+                        break;
+                case 'm':
+                        comment = optarg;
+                        break;
+                default:
+                        return 2;
+                }
+        if (optind + 1 != argc)
+                return err_usage("ek allow", "expected one FILE (see --help)");
+        file = argv[optind];
+        if (!!hash + !!pub + !!cert != 1)
+                return err_usage("ek allow", "give exactly one of --hash, --public, --certificate");
+        if (comment && strpbrk(comment, "\n\r"))
+                return err_usage("ek allow", "--comment must be one line");
+
+        if (hash && parse_hex_hash(hash, h) < 0)
+                return err_usage("ek allow", "--hash %s: expected 64 hex digits", hash);
+        if (pub && (r = hash_of_public("ek allow", pub, h)) != 0)
+                return r;
+        if (cert && (r = hash_of_certificate("ek allow", cert, h)) != 0)
+                return r;
+        ek_hex(h, 32, hex);
+
+        r = read_allowlist("ek allow", file, true, &text, &size);
+        if (r != 0)
+                return r;
+        if (scan_allowlist(text, h, &found, &bad) < 0)
+                return err_fail("ek allow", "%s:%u: not an allowlist line; fix it first", file,
+                                bad);
+        if (found) {
+                printf("%s already on %s\n", hex, file);
+                return 0;
+        }
+        if (asprintf(&out, "%s%s%s%s%s\n", text, size > 0 && text[size - 1] != '\n' ? "\n" : "",
+                     hex, comment ? "  # " : "", comment ? comment : "") < 0) {
+                out = NULL;
+                return err_fail("ek allow", "out of memory");
+        }
+        r = write_file_atomic(file, out, strlen(out), file_mode(file, 0644));
+        if (r < 0)
+                return err_fail("ek allow", "cannot write %s: %s", file, strerror(-r));
+        printf("%s\n", hex);
+        return 0;
+}
+
+static int ek_list(int argc, char **argv)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        unsigned bad;
+        int r;
+
+        if (argc != 3)
+                return err_usage("ek list", "expected FILE");
+        r = read_allowlist("ek list", argv[2], false, &text, &size);
+        if (r != 0)
+                return r;
+        if (scan_allowlist(text, NULL, NULL, &bad) < 0)
+                return err_fail("ek list", "%s:%u: not an allowlist line", argv[2], bad);
+        for (char *p = text, *line; (line = strsep(&p, "\n"));) {
+                uint8_t h[32];
+                char hex[65];
+                const char *comment;
+
+                if (ek_allowlist_parse_line(line, h) != 1)
+                        continue;
+                ek_hex(h, 32, hex);
+                comment = strchr(line, '#');
+                printf("%s%s%s\n", hex, comment ? "  " : "", comment ? comment : "");
+        }
+        return 0;
+}
+
+static int ek_remove(int argc, char **argv)
+{
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        size_t size, o = 0, removed = 0;
+        uint8_t want[32];
+        unsigned bad;
+        int r;
+
+        if (argc != 4)
+                return err_usage("ek remove", "expected FILE HEX");
+        if (parse_hex_hash(argv[3], want) < 0)
+                return err_usage("ek remove", "%s: expected 64 hex digits", argv[3]);
+        r = read_allowlist("ek remove", argv[2], false, &text, &size);
+        if (r != 0)
+                return r;
+        if (scan_allowlist(text, NULL, NULL, &bad) < 0)
+                return err_fail("ek remove", "%s:%u: not an allowlist line; fix it first", argv[2],
+                                bad);
+        out = malloc(size + 1);
+        if (!out)
+                return err_fail("ek remove", "out of memory");
+        /* Every other line stays as it was, comments included. */
+        for (const char *p = text; *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) + 1 : strlen(p);
+                char line[1024];
+                uint8_t h[32];
+
+                memcpy(line, p, len < sizeof(line) ? len : sizeof(line) - 1);
+                line[len < sizeof(line) ? len : sizeof(line) - 1] = '\0';
+                if (ek_allowlist_parse_line(line, h) == 1 && memcmp(h, want, 32) == 0)
+                        removed++;
+                else {
+                        memcpy(out + o, p, len);
+                        o += len;
+                }
+                p += len;
+        }
+        if (removed == 0)
+                return err_fail("ek remove", "%s is not on %s", argv[3], argv[2]);
+        r = write_file_atomic(argv[2], out, o, file_mode(argv[2], 0644));
+        if (r < 0)
+                return err_fail("ek remove", "cannot write %s: %s", argv[2], strerror(-r));
+        return 0;
+}
+
+int ek_cli(int argc, char **argv)
+{
+        const char *sub = argc > 1 ? argv[1] : NULL;
+
+        if (!sub || streq(sub, "--help") || streq(sub, "-h")) {
+                fprintf(sub ? stdout : stderr,
+                        "Usage: nodegate-verifier ek allow FILE (--hash HEX | --public "
+                        "TPM2B_PUBLIC | --certificate CERT) [--comment TEXT]\n"
+                        "       nodegate-verifier ek list FILE\n"
+                        "       nodegate-verifier ek remove FILE HEX\n"
+                        "HEX is the SHA-256 of the EK's DER SubjectPublicKeyInfo.\n");
+                return sub ? 0 : 2;
+        }
+        if (streq(sub, "allow"))
+                return ek_allow(argc - 1, argv + 1);
+        if (streq(sub, "list"))
+                return ek_list(argc, argv);
+        if (streq(sub, "remove"))
+                return ek_remove(argc, argv);
+        return err_usage("ek", "unknown subcommand '%s' (allow, list, remove)", sub);
+}
+
+static int ca_add(int argc, char **argv)
+{
+        _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *certs = NULL;
+        char err[512] = "";
+        const char *dir, *pem;
+        int r;
+
+        if (argc != 4)
+                return err_usage("ca add", "expected DIR PEM");
+        dir = argv[2];
+        pem = argv[3];
+        r = ek_read_certificates(pem, &certs, err, sizeof(err));
+        if (r < 0)
+                return err_fail("ca add", "%s", err);
+        /* All or nothing: check every certificate before writing any. */
+        for (int i = 0; i < sk_X509_num(certs); i++) {
+                char subject[256];
+
+                if (!ek_certificate_is_ca(sk_X509_value(certs, i), NULL)) {
+                        X509_NAME_oneline(X509_get_subject_name(sk_X509_value(certs, i)), subject,
+                                          sizeof(subject));
+                        return err_fail("ca add",
+                                        "%s: certificate %d (%s) is not a CA certificate "
+                                        "(basicConstraints CA:TRUE)",
+                                        pem, i + 1, subject);
+                }
+        }
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return err_fail("ca add", "cannot create %s: %m", dir);
+
+        for (int i = 0; i < sk_X509_num(certs); i++) {
+                X509 *x = sk_X509_value(certs, i);
+                _cleanup_(BIO_freep) BIO *mem = BIO_new(BIO_s_mem());
+                unsigned char *der = NULL;
+                uint8_t h[32];
+                char hex[65], path[4096], subject[256];
+                const char *kind = "";
+                char *data;
+                long len;
+                int n;
+
+                n = i2d_X509(x, &der);
+                if (n <= 0 || !mem || PEM_write_bio_X509(mem, x) != 1) {
+                        OPENSSL_free(der);
+                        ERR_clear_error();
+                        return err_fail("ca add", "cannot encode certificate %d", i + 1);
+                }
+                SHA256(der, (size_t) n, h);
+                OPENSSL_free(der);
+                ek_hex(h, 32, hex);
+                if (pathf(path, sizeof(path), "%s/%s.pem", dir, hex) < 0)
+                        return err_fail("ca add", "%s: path too long", dir);
+                len = BIO_get_mem_data(mem, &data);
+                r = write_file_atomic(path, data, (size_t) len, 0644);
+                if (r < 0)
+                        return err_fail("ca add", "cannot write %s: %s", path, strerror(-r));
+                (void) ek_certificate_is_ca(x, &kind);
+                X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+                printf("%s\t%s\t%s\n", path, kind, subject);
+        }
+        return 0;
+}
+
+static int ca_list(int argc, char **argv)
+{
+        char **names = NULL;
+        size_t n = 0;
+        int r, status = 0;
+
+        if (argc != 3)
+                return err_usage("ca list", "expected DIR");
+        r = ek_list_ca_files(argv[2], &names, &n);
+        if (r < 0)
+                return err_fail("ca list", "cannot list %s: %s", argv[2], strerror(-r));
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *certs = NULL;
+                char path[4096], err[512] = "";
+
+                if (pathf(path, sizeof(path), "%s/%s", argv[2], names[i]) < 0 ||
+                    ek_read_certificates(path, &certs, err, sizeof(err)) < 0) {
+                        fprintf(stderr, "nodegate-verifier ca list: %s\n", err[0] ? err : path);
+                        status = 1;
+                        continue;
+                }
+                for (int j = 0; j < sk_X509_num(certs); j++) {
+                        X509 *x = sk_X509_value(certs, j);
+                        _cleanup_(BIO_freep) BIO *mem = BIO_new(BIO_s_mem());
+                        const char *kind = "not a CA";
+                        char subject[256], *until = NULL;
+                        long len = 0;
+
+                        (void) ek_certificate_is_ca(x, &kind);
+                        X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+                        if (mem && ASN1_TIME_print(mem, X509_get0_notAfter(x)) == 1)
+                                len = BIO_get_mem_data(mem, &until);
+                        printf("%s\t%s\t%s\tuntil %.*s\n", names[i], kind, subject, (int) len,
+                               until ? until : "");
+                }
+        }
+        ek_free_names(names, n);
+        return status;
+}
+
+int ca_cli(int argc, char **argv)
+{
+        const char *sub = argc > 1 ? argv[1] : NULL;
+
+        if (!sub || streq(sub, "--help") || streq(sub, "-h")) {
+                fprintf(sub ? stdout : stderr, "Usage: nodegate-verifier ca add DIR PEM\n"
+                                               "       nodegate-verifier ca list DIR\n");
+                return sub ? 0 : 2;
+        }
+        if (streq(sub, "add"))
+                return ca_add(argc, argv);
+        if (streq(sub, "list"))
+                return ca_list(argc, argv);
+        return err_usage("ca", "unknown subcommand '%s' (add, list)", sub);
+}
