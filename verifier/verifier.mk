@@ -1,24 +1,40 @@
 # The reference verifier: a host program (glibc, dynamically linked against Debian's OpenSSL,
 # json-c and libmicrohttpd) — it runs on a server, not in the initramfs, so size does not
 # matter and Debian's security updates do. Two builds: optimized (bench, users) and
-# ASan+UBSan (what the tests run).
+# ASan+UBSan (what the tests run). One object per source, with gcc's header dependencies, so a
+# change recompiles only what it touches.
 VERIFIER_SRCS := $(sort $(wildcard verifier/*.c))
 VERIFIER_PKGS := openssl json-c libmicrohttpd
-VERIFIER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Iverifier -g \
+VERIFIER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Iverifier -g -MMD -MP \
 	-fstack-protector-strong $(shell pkg-config --cflags $(VERIFIER_PKGS) 2>/dev/null)
 VERIFIER_LIBS := $(shell pkg-config --libs $(VERIFIER_PKGS) 2>/dev/null) -lpthread
 VERIFIER := $(BUILD)/verifier/nodegate-verifier
 VERIFIER_ASAN := $(BUILD)/verifier-asan/nodegate-verifier
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+VERIFIER_OBJS := $(patsubst verifier/%.c,$(BUILD)/verifier/obj/%.o,$(VERIFIER_SRCS))
+VERIFIER_ASAN_OBJS := $(patsubst verifier/%.c,$(BUILD)/verifier-asan/obj/%.o,$(VERIFIER_SRCS))
 
 .PHONY: verifier
-
+all: $(VERIFIER)
 verifier: $(VERIFIER) $(VERIFIER_ASAN)
 
-$(VERIFIER): $(VERIFIER_SRCS) $(wildcard verifier/*.h src/util.h)
+$(BUILD)/verifier/obj/%.o: verifier/%.c
 	@mkdir -p $(@D)
-	gcc $(VERIFIER_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -o $@ $(VERIFIER_SRCS) $(VERIFIER_LIBS)
+	gcc $(VERIFIER_CFLAGS) -O2 -D_FORTIFY_SOURCE=2 -c -o $@ $<
 
-$(VERIFIER_ASAN): $(VERIFIER_SRCS) $(wildcard verifier/*.h src/util.h)
+$(BUILD)/verifier-asan/obj/%.o: verifier/%.c
 	@mkdir -p $(@D)
-	gcc $(VERIFIER_CFLAGS) -O1 $(SANITIZE_FLAGS) -o $@ $(VERIFIER_SRCS) $(VERIFIER_LIBS)
+	gcc $(VERIFIER_CFLAGS) -O1 $(SANITIZE_FLAGS) -c -o $@ $<
+
+$(VERIFIER): $(VERIFIER_OBJS)
+	gcc -o $@ $^ $(VERIFIER_LIBS)
+
+$(VERIFIER_ASAN): $(VERIFIER_ASAN_OBJS)
+	gcc $(SANITIZE_FLAGS) -o $@ $^ $(VERIFIER_LIBS)
+
+-include $(VERIFIER_OBJS:.o=.d) $(VERIFIER_ASAN_OBJS:.o=.d)
+
+.PHONY: clean-verifier
+clean: clean-verifier
+clean-verifier:
+	rm -rf $(BUILD)/verifier $(BUILD)/verifier-asan

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The audit log: JSON lines, one write(2) each. O_APPEND makes each write land at the end of
+ * the file even with several processes appending, so a line is never torn or interleaved. */
+#include "audit.h"
+
+#include "util.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <time.h>
+
+struct audit {
+        int fd;
+        bool owned; /* false for stdout, which is not ours to close */
+};
+
+int audit_open(const char *path, struct audit **ret)
+{
+        _cleanup_close_ int fd = -1;
+        bool owned = !streq(path, "-");
+        struct audit *a;
+
+        if (owned) {
+                fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+                if (fd < 0)
+                        return negative_errno();
+        }
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        a->owned = owned;
+        a->fd = owned ? TAKE_FD(fd) : STDOUT_FILENO;
+        *ret = a;
+        return 0;
+}
+
+void audit_close(struct audit *a)
+{
+        if (!a)
+                return;
+        if (a->owned && a->fd >= 0)
+                close(a->fd);
+        free(a);
+}
+
+static void json_object_putp(json_object **o)
+{
+        json_object_put(*o);
+}
+
+/* Adding to a json-c object fails only when memory runs out: the callers OR the results and
+ * check once, and log nothing rather than a line with a field missing. */
+static int add_string(json_object *o, const char *key, const char *value)
+{
+        json_object *s = json_object_new_string(value);
+
+        if (!s)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, s) < 0) {
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_int(json_object *o, const char *key, int64_t value)
+{
+        json_object *i = json_object_new_int64(value);
+
+        if (!i)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, i) < 0) {
+                json_object_put(i);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+char *audit_format(const struct audit_record *r, int64_t t)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        time_t tt = (time_t) t;
+        const char *text;
+        char when[32];
+        struct tm tm;
+        int k = 0;
+
+        if (!gmtime_r(&tt, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return NULL;
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+        k |= add_string(o, "time", when);
+        k |= add_string(o, "endpoint", endpoint_name(r->endpoint));
+        k |= add_string(o, "remote", strempty(r->remote));
+        k |= add_string(o, "decision", decision_name(r->decision));
+        k |= add_string(o, "reason", reason_name(r->reason));
+        if (r->facts && r->facts->token_id[0])
+                k |= add_string(o, "token_id", r->facts->token_id);
+        if (r->facts && r->facts->ek_sha256[0])
+                k |= add_string(o, "ek", r->facts->ek_sha256);
+        if (r->facts && r->facts->hostname[0]) {
+                json_object *node = json_object_new_object();
+
+                if (!node)
+                        return NULL;
+                if (add_string(node, "hostname", r->facts->hostname) < 0 ||
+                    json_object_object_add(o, "node", node) < 0) {
+                        json_object_put(node);
+                        return NULL;
+                }
+        }
+        k |= add_int(o, "status", r->status);
+        if (r->message && r->message[0])
+                k |= add_string(o, "message", r->message);
+        if (k < 0)
+                return NULL;
+        /* json-c escapes quotes and control characters, so no claim of the node (hostname,
+         * message text quoting its input) can forge a line or a field. */
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
+        return text ? strdup(text) : NULL;
+}
+
+int audit_write(struct audit *a, const struct audit_record *r)
+{
+        _cleanup_free_ char *line = NULL;
+        struct timespec now;
+        size_t len;
+        ssize_t n;
+
+        if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+                return negative_errno();
+        line = audit_format(r, now.tv_sec);
+        if (!line)
+                return -ENOMEM;
+        len = strlen(line);
+        /* The newline goes into the same buffer: two writes could be split by another's. */
+        line[len] = '\n';
+        len++;
+        do
+                n = write(a->fd, line, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return negative_errno();
+        /* A short write would leave a torn line; writing the rest would let another writer's
+         * line land in the middle. Report it instead, so the caller fails closed. */
+        if ((size_t) n != len)
+                return -EIO;
+        return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Prometheus counters of the service: requests by endpoint and status, decisions by reason,
+ * latency histograms, in-flight gauge. Lock-free: every update is one relaxed atomic add. */
+#pragma once
+
+#include "verdict.h"
+
+#include <stdint.h>
+
+enum endpoint {
+        ENDPOINT_CHALLENGE,
+        ENDPOINT_ATTEST,
+        ENDPOINT_HEALTHZ,
+        ENDPOINT_METRICS,
+        ENDPOINT_OTHER, /* any path the service does not serve */
+        _ENDPOINT_MAX,
+};
+
+enum decision {
+        DECISION_CHALLENGED,
+        DECISION_ISSUED,
+        DECISION_REJECTED,
+        DECISION_UNDELIVERED, /* issued, but the connection failed before the answer was sent */
+        _DECISION_MAX,
+};
+
+const char *endpoint_name(enum endpoint e);
+const char *decision_name(enum decision d);
+
+/* Counts an answer of status for e that took seconds from its first byte of headers to its
+ * last byte sent. */
+void metrics_request(enum endpoint e, unsigned status, double seconds);
+/* Counts a request that ended without an answer (client gone, timeout, shutdown). */
+void metrics_request_aborted(enum endpoint e);
+void metrics_decision(enum decision d, enum reason r);
+void metrics_audit_error(void);
+void metrics_inflight_add(int delta);
+
+/* The Prometheus text exposition (format 0.0.4). @return malloc'ed text or NULL */
+char *metrics_render(const char *version);
