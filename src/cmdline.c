@@ -9,6 +9,7 @@
 int cmdline_parse(const char *text, size_t len, struct settings *s, char *errbuf, size_t errlen)
 {
         _cleanup_(settings_done) struct settings t = {0};
+        unsigned ip_given = 0;
         const char *nul;
         size_t pos = 0;
         int r;
@@ -44,6 +45,13 @@ int cmdline_parse(const char *text, size_t len, struct settings *s, char *errbuf
                 value = strchr(word, '=');
                 if (value)
                         *value++ = '\0';
+                /* dracut reads each ip= as one more interface; nodegate configures one, so a
+                 * second ip= is refused rather than silently replacing the first. */
+                if (settings_key_is(word, "ip") && ip_given++ > 0)
+                        return parse_error(errbuf, errlen, -EINVAL,
+                                           "%s: given more than once (nodegate configures one "
+                                           "interface)",
+                                           word);
                 r = settings_apply(&t, word, value, false, errbuf, errlen);
                 if (r < 0)
                         return r;

@@ -12,7 +12,8 @@
 /* Applies the kernel command line onto s, after the config file so the command line wins.
  * Grammar: words separated by space, \t, \n, \v, \f or \r; double quotes group a word and are
  * removed wherever they appear (key="a b" and "key=a b" both give key, "a b"); a word "--" ends
- * the kernel's options (the rest is init's and ignored); a repeated key: the last one wins.
+ * the kernel's options (the rest is init's and ignored); a repeated key: the last one wins,
+ * except ip=, which may be given once (-EINVAL for a second one).
  * Keys and values as settings_apply() reads them; keys that are not ours are ignored.
  * Input may be any bytes but NUL, which is refused anywhere in text[0..len).
  * On failure s is unchanged and errbuf says what is wrong, naming the key. Does not log.

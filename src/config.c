@@ -61,7 +61,8 @@ static unsigned line_of(const char *text, size_t offset)
         return line;
 }
 
-static int apply_line(struct settings *s, const char *line, size_t len, char *errbuf, size_t errlen)
+static int apply_line(struct settings *s, const char *line, size_t len, unsigned *ip_given,
+                      char *errbuf, size_t errlen)
 {
         _cleanup_free_ char *word = NULL, *extra = NULL;
         size_t pos = 0;
@@ -87,6 +88,11 @@ static int apply_line(struct settings *s, const char *line, size_t len, char *er
         value = strchr(word, '=');
         if (value)
                 *value++ = '\0';
+        /* One interface, as on the command line (see cmdline_parse()). */
+        if (settings_key_is(word, "ip") && (*ip_given)++ > 0)
+                return parse_error(errbuf, errlen, -EINVAL,
+                                   "%s: given more than once (nodegate configures one interface)",
+                                   word);
         r = settings_apply(s, word, value, true, errbuf, errlen);
         return r < 0 ? r : 0;
 }
@@ -97,7 +103,7 @@ int config_parse(const char *text, size_t len, struct settings *s, char *errbuf,
         char msg[PARSE_ERRBUF_SIZE];
         const char *nul;
         size_t bad, start = 0;
-        unsigned line = 1;
+        unsigned line = 1, ip_given = 0;
         int r;
 
         if (len > CONFIG_MAX)
@@ -126,7 +132,7 @@ int config_parse(const char *text, size_t len, struct settings *s, char *errbuf,
                 const char *eol = memchr(text + start, '\n', len - start);
                 size_t end = eol ? (size_t) (eol - text) : len;
 
-                r = apply_line(&t, text + start, end - start, msg, sizeof(msg));
+                r = apply_line(&t, text + start, end - start, &ip_given, msg, sizeof(msg));
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

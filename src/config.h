@@ -14,7 +14,8 @@
  * value rules of the kernel command line (a value may be double-quoted: key="a b"); blank lines
  * and lines starting with '#' (after optional whitespace) are ignored; a line holds exactly one
  * word, so a trailing comment or a space around '=' is an error. Unlike the command line, an
- * unknown key of any name is an error: nothing but nodegate reads this file. Later lines win.
+ * unknown key of any name is an error: nothing but nodegate reads this file. Later lines win,
+ * except that ip= may be given only once.
  * On failure s is unchanged and errbuf holds "nodegate.conf:LINE: what is wrong". Does not log.
  * @return 0 on success, -E2BIG when len > CONFIG_MAX, -EINVAL for a NUL byte, invalid UTF-8,
  *         bad syntax, an unknown key or a bad value, the other negative errno of

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "ip-config.h"
 #include "mount-options.h"
 #include "parse-util.h"
 #include "settings-apply.h"
@@ -285,6 +286,21 @@ static int apply_init(struct settings *s, const char *key, const char *value, ch
         return replace_string(&s->init, value);
 }
 
+/* ip=: parsed here to fail early, stored as written; the network step parses it again. */
+static int apply_ip(struct settings *s, const char *key, const char *value, char *errbuf,
+                    size_t errlen)
+{
+        char msg[PARSE_ERRBUF_SIZE];
+        struct ip_config c;
+        int r;
+
+        r = ip_config_parse(value, &c, msg, sizeof(msg));
+        if (r < 0)
+                return parse_error(errbuf, errlen, r, "%s: %s", key, msg);
+        /* ip=off overrides an ip= of nodegate.conf: no network, as when none was given. */
+        return replace_string(&s->ip, c.method == IP_CONFIG_OFF ? NULL : value);
+}
+
 static const struct settings_key {
         const char *name; /* canonical spelling, with "_" */
         bool needs_value;
@@ -302,6 +318,7 @@ static const struct settings_key {
     {"nodegate.timeout", true, false, apply_timeout},
     {"nodegate.debug", false, false, apply_debug},
     {"init", true, false, apply_init},
+    {"ip", true, false, apply_ip},
 };
 
 /* The kernel and systemd treat "-" and "_" in parameter names as the same character. */
@@ -363,7 +380,7 @@ int settings_copy(const struct settings *s, struct settings *ret)
 {
         struct settings c = *s;
         char **fields[] = {&c.roothash,   &c.verity_data, &c.verity_hash, &c.verity_options,
-                           &c.rootfstype, &c.rootflags,   &c.init};
+                           &c.rootfstype, &c.rootflags,   &c.init,        &c.ip};
         bool failed = false;
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)

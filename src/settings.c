@@ -24,6 +24,7 @@ void settings_done(struct settings *s)
         free(s->rootfstype);
         free(s->rootflags);
         free(s->init);
+        free(s->ip);
         /* Leaves a valid, empty object behind, so a second settings_done() is harmless. */
         settings_init(s);
 }

@@ -19,6 +19,7 @@ struct settings {
         char *rootfstype;     /* NULL: probed with libblkid */
         char *rootflags;      /* raw rootflags= value, parsed by mount options code */
         char *init;           /* init=: the new root's init, absolute; NULL: /sbin/init */
+        char *ip;             /* raw ip= value, parsed by ip-config.c; NULL: no network */
         int verity_enabled;   /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 no, 1 yes */
         enum failure_action on_failure;
         unsigned timeout_sec; /* overall deadline for the gate, 1..SETTINGS_MAX_TIMEOUT_SEC */

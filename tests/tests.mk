@@ -23,7 +23,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test-*.c)
 # test-NAME_LIBS (e.g. $$(shell pkg-config --libs blkid) for tests of devices.c or verity.c).
 # A test without a _SRCS line fails to link, which is the reminder to add one.
 UNIT_PARSER_SRCS := src/parse-util.c src/settings.c src/settings-apply.c src/verity-options.c \
-	src/mount-options.c src/failure-action.c
+	src/mount-options.c src/failure-action.c src/ip-config.c
 
 test-cmdline_SRCS := $(UNIT_PARSER_SRCS) src/cmdline.c src/fileio.c
 test-cmdline-read_SRCS := $(UNIT_PARSER_SRCS) src/cmdline.c src/fileio.c

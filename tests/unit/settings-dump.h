@@ -24,7 +24,7 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
             {"roothash", s->roothash}, {"data", s->verity_data},
             {"hash", s->verity_hash},  {"options", s->verity_options},
             {"fstype", s->rootfstype}, {"flags", s->rootflags},
-            {"init", s->init},
+            {"init", s->init},         {"ip", s->ip},
         };
         char num[32];
 

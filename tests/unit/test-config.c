@@ -50,6 +50,11 @@ static const struct row rows[] = {
     {"systemd.verity_root_options=superblock=no,hash=sha1\nrootfstype=squashfs\n", 0, 0,
      "options=superblock=no,hash=sha1 fstype=squashfs"},
 
+    /* ip=: once, as on the command line */
+    {"ip=eth0:dhcp\n", 0, 0, "ip=eth0:dhcp"},
+    {"ip=dhcp\nip=off\n", 0, -EINVAL,
+     "nodegate.conf:2: ip: given more than once (nodegate configures one interface)"},
+
     /* one word per line */
     {"roothash = " H64 "\n", 0, -EINVAL, "nodegate.conf:1: " MANY_WORDS},
     {"nodegate.debug\nroothash=" H64 " # the root\n", 0, -EINVAL, "nodegate.conf:2: " MANY_WORDS},
@@ -172,6 +177,8 @@ static void test_load(void **state)
              "roothash=" H64 " fstype=erofs timeout=30"},
             {"overridden.conf", "nodegate.timeout=30\nrootfstype=erofs\nnodegate.debug\n",
              "nodegate.timeout=45 rootfstype=ext4 nodegate.debug=0", 0, "fstype=ext4 timeout=45"},
+            {"ip.conf", "ip=dhcp\n", "ip=eth1:dhcp", 0, "ip=eth1:dhcp"},
+            {"ip-off.conf", "ip=dhcp\n", "ip=off", 0, ""},
             {"bad.conf", "nodegate.timeout=30\nnodegate.tiemout=5\n", "", -EINVAL,
              "nodegate.conf:2: unknown key nodegate.tiemout"},
             {"dir.conf", "/", "", -EISDIR, "cannot read %s: Is a directory"},
