@@ -1,0 +1,35 @@
+# The verifier benchmark (`make bench-verifier`, part of `make bench`): tests/bench/loadgen, a
+# software node (EK, AK, ActivateCredential and Quote in OpenSSL) that runs full attestations
+# against the optimized verifier over HTTPS keep-alive, and the script that sets up and measures.
+# `make check-bench-softnode` checks that node against the verifier's own TPM code.
+BENCH_BUILD := $(BUILD)/tests/bench
+LOADGEN := $(BENCH_BUILD)/loadgen
+BENCH_PKGS := libcurl json-c openssl
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Itests/bench -g -O2 \
+	$(shell pkg-config --cflags $(BENCH_PKGS) 2>/dev/null)
+BENCH_LIBS := $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null) -lm
+BENCH_ARGS ?=
+
+$(LOADGEN): tests/bench/loadgen.c tests/bench/softnode.c tests/bench/softnode.h src/util.h
+	@mkdir -p $(@D)
+	gcc $(BENCH_CFLAGS) -o $@ tests/bench/loadgen.c tests/bench/softnode.c $(BENCH_LIBS)
+
+# Under the sanitizers, like the unit tests, linked with the verifier's TPM sources.
+SOFTNODE_CHECK_SRCS := tests/bench/softnode-check.c tests/bench/softnode.c verifier/tpm2b.c \
+	verifier/tpmcrypto.c
+$(BENCH_BUILD)/softnode-check: $(SOFTNODE_CHECK_SRCS) tests/bench/softnode.h \
+		$(wildcard verifier/*.h) src/util.h
+	@mkdir -p $(@D)
+	$(UNIT_CC) $(UNIT_CFLAGS) -Iverifier -Itests/bench -o $@ $(SOFTNODE_CHECK_SRCS) \
+		$(UNIT_LDLIBS) $(shell pkg-config --libs openssl 2>/dev/null) -lpthread
+
+.PHONY: bench-verifier check-bench-softnode
+bench: bench-verifier
+check: check-bench-softnode
+
+check-bench-softnode: $(BENCH_BUILD)/softnode-check
+	$(UNIT_ENV) $<
+
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS="--duration 5 --no-perf".
+bench-verifier: $(VERIFIER) $(LOADGEN)
+	tests/bench/bench-verifier.sh --verifier $(VERIFIER) --loadgen $(LOADGEN) $(BENCH_ARGS)
