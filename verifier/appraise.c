@@ -11,10 +11,10 @@
 #include "request.h"
 #include "token-source.h"
 #include "tpm2b.h"
+#include "json-util.h"
 #include "tpmcrypto.h"
-#include "util.h"
+#include "util-verifier.h"
 
-#include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
@@ -38,24 +38,6 @@ int verifier_load_secret(struct verifier *vf, const char *path)
         return r;
 }
 
-static void json_object_putp(json_object **o)
-{
-        json_object_put(*o);
-}
-
-/* json-c's adders take ownership only on success; this one always does, and turns a NULL
- * value (failed allocation) into an error, so a builder needs one check at its end. */
-static int add(json_object *o, const char *key, json_object *value)
-{
-        if (!value)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, value) < 0) {
-                json_object_put(value);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static json_object *new_base64(const uint8_t *p, size_t n)
 {
         _cleanup_free_ char *s = base64_encode_alloc(p, n);
@@ -69,20 +51,13 @@ static json_object *new_pcr_selection(uint32_t mask)
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         json_object *list = json_object_new_array();
 
-        if (!o || add(o, "sha256", list) < 0)
+        if (!o || json_add(o, "sha256", list) < 0)
                 return NULL;
         for (unsigned i = 0; i < TPMW_PCRS; i++)
                 if ((mask & (UINT32_C(1) << i)) &&
                     json_object_array_add(list, json_object_new_int((int) i)) < 0)
                         return NULL;
         return TAKE_PTR(o);
-}
-
-static char *to_string(json_object *o)
-{
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
-        return s ? strdup(s) : NULL;
 }
 
 static enum reason parse_key(const struct request_blob_public *b, bool ek, struct tpm_public *ret,
@@ -103,22 +78,36 @@ static enum reason parse_key(const struct request_blob_public *b, bool ek, struc
         return REASON_OK;
 }
 
-/* The EK's allowlist identifier, for the trust check and the audit log. */
-static enum reason ek_identify(const struct tpm_public *ek, uint8_t ret[32],
-                               struct appraisal_facts *facts, struct verdict *v)
+/* Both keys, and the EK's allowlist identifier for the trust check and the audit log. */
+static enum reason parse_keys(const struct request_blob_public *ek_public,
+                              const struct request_blob_public *ak_public, struct tpm_public *ek,
+                              struct tpm_public *ak, uint8_t ret_spki[32],
+                              struct appraisal_facts *facts, struct verdict *v)
 {
-        if (ek_spki_sha256(ek, ret) < 0)
+        enum reason r = parse_key(ek_public, true, ek, v);
+
+        if (r != REASON_OK)
+                return r;
+        if (ek_spki_sha256(ek, ret_spki) < 0)
                 return verdict_set(v, REASON_EK_NOT_STORAGE_KEY,
                                    "ek_public is not an RSA or NIST P-256/P-384 key");
-        ek_hex(ret, 32, facts->ek_sha256);
-        return REASON_OK;
+        hex_encode(ret_spki, 32, facts->ek_sha256);
+        return parse_key(ak_public, false, ak, v);
 }
 
-static void facts_init(struct appraisal_facts *facts)
+/* What both rounds do first: no answer, no refusal, no facts yet (in scratch when the caller
+ * wants none). @return the facts to fill */
+static struct appraisal_facts *start(char **ret_body, struct verdict *v,
+                                     struct appraisal_facts *facts, struct appraisal_facts *scratch)
 {
+        if (!facts)
+                facts = scratch;
         facts->ek_sha256[0] = '\0';
         facts->hostname[0] = '\0';
         facts->token_id[0] = '\0';
+        *ret_body = NULL;
+        verdict_set(v, REASON_OK, "%s", "");
+        return facts;
 }
 
 static char *challenge_answer(const struct verifier *vf, const uint8_t challenge[CHALLENGE_SIZE],
@@ -130,13 +119,14 @@ static char *challenge_answer(const struct verifier *vf, const uint8_t challenge
 
         if (!o)
                 return NULL;
-        r |= add(o, "version", json_object_new_int(1));
-        r |= add(o, "challenge", new_base64(challenge, CHALLENGE_SIZE));
-        r |= add(o, "expires_in", json_object_new_int64(lifetime));
-        r |= add(o, "credential_blob", new_base64(id_object->data, id_object->size));
-        r |= add(o, "encrypted_secret", new_base64(encrypted_secret->data, encrypted_secret->size));
-        r |= add(o, "pcr_selection", new_pcr_selection(policy_quote_mask(vf->policy)));
-        return r < 0 ? NULL : to_string(o);
+        r |= json_add(o, "version", json_object_new_int(1));
+        r |= json_add(o, "challenge", new_base64(challenge, CHALLENGE_SIZE));
+        r |= json_add(o, "expires_in", json_object_new_int64(lifetime));
+        r |= json_add(o, "credential_blob", new_base64(id_object->data, id_object->size));
+        r |= json_add(o, "encrypted_secret",
+                      new_base64(encrypted_secret->data, encrypted_secret->size));
+        r |= json_add(o, "pcr_selection", new_pcr_selection(policy_quote_mask(vf->policy)));
+        return r < 0 ? NULL : json_to_line(o);
 }
 
 enum reason appraise_challenge(const struct verifier *vf, const char *body, size_t size,
@@ -155,22 +145,14 @@ enum reason appraise_challenge(const struct verifier *vf, const char *body, size
         char *answer;
         int k;
 
-        if (!facts)
-                facts = &scratch;
-        facts_init(facts);
-        *ret_body = NULL;
-        verdict_set(v, REASON_OK, "%s", "");
+        facts = start(ret_body, v, facts, &scratch);
         if (!req)
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
 
         r = request_parse_challenge(body, size, req, v);
         if (r != REASON_OK)
                 return r;
-        r = parse_key(&req->ek_public, true, &ek, v);
-        if (r == REASON_OK)
-                r = ek_identify(&ek, spki, facts, v);
-        if (r == REASON_OK)
-                r = parse_key(&req->ak_public, false, &ak, v);
+        r = parse_keys(&req->ek_public, &req->ak_public, &ek, &ak, spki, facts, v);
         if (r != REASON_OK)
                 return r;
         /* Cheap checks first: the certificate chain is the one costly step of round 1. */
@@ -323,8 +305,8 @@ static enum reason check_replay(const struct attest_request *req, const struct t
                 if (!(q->pcr_mask & (UINT32_C(1) << i)) ||
                     memcmp(log->pcr_sha256[i], req->pcrs[i], 32) == 0)
                         continue;
-                ek_hex(log->pcr_sha256[i], 32, replay);
-                ek_hex(req->pcrs[i], 32, quoted);
+                hex_encode(log->pcr_sha256[i], 32, replay);
+                hex_encode(req->pcrs[i], 32, quoted);
                 verdict_set(v, REASON_PCR_MISMATCH,
                             "PCR %u: the event log replays to %s, the quote has %s", i, replay,
                             quoted);
@@ -348,26 +330,26 @@ static char *attest_answer(const struct verifier *vf, const char *token_id,
                 json_object_put(cap);
                 return NULL;
         }
-        r |= add(o, "version", json_object_new_int(1));
-        r |= add(o, "token_id", json_object_new_string(token_id));
-        r |= add(o, "sealed", s);
-        r |= add(o, "kubeconfig", kc);
-        r |= add(o, "cap", cap);
+        r |= json_add(o, "version", json_object_new_int(1));
+        r |= json_add(o, "token_id", json_object_new_string(token_id));
+        r |= json_add(o, "sealed", s);
+        r |= json_add(o, "kubeconfig", kc);
+        r |= json_add(o, "cap", cap);
         if (r < 0)
                 return NULL;
-        r |= add(s, "public", new_base64(sealed->public.data, sealed->public.size));
-        r |= add(s, "duplicate", new_base64(sealed->duplicate.data, sealed->duplicate.size));
-        r |= add(s, "encrypted_seed",
-                 new_base64(sealed->encrypted_seed.data, sealed->encrypted_seed.size));
-        r |= add(s, "pcr_selection", new_pcr_selection(q->pcr_mask));
-        r |= add(s, "reset_count", json_object_new_int64(q->reset_count));
-        r |= add(kc, "server", json_object_new_string(strempty(vf->api_server)));
-        r |= add(kc, "certificate_authority_data",
-                 json_object_new_string(strempty(vf->cluster_ca_b64)));
-        r |= add(cap, "pcr", json_object_new_int((int) policy_cap_pcr(vf->policy)));
-        r |= add(cap, "released", json_object_new_string(CAP_RELEASED));
-        r |= add(cap, "failed", json_object_new_string(CAP_FAILED));
-        return r < 0 ? NULL : to_string(o);
+        r |= json_add(s, "public", new_base64(sealed->public.data, sealed->public.size));
+        r |= json_add(s, "duplicate", new_base64(sealed->duplicate.data, sealed->duplicate.size));
+        r |= json_add(s, "encrypted_seed",
+                      new_base64(sealed->encrypted_seed.data, sealed->encrypted_seed.size));
+        r |= json_add(s, "pcr_selection", new_pcr_selection(q->pcr_mask));
+        r |= json_add(s, "reset_count", json_object_new_int64(q->reset_count));
+        r |= json_add(kc, "server", json_object_new_string(strempty(vf->api_server)));
+        r |= json_add(kc, "certificate_authority_data",
+                      json_object_new_string(strempty(vf->cluster_ca_b64)));
+        r |= json_add(cap, "pcr", json_object_new_int((int) policy_cap_pcr(vf->policy)));
+        r |= json_add(cap, "released", json_object_new_string(CAP_RELEASED));
+        r |= json_add(cap, "failed", json_object_new_string(CAP_FAILED));
+        return r < 0 ? NULL : json_to_line(o);
 }
 
 /* Steps 7 and after: a token, sealed to the EK under the quoted PCRs and this boot. */
@@ -424,11 +406,7 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
         bool bound;
 
         memcpy(facts->hostname, req->node.hostname, sizeof(facts->hostname));
-        r = parse_key(&req->ek_public, true, &ek, v);
-        if (r == REASON_OK)
-                r = ek_identify(&ek, spki, facts, v);
-        if (r == REASON_OK)
-                r = parse_key(&req->ak_public, false, &ak, v);
+        r = parse_keys(&req->ek_public, &req->ak_public, &ek, &ak, spki, facts, v);
         if (r != REASON_OK)
                 return r;
 
@@ -481,11 +459,7 @@ enum reason appraise_attest(const struct verifier *vf, const char *body, size_t 
         struct appraisal_facts scratch;
         enum reason r;
 
-        if (!facts)
-                facts = &scratch;
-        facts_init(facts);
-        *ret_body = NULL;
-        verdict_set(v, REASON_OK, "%s", "");
+        facts = start(ret_body, v, facts, &scratch);
         if (!req)
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
         r = request_parse_attest(body, size, req, v);

@@ -3,10 +3,9 @@
  * the file even with several processes appending, so a line is never torn or interleaved. */
 #include "audit.h"
 
-#include "util.h"
+#include "json-util.h"
 
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <time.h>
 
 struct audit {
@@ -43,44 +42,10 @@ void audit_close(struct audit *a)
         free(a);
 }
 
-static void json_object_putp(json_object **o)
-{
-        json_object_put(*o);
-}
-
-/* Adding to a json-c object fails only when memory runs out: the callers OR the results and
- * check once, and log nothing rather than a line with a field missing. */
-static int add_string(json_object *o, const char *key, const char *value)
-{
-        json_object *s = json_object_new_string(value);
-
-        if (!s)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, s) < 0) {
-                json_object_put(s);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int add_int(json_object *o, const char *key, int64_t value)
-{
-        json_object *i = json_object_new_int64(value);
-
-        if (!i)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, i) < 0) {
-                json_object_put(i);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 char *audit_format(const struct audit_record *r, int64_t t)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
         time_t tt = (time_t) t;
-        const char *text;
         char when[32];
         struct tm tm;
         int k = 0;
@@ -90,36 +55,28 @@ char *audit_format(const struct audit_record *r, int64_t t)
         o = json_object_new_object();
         if (!o)
                 return NULL;
-        k |= add_string(o, "time", when);
-        k |= add_string(o, "endpoint", endpoint_name(r->endpoint));
-        k |= add_string(o, "remote", strempty(r->remote));
-        k |= add_string(o, "decision", decision_name(r->decision));
-        k |= add_string(o, "reason", reason_name(r->reason));
+        k |= json_add(o, "time", json_object_new_string(when));
+        k |= json_add(o, "endpoint", json_object_new_string(endpoint_name(r->endpoint)));
+        k |= json_add(o, "remote", json_object_new_string(strempty(r->remote)));
+        k |= json_add(o, "decision", json_object_new_string(decision_name(r->decision)));
+        k |= json_add(o, "reason", json_object_new_string(reason_name(r->reason)));
         if (r->facts && r->facts->token_id[0])
-                k |= add_string(o, "token_id", r->facts->token_id);
+                k |= json_add(o, "token_id", json_object_new_string(r->facts->token_id));
         if (r->facts && r->facts->ek_sha256[0])
-                k |= add_string(o, "ek", r->facts->ek_sha256);
+                k |= json_add(o, "ek", json_object_new_string(r->facts->ek_sha256));
         if (r->facts && r->facts->hostname[0]) {
                 json_object *node = json_object_new_object();
 
-                if (!node)
-                        return NULL;
-                if (add_string(node, "hostname", r->facts->hostname) < 0 ||
-                    json_object_object_add(o, "node", node) < 0) {
-                        json_object_put(node);
-                        return NULL;
-                }
+                if (node)
+                        k |= json_add(node, "hostname", json_object_new_string(r->facts->hostname));
+                k |= json_add(o, "node", node);
         }
-        k |= add_int(o, "status", r->status);
+        k |= json_add(o, "status", json_object_new_int64(r->status));
         if (r->message && r->message[0])
-                k |= add_string(o, "message", r->message);
-        if (k < 0)
-                return NULL;
+                k |= json_add(o, "message", json_object_new_string(r->message));
         /* json-c escapes quotes and control characters, so no claim of the node (hostname,
          * message text quoting its input) can forge a line or a field. */
-        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
-        return text ? strdup(text) : NULL;
+        return k < 0 ? NULL : json_to_line(o);
 }
 
 int audit_write(struct audit *a, const struct audit_record *r)

@@ -3,7 +3,7 @@
  * credential secret and nonce, and the two keys from the shared secret file. */
 #include "challenge.h"
 
-#include "util.h"
+#include "util-verifier.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -60,19 +60,6 @@ int challenge_derive_keys(const uint8_t *secret, size_t size, uint8_t ret_challe
         return 0;
 }
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err && errlen) {
-                va_start(ap, fmt);
-                (void) vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
-
 int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
                           uint8_t ret_credential_key[32], char *err, size_t errlen)
 {
@@ -85,21 +72,22 @@ int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 r = negative_errno();
-                return fail(err, errlen, r, "cannot open the shared secret %s: %s", path,
-                            strerror(-r));
+                return set_error(err, errlen, r, "cannot open the shared secret %s: %s", path,
+                                 strerror(-r));
         }
         if (fstat(fd, &st) < 0) {
                 r = negative_errno();
-                return fail(err, errlen, r, "cannot stat %s: %s", path, strerror(-r));
+                return set_error(err, errlen, r, "cannot stat %s: %s", path, strerror(-r));
         }
         if (!S_ISREG(st.st_mode))
-                return fail(err, errlen, -EINVAL, "the shared secret %s is not a regular file",
-                            path);
+                return set_error(err, errlen, -EINVAL, "the shared secret %s is not a regular file",
+                                 path);
         if (st.st_mode & (S_IRWXG | S_IRWXO))
-                return fail(err, errlen, -EPERM,
-                            "the shared secret %s has mode %04o: group and others must have no "
-                            "access (chmod 600)",
-                            path, (unsigned) (st.st_mode & 07777));
+                return set_error(
+                    err, errlen, -EPERM,
+                    "the shared secret %s has mode %04o: group and others must have no "
+                    "access (chmod 600)",
+                    path, (unsigned) (st.st_mode & 07777));
 
         /* Read one byte more than allowed, to tell "exactly the maximum" from "more". */
         while (size < sizeof(buf)) {
@@ -110,7 +98,7 @@ int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
                 if (n < 0) {
                         r = negative_errno();
                         explicit_bzero(buf, sizeof(buf));
-                        return fail(err, errlen, r, "cannot read %s: %s", path, strerror(-r));
+                        return set_error(err, errlen, r, "cannot read %s: %s", path, strerror(-r));
                 }
                 if (n == 0)
                         break;
@@ -118,11 +106,11 @@ int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
         }
         if (size < CHALLENGE_SECRET_MIN || size > CHALLENGE_SECRET_MAX) {
                 explicit_bzero(buf, sizeof(buf));
-                return fail(err, errlen, -EINVAL,
-                            "the shared secret %s has %s%zu bytes: it must have %d to %d", path,
-                            size > CHALLENGE_SECRET_MAX ? "more than " : "",
-                            size - (size > CHALLENGE_SECRET_MAX), CHALLENGE_SECRET_MIN,
-                            CHALLENGE_SECRET_MAX);
+                return set_error(err, errlen, -EINVAL,
+                                 "the shared secret %s has %s%zu bytes: it must have %d to %d",
+                                 path, size > CHALLENGE_SECRET_MAX ? "more than " : "",
+                                 size - (size > CHALLENGE_SECRET_MAX), CHALLENGE_SECRET_MIN,
+                                 CHALLENGE_SECRET_MAX);
         }
         r = challenge_derive_keys(buf, size, ret_challenge_key, ret_credential_key);
         explicit_bzero(buf, sizeof(buf));

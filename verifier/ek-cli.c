@@ -4,33 +4,25 @@
 #include "ek-cli.h"
 
 #include "ekcheck.h"
+#include "fileutil.h"
+#include "openssl-util.h"
 #include "tpm2b.h"
 #include "tpmcrypto.h"
-#include "util.h"
+#include "util-verifier.h"
 
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
 
-#define FILE_MAX (64 * 1024 * 1024) /* an allowlist of a million EKs is 65 MB */
+#define FILE_MAX   (64 * 1024 * 1024) /* an allowlist of a million EKs is 65 MB */
+#define EXIT_USAGE 2
 
-static void sk_X509_pop_freep(STACK_OF(X509) * *p)
-{
-        sk_X509_pop_free(*p, X509_free);
-}
-
-static void BIO_freep(BIO **p)
-{
-        BIO_free(*p);
-}
-
-static int err_usage(const char *cmd, const char *fmt, ...) _printf_(2, 3);
-static int err_usage(const char *cmd, const char *fmt, ...)
+/* Prints "nodegate-verifier CMD: MESSAGE" on stderr. @return status, the exit status */
+static int complain(int status, const char *cmd, const char *fmt, ...) _printf_(3, 4);
+static int complain(int status, const char *cmd, const char *fmt, ...)
 {
         va_list ap;
 
@@ -39,115 +31,7 @@ static int err_usage(const char *cmd, const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
-        return 2;
-}
-
-static int err_fail(const char *cmd, const char *fmt, ...) _printf_(2, 3);
-static int err_fail(const char *cmd, const char *fmt, ...)
-{
-        va_list ap;
-
-        fprintf(stderr, "nodegate-verifier %s: ", cmd);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        return 1;
-}
-
-/* Reads a whole file of at most max bytes. ENOENT is returned as such so "allow" can create.
- * @return 0 or negative errno */
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_size)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, cap = 0;
-
-        if (fd < 0)
-                return negative_errno();
-        for (;;) {
-                ssize_t n;
-
-                if (size == cap) {
-                        size_t nc = cap ? 2 * cap : 4096;
-                        char *nb;
-
-                        if (cap > max)
-                                return -EFBIG;
-                        nb = realloc(buf, nc + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        cap = nc;
-                }
-                n = read(fd, buf + size, cap - size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        if (size > max)
-                return -EFBIG;
-        if (!buf) {
-                buf = malloc(1);
-                if (!buf)
-                        return -ENOMEM;
-        }
-        buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
-/* Writes data as path's new content: temporary file in the same directory, fsync, rename,
- * fsync of the directory. @return 0 or negative errno */
-static int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode)
-{
-        _cleanup_free_ char *copy = strdup(path);
-        char tmp[4096];
-        _cleanup_close_ int fd = -1, dfd = -1;
-        const char *p = data;
-        int r;
-
-        if (!copy)
-                return -ENOMEM;
-        r = pathf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
-        if (r < 0)
-                return r;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        while (size > 0) {
-                ssize_t n = write(fd, p, size);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = negative_errno();
-                        goto fail;
-                }
-                p += n;
-                size -= (size_t) n;
-        }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        if (rename(tmp, path) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        /* The rename is durable once the directory is. */
-        dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
-        return 0;
-fail:
-        (void) unlink(tmp);
-        return r;
+        return status;
 }
 
 static mode_t file_mode(const char *path, mode_t fallback)
@@ -196,18 +80,19 @@ static int scan_allowlist(const char *text, const uint8_t *want, bool *ret_found
 static int read_allowlist(const char *cmd, const char *path, bool may_be_missing, char **ret,
                           size_t *ret_size)
 {
-        int r = read_file(path, FILE_MAX, ret, ret_size);
+        int r = read_file_all(path, FILE_MAX, ret, ret_size);
 
         if (r == -ENOENT && may_be_missing) {
                 *ret = strdup("");
                 *ret_size = 0;
-                return *ret ? 0 : err_fail(cmd, "out of memory");
+                return *ret ? 0 : complain(EXIT_FAILURE, cmd, "out of memory");
         }
         if (r < 0)
-                return err_fail(cmd, "cannot read %s: %s", path, strerror(-r));
+                return complain(EXIT_FAILURE, cmd, "cannot read %s: %s", path, strerror(-r));
         if (strlen(*ret) != *ret_size) {
                 free(*ret);
-                return err_fail(cmd, "%s contains a NUL byte: not an allowlist", path);
+                return complain(EXIT_FAILURE, cmd, "%s contains a NUL byte: not an allowlist",
+                                path);
         }
         return 0;
 }
@@ -229,9 +114,9 @@ static int hash_of_public(const char *cmd, const char *path, uint8_t ret[32])
         size_t size;
         int r;
 
-        r = read_file(path, 1024, &buf, &size);
+        r = read_file_all(path, 1024, &buf, &size);
         if (r < 0)
-                return err_fail(cmd, "cannot read %s: %s", path, strerror(-r));
+                return complain(EXIT_FAILURE, cmd, "cannot read %s: %s", path, strerror(-r));
         r = tpm_public_parse((const uint8_t *) buf, size, &ek);
         if (r == -EBADMSG) {
                 /* tpm2_readpublic -f tpmt writes the area without its size prefix. */
@@ -241,12 +126,13 @@ static int hash_of_public(const char *cmd, const char *path, uint8_t ret[32])
                 r = tpm_public_parse(area, size + 2, &ek);
         }
         if (r < 0)
-                return err_fail(cmd, "%s is not a TPM2B_PUBLIC of an RSA or ECC key%s", path,
+                return complain(EXIT_FAILURE, cmd,
+                                "%s is not a TPM2B_PUBLIC of an RSA or ECC key%s", path,
                                 r == -EOPNOTSUPP ? " nodegate takes" : "");
         if (ek_check_storage_key(&ek, &v) != REASON_OK)
-                return err_fail(cmd, "%s: %s", path, v.message);
+                return complain(EXIT_FAILURE, cmd, "%s: %s", path, v.message);
         if (ek_spki_sha256(&ek, ret) < 0)
-                return err_fail(cmd, "%s: cannot hash the public key", path);
+                return complain(EXIT_FAILURE, cmd, "%s: cannot hash the public key", path);
         return 0;
 }
 
@@ -258,12 +144,14 @@ static int hash_of_certificate(const char *cmd, const char *path, uint8_t ret[32
 
         r = ek_read_certificates(path, &certs, err, sizeof(err));
         if (r < 0)
-                return err_fail(cmd, "%s", err);
+                return complain(EXIT_FAILURE, cmd, "%s", err);
         if (sk_X509_num(certs) != 1)
-                return err_fail(cmd, "%s holds %d certificates: give the EK certificate alone",
-                                path, sk_X509_num(certs));
+                return complain(EXIT_FAILURE, cmd,
+                                "%s holds %d certificates: give the EK certificate alone", path,
+                                sk_X509_num(certs));
         if (ek_certificate_spki_sha256(sk_X509_value(certs, 0), ret) < 0)
-                return err_fail(cmd, "%s: cannot hash the certificate's public key", path);
+                return complain(EXIT_FAILURE, cmd, "%s: cannot hash the certificate's public key",
+                                path);
         return 0;
 }
 
@@ -301,30 +189,31 @@ static int ek_allow(int argc, char **argv)
                         comment = optarg;
                         break;
                 default:
-                        return 2;
+                        return EXIT_USAGE;
                 }
         if (optind + 1 != argc)
-                return err_usage("ek allow", "expected one FILE (see --help)");
+                return complain(EXIT_USAGE, "ek allow", "expected one FILE (see --help)");
         file = argv[optind];
         if (!!hash + !!pub + !!cert != 1)
-                return err_usage("ek allow", "give exactly one of --hash, --public, --certificate");
+                return complain(EXIT_USAGE, "ek allow",
+                                "give exactly one of --hash, --public, --certificate");
         if (comment && strpbrk(comment, "\n\r"))
-                return err_usage("ek allow", "--comment must be one line");
+                return complain(EXIT_USAGE, "ek allow", "--comment must be one line");
 
         if (hash && parse_hex_hash(hash, h) < 0)
-                return err_usage("ek allow", "--hash %s: expected 64 hex digits", hash);
+                return complain(EXIT_USAGE, "ek allow", "--hash %s: expected 64 hex digits", hash);
         if (pub && (r = hash_of_public("ek allow", pub, h)) != 0)
                 return r;
         if (cert && (r = hash_of_certificate("ek allow", cert, h)) != 0)
                 return r;
-        ek_hex(h, 32, hex);
+        hex_encode(h, 32, hex);
 
         r = read_allowlist("ek allow", file, true, &text, &size);
         if (r != 0)
                 return r;
         if (scan_allowlist(text, h, &found, &bad) < 0)
-                return err_fail("ek allow", "%s:%u: not an allowlist line; fix it first", file,
-                                bad);
+                return complain(EXIT_FAILURE, "ek allow",
+                                "%s:%u: not an allowlist line; fix it first", file, bad);
         if (found) {
                 printf("%s already on %s\n", hex, file);
                 return 0;
@@ -332,11 +221,13 @@ static int ek_allow(int argc, char **argv)
         if (asprintf(&out, "%s%s%s%s%s\n", text, size > 0 && text[size - 1] != '\n' ? "\n" : "",
                      hex, comment ? "  # " : "", comment ? comment : "") < 0) {
                 out = NULL;
-                return err_fail("ek allow", "out of memory");
+                return complain(EXIT_FAILURE, "ek allow", "out of memory");
         }
-        r = write_file_atomic(file, out, strlen(out), file_mode(file, 0644));
+        r = write_file_atomic(file, out, strlen(out), file_mode(file, 0644), (uid_t) -1,
+                              (gid_t) -1);
         if (r < 0)
-                return err_fail("ek allow", "cannot write %s: %s", file, strerror(-r));
+                return complain(EXIT_FAILURE, "ek allow", "cannot write %s: %s", file,
+                                strerror(-r));
         printf("%s\n", hex);
         return 0;
 }
@@ -349,12 +240,13 @@ static int ek_list(int argc, char **argv)
         int r;
 
         if (argc != 3)
-                return err_usage("ek list", "expected FILE");
+                return complain(EXIT_USAGE, "ek list", "expected FILE");
         r = read_allowlist("ek list", argv[2], false, &text, &size);
         if (r != 0)
                 return r;
         if (scan_allowlist(text, NULL, NULL, &bad) < 0)
-                return err_fail("ek list", "%s:%u: not an allowlist line", argv[2], bad);
+                return complain(EXIT_FAILURE, "ek list", "%s:%u: not an allowlist line", argv[2],
+                                bad);
         for (char *p = text, *line; (line = strsep(&p, "\n"));) {
                 uint8_t h[32];
                 char hex[65];
@@ -362,7 +254,7 @@ static int ek_list(int argc, char **argv)
 
                 if (ek_allowlist_parse_line(line, h) != 1)
                         continue;
-                ek_hex(h, 32, hex);
+                hex_encode(h, 32, hex);
                 comment = strchr(line, '#');
                 printf("%s%s%s\n", hex, comment ? "  " : "", comment ? comment : "");
         }
@@ -378,18 +270,18 @@ static int ek_remove(int argc, char **argv)
         int r;
 
         if (argc != 4)
-                return err_usage("ek remove", "expected FILE HEX");
+                return complain(EXIT_USAGE, "ek remove", "expected FILE HEX");
         if (parse_hex_hash(argv[3], want) < 0)
-                return err_usage("ek remove", "%s: expected 64 hex digits", argv[3]);
+                return complain(EXIT_USAGE, "ek remove", "%s: expected 64 hex digits", argv[3]);
         r = read_allowlist("ek remove", argv[2], false, &text, &size);
         if (r != 0)
                 return r;
         if (scan_allowlist(text, NULL, NULL, &bad) < 0)
-                return err_fail("ek remove", "%s:%u: not an allowlist line; fix it first", argv[2],
-                                bad);
+                return complain(EXIT_FAILURE, "ek remove",
+                                "%s:%u: not an allowlist line; fix it first", argv[2], bad);
         out = malloc(size + 1);
         if (!out)
-                return err_fail("ek remove", "out of memory");
+                return complain(EXIT_FAILURE, "ek remove", "out of memory");
         /* Every other line stays as it was, comments included. */
         for (const char *p = text; *p;) {
                 const char *nl = strchr(p, '\n');
@@ -408,10 +300,11 @@ static int ek_remove(int argc, char **argv)
                 p += len;
         }
         if (removed == 0)
-                return err_fail("ek remove", "%s is not on %s", argv[3], argv[2]);
-        r = write_file_atomic(argv[2], out, o, file_mode(argv[2], 0644));
+                return complain(EXIT_FAILURE, "ek remove", "%s is not on %s", argv[3], argv[2]);
+        r = write_file_atomic(argv[2], out, o, file_mode(argv[2], 0644), (uid_t) -1, (gid_t) -1);
         if (r < 0)
-                return err_fail("ek remove", "cannot write %s: %s", argv[2], strerror(-r));
+                return complain(EXIT_FAILURE, "ek remove", "cannot write %s: %s", argv[2],
+                                strerror(-r));
         return 0;
 }
 
@@ -426,7 +319,7 @@ int ek_cli(int argc, char **argv)
                         "       nodegate-verifier ek list FILE\n"
                         "       nodegate-verifier ek remove FILE HEX\n"
                         "HEX is the SHA-256 of the EK's DER SubjectPublicKeyInfo.\n");
-                return sub ? 0 : 2;
+                return sub ? 0 : EXIT_USAGE;
         }
         if (streq(sub, "allow"))
                 return ek_allow(argc - 1, argv + 1);
@@ -434,7 +327,7 @@ int ek_cli(int argc, char **argv)
                 return ek_list(argc, argv);
         if (streq(sub, "remove"))
                 return ek_remove(argc, argv);
-        return err_usage("ek", "unknown subcommand '%s' (allow, list, remove)", sub);
+        return complain(EXIT_USAGE, "ek", "unknown subcommand '%s' (allow, list, remove)", sub);
 }
 
 static int ca_add(int argc, char **argv)
@@ -445,12 +338,12 @@ static int ca_add(int argc, char **argv)
         int r;
 
         if (argc != 4)
-                return err_usage("ca add", "expected DIR PEM");
+                return complain(EXIT_USAGE, "ca add", "expected DIR PEM");
         dir = argv[2];
         pem = argv[3];
         r = ek_read_certificates(pem, &certs, err, sizeof(err));
         if (r < 0)
-                return err_fail("ca add", "%s", err);
+                return complain(EXIT_FAILURE, "ca add", "%s", err);
         /* All or nothing: check every certificate before writing any. */
         for (int i = 0; i < sk_X509_num(certs); i++) {
                 char subject[256];
@@ -458,14 +351,14 @@ static int ca_add(int argc, char **argv)
                 if (!ek_certificate_is_ca(sk_X509_value(certs, i), NULL)) {
                         X509_NAME_oneline(X509_get_subject_name(sk_X509_value(certs, i)), subject,
                                           sizeof(subject));
-                        return err_fail("ca add",
+                        return complain(EXIT_FAILURE, "ca add",
                                         "%s: certificate %d (%s) is not a CA certificate "
                                         "(basicConstraints CA:TRUE)",
                                         pem, i + 1, subject);
                 }
         }
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return err_fail("ca add", "cannot create %s: %m", dir);
+                return complain(EXIT_FAILURE, "ca add", "cannot create %s: %m", dir);
 
         for (int i = 0; i < sk_X509_num(certs); i++) {
                 X509 *x = sk_X509_value(certs, i);
@@ -482,17 +375,19 @@ static int ca_add(int argc, char **argv)
                 if (n <= 0 || !mem || PEM_write_bio_X509(mem, x) != 1) {
                         OPENSSL_free(der);
                         ERR_clear_error();
-                        return err_fail("ca add", "cannot encode certificate %d", i + 1);
+                        return complain(EXIT_FAILURE, "ca add", "cannot encode certificate %d",
+                                        i + 1);
                 }
                 SHA256(der, (size_t) n, h);
                 OPENSSL_free(der);
-                ek_hex(h, 32, hex);
+                hex_encode(h, 32, hex);
                 if (pathf(path, sizeof(path), "%s/%s.pem", dir, hex) < 0)
-                        return err_fail("ca add", "%s: path too long", dir);
+                        return complain(EXIT_FAILURE, "ca add", "%s: path too long", dir);
                 len = BIO_get_mem_data(mem, &data);
-                r = write_file_atomic(path, data, (size_t) len, 0644);
+                r = write_file_atomic(path, data, (size_t) len, 0644, (uid_t) -1, (gid_t) -1);
                 if (r < 0)
-                        return err_fail("ca add", "cannot write %s: %s", path, strerror(-r));
+                        return complain(EXIT_FAILURE, "ca add", "cannot write %s: %s", path,
+                                        strerror(-r));
                 (void) ek_certificate_is_ca(x, &kind);
                 X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
                 printf("%s\t%s\t%s\n", path, kind, subject);
@@ -507,10 +402,11 @@ static int ca_list(int argc, char **argv)
         int r, status = 0;
 
         if (argc != 3)
-                return err_usage("ca list", "expected DIR");
+                return complain(EXIT_USAGE, "ca list", "expected DIR");
         r = ek_list_ca_files(argv[2], &names, &n);
         if (r < 0)
-                return err_fail("ca list", "cannot list %s: %s", argv[2], strerror(-r));
+                return complain(EXIT_FAILURE, "ca list", "cannot list %s: %s", argv[2],
+                                strerror(-r));
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *certs = NULL;
                 char path[4096], err[512] = "";
@@ -547,11 +443,11 @@ int ca_cli(int argc, char **argv)
         if (!sub || streq(sub, "--help") || streq(sub, "-h")) {
                 fprintf(sub ? stdout : stderr, "Usage: nodegate-verifier ca add DIR PEM\n"
                                                "       nodegate-verifier ca list DIR\n");
-                return sub ? 0 : 2;
+                return sub ? 0 : EXIT_USAGE;
         }
         if (streq(sub, "add"))
                 return ca_add(argc, argv);
         if (streq(sub, "list"))
                 return ca_list(argc, argv);
-        return err_usage("ca", "unknown subcommand '%s' (add, list)", sub);
+        return complain(EXIT_USAGE, "ca", "unknown subcommand '%s' (add, list)", sub);
 }

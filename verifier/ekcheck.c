@@ -3,10 +3,10 @@
  * and a bounded cache of certificates that verified, since every challenge checks one. */
 #include "ekcheck.h"
 
+#include "openssl-util.h"
 #include "tpmcrypto.h"
-#include "util.h"
+#include "util-verifier.h"
 
-#include <dirent.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -36,67 +36,6 @@ struct ek_trust {
         pthread_mutex_t lock; /* the cache */
         struct cache_slot cache[CACHE_SLOTS];
 };
-
-static void X509_freep(X509 **p)
-{
-        X509_free(*p);
-}
-
-static void EVP_PKEY_freep(EVP_PKEY **p)
-{
-        EVP_PKEY_free(*p);
-}
-
-static void BIO_freep(BIO **p)
-{
-        BIO_free(*p);
-}
-
-static void X509_STORE_CTX_freep(X509_STORE_CTX **p)
-{
-        X509_STORE_CTX_free(*p);
-}
-
-static void sk_X509_pop_freep(STACK_OF(X509) * *p)
-{
-        sk_X509_pop_free(*p, X509_free);
-}
-
-static void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
-static void fclosep(FILE **f)
-{
-        if (*f)
-                fclose(*f);
-}
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err && errlen) {
-                va_start(ap, fmt);
-                (void) vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
-
-void ek_hex(const uint8_t *p, size_t n, char *ret)
-{
-        static const char digits[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < n; i++) {
-                ret[2 * i] = digits[p[i] >> 4];
-                ret[2 * i + 1] = digits[p[i] & 0xf];
-        }
-        ret[2 * n] = '\0';
-}
 
 int ek_trust_new(struct ek_trust **ret)
 {
@@ -154,16 +93,17 @@ int ek_read_certificates(const char *path, STACK_OF(X509) * *ret, char *err, siz
         X509 *x;
 
         if (!certs)
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return set_error(err, errlen, -ENOMEM, "out of memory");
         bio = BIO_new_file(path, "rb");
         if (!bio) {
                 ERR_clear_error();
-                return fail(err, errlen, errno > 0 ? -errno : -EIO, "cannot open %s: %m", path);
+                return set_error(err, errlen, errno > 0 ? -errno : -EIO, "cannot open %s: %m",
+                                 path);
         }
         while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
                 if (!sk_X509_push(certs, x)) {
                         X509_free(x);
-                        return fail(err, errlen, -ENOMEM, "out of memory");
+                        return set_error(err, errlen, -ENOMEM, "out of memory");
                 }
         ERR_clear_error(); /* the end of the file shows as "no start line" */
         if (sk_X509_num(certs) == 0) {
@@ -172,7 +112,7 @@ int ek_read_certificates(const char *path, STACK_OF(X509) * *ret, char *err, siz
                 ERR_clear_error();
         }
         if (sk_X509_num(certs) == 0)
-                return fail(err, errlen, -EBADMSG, "%s holds no PEM or DER certificate", path);
+                return set_error(err, errlen, -EBADMSG, "%s holds no PEM or DER certificate", path);
         *ret = TAKE_PTR(certs);
         return 0;
 }
@@ -191,15 +131,15 @@ static int add_ca_file(struct ek_trust *t, const char *path, char *err, size_t e
 
                 if (!ek_certificate_is_ca(x, NULL)) {
                         X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
-                        return fail(err, errlen, -EINVAL,
-                                    "%s: certificate %d (%s) is not a CA certificate", path, i + 1,
-                                    subject);
+                        return set_error(err, errlen, -EINVAL,
+                                         "%s: certificate %d (%s) is not a CA certificate", path,
+                                         i + 1, subject);
                 }
                 /* A certificate already in the store is not an error (OpenSSL ≥ 1.1.1). */
                 if (X509_STORE_add_cert(t->store, x) != 1) {
                         ERR_clear_error();
-                        return fail(err, errlen, -ENOMEM, "%s: cannot add certificate %d", path,
-                                    i + 1);
+                        return set_error(err, errlen, -ENOMEM, "%s: cannot add certificate %d",
+                                         path, i + 1);
                 }
                 t->n_ca++;
         }
@@ -271,19 +211,19 @@ int ek_trust_add_ca(struct ek_trust *t, const char *path, char *err, size_t errl
         int r;
 
         if (stat(path, &st) < 0)
-                return fail(err, errlen, negative_errno(), "cannot access %s: %m", path);
+                return set_error(err, errlen, negative_errno(), "cannot access %s: %m", path);
         if (!S_ISDIR(st.st_mode))
                 return add_ca_file(t, path, err, errlen);
 
         r = ek_list_ca_files(path, &names, &n);
         if (r < 0)
-                return fail(err, errlen, r, "cannot list %s: %s", path, strerror(-r));
+                return set_error(err, errlen, r, "cannot list %s: %s", path, strerror(-r));
         for (size_t i = 0; i < n && r == 0; i++) {
                 char file[4096];
 
                 r = pathf(file, sizeof(file), "%s/%s", path, names[i]);
                 if (r < 0)
-                        r = fail(err, errlen, r, "%s/%s: path too long", path, names[i]);
+                        r = set_error(err, errlen, r, "%s/%s: path too long", path, names[i]);
                 else
                         r = add_ca_file(t, file, err, errlen);
         }
@@ -351,7 +291,7 @@ int ek_trust_load_allowlist(struct ek_trust *t, const char *path, char *err, siz
 
         f = fopen(path, "re");
         if (!f)
-                return fail(err, errlen, negative_errno(), "cannot open %s: %m", path);
+                return set_error(err, errlen, negative_errno(), "cannot open %s: %m", path);
         while ((len = getline(&line, &linecap, f)) >= 0) {
                 uint8_t h[32];
                 int k;
@@ -363,10 +303,10 @@ int ek_trust_load_allowlist(struct ek_trust *t, const char *path, char *err, siz
                         k = ek_allowlist_parse_line(line, h);
                 if (k < 0) {
                         t->allowed = all; /* keep what was there, even if moved */
-                        return fail(err, errlen, -EINVAL,
-                                    "%s:%u: expected 64 hex digits (SHA-256 of an EK's "
-                                    "SubjectPublicKeyInfo) and at most a # comment",
-                                    path, lineno);
+                        return set_error(err, errlen, -EINVAL,
+                                         "%s:%u: expected 64 hex digits (SHA-256 of an EK's "
+                                         "SubjectPublicKeyInfo) and at most a # comment",
+                                         path, lineno);
                 }
                 if (k == 0)
                         continue;
@@ -376,7 +316,7 @@ int ek_trust_load_allowlist(struct ek_trust *t, const char *path, char *err, siz
 
                         if (!na) {
                                 t->allowed = all;
-                                return fail(err, errlen, -ENOMEM, "out of memory");
+                                return set_error(err, errlen, -ENOMEM, "out of memory");
                         }
                         all = na;
                         cap = nc;
@@ -385,7 +325,7 @@ int ek_trust_load_allowlist(struct ek_trust *t, const char *path, char *err, siz
         }
         if (ferror(f)) {
                 t->allowed = all;
-                return fail(err, errlen, -EIO, "cannot read %s", path);
+                return set_error(err, errlen, -EIO, "cannot read %s", path);
         }
 
         if (n > 0) /* qsort's pointer must be valid even for zero elements */

@@ -79,5 +79,3 @@ bool ek_certificate_is_ca(X509 *cert, const char **ret_kind);
  * @return 0 or negative errno; free with ek_free_names() */
 int ek_list_ca_files(const char *dir, char ***ret_names, size_t *ret_n);
 void ek_free_names(char **names, size_t n);
-
-void ek_hex(const uint8_t *p, size_t n, char *ret); /* 2n lowercase digits and a NUL */

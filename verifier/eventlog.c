@@ -3,10 +3,10 @@
  * bounded pass that checks every length against the bytes left and replays the SHA-256 bank. */
 
 #include "eventlog.h"
+#include "openssl-util.h"
 #include "util.h"
 
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 
 #define EVENTLOG_MAX_EVENTS 65536
@@ -437,14 +437,9 @@ static int parse_event2(struct reader *r, const struct spec *spec, long index,
         return 0;
 }
 
-static void evp_md_ctx_freep(EVP_MD_CTX **c)
-{
-        EVP_MD_CTX_free(*c);
-}
-
 int eventlog_parse(const uint8_t *buf, size_t size, struct eventlog *ret, struct verdict *v)
 {
-        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = NULL;
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
         _cleanup_free_ struct eventlog_event *events = NULL;
         struct reader r = {buf, size, 0};
         struct eventlog log = {};

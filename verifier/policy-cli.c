@@ -4,13 +4,12 @@
 
 #include "policy-cli.h"
 #include "eventlog.h"
+#include "fileutil.h"
+#include "json-util.h"
 #include "policy.h"
-#include "util.h"
+#include "util-verifier.h"
 
-#include <fcntl.h>
 #include <getopt.h>
-#include <json-c/json.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -86,11 +85,6 @@ static const char help_allow[] =
     "  --sha256 HEX   the event's SHA-256 digest, 64 hex digits\n"
     "  --required     the rule must then be matched by at least one event of every boot\n";
 
-static void json_object_putp(json_object **o)
-{
-        json_object_put(*o);
-}
-
 static void policy_freep(struct policy **p)
 {
         policy_free(*p);
@@ -120,49 +114,6 @@ static int failed(const char *cmd, const char *fmt, ...)
         va_end(ap);
         fputc('\n', stderr);
         return EXIT_FAILURE;
-}
-
-/* The whole file, NUL-terminated, at most max bytes. @return 0 or negative errno */
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_size)
-{
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        for (;;) {
-                ssize_t n;
-
-                if (alloc - size < 4096) {
-                        size_t want = alloc ? alloc * 2 : 65536;
-                        char *p;
-
-                        if (alloc > max + 1)
-                                return -EFBIG;
-                        p = realloc(buf, want + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                        alloc = want;
-                }
-                n = read(fd, buf + size, alloc - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > max)
-                        return -EFBIG;
-        }
-        buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
 }
 
 /* "4,7,9,11" into a mask: PCRs 0-23, each once. */
@@ -200,16 +151,6 @@ static int parse_pcr(const char *s, unsigned *ret)
         return 0;
 }
 
-static void hex32(const uint8_t d[32], char buf[65])
-{
-        static const char x[] = "0123456789abcdef";
-        for (size_t i = 0; i < 32; i++) {
-                buf[2 * i] = x[d[i] >> 4];
-                buf[2 * i + 1] = x[d[i] & 15];
-        }
-        buf[64] = '\0';
-}
-
 /* Serializes a tree, runs it through the real parser and gives the canonical text: the CLI
  * never writes or prints what the verifier would refuse. */
 static int canonicalize(json_object *root, char **ret, char *err, size_t errlen)
@@ -242,6 +183,42 @@ static int add_int_array(json_object *root, const char *key, uint32_t mask)
                 if (mask & 1u << i)
                         json_object_array_add(a, json_object_new_int((int) i));
         return json_object_object_add(root, key, a) < 0 ? -ENOMEM : 0;
+}
+
+/* The rule for type in one PCR's array of rules, added with no digest when there is none.
+ * Rules match by the type their name stands for: "EV_IPL" and "0x0000000d" are one rule. */
+static json_object *find_or_add_rule(json_object *rules, uint32_t type)
+{
+        char tbuf[VERDICT_EVENT_TYPE_MAX];
+        json_object *rule;
+
+        for (size_t k = 0; k < json_object_array_length(rules); k++) {
+                json_object *o = json_object_array_get_idx(rules, k), *t;
+                uint32_t tt;
+
+                if (json_object_object_get_ex(o, "type", &t) &&
+                    eventlog_type_from_name(json_object_get_string(t), &tt) == 0 && tt == type)
+                        return o;
+        }
+        rule = json_object_new_object();
+        json_object_object_add(rule, "type",
+                               json_object_new_string(eventlog_type_name(type, tbuf)));
+        json_object_object_add(rule, "sha256", json_object_new_array());
+        json_object_array_add(rules, rule);
+        return rule;
+}
+
+/* Adds h (64 lowercase hex digits) to the rule's digests. @return true when it was not there */
+static bool add_digest(json_object *rule, const char *h)
+{
+        json_object *list;
+
+        json_object_object_get_ex(rule, "sha256", &list);
+        for (size_t k = 0; k < json_object_array_length(list); k++)
+                if (streq(json_object_get_string(json_object_array_get_idx(list, k)), h))
+                        return false;
+        json_object_array_add(list, json_object_new_string(h));
+        return true;
 }
 
 static int cmd_from_log(int argc, char **argv)
@@ -291,7 +268,7 @@ static int cmd_from_log(int argc, char **argv)
                 return usage_error("from-log", "expects one event log");
         const char *path = argv[optind];
 
-        r = read_file(path, MAX_LOG_SIZE, &buf, &size);
+        r = read_file_all(path, MAX_LOG_SIZE, &buf, &size);
         if (r < 0)
                 return failed("from-log", "%s: %s", path, strerror(-r));
         if (eventlog_parse((const uint8_t *) buf, size, &log, &v) < 0)
@@ -319,33 +296,12 @@ static int cmd_from_log(int argc, char **argv)
 
         for (size_t i = 0; i < log.n_events; i++) {
                 const struct eventlog_event *e = &log.events[i];
-                char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
-                json_object *rule = NULL, *list;
-                size_t n;
+                char h[65];
 
                 if (e->type == EV_NO_ACTION || !(pin & 1u << e->pcr))
                         continue;
-                const char *name = eventlog_type_name(e->type, tbuf);
-                n = json_object_array_length(arrays[e->pcr]);
-                for (size_t k = 0; k < n && !rule; k++) {
-                        json_object *o = json_object_array_get_idx(arrays[e->pcr], k), *t;
-                        if (json_object_object_get_ex(o, "type", &t) &&
-                            streq(json_object_get_string(t), name))
-                                rule = o;
-                }
-                if (!rule) {
-                        rule = json_object_new_object();
-                        json_object_object_add(rule, "type", json_object_new_string(name));
-                        json_object_object_add(rule, "sha256", json_object_new_array());
-                        json_object_array_add(arrays[e->pcr], rule);
-                }
-                json_object_object_get_ex(rule, "sha256", &list);
-                hex32(e->sha256, h);
-                bool seen = false;
-                for (size_t k = 0; k < json_object_array_length(list) && !seen; k++)
-                        seen = streq(json_object_get_string(json_object_array_get_idx(list, k)), h);
-                if (!seen)
-                        json_object_array_add(list, json_object_new_string(h));
+                hex_encode(e->sha256, 32, h);
+                (void) add_digest(find_or_add_rule(arrays[e->pcr], e->type), h);
         }
         for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++)
                 if (arrays[pcr] && json_object_array_length(arrays[pcr]) == 0)
@@ -484,15 +440,12 @@ static int cmd_check(int argc, char **argv)
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
 
-/* Replaces path's target with text through a temporary file in the same directory and
- * rename(2), keeping the file's mode and owner. @return 0 or negative errno */
+/* Replaces path's target with text, keeping the file's mode and owner. @return 0 or negative
+ * errno */
 static int write_atomic(const char *path, const char *text)
 {
-        _cleanup_free_ char *target = NULL, *tmp = NULL, *dir = NULL;
-        _cleanup_close_ int fd = -1, dfd = -1;
-        size_t len = strlen(text), done = 0;
+        _cleanup_free_ char *target = NULL;
         struct stat st;
-        int r;
 
         /* Through a symlink, the file it points to is what the verifier reads. */
         target = realpath(path, NULL);
@@ -500,44 +453,8 @@ static int write_atomic(const char *path, const char *text)
                 return negative_errno();
         if (stat(target, &st) < 0)
                 return negative_errno();
-        if (asprintf(&tmp, "%s.XXXXXX", target) < 0) {
-                tmp = NULL;
-                return -ENOMEM;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        if (fchmod(fd, st.st_mode & 07777) < 0)
-                goto fail;
-        /* Only root can give a file away; anyone else keeps the owner they are. */
-        if (fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
-                goto fail;
-        while (done < len) {
-                ssize_t n = write(fd, text + done, len - done);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        goto fail;
-                }
-                done += (size_t) n;
-        }
-        if (fsync(fd) < 0 || close(TAKE_FD(fd)) < 0)
-                goto fail;
-        if (rename(tmp, target) < 0)
-                goto fail;
-
-        dir = strdup(target);
-        if (dir) {
-                dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd >= 0)
-                        (void) fsync(dfd);
-        }
-        return 0;
-
-fail:
-        r = negative_errno();
-        (void) unlink(tmp);
-        return r;
+        return write_file_atomic(target, text, strlen(text), st.st_mode & 07777, st.st_uid,
+                                 st.st_gid);
 }
 
 static int cmd_allow(int argc, char **argv)
@@ -552,7 +469,7 @@ static int cmd_allow(int argc, char **argv)
         _cleanup_free_ char *text = NULL, *out = NULL;
         const char *pcr_arg = NULL, *type_arg = NULL, *hex_arg = NULL;
         char key[4], h[65], tbuf[VERDICT_EVENT_TYPE_MAX], err[512];
-        json_object *pcrs, *rules, *rule = NULL, *list;
+        json_object *pcrs, *rules, *rule;
         bool required = false, changed = false, newly_pinned = false;
         unsigned pcr;
         uint32_t type;
@@ -601,7 +518,7 @@ static int cmd_allow(int argc, char **argv)
         const char *name = eventlog_type_name(type, tbuf);
 
         /* Never rewrite a file the verifier would refuse as it stands: say why instead. */
-        r = read_file(path, MAX_FILE_SIZE, &text, &size);
+        r = read_file_all(path, MAX_FILE_SIZE, &text, &size);
         if (r < 0)
                 return failed("allow", "%s: %s", path, strerror(-r));
         r = policy_parse(text, size, &p, err, sizeof(err));
@@ -617,27 +534,8 @@ static int cmd_allow(int argc, char **argv)
                 json_object_object_add(pcrs, key, rules);
                 newly_pinned = true;
         }
-        for (size_t k = 0; k < json_object_array_length(rules) && !rule; k++) {
-                json_object *o = json_object_array_get_idx(rules, k), *t;
-                uint32_t tt;
-                if (json_object_object_get_ex(o, "type", &t) &&
-                    eventlog_type_from_name(json_object_get_string(t), &tt) == 0 && tt == type)
-                        rule = o;
-        }
-        if (!rule) {
-                rule = json_object_new_object();
-                json_object_object_add(rule, "type", json_object_new_string(name));
-                json_object_object_add(rule, "sha256", json_object_new_array());
-                json_object_array_add(rules, rule);
-        }
-        json_object_object_get_ex(rule, "sha256", &list);
-        bool seen = false;
-        for (size_t k = 0; k < json_object_array_length(list) && !seen; k++)
-                seen = streq(json_object_get_string(json_object_array_get_idx(list, k)), h);
-        if (!seen) {
-                json_object_array_add(list, json_object_new_string(h));
-                changed = true;
-        }
+        rule = find_or_add_rule(rules, type);
+        changed = add_digest(rule, h);
         if (required) {
                 json_object *req;
                 if (!json_object_object_get_ex(rule, "required", &req) ||

@@ -3,11 +3,11 @@
  * replayed event log with sorted digests and binary search, written back in canonical form. */
 
 #include "policy.h"
-#include "util.h"
+#include "json-util.h"
+#include "util-verifier.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <sys/stat.h>
 
 #define POLICY_MAX_SIZE    (16u << 20)
@@ -52,29 +52,6 @@ void policy_free(struct policy *p)
 static void policy_freep(struct policy **p)
 {
         policy_free(*p);
-}
-
-static void json_object_putp(json_object **o)
-{
-        json_object_put(*o);
-}
-
-static void json_tokener_freep(json_tokener **t)
-{
-        if (*t)
-                json_tokener_free(*t);
-}
-
-static _printf_(3, 4) int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err && errlen > 0) {
-                va_start(ap, fmt);
-                vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
 }
 
 /* A key as an error message may quote it: printable ASCII, shortened. */
@@ -149,7 +126,8 @@ static int scan_value(struct scan *sc, unsigned depth, char *err, size_t errlen)
         char c;
 
         if (depth > POLICY_JSON_DEPTH)
-                return fail(err, errlen, "nested deeper than %d levels", POLICY_JSON_DEPTH);
+                return set_error(err, errlen, -EINVAL, "nested deeper than %d levels",
+                                 POLICY_JSON_DEPTH);
         scan_ws(sc);
         if (sc->i >= sc->n)
                 return 0;
@@ -171,21 +149,25 @@ static int scan_value(struct scan *sc, unsigned depth, char *err, size_t errlen)
                                 continue;
                         }
                         if (sc->s[sc->i] != '"')
-                                return fail(err, errlen, "not JSON at offset %zu", sc->i);
+                                return set_error(err, errlen, -EINVAL, "not JSON at offset %zu",
+                                                 sc->i);
                         scan_string(sc, &start, &len, &escaped);
                         /* No key of the policy needs an escape; "\u0034" would otherwise be
                          * a way to spell "4" twice unseen. */
                         if (escaped)
-                                return fail(err, errlen,
-                                            "key with an escape sequence at offset %zu", start);
+                                return set_error(err, errlen, -EINVAL,
+                                                 "key with an escape sequence at offset %zu",
+                                                 start);
                         for (size_t k = 0; k < n_keys; k++)
                                 if (lens[k] == len &&
                                     memcmp(sc->s + starts[k], sc->s + start, len) == 0)
-                                        return fail(err, errlen, "duplicate key \"%.*s\"",
-                                                    (int) (len < 40 ? len : 40), sc->s + start);
+                                        return set_error(
+                                            err, errlen, -EINVAL, "duplicate key \"%.*s\"",
+                                            (int) (len < 40 ? len : 40), sc->s + start);
                         if (n_keys == POLICY_MAX_KEYS)
-                                return fail(err, errlen, "more than %d keys in one object",
-                                            POLICY_MAX_KEYS);
+                                return set_error(err, errlen, -EINVAL,
+                                                 "more than %d keys in one object",
+                                                 POLICY_MAX_KEYS);
                         starts[n_keys] = start;
                         lens[n_keys] = len;
                         n_keys++;
@@ -232,49 +214,20 @@ static int parse_pcr_number(json_object *o, const char *what, unsigned *ret, cha
         int64_t n;
 
         if (!json_object_is_type(o, json_type_int))
-                return fail(err, errlen, "%s: must be a PCR number, not %s", what,
-                            json_type_word(o));
+                return set_error(err, errlen, -EINVAL, "%s: must be a PCR number, not %s", what,
+                                 json_type_word(o));
         n = json_object_get_int64(o);
         if (n < 0 || n >= EVENTLOG_PCRS)
-                return fail(err, errlen, "%s: PCR %" PRId64 " out of range 0-%d", what, n,
-                            EVENTLOG_PCRS - 1);
+                return set_error(err, errlen, -EINVAL, "%s: PCR %" PRId64 " out of range 0-%d",
+                                 what, n, EVENTLOG_PCRS - 1);
         if (n == IMA_PCR)
-                return fail(err, errlen,
-                            "%s: PCR 10 is never quoted (IMA extends it without logging to the "
-                            "TCG log)",
-                            what);
+                return set_error(
+                    err, errlen, -EINVAL,
+                    "%s: PCR 10 is never quoted (IMA extends it without logging to the "
+                    "TCG log)",
+                    what);
         *ret = (unsigned) n;
         return 0;
-}
-
-static int parse_hex_digest(const char *s, uint8_t ret[32])
-{
-        if (strlen(s) != 64)
-                return -EINVAL;
-        for (size_t i = 0; i < 32; i++) {
-                uint8_t b = 0;
-                for (size_t k = 0; k < 2; k++) {
-                        char c = s[2 * i + k];
-                        if (c >= '0' && c <= '9')
-                                b = (uint8_t) (b << 4 | (c - '0'));
-                        else if (c >= 'a' && c <= 'f')
-                                b = (uint8_t) (b << 4 | (c - 'a' + 10));
-                        else
-                                return -EINVAL;
-                }
-                ret[i] = b;
-        }
-        return 0;
-}
-
-static void hex(const uint8_t d[32], char buf[65])
-{
-        static const char x[] = "0123456789abcdef";
-        for (size_t i = 0; i < 32; i++) {
-                buf[2 * i] = x[d[i] >> 4];
-                buf[2 * i + 1] = x[d[i] & 15];
-        }
-        buf[64] = '\0';
 }
 
 static int digest_cmp(const void *a, const void *b)
@@ -300,8 +253,8 @@ static int parse_rule(json_object *o, const char *path, struct policy_rule *ret,
         size_t n;
 
         if (!json_object_is_type(o, json_type_object))
-                return fail(err, errlen, "%s: a rule must be an object, not %s", path,
-                            json_type_word(o));
+                return set_error(err, errlen, -EINVAL, "%s: a rule must be an object, not %s", path,
+                                 json_type_word(o));
         json_object_object_foreach(o, key, val)
         {
                 if (streq(key, "type"))
@@ -311,65 +264,71 @@ static int parse_rule(json_object *o, const char *path, struct policy_rule *ret,
                 else if (streq(key, "required"))
                         required = val, has_required = true;
                 else
-                        return fail(err, errlen, "%s: unknown key \"%s\"", path,
-                                    printable(key, buf));
+                        return set_error(err, errlen, -EINVAL, "%s: unknown key \"%s\"", path,
+                                         printable(key, buf));
         }
 
         if (!has_type)
-                return fail(err, errlen, "%s: missing key \"type\"", path);
+                return set_error(err, errlen, -EINVAL, "%s: missing key \"type\"", path);
         if (!json_object_is_type(type, json_type_string))
-                return fail(err, errlen, "%s.type: must be a string, not %s", path,
-                            json_type_word(type));
+                return set_error(err, errlen, -EINVAL, "%s.type: must be a string, not %s", path,
+                                 json_type_word(type));
         if (eventlog_type_from_name(json_object_get_string(type), &rule.type) < 0)
-                return fail(err, errlen,
-                            "%s.type: unknown event type \"%s\" (a TCG name such as "
-                            "EV_EFI_ACTION, or 0x and 8 hex digits)",
-                            path, printable(json_object_get_string(type), buf));
+                return set_error(err, errlen, -EINVAL,
+                                 "%s.type: unknown event type \"%s\" (a TCG name such as "
+                                 "EV_EFI_ACTION, or 0x and 8 hex digits)",
+                                 path, printable(json_object_get_string(type), buf));
         if (rule.type == EV_NO_ACTION)
-                return fail(err, errlen,
-                            "%s.type: EV_NO_ACTION events are never extended, a rule for them "
-                            "cannot match",
-                            path);
+                return set_error(err, errlen, -EINVAL,
+                                 "%s.type: EV_NO_ACTION events are never extended, a rule for them "
+                                 "cannot match",
+                                 path);
 
         if (has_required) {
                 if (!json_object_is_type(required, json_type_boolean))
-                        return fail(err, errlen, "%s.required: must be true or false, not %s", path,
-                                    json_type_word(required));
+                        return set_error(err, errlen, -EINVAL,
+                                         "%s.required: must be true or false, not %s", path,
+                                         json_type_word(required));
                 rule.required = json_object_get_boolean(required);
         }
 
         if (!has_sha256)
-                return fail(err, errlen, "%s: missing key \"sha256\"", path);
+                return set_error(err, errlen, -EINVAL, "%s: missing key \"sha256\"", path);
         if (!json_object_is_type(sha256, json_type_array))
-                return fail(err, errlen, "%s.sha256: must be an array of hex digests, not %s", path,
-                            json_type_word(sha256));
+                return set_error(err, errlen, -EINVAL,
+                                 "%s.sha256: must be an array of hex digests, not %s", path,
+                                 json_type_word(sha256));
         n = json_object_array_length(sha256);
         if (n == 0)
-                return fail(err, errlen, "%s.sha256: empty: a rule must allow at least one digest",
-                            path);
+                return set_error(err, errlen, -EINVAL,
+                                 "%s.sha256: empty: a rule must allow at least one digest", path);
         if (n > POLICY_MAX_DIGESTS)
-                return fail(err, errlen, "%s.sha256: more than %d digests", path,
-                            POLICY_MAX_DIGESTS);
+                return set_error(err, errlen, -EINVAL, "%s.sha256: more than %d digests", path,
+                                 POLICY_MAX_DIGESTS);
         digests = calloc(n, sizeof(*digests));
         if (!digests)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 json_object *d = json_object_array_get_idx(sha256, i);
+                const char *hs;
+
                 if (!json_object_is_type(d, json_type_string))
-                        return fail(err, errlen, "%s.sha256[%zu]: must be a string, not %s", path,
-                                    i, json_type_word(d));
-                if (parse_hex_digest(json_object_get_string(d), digests[i]) < 0)
-                        return fail(err, errlen,
-                                    "%s.sha256[%zu]: \"%s\" is not 64 lowercase hex digits", path,
-                                    i, printable(json_object_get_string(d), buf));
+                        return set_error(err, errlen, -EINVAL,
+                                         "%s.sha256[%zu]: must be a string, not %s", path, i,
+                                         json_type_word(d));
+                hs = json_object_get_string(d);
+                if (unhex_lower(hs, strlen(hs), digests[i], 32) < 0)
+                        return set_error(err, errlen, -EINVAL,
+                                         "%s.sha256[%zu]: \"%s\" is not 64 lowercase hex digits",
+                                         path, i, printable(hs, buf));
         }
         qsort(digests, n, sizeof(*digests), digest_cmp);
         for (size_t i = 1; i < n; i++)
                 if (memcmp(digests[i - 1], digests[i], 32) == 0) {
                         char h[65];
-                        hex(digests[i], h);
-                        return fail(err, errlen, "%s.sha256: %s listed twice (%s)", path, h,
-                                    eventlog_type_name(rule.type, tbuf));
+                        hex_encode(digests[i], 32, h);
+                        return set_error(err, errlen, -EINVAL, "%s.sha256: %s listed twice (%s)",
+                                         path, h, eventlog_type_name(rule.type, tbuf));
                 }
 
         rule.digests = TAKE_PTR(digests);
@@ -386,13 +345,15 @@ static int parse_pcr_rules(struct policy *p, unsigned pcr, json_object *rules, c
 
         snprintf(path, sizeof(path), "pcrs.%u", pcr);
         if (!(p->quote_mask & 1u << pcr))
-                return fail(err, errlen, "%s: PCR %u is pinned but not in quote_pcrs", path, pcr);
+                return set_error(err, errlen, -EINVAL, "%s: PCR %u is pinned but not in quote_pcrs",
+                                 path, pcr);
         if (!json_object_is_type(rules, json_type_array))
-                return fail(err, errlen, "%s: must be an array of rules, not %s", path,
-                            json_type_word(rules));
+                return set_error(err, errlen, -EINVAL, "%s: must be an array of rules, not %s",
+                                 path, json_type_word(rules));
         n = json_object_array_length(rules);
         if (n > POLICY_MAX_RULES)
-                return fail(err, errlen, "%s: more than %d rules", path, POLICY_MAX_RULES);
+                return set_error(err, errlen, -EINVAL, "%s: more than %d rules", path,
+                                 POLICY_MAX_RULES);
 
         p->pinned_mask |= 1u << pcr;
         if (n == 0)
@@ -415,29 +376,12 @@ static int parse_pcr_rules(struct policy *p, unsigned pcr, json_object *rules, c
                  * in their head. */
                 for (size_t k = 0; k < i; k++)
                         if (p->rules[pcr][k].type == rule->type)
-                                return fail(err, errlen,
-                                            "%s: a second rule for %s (merge it into %s[%zu])",
-                                            rpath, eventlog_type_name(rule->type, tbuf), path, k);
+                                return set_error(err, errlen, -EINVAL,
+                                                 "%s: a second rule for %s (merge it into %s[%zu])",
+                                                 rpath, eventlog_type_name(rule->type, tbuf), path,
+                                                 k);
         }
         qsort(p->rules[pcr], n, sizeof(struct policy_rule), rule_cmp);
-        return 0;
-}
-
-/* "0" to "23" exactly: "04" or "+4" would be a second spelling of one PCR. */
-static int parse_pcr_key(const char *key, unsigned *ret)
-{
-        unsigned n = 0;
-
-        if (!key[0] || strlen(key) > 2 || (key[0] == '0' && key[1]))
-                return -EINVAL;
-        for (const char *p = key; *p; p++) {
-                if (*p < '0' || *p > '9')
-                        return -EINVAL;
-                n = n * 10 + (unsigned) (*p - '0');
-        }
-        if (n >= EVENTLOG_PCRS)
-                return -EINVAL;
-        *ret = n;
         return 0;
 }
 
@@ -456,13 +400,13 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         if (err && errlen > 0)
                 err[0] = '\0';
         if (!json)
-                return fail(err, errlen, "no policy");
+                return set_error(err, errlen, -EINVAL, "no policy");
         if (size > POLICY_MAX_SIZE)
-                return fail(err, errlen, "larger than %u bytes", POLICY_MAX_SIZE);
+                return set_error(err, errlen, -EINVAL, "larger than %u bytes", POLICY_MAX_SIZE);
         const char *nul = memchr(json, 0, size);
         if (nul)
-                return fail(err, errlen, "not JSON: a NUL byte at offset %zu",
-                            (size_t) (nul - json));
+                return set_error(err, errlen, -EINVAL, "not JSON: a NUL byte at offset %zu",
+                                 (size_t) (nul - json));
 
         tok = json_tokener_new_ex(POLICY_JSON_DEPTH);
         if (!tok)
@@ -472,15 +416,16 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         if (!root) {
                 enum json_tokener_error jerr = json_tokener_get_error(tok);
                 if (jerr == json_tokener_continue || jerr == json_tokener_success)
-                        return fail(err, errlen, "not JSON: it ends early");
-                return fail(err, errlen, "not JSON: %s at offset %zu",
-                            json_tokener_error_desc(jerr), json_tokener_get_parse_end(tok));
+                        return set_error(err, errlen, -EINVAL, "not JSON: it ends early");
+                return set_error(err, errlen, -EINVAL, "not JSON: %s at offset %zu",
+                                 json_tokener_error_desc(jerr), json_tokener_get_parse_end(tok));
         }
         end = json_tokener_get_parse_end(tok);
         while (end < size && strchr(" \t\r\n", json[end]))
                 end++;
         if (end < size)
-                return fail(err, errlen, "not JSON: trailing data at offset %zu", end);
+                return set_error(err, errlen, -EINVAL, "not JSON: trailing data at offset %zu",
+                                 end);
 
         struct scan sc = {json, size, 0};
         r = scan_value(&sc, 0, err, errlen);
@@ -488,8 +433,8 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 return r;
 
         if (!json_object_is_type(root, json_type_object))
-                return fail(err, errlen, "the policy must be a JSON object, not %s",
-                            json_type_word(root));
+                return set_error(err, errlen, -EINVAL, "the policy must be a JSON object, not %s",
+                                 json_type_word(root));
         json_object_object_foreach(root, key, val)
         {
                 if (streq(key, "version"))
@@ -501,13 +446,14 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 else if (streq(key, "pcrs"))
                         pcrs = val, has_pcrs = true;
                 else
-                        return fail(err, errlen, "unknown key \"%s\"", printable(key, buf));
+                        return set_error(err, errlen, -EINVAL, "unknown key \"%s\"",
+                                         printable(key, buf));
         }
 
         if (!has_version)
-                return fail(err, errlen, "missing key \"version\"");
+                return set_error(err, errlen, -EINVAL, "missing key \"version\"");
         if (!json_object_is_type(version, json_type_int) || json_object_get_int64(version) != 1)
-                return fail(err, errlen, "version: must be 1");
+                return set_error(err, errlen, -EINVAL, "version: must be 1");
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -518,12 +464,13 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 size_t n;
 
                 if (!json_object_is_type(quote, json_type_array))
-                        return fail(err, errlen, "quote_pcrs: must be an array of PCRs, not %s",
-                                    json_type_word(quote));
+                        return set_error(err, errlen, -EINVAL,
+                                         "quote_pcrs: must be an array of PCRs, not %s",
+                                         json_type_word(quote));
                 n = json_object_array_length(quote);
                 if (n == 0)
-                        return fail(err, errlen,
-                                    "quote_pcrs: empty (the cap PCR is always quoted)");
+                        return set_error(err, errlen, -EINVAL,
+                                         "quote_pcrs: empty (the cap PCR is always quoted)");
                 p->quote_mask = 0;
                 for (size_t i = 0; i < n; i++) {
                         char what[48];
@@ -535,7 +482,8 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                         if (r < 0)
                                 return r;
                         if (p->quote_mask & 1u << pcr)
-                                return fail(err, errlen, "%s: PCR %u listed twice", what, pcr);
+                                return set_error(err, errlen, -EINVAL, "%s: PCR %u listed twice",
+                                                 what, pcr);
                         p->quote_mask |= 1u << pcr;
                 }
         }
@@ -547,23 +495,27 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                         return r;
         }
         if (!(p->quote_mask & 1u << p->cap_pcr))
-                return fail(err, errlen,
-                            "cap_pcr: PCR %u is not in quote_pcrs (the cap PCR is always quoted)",
-                            p->cap_pcr);
+                return set_error(
+                    err, errlen, -EINVAL,
+                    "cap_pcr: PCR %u is not in quote_pcrs (the cap PCR is always quoted)",
+                    p->cap_pcr);
 
         /* Required, even when empty: a policy that pins nothing accepts any boot, and that
          * should be written down, not the result of a forgotten key. */
         if (!has_pcrs)
-                return fail(err, errlen, "missing key \"pcrs\" (use {} to pin no PCR)");
+                return set_error(err, errlen, -EINVAL,
+                                 "missing key \"pcrs\" (use {} to pin no PCR)");
         if (!json_object_is_type(pcrs, json_type_object))
-                return fail(err, errlen, "pcrs: must be an object, not %s", json_type_word(pcrs));
+                return set_error(err, errlen, -EINVAL, "pcrs: must be an object, not %s",
+                                 json_type_word(pcrs));
         json_object_object_foreach(pcrs, pkey, pval)
         {
                 unsigned pcr;
 
-                if (parse_pcr_key(pkey, &pcr) < 0)
-                        return fail(err, errlen, "pcrs: key \"%s\" is not a PCR number 0-%d",
-                                    printable(pkey, buf), EVENTLOG_PCRS - 1);
+                if (pcr_key_parse(pkey, EVENTLOG_PCRS, &pcr) < 0)
+                        return set_error(err, errlen, -EINVAL,
+                                         "pcrs: key \"%s\" is not a PCR number 0-%d",
+                                         printable(pkey, buf), EVENTLOG_PCRS - 1);
                 r = parse_pcr_rules(p, pcr, pval, err, errlen);
                 if (r < 0)
                         return r;
@@ -583,18 +535,16 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t errlen)
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
                 int r = negative_errno();
-                snprintf(err, errlen, "cannot open: %s", strerror(-r));
-                return r;
+                return set_error(err, errlen, r, "cannot open: %s", strerror(-r));
         }
         if (fstat(fd, &st) < 0) {
                 int r = negative_errno();
-                snprintf(err, errlen, "cannot stat: %s", strerror(-r));
-                return r;
+                return set_error(err, errlen, r, "cannot stat: %s", strerror(-r));
         }
         if (!S_ISREG(st.st_mode))
-                return fail(err, errlen, "not a regular file");
+                return set_error(err, errlen, -EINVAL, "not a regular file");
         if ((uint64_t) st.st_size > POLICY_MAX_SIZE)
-                return fail(err, errlen, "larger than %u bytes", POLICY_MAX_SIZE);
+                return set_error(err, errlen, -EINVAL, "larger than %u bytes", POLICY_MAX_SIZE);
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
@@ -605,14 +555,13 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t errlen)
                         if (errno == EINTR)
                                 continue;
                         int r = negative_errno();
-                        snprintf(err, errlen, "cannot read: %s", strerror(-r));
-                        return r;
+                        return set_error(err, errlen, r, "cannot read: %s", strerror(-r));
                 }
                 if (n == 0)
                         break;
                 size += (size_t) n;
                 if (size > (size_t) st.st_size)
-                        return fail(err, errlen, "changed while being read");
+                        return set_error(err, errlen, -EINVAL, "changed while being read");
         }
         return policy_parse(buf, size, ret, err, errlen);
 }
@@ -655,7 +604,7 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
                 }
 
                 const char *name = eventlog_type_name(e->type, tbuf);
-                hex(e->sha256, h);
+                hex_encode(e->sha256, 32, h);
                 verdict_set(v, REASON_EVENT_NOT_ALLOWED,
                             "PCR %" PRIu32 " event %ld %s sha256 %s is not allowed by the policy",
                             e->pcr, e->index, name, h);
@@ -673,7 +622,7 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
                         if (!rule->required || matched[pcr] & UINT64_C(1) << i)
                                 continue;
                         const char *name = eventlog_type_name(rule->type, tbuf);
-                        hex(rule->digests[0], h);
+                        hex_encode(rule->digests[0], 32, h);
                         if (rule->n_digests == 1)
                                 verdict_set(v, REASON_EVENT_MISSING,
                                             "PCR %u has no %s event with sha256 %s, which the "
@@ -691,12 +640,6 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
                 }
 
         return REASON_OK;
-}
-
-static void fclosep(FILE **f)
-{
-        if (*f)
-                fclose(*f);
 }
 
 char *policy_to_json(const struct policy *p)
@@ -734,7 +677,7 @@ char *policy_to_json(const struct policy *p)
                         fprintf(f, "%s\n      {\"type\": \"%s\", \"sha256\": [", i ? "," : "",
                                 eventlog_type_name(rule->type, tbuf));
                         for (size_t k = 0; k < rule->n_digests; k++) {
-                                hex(rule->digests[k], h);
+                                hex_encode(rule->digests[k], 32, h);
                                 fprintf(f, "%s\"%s\"", k ? ", " : "", h);
                         }
                         fprintf(f, "]%s}", rule->required ? ", \"required\": true" : "");

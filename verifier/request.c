@@ -4,21 +4,10 @@
 #include "request.h"
 
 #include "base64.h"
-#include "util.h"
+#include "json-util.h"
+#include "util-verifier.h"
 
-#include <json-c/json.h>
 #include <limits.h>
-
-static void json_object_putp(json_object **o)
-{
-        json_object_put(*o);
-}
-
-static void json_tokener_freep(json_tokener **t)
-{
-        if (*t)
-                json_tokener_free(*t);
-}
 
 /* Field names come from the request and end up in a console line and the audit log: printable
  * ASCII only, and short. */
@@ -135,16 +124,25 @@ static enum reason get_member(json_object *o, const char *key, const char *path,
         return REASON_OK;
 }
 
-static enum reason get_object(json_object *o, const char *key, const char *path, json_object **ret,
-                              struct verdict *v)
+/* The member key of o, required, an object; with allowed (NULL-terminated), it may hold no
+ * other keys. */
+static enum reason get_object(json_object *o, const char *key, const char *path,
+                              const char *const *allowed, json_object **ret, struct verdict *v)
 {
         json_object *m = NULL;
         enum reason r = get_member(o, key, path, &m, v);
+        char prefix[32];
 
         if (r != REASON_OK)
                 return r;
         if (!json_object_is_type(m, json_type_object))
                 return verdict_set(v, REASON_BAD_REQUEST, "field \"%s\" must be an object", path);
+        if (allowed) {
+                snprintf(prefix, sizeof(prefix), "%s.", path);
+                r = check_keys(m, prefix, allowed, v);
+                if (r != REASON_OK)
+                        return r;
+        }
         *ret = m;
         return REASON_OK;
 }
@@ -217,62 +215,16 @@ static enum reason get_public(json_object *o, const char *key, struct request_bl
         return get_base64(o, key, key, ret->data, sizeof(ret->data), &ret->size, v);
 }
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
-/* Lowercase hex only, as docs/PROTOCOL.md writes PCR values. @return 0 or -EINVAL */
-static int unhex_lower(const char *s, size_t len, uint8_t *out, size_t size)
-{
-        if (len != 2 * size)
-                return -EINVAL;
-        for (size_t i = 0; i < size; i++) {
-                int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-
-                if (hi < 0 || lo < 0)
-                        return -EINVAL;
-                out[i] = (uint8_t) (hi << 4 | lo);
-        }
-        return 0;
-}
-
-/* "0".."23", exactly as printed with %u: no sign, no leading zero, no spaces. */
-static int parse_pcr_key(const char *key, unsigned *ret)
-{
-        size_t len = strlen(key);
-        unsigned n = 0;
-
-        if (len == 0 || len > 2 || (len == 2 && key[0] == '0'))
-                return -EINVAL;
-        for (size_t i = 0; i < len; i++) {
-                if (key[i] < '0' || key[i] > '9')
-                        return -EINVAL;
-                n = n * 10 + (unsigned) (key[i] - '0');
-        }
-        if (n >= REQUEST_PCRS)
-                return -EINVAL;
-        *ret = n;
-        return 0;
-}
-
 static enum reason parse_pcrs(json_object *body, struct attest_request *req, struct verdict *v)
 {
         static const char *const keys[] = {"sha256", NULL};
         json_object *pcrs = NULL, *bank = NULL;
         enum reason r;
 
-        r = get_object(body, "pcrs", "pcrs", &pcrs, v);
+        r = get_object(body, "pcrs", "pcrs", keys, &pcrs, v);
         if (r != REASON_OK)
                 return r;
-        r = check_keys(pcrs, "pcrs.", keys, v);
-        if (r != REASON_OK)
-                return r;
-        r = get_object(pcrs, "sha256", "pcrs.sha256", &bank, v);
+        r = get_object(pcrs, "sha256", "pcrs.sha256", NULL, &bank, v);
         if (r != REASON_OK)
                 return r;
 
@@ -283,7 +235,7 @@ static enum reason parse_pcrs(json_object *body, struct attest_request *req, str
                 unsigned pcr;
                 char buf[72];
 
-                if (parse_pcr_key(key, &pcr) < 0)
+                if (pcr_key_parse(key, REQUEST_PCRS, &pcr) < 0)
                         return verdict_set(v, REASON_BAD_REQUEST,
                                            "key \"%s\" of \"pcrs.sha256\" is not a PCR number "
                                            "(0-23, decimal)",
@@ -334,10 +286,7 @@ static enum reason parse_node(json_object *body, struct node_claims *node, struc
         size_t len = 0;
         enum reason r;
 
-        r = get_object(body, "node", "node", &o, v);
-        if (r != REASON_OK)
-                return r;
-        r = check_keys(o, "node.", keys, v);
+        r = get_object(body, "node", "node", keys, &o, v);
         if (r != REASON_OK)
                 return r;
 
@@ -464,9 +413,7 @@ static enum reason parse_quote(json_object *body, struct attest_request *req, st
         json_object *q = NULL;
         enum reason r;
 
-        r = get_object(body, "quote", "quote", &q, v);
-        if (r == REASON_OK)
-                r = check_keys(q, "quote.", keys, v);
+        r = get_object(body, "quote", "quote", keys, &q, v);
         if (r == REASON_OK)
                 r = get_base64(q, "attest", "quote.attest", req->quote_attest,
                                sizeof(req->quote_attest), &req->quote_attest_size, v);

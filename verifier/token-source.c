@@ -3,7 +3,7 @@
  * pidfd, the whole process group killed on timeout) and pool (flock'ed file, used in place). */
 #include "token-source.h"
 
-#include "util.h"
+#include "util-verifier.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -31,19 +31,6 @@ struct token_source {
         ino_t ino;
         off_t cursor;
 };
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...) _printf_(4, 5);
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err && errlen) {
-                va_start(ap, fmt);
-                (void) vsnprintf(err, errlen, fmt, ap);
-                va_end(ap);
-        }
-        return r;
-}
 
 bool token_is_valid(const char *s, size_t len)
 {
@@ -129,25 +116,25 @@ int token_source_new_exec(char *const *argv, struct token_source **ret, char *er
         size_t n = 0;
 
         if (!argv || !argv[0] || !argv[0][0])
-                return fail(err, errlen, -EINVAL, "exec: needs a program");
+                return set_error(err, errlen, -EINVAL, "exec: needs a program");
         if (!program_found(argv[0]))
-                return fail(err, errlen, -ENOENT, "exec: program %s not found or not executable",
-                            argv[0]);
+                return set_error(err, errlen, -ENOENT,
+                                 "exec: program %s not found or not executable", argv[0]);
         while (argv[n])
                 n++;
         ts = source_alloc(KIND_EXEC);
         if (!ts)
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return set_error(err, errlen, -ENOMEM, "out of memory");
         ts->argv = calloc(n + 1, sizeof(char *));
         if (!ts->argv) {
                 token_source_free(ts);
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return set_error(err, errlen, -ENOMEM, "out of memory");
         }
         for (size_t i = 0; i < n; i++) {
                 ts->argv[i] = strdup(argv[i]);
                 if (!ts->argv[i]) {
                         token_source_free(ts);
-                        return fail(err, errlen, -ENOMEM, "out of memory");
+                        return set_error(err, errlen, -ENOMEM, "out of memory");
                 }
         }
         *ret = ts;
@@ -162,16 +149,16 @@ int token_source_new_pool(const char *path, struct token_source **ret, char *err
         /* Read-write: every use marks a line. Checked now, not on the first attestation. */
         fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
-                return fail(err, errlen, negative_errno(), "pool:%s: cannot open read-write: %m",
-                            path);
+                return set_error(err, errlen, negative_errno(),
+                                 "pool:%s: cannot open read-write: %m", path);
         close(fd);
         ts = source_alloc(KIND_POOL);
         if (!ts)
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return set_error(err, errlen, -ENOMEM, "out of memory");
         ts->path = strdup(path);
         if (!ts->path) {
                 token_source_free(ts);
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return set_error(err, errlen, -ENOMEM, "out of memory");
         }
         *ret = ts;
         return 0;
@@ -250,22 +237,22 @@ int token_source_new(const char *spec, struct token_source **ret, char *err, siz
         int r;
 
         if (!spec)
-                return fail(err, errlen, -EINVAL, "no token source");
+                return set_error(err, errlen, -EINVAL, "no token source");
         if ((rest = startswith(spec, "pool:"))) {
                 if (!*rest)
-                        return fail(err, errlen, -EINVAL, "pool: needs a file");
+                        return set_error(err, errlen, -EINVAL, "pool: needs a file");
                 return token_source_new_pool(rest, ret, err, errlen);
         }
         if ((rest = startswith(spec, "exec:"))) {
                 r = split_words(rest, &argv);
                 if (r < 0)
-                        return fail(err, errlen, r, "exec: unbalanced quote or trailing \\");
+                        return set_error(err, errlen, r, "exec: unbalanced quote or trailing \\");
                 r = token_source_new_exec(argv, ret, err, errlen);
                 free_argv(argv);
                 return r;
         }
-        return fail(err, errlen, -EINVAL,
-                    "token source must be exec:PROGRAM [ARG...] or pool:FILE");
+        return set_error(err, errlen, -EINVAL,
+                         "token source must be exec:PROGRAM [ARG...] or pool:FILE");
 }
 
 static int64_t now_ms(void)
@@ -383,11 +370,11 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                 argc++;
         argv = calloc(argc + 1, sizeof(char *));
         if (!argv)
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return set_error(err, errlen, -ENOMEM, "out of memory");
         for (size_t i = 0; i < argc; i++)
                 if (!(argv[i] = substitute(ts->argv[i], node ? node : ""))) {
                         free_argv(argv);
-                        return fail(err, errlen, -ENOMEM, "out of memory");
+                        return set_error(err, errlen, -ENOMEM, "out of memory");
                 }
 
         {
@@ -396,7 +383,7 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                 if (pipe2(p, O_CLOEXEC) < 0) {
                         r = negative_errno();
                         free_argv(argv);
-                        return fail(err, errlen, r, "token source: pipe: %s", strerror(-r));
+                        return set_error(err, errlen, r, "token source: pipe: %s", strerror(-r));
                 }
                 out_r = p[0];
                 out_w = p[1];
@@ -420,13 +407,13 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
             posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                                POSIX_SPAWN_SETSIGDEF) != 0) {
                 free_argv(argv);
-                return fail(err, errlen, -ENOMEM, "token source: cannot set up the program");
+                return set_error(err, errlen, -ENOMEM, "token source: cannot set up the program");
         }
         r = posix_spawnp(&pid, argv[0], fa, attr, argv, environ);
         free_argv(argv);
         if (r != 0)
-                return fail(err, errlen, -r, "token source: cannot run %s: %s", ts->argv[0],
-                            strerror(r));
+                return set_error(err, errlen, -r, "token source: cannot run %s: %s", ts->argv[0],
+                                 strerror(r));
         /* Only the child may hold the write end, or its exit would never show as EOF. */
         close(TAKE_FD(out_w));
         deadline = now_ms() + ts->timeout_ms;
@@ -440,15 +427,15 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                 if (left <= 0) {
                         kill_and_reap(pid);
                         explicit_bzero(buf, sizeof(buf));
-                        return fail(err, errlen, -ETIMEDOUT,
-                                    "token source %s printed no token within %u ms", ts->argv[0],
-                                    ts->timeout_ms);
+                        return set_error(err, errlen, -ETIMEDOUT,
+                                         "token source %s printed no token within %u ms",
+                                         ts->argv[0], ts->timeout_ms);
                 }
                 if (poll(&p, 1, (int) left) < 0 && errno != EINTR) {
                         r = negative_errno();
                         kill_and_reap(pid);
                         explicit_bzero(buf, sizeof(buf));
-                        return fail(err, errlen, r, "token source: poll: %s", strerror(-r));
+                        return set_error(err, errlen, r, "token source: poll: %s", strerror(-r));
                 }
                 if (p.revents == 0)
                         continue;
@@ -459,7 +446,7 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                         r = negative_errno();
                         kill_and_reap(pid);
                         explicit_bzero(buf, sizeof(buf));
-                        return fail(err, errlen, r, "token source: read: %s", strerror(-r));
+                        return set_error(err, errlen, r, "token source: read: %s", strerror(-r));
                 }
                 if (n == 0)
                         break;
@@ -467,9 +454,9 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                 if (size > TOKEN_OUTPUT_MAX) {
                         kill_and_reap(pid);
                         explicit_bzero(buf, sizeof(buf));
-                        return fail(err, errlen, -EBADMSG,
-                                    "token source %s printed more than %d bytes", ts->argv[0],
-                                    TOKEN_OUTPUT_MAX);
+                        return set_error(err, errlen, -EBADMSG,
+                                         "token source %s printed more than %d bytes", ts->argv[0],
+                                         TOKEN_OUTPUT_MAX);
                 }
         }
 
@@ -478,26 +465,27 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                 kill_and_reap(pid);
                 explicit_bzero(buf, sizeof(buf));
                 if (r == -ETIMEDOUT)
-                        return fail(err, errlen, r, "token source %s did not exit within %u ms",
-                                    ts->argv[0], ts->timeout_ms);
-                return fail(err, errlen, r, "token source: waitpid: %s", strerror(-r));
+                        return set_error(err, errlen, r,
+                                         "token source %s did not exit within %u ms", ts->argv[0],
+                                         ts->timeout_ms);
+                return set_error(err, errlen, r, "token source: waitpid: %s", strerror(-r));
         }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 explicit_bzero(buf, sizeof(buf));
                 if (WIFSIGNALED(status))
-                        return fail(err, errlen, -EIO, "token source %s killed by signal %d",
-                                    ts->argv[0], WTERMSIG(status));
-                return fail(err, errlen, -EIO, "token source %s exited with status %d", ts->argv[0],
-                            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                        return set_error(err, errlen, -EIO, "token source %s killed by signal %d",
+                                         ts->argv[0], WTERMSIG(status));
+                return set_error(err, errlen, -EIO, "token source %s exited with status %d",
+                                 ts->argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         }
         if (size > 0 && buf[size - 1] == '\n')
                 size--;
         if (!token_is_valid(buf, size)) {
                 explicit_bzero(buf, sizeof(buf));
                 /* The size only: whatever it printed may be a secret of another shape. */
-                return fail(err, errlen, -EBADMSG,
-                            "token source %s printed %zu bytes that are not a kubeadm token",
-                            ts->argv[0], size);
+                return set_error(err, errlen, -EBADMSG,
+                                 "token source %s printed %zu bytes that are not a kubeadm token",
+                                 ts->argv[0], size);
         }
         memcpy(ret_token, buf, TOKEN_SIZE);
         ret_token[TOKEN_SIZE] = '\0';
@@ -516,15 +504,15 @@ static int pool_take(struct token_source *ts, int fd, off_t off, const char *lin
                 n = pwrite(fd, "#", 1, off);
         while (n < 0 && errno == EINTR);
         if (n != 1)
-                return fail(err, errlen, n < 0 ? negative_errno() : -EIO,
-                            "pool:%s: cannot mark a line used: %m", ts->path);
+                return set_error(err, errlen, n < 0 ? negative_errno() : -EIO,
+                                 "pool:%s: cannot mark a line used: %m", ts->path);
         /* In the page cache before the token leaves, so a crash of the verifier never hands a
          * token out twice. No fdatasync: that would serialize every replica on the disk, and
          * surviving a power loss is not what a test pool needs. */
         if (!complete || !token_is_valid(line, len))
-                return fail(err, errlen, -EBADMSG,
-                            "pool:%s: the line at byte %lld is not a kubeadm token", ts->path,
-                            (long long) off);
+                return set_error(err, errlen, -EBADMSG,
+                                 "pool:%s: the line at byte %lld is not a kubeadm token", ts->path,
+                                 (long long) off);
         memcpy(ret_token, line, TOKEN_SIZE);
         ret_token[TOKEN_SIZE] = '\0';
         return 0;
@@ -546,12 +534,13 @@ static int pool_scan(struct token_source *ts, int fd, char ret_token[TOKEN_SIZE 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
-                        r = fail(err, errlen, negative_errno(), "pool:%s: read: %m", ts->path);
+                        r = set_error(err, errlen, negative_errno(), "pool:%s: read: %m", ts->path);
                         break;
                 }
                 if (n == 0) {
                         ts->cursor = pos;
-                        r = fail(err, errlen, -ENOSPC, "pool:%s has no unused token", ts->path);
+                        r = set_error(err, errlen, -ENOSPC, "pool:%s has no unused token",
+                                      ts->path);
                         break;
                 }
                 if (skipping) {
@@ -608,13 +597,13 @@ static int pool_get(struct token_source *ts, char ret_token[TOKEN_SIZE + 1], cha
         pthread_mutex_lock(&ts->lock);
         fd = open(ts->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0) {
-                r = fail(err, errlen, negative_errno(), "pool:%s: cannot open: %m", ts->path);
+                r = set_error(err, errlen, negative_errno(), "pool:%s: cannot open: %m", ts->path);
                 goto out;
         }
         while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
                 ;
         if (r < 0 || fstat(fd, &st) < 0) {
-                r = fail(err, errlen, negative_errno(), "pool:%s: cannot lock: %m", ts->path);
+                r = set_error(err, errlen, negative_errno(), "pool:%s: cannot lock: %m", ts->path);
                 goto out;
         }
         /* Another file now, or this one cut shorter: the cursor means nothing there. */

@@ -198,14 +198,19 @@ static int rd_asym_scheme(struct reader *r, struct tpm_public *pub)
         return 0;
 }
 
+/* What TPMS_RSA_PARMS and TPMS_ECC_PARMS begin with: the symmetric definition, the scheme. */
+static int rd_asym_parms(struct reader *r, struct tpm_public *pub)
+{
+        int ret = rd_sym_def_object(r, pub);
+
+        return ret < 0 ? ret : rd_asym_scheme(r, pub);
+}
+
 static int rd_rsa(struct reader *r, struct tpm_public *pub)
 {
         int ret;
 
-        ret = rd_sym_def_object(r, pub);
-        if (ret < 0)
-                return ret;
-        ret = rd_asym_scheme(r, pub);
+        ret = rd_asym_parms(r, pub);
         if (ret < 0)
                 return ret;
         pub->rsa_bits = rd_u16(r);
@@ -220,7 +225,7 @@ static int rd_rsa(struct reader *r, struct tpm_public *pub)
         return 0;
 }
 
-static size_t ecc_coordinate_size(uint16_t curve)
+size_t tpm_ecc_coordinate_size(uint16_t curve)
 {
         switch (curve) {
         case TPMW_ECC_NIST_P256:
@@ -236,10 +241,7 @@ static int rd_ecc(struct reader *r, struct tpm_public *pub)
         size_t coordinate;
         int ret;
 
-        ret = rd_sym_def_object(r, pub);
-        if (ret < 0)
-                return ret;
-        ret = rd_asym_scheme(r, pub);
+        ret = rd_asym_parms(r, pub);
         if (ret < 0)
                 return ret;
         pub->curve = rd_u16(r);
@@ -259,7 +261,7 @@ static int rd_ecc(struct reader *r, struct tpm_public *pub)
         }
         pub->ecc_x_size = rd_tpm2b(r, pub->ecc_x, sizeof(pub->ecc_x));
         pub->ecc_y_size = rd_tpm2b(r, pub->ecc_y, sizeof(pub->ecc_y));
-        coordinate = ecc_coordinate_size(pub->curve);
+        coordinate = tpm_ecc_coordinate_size(pub->curve);
         if (coordinate == 0)
                 r->unsupported = true;
         else if (pub->ecc_x_size != coordinate || pub->ecc_y_size != coordinate)

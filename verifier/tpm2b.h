@@ -109,6 +109,9 @@ int tpm_signature_parse(const uint8_t *buf, size_t size, struct tpm_signature *r
 /* Digest size of a TPM hash algorithm, 0 if unknown. */
 size_t tpm_hash_size(uint16_t alg);
 
+/* Bytes of one coordinate of a point on a curve nodegate takes (P-256, P-384), 0 for others. */
+size_t tpm_ecc_coordinate_size(uint16_t curve);
+
 /* TPM name of an object: nameAlg (2 bytes, big-endian) || H_nameAlg(tpmt_public), where
  * tpmt_public is the marshalled TPMT_PUBLIC (no size prefix). Writes ret only on success.
  * @return 0, -EOPNOTSUPP (unknown nameAlg) or -EIO */

@@ -2,6 +2,7 @@
 /* TPM cryptography in software with OpenSSL 3: keys from public areas, quote signatures, policy
  * digests, and the two "secret to the EK" constructions of Part 1 (MakeCredential, Import). */
 #include "tpmcrypto.h"
+#include "openssl-util.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -96,43 +97,6 @@ static const EVP_CIPHER *aes_cfb(uint16_t bits)
                 return algs.aes256_cfb;
         }
         return NULL;
-}
-
-static void EVP_MD_CTX_freep(EVP_MD_CTX **p)
-{
-        EVP_MD_CTX_free(*p);
-}
-static void EVP_PKEY_freep(EVP_PKEY **p)
-{
-        EVP_PKEY_free(*p);
-}
-static void EVP_PKEY_CTX_freep(EVP_PKEY_CTX **p)
-{
-        EVP_PKEY_CTX_free(*p);
-}
-static void EVP_CIPHER_CTX_freep(EVP_CIPHER_CTX **p)
-{
-        EVP_CIPHER_CTX_free(*p);
-}
-static void BN_freep(BIGNUM **p)
-{
-        BN_free(*p);
-}
-static void OSSL_PARAM_BLD_freep(OSSL_PARAM_BLD **p)
-{
-        OSSL_PARAM_BLD_free(*p);
-}
-static void OSSL_PARAM_freep(OSSL_PARAM **p)
-{
-        OSSL_PARAM_free(*p);
-}
-static void ECDSA_SIG_freep(ECDSA_SIG **p)
-{
-        ECDSA_SIG_free(*p);
-}
-static void OPENSSL_freep(void *p)
-{
-        OPENSSL_free(*(void **) p);
 }
 
 struct part {
@@ -360,17 +324,6 @@ static EVP_PKEY *ecc_parameters(uint16_t curve)
         return NULL;
 }
 
-static size_t ecc_coordinate_size(uint16_t curve)
-{
-        switch (curve) {
-        case TPMW_ECC_NIST_P256:
-                return 32;
-        case TPMW_ECC_NIST_P384:
-                return 48;
-        }
-        return 0;
-}
-
 static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM *params)
 {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
@@ -403,7 +356,7 @@ static EVP_PKEY *rsa_to_pkey(const struct tpm_public *pub)
 static EVP_PKEY *ecc_to_pkey(const struct tpm_public *pub)
 {
         EVP_PKEY *parameters = ecc_parameters(pub->curve);
-        size_t c = ecc_coordinate_size(pub->curve);
+        size_t c = tpm_ecc_coordinate_size(pub->curve);
         uint8_t point[1 + 2 * TPMW_ECC_MAX] = {0x04};
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
 
@@ -514,7 +467,7 @@ int tpm_quote_verify(const struct tpm_public *ak, const struct tpm_quote *quote,
                 return -EOPNOTSUPP;
 
         if (ak->type == TPMW_ALG_ECC && sig->alg == TPMW_ALG_ECDSA) {
-                r = ecdsa_der(sig, ecc_coordinate_size(ak->curve), &der, &s_size);
+                r = ecdsa_der(sig, tpm_ecc_coordinate_size(ak->curve), &der, &s_size);
                 if (r < 0)
                         return r;
                 s = der;
@@ -673,7 +626,7 @@ static int seed_ecc(const struct ek_params *p, const struct tpm_public *ek, EVP_
 {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *gen = NULL, *derive = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = NULL;
-        size_t c = ecc_coordinate_size(ek->curve), point_size = 0, z_size, at;
+        size_t c = tpm_ecc_coordinate_size(ek->curve), point_size = 0, z_size, at;
         uint8_t point[1 + 2 * TPMW_ECC_MAX], z[TPMW_ECC_MAX];
         struct writer w = {.p = ret->data, .size = sizeof(ret->data)};
         int r = -EIO;

@@ -4,9 +4,7 @@
 #include "appraise.h"
 #include "verdict.h"
 
-#include "util.h"
-
-#include <json-c/json.h>
+#include "json-util.h"
 
 static const char *const reason_names[_REASON_MAX] = {
 #define VERDICT_NAME(id, status, name) [REASON_##id] = name,
@@ -54,23 +52,6 @@ unsigned reason_http_status(enum reason r)
         return reason_statuses[r];
 }
 
-static void json_object_putp(json_object **o)
-{
-        json_object_put(*o);
-}
-
-/* Takes value in every case, so a caller needs no cleanup when the add fails. */
-static int add(json_object *o, const char *key, json_object *value)
-{
-        if (!value)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, value) < 0) {
-                json_object_put(value);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 char *verdict_to_json(const struct verdict *v)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -78,20 +59,16 @@ char *verdict_to_json(const struct verdict *v)
 
         if (!o)
                 return NULL;
-        r |= add(o, "version", json_object_new_int(1));
-        r |= add(o, "error", json_object_new_string(reason_name(v->reason)));
-        r |= add(o, "message", json_object_new_string(v->message));
+        r |= json_add(o, "version", json_object_new_int(1));
+        r |= json_add(o, "error", json_object_new_string(reason_name(v->reason)));
+        r |= json_add(o, "message", json_object_new_string(v->message));
         if (v->pcr >= 0)
-                r |= add(o, "pcr", json_object_new_int(v->pcr));
+                r |= json_add(o, "pcr", json_object_new_int(v->pcr));
         if (v->event >= 0)
-                r |= add(o, "event", json_object_new_int64(v->event));
+                r |= json_add(o, "event", json_object_new_int64(v->event));
         if (v->event_type[0])
-                r |= add(o, "event_type", json_object_new_string(v->event_type));
+                r |= json_add(o, "event_type", json_object_new_string(v->event_type));
         if (v->digest[0])
-                r |= add(o, "digest", json_object_new_string(v->digest));
-        if (r < 0)
-                return NULL;
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
-        return s ? strdup(s) : NULL;
+                r |= json_add(o, "digest", json_object_new_string(v->digest));
+        return r < 0 ? NULL : json_to_line(o);
 }

@@ -2,8 +2,8 @@
 /* libFuzzer: both request parsers on arbitrary bytes, with the invariants every accepted body
  * must meet; and base64_decode(), whose accepted inputs must re-encode to themselves. */
 
-/* by path: the gate has a src/base64.h too, and -Isrc comes first */
-#include "../../verifier/base64.h"
+/* verifier/base64.h: tests/mk/verifier-appraise.mk puts verifier/ first for quoted includes */
+#include "base64.h"
 #include "request.h"
 
 #include <stdlib.h>

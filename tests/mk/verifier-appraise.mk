@@ -9,8 +9,8 @@ VERIFIER_APPRAISE_SRCS := verifier/appraise.c verifier/base64.c verifier/challen
 
 test-verifier-request_SRCS := verifier/request.c verifier/base64.c verifier/verdict.c
 test-verifier-challenge_SRCS := verifier/challenge.c verifier/verdict.c
-test-verifier-ekcheck_SRCS := verifier/ekcheck.c verifier/ek-cli.c verifier/tpm2b.c \
-	verifier/tpmcrypto.c verifier/verdict.c
+test-verifier-ekcheck_SRCS := verifier/ekcheck.c verifier/ek-cli.c verifier/fileutil.c \
+	verifier/tpm2b.c verifier/tpmcrypto.c verifier/verdict.c
 test-verifier-token_SRCS := verifier/token-source.c
 test-verifier-appraise_SRCS := $(VERIFIER_APPRAISE_SRCS)
 
@@ -22,3 +22,4 @@ $(foreach t,$(VERIFIER_APPRAISE_TESTS),\
 $(addprefix $(UNIT_BUILD)/test-verifier-,$(VERIFIER_APPRAISE_TESTS)): $(wildcard verifier/*.h)
 
 fuzz-request_SRCS := verifier/request.c verifier/base64.c verifier/verdict.c
+$(FUZZ_BUILD)/fuzz-request: FUZZ_CFLAGS += -iquote verifier

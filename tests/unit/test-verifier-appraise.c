@@ -28,6 +28,8 @@
 
 #include <cmocka.h>
 
+#include "verifier-test-util.h"
+
 #define NOW         1795000000ull
 #define RESET_COUNT 7u
 #define QUOTE_MASK  (1u << 0 | 1u << 4 | 1u << 15)
@@ -36,57 +38,6 @@
 #define EV_SEPARATOR                     0x00000004u
 #define EV_EFI_ACTION                    0x80000007u
 #define EV_EFI_BOOT_SERVICES_APPLICATION 0x80000003u
-
-static const uint8_t ek_policy[32] = {
-    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
-    0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
-
-struct buf {
-        uint8_t b[8192];
-        size_t n;
-};
-
-static void be16(struct buf *b, uint16_t v)
-{
-        b->b[b->n++] = (uint8_t) (v >> 8);
-        b->b[b->n++] = (uint8_t) v;
-}
-
-static void be32(struct buf *b, uint32_t v)
-{
-        be16(b, (uint16_t) (v >> 16));
-        be16(b, (uint16_t) v);
-}
-
-static void be64(struct buf *b, uint64_t v)
-{
-        be32(b, (uint32_t) (v >> 32));
-        be32(b, (uint32_t) v);
-}
-
-static void raw(struct buf *b, const void *p, size_t n)
-{
-        memcpy(b->b + b->n, p, n);
-        b->n += n;
-}
-
-static void tpm2b(struct buf *b, const void *p, size_t n)
-{
-        be16(b, (uint16_t) n);
-        raw(b, p, n);
-}
-
-static void le32(struct buf *b, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                b->b[b->n++] = (uint8_t) (v >> (8 * i));
-}
-
-static void le16(struct buf *b, uint16_t v)
-{
-        b->b[b->n++] = (uint8_t) v;
-        b->b[b->n++] = (uint8_t) (v >> 8);
-}
 
 static void coordinates(EVP_PKEY *key, uint8_t x[32], uint8_t y[32])
 {
@@ -101,37 +52,34 @@ static void coordinates(EVP_PKEY *key, uint8_t x[32], uint8_t y[32])
 }
 
 /* TPM2B_PUBLIC of a P-256 key: the EK template L-2, or a restricted ECDSA AK. */
-static void p256_public(EVP_PKEY *key, bool ek, uint32_t attributes, struct buf *ret)
+static void p256_public(EVP_PKEY *key, bool ek, uint32_t attributes, struct tbuf *ret)
 {
-        struct buf t = {};
+        struct tbuf t = {};
         uint8_t x[32], y[32];
 
         coordinates(key, x, y);
-        be16(&t, TPMW_ALG_ECC);
-        be16(&t, TPMW_ALG_SHA256);
-        be32(&t, attributes);
+        tbuf_be16(&t, TPMW_ALG_ECC);
+        tbuf_be16(&t, TPMW_ALG_SHA256);
+        tbuf_be32(&t, attributes);
         if (ek) {
-                tpm2b(&t, ek_policy, 32);
-                be16(&t, TPMW_ALG_AES);
-                be16(&t, 128);
-                be16(&t, TPMW_ALG_CFB);
-                be16(&t, TPMW_ALG_NULL);
+                tbuf_tpm2b(&t, test_ek_policy_sha256, 32);
+                tbuf_be16(&t, TPMW_ALG_AES);
+                tbuf_be16(&t, 128);
+                tbuf_be16(&t, TPMW_ALG_CFB);
+                tbuf_be16(&t, TPMW_ALG_NULL);
         } else {
-                be16(&t, 0);
-                be16(&t, TPMW_ALG_NULL);
-                be16(&t, TPMW_ALG_ECDSA);
-                be16(&t, TPMW_ALG_SHA256);
+                tbuf_be16(&t, 0);
+                tbuf_be16(&t, TPMW_ALG_NULL);
+                tbuf_be16(&t, TPMW_ALG_ECDSA);
+                tbuf_be16(&t, TPMW_ALG_SHA256);
         }
-        be16(&t, TPMW_ECC_NIST_P256);
-        be16(&t, TPMW_ALG_NULL);
-        tpm2b(&t, x, 32);
-        tpm2b(&t, y, 32);
+        tbuf_be16(&t, TPMW_ECC_NIST_P256);
+        tbuf_be16(&t, TPMW_ALG_NULL);
+        tbuf_tpm2b(&t, x, 32);
+        tbuf_tpm2b(&t, y, 32);
         ret->n = 0;
-        tpm2b(ret, t.b, t.n);
+        tbuf_tpm2b(ret, t.b, t.n);
 }
-
-#define EK_ATTRS 0x000300b2u
-#define AK_ATTRS 0x00050072u
 
 /* ---- the event log ---- */
 
@@ -144,41 +92,41 @@ struct event {
 static const uint8_t uki_digest[32] = {0x4b, 0x1d};
 static const uint8_t other_uki_digest[32] = {0xba, 0xd0};
 
-static void log_build(const struct event *ev, size_t n, struct buf *log, uint8_t pcrs[24][32])
+static void log_build(const struct event *ev, size_t n, struct tbuf *log, uint8_t pcrs[24][32])
 {
         static const char sig[16] = "Spec ID Event03";
-        struct buf spec = {};
+        struct tbuf spec = {};
 
-        raw(&spec, sig, 16);
-        le32(&spec, 0);       /* platformClass */
+        tbuf_bytes(&spec, sig, 16);
+        tbuf_le32(&spec, 0);  /* platformClass */
         spec.b[spec.n++] = 0; /* minor */
         spec.b[spec.n++] = 2; /* major */
         spec.b[spec.n++] = 0; /* errata */
         spec.b[spec.n++] = 2; /* uintnSize: UINT64 */
-        le32(&spec, 1);       /* one bank */
-        le16(&spec, TPMW_ALG_SHA256);
-        le16(&spec, 32);
+        tbuf_le32(&spec, 1);  /* one bank */
+        tbuf_le16(&spec, TPMW_ALG_SHA256);
+        tbuf_le16(&spec, 32);
         spec.b[spec.n++] = 0; /* vendorInfoSize */
 
         log->n = 0;
-        le32(log, 0);
-        le32(log, 0x3); /* EV_NO_ACTION */
+        tbuf_le32(log, 0);
+        tbuf_le32(log, 0x3); /* EV_NO_ACTION */
         memset(log->b + log->n, 0, 20);
         log->n += 20;
-        le32(log, (uint32_t) spec.n);
-        raw(log, spec.b, spec.n);
+        tbuf_le32(log, (uint32_t) spec.n);
+        tbuf_bytes(log, spec.b, spec.n);
 
         memset(pcrs, 0, 24 * 32);
         for (size_t i = 0; i < n; i++) {
                 uint8_t cat[64];
 
-                le32(log, ev[i].pcr);
-                le32(log, ev[i].type);
-                le32(log, 1);
-                le16(log, TPMW_ALG_SHA256);
-                raw(log, ev[i].digest, 32);
-                le32(log, (uint32_t) strlen(ev[i].data));
-                raw(log, ev[i].data, strlen(ev[i].data));
+                tbuf_le32(log, ev[i].pcr);
+                tbuf_le32(log, ev[i].type);
+                tbuf_le32(log, 1);
+                tbuf_le16(log, TPMW_ALG_SHA256);
+                tbuf_bytes(log, ev[i].digest, 32);
+                tbuf_le32(log, (uint32_t) strlen(ev[i].data));
+                tbuf_bytes(log, ev[i].data, strlen(ev[i].data));
                 memcpy(cat, pcrs[ev[i].pcr], 32);
                 memcpy(cat + 32, ev[i].digest, 32);
                 SHA256(cat, 64, pcrs[ev[i].pcr]);
@@ -192,29 +140,13 @@ static struct event good_events[] = {
     {4, EV_EFI_BOOT_SERVICES_APPLICATION, "uki", {0}},
 };
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-        for (size_t i = 0; i < n; i++)
-                sprintf(out + 2 * i, "%02x", p[i]);
-}
-
 /* ---- the verifier ---- */
 
 static char dir[] = "/tmp/test-verifier-appraise-XXXXXX";
 static struct verifier vf;
 static EVP_PKEY *ek_key, *ak_key, *other_key;
-static struct buf ek_pub, ak_pub, other_pub;
+static struct tbuf ek_pub, ak_pub, other_pub;
 static char pool_path[256];
-
-static void write_text(const char *path, const char *text, mode_t mode)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-        assert_int_equal(fchmod(fd, mode), 0);
-        close(fd);
-}
 
 static int setup(void **state)
 {
@@ -227,9 +159,9 @@ static int setup(void **state)
         ek_key = EVP_EC_gen("P-256");
         ak_key = EVP_EC_gen("P-256");
         other_key = EVP_EC_gen("P-256");
-        p256_public(ek_key, true, EK_ATTRS, &ek_pub);
-        p256_public(ak_key, false, AK_ATTRS, &ak_pub);
-        p256_public(other_key, false, AK_ATTRS, &other_pub);
+        p256_public(ek_key, true, TEST_EK_ATTRIBUTES, &ek_pub);
+        p256_public(ak_key, false, TEST_AK_ATTRIBUTES, &ak_pub);
+        p256_public(other_key, false, TEST_AK_ATTRIBUTES, &other_pub);
 
         for (size_t i = 0; i < ELEMENTSOF(good_events); i++)
                 SHA256((const uint8_t *) good_events[i].data, strlen(good_events[i].data),
@@ -238,17 +170,17 @@ static int setup(void **state)
 
         /* the shared secret */
         snprintf(path, sizeof(path), "%s/secret", dir);
-        write_text(path, "0123456789abcdef0123456789abcdef", 0600);
+        test_write_text(path, "0123456789abcdef0123456789abcdef", 0600);
         assert_int_equal(verifier_load_secret(&vf, path), 0);
-        write_text(path, "0123456789abcdef0123456789abcdef", 0644);
+        test_write_text(path, "0123456789abcdef0123456789abcdef", 0644);
         assert_int_equal(verifier_load_secret(&vf, path), -EPERM);
-        write_text(path, "short", 0600);
+        test_write_text(path, "short", 0600);
         assert_int_equal(verifier_load_secret(&vf, path), -EINVAL);
 
         /* the policy: PCR 4 pinned, the UKI required */
-        hex(good_events[1].digest, 32, h[0]);
-        hex(good_events[2].digest, 32, h[1]);
-        hex(uki_digest, 32, h[2]);
+        hex_encode(good_events[1].digest, 32, h[0]);
+        hex_encode(good_events[2].digest, 32, h[1]);
+        hex_encode(uki_digest, 32, h[2]);
         snprintf(text, sizeof(text),
                  "{\"version\":1,\"quote_pcrs\":[0,4,15],\"cap_pcr\":15,\"pcrs\":{\"4\":["
                  "{\"type\":\"EV_EFI_ACTION\",\"sha256\":[\"%s\"]},"
@@ -262,16 +194,16 @@ static int setup(void **state)
         /* the EK on the allowlist */
         assert_int_equal(tpm_public_parse(ek_pub.b, ek_pub.n, &ek), 0);
         assert_int_equal(tpm_public_spki_sha256(&ek, spki), 0);
-        hex(spki, 32, h[3]);
+        hex_encode(spki, 32, h[3]);
         snprintf(path, sizeof(path), "%s/allowlist", dir);
         snprintf(text, sizeof(text), "%s\n", h[3]);
-        write_text(path, text, 0644);
+        test_write_text(path, text, 0644);
         assert_int_equal(ek_trust_new(&vf.ek_trust), 0);
         assert_int_equal(ek_trust_load_allowlist(vf.ek_trust, path, err, sizeof(err)), 0);
 
         /* two tokens */
         snprintf(pool_path, sizeof(pool_path), "%s/pool", dir);
-        write_text(pool_path, "aaaaaa.0123456789abcdef\nbbbbbb.0123456789abcdef\n", 0600);
+        test_write_text(pool_path, "aaaaaa.0123456789abcdef\nbbbbbb.0123456789abcdef\n", 0600);
         snprintf(text, sizeof(text), "pool:%s", pool_path);
         assert_int_equal(token_source_new(text, &vf.tokens, err, sizeof(err)), 0);
 
@@ -283,8 +215,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-        char cmd[128];
-
         (void) state;
         policy_free(vf.policy);
         ek_trust_free(vf.ek_trust);
@@ -294,14 +224,12 @@ static int teardown(void **state)
         EVP_PKEY_free(ek_key);
         EVP_PKEY_free(ak_key);
         EVP_PKEY_free(other_key);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
-        return 0;
+        return test_remove_tree(dir);
 }
 
 /* ---- round 1 ---- */
 
-static char *challenge_body(const struct buf *ek, const struct buf *ak)
+static char *challenge_body(const struct tbuf *ek, const struct tbuf *ak)
 {
         char *e = base64_encode_alloc(ek->b, ek->n), *a = base64_encode_alloc(ak->b, ak->n);
         char *body = NULL;
@@ -369,7 +297,7 @@ static void check_tpm2b(const uint8_t *p, size_t n)
 }
 
 /* Round 1 as the node runs it. @return the challenge */
-static void round1(const struct buf *ak, uint8_t challenge[CHALLENGE_SIZE])
+static void round1(const struct tbuf *ak, uint8_t challenge[CHALLENGE_SIZE])
 {
         char *body = challenge_body(&ek_pub, ak), *answer = NULL;
         struct appraisal_facts facts;
@@ -402,8 +330,8 @@ static void round1(const struct buf *ak, uint8_t challenge[CHALLENGE_SIZE])
 
 /* What the software node does, and each way to get it wrong. */
 struct node {
-        const struct buf *ek, *ak; /* sent */
-        EVP_PKEY *signer;          /* signs the quote */
+        const struct tbuf *ek, *ak; /* sent */
+        EVP_PKEY *signer;           /* signs the quote */
         bool tamper_challenge, wrong_credential, stale_nonce, flip_signature, bad_magic;
         uint32_t quote_mask;        /* selection in the quote */
         int claim_wrong_pcr;        /* a claimed value differs from the quoted one, or -1 */
@@ -430,7 +358,7 @@ static struct node honest(void)
         };
 }
 
-static void sign(EVP_PKEY *key, const uint8_t *data, size_t n, struct buf *sig)
+static void sign(EVP_PKEY *key, const uint8_t *data, size_t n, struct tbuf *sig)
 {
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         uint8_t der[128], r[32], s[32];
@@ -447,51 +375,51 @@ static void sign(EVP_PKEY *key, const uint8_t *data, size_t n, struct buf *sig)
         assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(es), s, 32), 32);
         ECDSA_SIG_free(es);
         sig->n = 0;
-        be16(sig, TPMW_ALG_ECDSA);
-        be16(sig, TPMW_ALG_SHA256);
-        tpm2b(sig, r, 32);
-        tpm2b(sig, s, 32);
+        tbuf_be16(sig, TPMW_ALG_ECDSA);
+        tbuf_be16(sig, TPMW_ALG_SHA256);
+        tbuf_tpm2b(sig, r, 32);
+        tbuf_tpm2b(sig, s, 32);
 }
 
 static void quote(const struct node *nd, const uint8_t challenge[CHALLENGE_SIZE],
-                  uint8_t pcrs[24][32], struct buf *attest, struct buf *sig,
+                  uint8_t pcrs[24][32], struct tbuf *attest, struct tbuf *sig,
                   uint8_t ret_pcr_digest[32])
 {
-        struct buf a = {}, values = {};
+        struct tbuf a = {}, values = {};
         uint8_t nonce[32];
         struct tpm_public ak;
 
         for (unsigned i = 0; i < 24; i++)
                 if (nd->quote_mask & (1u << i))
-                        raw(&values, pcrs[i], 32);
+                        tbuf_bytes(&values, pcrs[i], 32);
         SHA256(values.b, values.n, ret_pcr_digest);
         challenge_qualifying_data(challenge, nonce);
         if (nd->stale_nonce)
                 nonce[0] ^= 1;
         assert_int_equal(tpm_public_parse(nd->ak->b, nd->ak->n, &ak), 0);
 
-        be32(&a, nd->bad_magic ? 0xff544348u : TPMW_GENERATED_VALUE);
-        be16(&a, TPMW_ST_ATTEST_QUOTE);
-        tpm2b(&a, ak.name, ak.name_size); /* qualifiedSigner */
-        tpm2b(&a, nonce, 32);
-        be64(&a, 123456789); /* clock */
-        be32(&a, RESET_COUNT);
-        be32(&a, 0);    /* restartCount */
-        a.b[a.n++] = 1; /* safe */
-        be64(&a, 0x2019102300163636ull);
-        be32(&a, 1);
-        be16(&a, TPMW_ALG_SHA256);
+        tbuf_be32(&a, nd->bad_magic ? 0xff544348u : TPMW_GENERATED_VALUE);
+        tbuf_be16(&a, TPMW_ST_ATTEST_QUOTE);
+        tbuf_tpm2b(&a, ak.name, ak.name_size); /* qualifiedSigner */
+        tbuf_tpm2b(&a, nonce, 32);
+        tbuf_be64(&a, 123456789); /* clock */
+        tbuf_be32(&a, RESET_COUNT);
+        tbuf_be32(&a, 0); /* restartCount */
+        a.b[a.n++] = 1;   /* safe */
+        tbuf_be64(&a, 0x2019102300163636ull);
+        tbuf_be32(&a, 1);
+        tbuf_be16(&a, TPMW_ALG_SHA256);
         a.b[a.n++] = 3;
         a.b[a.n++] = (uint8_t) nd->quote_mask;
         a.b[a.n++] = (uint8_t) (nd->quote_mask >> 8);
         a.b[a.n++] = (uint8_t) (nd->quote_mask >> 16);
-        tpm2b(&a, ret_pcr_digest, 32);
+        tbuf_tpm2b(&a, ret_pcr_digest, 32);
 
         sign(nd->signer, a.b, a.n, sig);
         if (nd->flip_signature)
                 sig->b[10] ^= 1;
         attest->n = 0;
-        tpm2b(attest, a.b, a.n);
+        tbuf_tpm2b(attest, a.b, a.n);
 }
 
 struct attempt {
@@ -506,8 +434,8 @@ static void round2(const struct node *nd, const uint8_t challenge_in[CHALLENGE_S
                    struct attempt *ret)
 {
         uint8_t challenge[CHALLENGE_SIZE], credential[32], pcrs[24][32], sent_pcrs[24][32];
-        static struct buf log, sent_log;
-        struct buf attest, sig;
+        static struct tbuf log, sent_log;
+        struct tbuf attest, sig;
         char *b[6], pcr_json[2048], *body = NULL, *answer = NULL;
         size_t o = 0;
 
@@ -533,7 +461,7 @@ static void round2(const struct node *nd, const uint8_t challenge_in[CHALLENGE_S
                         continue;
                 if ((int) i == nd->claim_wrong_pcr)
                         pcrs[i][0] ^= 0x80;
-                hex(pcrs[i], 32, h);
+                hex_encode(pcrs[i], 32, h);
                 o += (size_t) sprintf(pcr_json + o, "%s\"%u\":\"%s\"",
                                       pcr_json[o - 1] == '{' ? "" : ",", i, h);
         }
@@ -588,28 +516,28 @@ static unsigned unused_tokens(void)
 static void expected_policy(uint32_t mask, const uint8_t pcr_digest[32], uint32_t reset_count,
                             uint8_t ret[32])
 {
-        struct buf b = {}, args = {};
+        struct tbuf b = {}, args = {};
         uint8_t digest[32] = {0}, args_hash[32];
 
-        raw(&b, digest, 32);
-        be32(&b, 0x0000017f); /* TPM_CC_PolicyPCR */
-        be32(&b, 1);
-        be16(&b, TPMW_ALG_SHA256);
+        tbuf_bytes(&b, digest, 32);
+        tbuf_be32(&b, 0x0000017f); /* TPM_CC_PolicyPCR */
+        tbuf_be32(&b, 1);
+        tbuf_be16(&b, TPMW_ALG_SHA256);
         b.b[b.n++] = 3;
         b.b[b.n++] = (uint8_t) mask;
         b.b[b.n++] = (uint8_t) (mask >> 8);
         b.b[b.n++] = (uint8_t) (mask >> 16);
-        raw(&b, pcr_digest, 32);
+        tbuf_bytes(&b, pcr_digest, 32);
         SHA256(b.b, b.n, digest);
 
-        be32(&args, reset_count); /* operandB */
-        be16(&args, 16);          /* offset of resetCount in TPMS_TIME_INFO */
-        be16(&args, 0);           /* TPM_EO_EQ */
+        tbuf_be32(&args, reset_count); /* operandB */
+        tbuf_be16(&args, 16);          /* offset of resetCount in TPMS_TIME_INFO */
+        tbuf_be16(&args, 0);           /* TPM_EO_EQ */
         SHA256(args.b, args.n, args_hash);
         b.n = 0;
-        raw(&b, digest, 32);
-        be32(&b, 0x0000016d); /* TPM_CC_PolicyCounterTimer */
-        raw(&b, args_hash, 32);
+        tbuf_bytes(&b, digest, 32);
+        tbuf_be32(&b, 0x0000016d); /* TPM_CC_PolicyCounterTimer */
+        tbuf_bytes(&b, args_hash, 32);
         SHA256(b.b, b.n, ret);
 }
 
@@ -769,7 +697,7 @@ static void test_refusals(void **state)
                 assert_int_equal(at.reason, REASON_EVENT_NOT_ALLOWED);
                 assert_int_equal(at.v.event, 4);
                 assert_string_equal(at.v.event_type, "EV_EFI_BOOT_SERVICES_APPLICATION");
-                hex(other_uki_digest, 32, h);
+                hex_encode(other_uki_digest, 32, h);
                 assert_string_equal(at.v.digest, h);
                 char *json = verdict_to_json(&at.v);
                 json_object *o = json_tokener_parse(json);
@@ -836,12 +764,12 @@ static void test_pool_empty(void **state)
 
 static void test_round1_refusals(void **state)
 {
-        struct buf ak_decrypt, garbage = {{0x00, 0x04, 0xde, 0xad, 0xbe, 0xef}, 6};
+        struct tbuf ak_decrypt, garbage = {{0x00, 0x04, 0xde, 0xad, 0xbe, 0xef}, 6};
         EVP_PKEY *unknown = EVP_EC_gen("P-256");
-        struct buf unknown_pub;
+        struct tbuf unknown_pub;
         const struct {
                 const char *what;
-                const struct buf *ek, *ak;
+                const struct tbuf *ek, *ak;
                 enum reason reason;
                 bool ek_hashed;
         } rows[] = {
@@ -853,8 +781,8 @@ static void test_round1_refusals(void **state)
         };
 
         (void) state;
-        p256_public(unknown, true, EK_ATTRS, &unknown_pub);
-        p256_public(ak_key, false, AK_ATTRS | TPMW_OA_DECRYPT, &ak_decrypt);
+        p256_public(unknown, true, TEST_EK_ATTRIBUTES, &unknown_pub);
+        p256_public(ak_key, false, TEST_AK_ATTRIBUTES | TPMW_OA_DECRYPT, &ak_decrypt);
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 char *body = challenge_body(rows[i].ek, rows[i].ak), *answer = (char *) 1;
                 struct appraisal_facts facts;

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "verifier-test-util.h"
+
 #define NOW 1795000000ull
 
 static const uint8_t secret[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
@@ -28,24 +30,24 @@ static const char kat_challenge_key[] =
 static const char kat_credential_key[] =
     "7e101b4dc3a3680ced6df2db0d308e4c28c86c37fce744502a584b93fcf57617";
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-        for (size_t i = 0; i < n; i++)
-                sprintf(out + 2 * i, "%02x", p[i]);
-}
-
 static uint8_t key[32], credential_key[32], binding[32];
+
+/* challenge_binding() of two short names: 0x000b (SHA-256) and the text. */
+static void bind_names(const char *ek, const char *ak, uint8_t ret[32])
+{
+        uint8_t e[2 + 16] = {0x00, 0x0b}, a[2 + 16] = {0x00, 0x0b};
+
+        assert_true(strlen(ek) <= 16 && strlen(ak) <= 16);
+        memcpy(e + 2, ek, strlen(ek));
+        memcpy(a + 2, ak, strlen(ak));
+        challenge_binding(e, 2 + strlen(ek), a, 2 + strlen(ak), ret);
+}
 
 static int setup(void **state)
 {
         (void) state;
         assert_int_equal(challenge_derive_keys(secret, sizeof(secret), key, credential_key), 0);
-        challenge_binding((const uint8_t *) "\x00\x0b"
-                                            "ek-name",
-                          9,
-                          (const uint8_t *) "\x00\x0b"
-                                            "ak-name",
-                          9, binding);
+        bind_names("ek-name", "ak-name", binding);
         return 0;
 }
 
@@ -56,9 +58,9 @@ static void test_derive_keys(void **state)
 
         (void) state;
         assert_int_equal(challenge_derive_keys(secret, sizeof(secret), a, b), 0);
-        hex(a, 32, h);
+        hex_encode(a, 32, h);
         assert_string_equal(h, kat_challenge_key);
-        hex(b, 32, h);
+        hex_encode(b, 32, h);
         assert_string_equal(h, kat_credential_key);
         assert_int_equal(challenge_derive_keys(secret, 31, a, b), -EINVAL);
 }
@@ -191,6 +193,8 @@ static void test_authentic_but_wrong(void **state)
 
 static void test_binding(void **state)
 {
+        static const char *const others[][2] = {
+            {"ek-name", "ak-namf"}, {"ek-namf", "ak-name"}, {"ak-name", "ek-name"}};
         uint8_t c[CHALLENGE_SIZE], b[32], expect[32], cat[18];
         struct verdict v;
 
@@ -206,30 +210,11 @@ static void test_binding(void **state)
 
         assert_int_equal(challenge_issue(key, NOW, 60, binding, EK_TRUST_CHAIN, c), 0);
         /* another AK, another EK, the two swapped: each is another binding */
-        challenge_binding((const uint8_t *) "\x00\x0b"
-                                            "ek-name",
-                          9,
-                          (const uint8_t *) "\x00\x0b"
-                                            "ak-namf",
-                          9, b);
-        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, b, NULL, &v),
-                         REASON_CHALLENGE_BINDING);
-        challenge_binding((const uint8_t *) "\x00\x0b"
-                                            "ek-namf",
-                          9,
-                          (const uint8_t *) "\x00\x0b"
-                                            "ak-name",
-                          9, b);
-        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, b, NULL, &v),
-                         REASON_CHALLENGE_BINDING);
-        challenge_binding((const uint8_t *) "\x00\x0b"
-                                            "ak-name",
-                          9,
-                          (const uint8_t *) "\x00\x0b"
-                                            "ek-name",
-                          9, b);
-        assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, b, NULL, &v),
-                         REASON_CHALLENGE_BINDING);
+        for (size_t i = 0; i < ELEMENTSOF(others); i++) {
+                bind_names(others[i][0], others[i][1], b);
+                assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, b, NULL, &v),
+                                 REASON_CHALLENGE_BINDING);
+        }
         /* a long name takes the other path through challenge_binding() */
         uint8_t big[100] = {1}, both[200];
         memcpy(both, big, 100);
@@ -264,16 +249,11 @@ static void write_secret(const char *name, size_t size, mode_t mode)
 {
         char path[256];
         uint8_t buf[5000];
-        int fd;
 
         for (size_t i = 0; i < sizeof(buf); i++)
                 buf[i] = (uint8_t) i;
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, buf, size), (ssize_t) size);
-        assert_int_equal(fchmod(fd, mode), 0);
-        close(fd);
+        test_write_file(path, buf, size, mode);
 }
 
 static int load(const char *name, uint8_t a[32], uint8_t b[32], char *err, size_t errlen)
@@ -301,9 +281,9 @@ static void test_load_secret(void **state)
         write_secret("long", 4097, 0600);
 
         assert_int_equal(load("ok", a, b, err, sizeof(err)), 0);
-        hex(a, 32, h);
+        hex_encode(a, 32, h);
         assert_string_equal(h, kat_challenge_key);
-        hex(b, 32, h);
+        hex_encode(b, 32, h);
         assert_string_equal(h, kat_credential_key);
         assert_int_equal(load("ro", a, b, err, sizeof(err)), 0);
         assert_int_equal(load("max", a, b, err, sizeof(err)), 0);
@@ -322,13 +302,7 @@ static void test_load_secret(void **state)
         /* err may be NULL */
         assert_int_equal(load("group", a, b, NULL, 0), -EPERM);
 
-        for (const char *n = "ok\0ro\0group\0world\0gwrite\0short\0max\0long\0"; *n;
-             n += strlen(n) + 1) {
-                char path[256];
-                snprintf(path, sizeof(path), "%s/%s", dir, n);
-                unlink(path);
-        }
-        rmdir(dir);
+        assert_int_equal(test_remove_tree(dir), 0);
 }
 
 int main(void)

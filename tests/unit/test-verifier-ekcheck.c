@@ -28,37 +28,7 @@
 
 #include <cmocka.h>
 
-/* TCG EK Credential Profile: the L-1/L-2 templates' attributes and policy
- * (PolicySecret(TPM_RH_ENDORSEMENT)). */
-#define EK_ATTRIBUTES 0x000300b2u
-#define AK_ATTRIBUTES 0x00050072u
-static const uint8_t ek_policy_sha256[32] = {
-    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
-    0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
-
-struct area {
-        uint8_t b[1024];
-        size_t n;
-};
-
-static void put16(struct area *a, uint16_t v)
-{
-        a->b[a->n++] = (uint8_t) (v >> 8);
-        a->b[a->n++] = (uint8_t) v;
-}
-
-static void put32(struct area *a, uint32_t v)
-{
-        put16(a, (uint16_t) (v >> 16));
-        put16(a, (uint16_t) v);
-}
-
-static void put_bytes(struct area *a, const void *p, size_t n)
-{
-        put16(a, (uint16_t) n);
-        memcpy(a->b + a->n, p, n);
-        a->n += n;
-}
+#include "verifier-test-util.h"
 
 static void bn_param(EVP_PKEY *key, const char *name, uint8_t *out, size_t size)
 {
@@ -78,43 +48,43 @@ struct shape {
 };
 
 /* A TPM2B_PUBLIC of key with shape s, as a TPM would marshal it. */
-static void marshal(EVP_PKEY *key, const struct shape *s, struct area *ret)
+static void marshal(EVP_PKEY *key, const struct shape *s, struct tbuf *ret)
 {
-        struct area t = {};
+        struct tbuf t = {};
         bool storage = s->sym_bits != 0; /* EK-shaped: a policy and a symmetric part */
 
-        put16(&t, s->type);
-        put16(&t, s->name_alg);
-        put32(&t, s->attributes);
-        put_bytes(&t, ek_policy_sha256,
-                  storage && s->name_alg == TPMW_ALG_SHA256 ? sizeof(ek_policy_sha256) : 0);
+        tbuf_be16(&t, s->type);
+        tbuf_be16(&t, s->name_alg);
+        tbuf_be32(&t, s->attributes);
+        tbuf_tpm2b(&t, test_ek_policy_sha256,
+                   storage && s->name_alg == TPMW_ALG_SHA256 ? sizeof(test_ek_policy_sha256) : 0);
         if (storage) {
-                put16(&t, TPMW_ALG_AES);
-                put16(&t, s->sym_bits);
-                put16(&t, s->sym_mode);
+                tbuf_be16(&t, TPMW_ALG_AES);
+                tbuf_be16(&t, s->sym_bits);
+                tbuf_be16(&t, s->sym_mode);
         } else
-                put16(&t, TPMW_ALG_NULL);
-        put16(&t, s->scheme);
+                tbuf_be16(&t, TPMW_ALG_NULL);
+        tbuf_be16(&t, s->scheme);
         if (s->scheme != TPMW_ALG_NULL)
-                put16(&t, s->scheme_hash);
+                tbuf_be16(&t, s->scheme_hash);
         if (s->type == TPMW_ALG_RSA) {
                 uint8_t n[256];
-                put16(&t, s->rsa_bits);
-                put32(&t, s->exponent);
+                tbuf_be16(&t, s->rsa_bits);
+                tbuf_be32(&t, s->exponent);
                 bn_param(key, OSSL_PKEY_PARAM_RSA_N, n, sizeof(n));
-                put_bytes(&t, n, sizeof(n));
+                tbuf_tpm2b(&t, n, sizeof(n));
         } else {
                 size_t c = s->curve == TPMW_ECC_NIST_P384 ? 48 : 32;
                 uint8_t x[48], y[48];
-                put16(&t, s->curve);
-                put16(&t, TPMW_ALG_NULL); /* kdf */
+                tbuf_be16(&t, s->curve);
+                tbuf_be16(&t, TPMW_ALG_NULL); /* kdf */
                 bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, x, c);
                 bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, y, c);
-                put_bytes(&t, x, c);
-                put_bytes(&t, y, c);
+                tbuf_tpm2b(&t, x, c);
+                tbuf_tpm2b(&t, y, c);
         }
         ret->n = 0;
-        put_bytes(ret, t.b, t.n);
+        tbuf_tpm2b(ret, t.b, t.n);
 }
 
 static const struct shape ek_p256 = {TPMW_ALG_ECC,
@@ -124,7 +94,7 @@ static const struct shape ek_p256 = {TPMW_ALG_ECC,
                                      TPMW_ALG_NULL,
                                      0,
                                      TPMW_ECC_NIST_P256,
-                                     EK_ATTRIBUTES,
+                                     TEST_EK_ATTRIBUTES,
                                      0,
                                      0};
 static const struct shape ek_p384 = {TPMW_ALG_ECC,
@@ -134,14 +104,22 @@ static const struct shape ek_p384 = {TPMW_ALG_ECC,
                                      TPMW_ALG_NULL,
                                      0,
                                      TPMW_ECC_NIST_P384,
-                                     EK_ATTRIBUTES,
+                                     TEST_EK_ATTRIBUTES,
                                      0,
                                      0};
-static const struct shape ek_rsa = {
-    TPMW_ALG_RSA, TPMW_ALG_SHA256, 128, TPMW_ALG_CFB, TPMW_ALG_NULL, 0, 0, EK_ATTRIBUTES, 2048, 0};
+static const struct shape ek_rsa = {TPMW_ALG_RSA,
+                                    TPMW_ALG_SHA256,
+                                    128,
+                                    TPMW_ALG_CFB,
+                                    TPMW_ALG_NULL,
+                                    0,
+                                    0,
+                                    TEST_EK_ATTRIBUTES,
+                                    2048,
+                                    0};
 static const struct shape ak_p256 = {
-    TPMW_ALG_ECC,       TPMW_ALG_SHA256, 0, 0, TPMW_ALG_ECDSA, TPMW_ALG_SHA256,
-    TPMW_ECC_NIST_P256, AK_ATTRIBUTES,   0, 0};
+    TPMW_ALG_ECC,       TPMW_ALG_SHA256,    0, 0, TPMW_ALG_ECDSA, TPMW_ALG_SHA256,
+    TPMW_ECC_NIST_P256, TEST_AK_ATTRIBUTES, 0, 0};
 static const struct shape ak_rsa = {TPMW_ALG_RSA,
                                     TPMW_ALG_SHA256,
                                     0,
@@ -149,13 +127,13 @@ static const struct shape ak_rsa = {TPMW_ALG_RSA,
                                     TPMW_ALG_RSASSA,
                                     TPMW_ALG_SHA256,
                                     0,
-                                    AK_ATTRIBUTES,
+                                    TEST_AK_ATTRIBUTES,
                                     2048,
                                     0};
 
 static void parse_shape(EVP_PKEY *key, const struct shape *s, struct tpm_public *ret)
 {
-        struct area a;
+        struct tbuf a;
 
         marshal(key, s, &a);
         assert_int_equal(tpm_public_parse(a.b, a.n, ret), 0);
@@ -302,28 +280,6 @@ static void write_pem(const char *path, X509 *a, X509 *b)
         fclose(f);
 }
 
-static void write_file(const char *path, const void *data, size_t n)
-{
-        FILE *f = fopen(path, "we");
-
-        assert_non_null(f);
-        assert_int_equal(fwrite(data, 1, n, f), n);
-        fclose(f);
-}
-
-static char *read_text(const char *path)
-{
-        FILE *f = fopen(path, "re");
-        char *buf = calloc(1, 65536);
-        size_t n;
-
-        assert_non_null(f);
-        n = fread(buf, 1, 65535, f);
-        buf[n] = '\0';
-        fclose(f);
-        return buf;
-}
-
 /* ---- fixture ---- */
 
 struct fixture {
@@ -402,7 +358,7 @@ static int setup(void **state)
         path_of(p, sizeof(p), "cas/intermediate.crt");
         write_pem(p, F.inter, NULL);
         path_of(p, sizeof(p), "cas/README");
-        write_file(p, "not a certificate\n", 18);
+        test_write_file(p, "not a certificate\n", 18, 0644);
         path_of(p, sizeof(p), "bundle.pem");
         write_pem(p, F.root, F.inter);
         path_of(p, sizeof(p), "intermediate-only.pem");
@@ -412,8 +368,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-        char cmd[128];
-
         (void) state;
         EVP_PKEY_free(F.root_key);
         EVP_PKEY_free(F.inter_key);
@@ -425,9 +379,7 @@ static int teardown(void **state)
         X509_free(F.root);
         X509_free(F.inter);
         X509_free(F.other_root);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
-        assert_int_equal(system(cmd), 0);
-        return 0;
+        return test_remove_tree(F.dir);
 }
 
 static struct ek_trust *trust_from(const char *ca, const char *allowlist)
@@ -543,14 +495,14 @@ static void test_allowlist(void **state)
         (void) state;
         assert_int_equal(tpm_public_spki_sha256(&F.ek, spki), 0);
         assert_int_equal(tpm_public_spki_sha256(&F.ek384, spki384), 0);
-        ek_hex(spki, 32, hex);
-        ek_hex(spki384, 32, hex384);
+        hex_encode(spki, 32, hex);
+        hex_encode(spki384, 32, hex384);
         for (char *c = hex384; *c; c++) /* either case */
                 *c = (char) toupper(*c);
         snprintf(text, sizeof(text), "# enrolled EKs\n\n  %s  # node-1\n%s\n%s\n", hex, hex384,
                  hex);
         path_of(p, sizeof(p), "allow");
-        write_file(p, text, strlen(text));
+        test_write_text(p, text, 0644);
         t = trust_from(NULL, "allow");
         assert_int_equal(ek_trust_n_allowed(t), 2); /* duplicates folded */
         expect(t, &F.ek, NULL, 0, REASON_OK, EK_TRUST_ALLOWLIST, NULL);
@@ -578,7 +530,7 @@ static void test_allowlist(void **state)
                 char line[200];
                 snprintf(line, sizeof(line), bad[i], hex);
                 snprintf(text, sizeof(text), "%s\n# ok\n%s", hex, line);
-                write_file(p, text, strlen(text));
+                test_write_text(p, text, 0644);
                 assert_int_equal(ek_trust_new(&t), 0);
                 assert_int_equal(ek_trust_load_allowlist(t, p, err, sizeof(err)), -EINVAL);
                 assert_non_null(strstr(err, "allow:3: expected 64 hex digits"));
@@ -678,20 +630,41 @@ static void test_add_ca_errors(void **state)
         uint8_t buf[4096];
         size_t n = der(F.root, buf, sizeof(buf));
         path_of(p, sizeof(p), "root.der");
-        write_file(p, buf, n);
+        test_write_file(p, buf, n, 0644);
         assert_int_equal(ek_trust_add_ca(t, p, err, sizeof(err)), 0);
         assert_int_equal(ek_trust_n_ca(t), 1);
         ek_trust_free(t);
 }
 
+/* Each row's key in its shape, marshalled and parsed, then judged by check. */
+struct key_row {
+        const char *what;
+        struct shape s;
+        EVP_PKEY **key;
+        enum reason want;
+};
+
+static void check_key_rows(const struct key_row *rows, size_t n,
+                           enum reason (*check)(const struct tpm_public *, struct verdict *))
+{
+        for (size_t i = 0; i < n; i++) {
+                struct tpm_public pub;
+                struct tbuf a;
+                struct verdict v;
+                int k;
+
+                marshal(*rows[i].key, &rows[i].s, &a);
+                k = tpm_public_parse(a.b, a.n, &pub);
+                if (k != 0)
+                        fail_msg("%s: tpm_public_parse %d", rows[i].what, k);
+                if (check(&pub, &v) != rows[i].want)
+                        fail_msg("%s: got \"%s\"", rows[i].what, v.message);
+        }
+}
+
 static void test_storage_key(void **state)
 {
-        struct {
-                const char *what;
-                struct shape s;
-                EVP_PKEY **key;
-                enum reason want;
-        } rows[] = {
+        struct key_row rows[] = {
             {"P-256", ek_p256, &F.ek_key, REASON_OK},
             {"P-384", ek_p384, &F.ek384_key, REASON_OK},
             {"RSA", ek_rsa, &F.rsa_key, REASON_OK},
@@ -715,19 +688,7 @@ static void test_storage_key(void **state)
         rows[8].s.name_alg = TPMW_ALG_SHA1;
         rows[9].s.name_alg = TPMW_ALG_SHA512;
         rows[10].s.exponent = 65539;
-        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
-                struct tpm_public pub;
-                struct area a;
-                struct verdict v;
-                int k;
-
-                marshal(*rows[i].key, &rows[i].s, &a);
-                k = tpm_public_parse(a.b, a.n, &pub);
-                if (k != 0)
-                        fail_msg("%s: tpm_public_parse %d", rows[i].what, k);
-                if (ek_check_storage_key(&pub, &v) != rows[i].want)
-                        fail_msg("%s: got \"%s\"", rows[i].what, v.message);
-        }
+        check_key_rows(rows, ELEMENTSOF(rows), ek_check_storage_key);
         {
                 struct verdict v;
                 struct tpm_public pub = F.ek;
@@ -741,12 +702,7 @@ static void test_storage_key(void **state)
 
 static void test_signing_key(void **state)
 {
-        struct {
-                const char *what;
-                struct shape s;
-                EVP_PKEY **key;
-                enum reason want;
-        } rows[] = {
+        struct key_row rows[] = {
             {"P-256", ak_p256, &F.ak_key, REASON_OK},
             {"RSA", ak_rsa, &F.rsa_key, REASON_OK},
             {"decrypt too", ak_p256, &F.ak_key, REASON_AK_NOT_SIGNING_KEY},
@@ -767,21 +723,9 @@ static void test_signing_key(void **state)
         rows[6].s.scheme_hash = TPMW_ALG_SHA384;
         rows[7].s.scheme = TPMW_ALG_RSAPSS;
         rows[8].s.curve = TPMW_ECC_NIST_P384;
-        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
-                struct tpm_public pub;
-                struct area a;
-                struct verdict v;
-                int k;
-
-                /* decrypt with a sign scheme and no symmetric part is not what a TPM makes,
-                 * but parses: the attribute check must catch it. */
-                marshal(*rows[i].key, &rows[i].s, &a);
-                k = tpm_public_parse(a.b, a.n, &pub);
-                if (k != 0)
-                        fail_msg("%s: tpm_public_parse %d", rows[i].what, k);
-                if (ak_check_signing_key(&pub, &v) != rows[i].want)
-                        fail_msg("%s: got \"%s\"", rows[i].what, v.message);
-        }
+        /* decrypt with a sign scheme and no symmetric part is not what a TPM makes, but parses:
+         * the attribute check must catch it. */
+        check_key_rows(rows, ELEMENTSOF(rows), ak_check_signing_key);
 }
 
 /* Many threads through the cache at once, with more certificates than fit in one slot. */
@@ -877,18 +821,18 @@ static void test_swtpm_localca(void **state)
         (void) state;
         bn_param(F.ek_key, OSSL_PKEY_PARAM_EC_PUB_X, xb, 32);
         bn_param(F.ek_key, OSSL_PKEY_PARAM_EC_PUB_Y, yb, 32);
-        ek_hex(xb, 32, x);
-        ek_hex(yb, 32, y);
+        hex_encode(xb, 32, x);
+        hex_encode(yb, 32, y);
         snprintf(arg, sizeof(arg), "x=%s,y=%s,id=secp256r1", x, y);
         n = localca_issue("p256", arg, buf, sizeof(buf));
         bn_param(F.ek384_key, OSSL_PKEY_PARAM_EC_PUB_X, xb, 48);
         bn_param(F.ek384_key, OSSL_PKEY_PARAM_EC_PUB_Y, yb, 48);
-        ek_hex(xb, 48, x);
-        ek_hex(yb, 48, y);
+        hex_encode(xb, 48, x);
+        hex_encode(yb, 48, y);
         snprintf(arg, sizeof(arg), "x=%s,y=%s,id=secp384r1", x, y);
         n384 = localca_issue("p384", arg, buf384, sizeof(buf384));
         bn_param(F.rsa_key, OSSL_PKEY_PARAM_RSA_N, n_bytes, sizeof(n_bytes));
-        ek_hex(n_bytes, sizeof(n_bytes), arg);
+        hex_encode(n_bytes, sizeof(n_bytes), arg);
         nrsa = localca_issue("rsa", arg, bufrsa, sizeof(bufrsa));
 
         t = trust_from("swtpm-cas", NULL);
@@ -926,20 +870,20 @@ static void test_ek_cli(void **state)
 {
         char file[256], pub[256], cert[256], hex[65], hexrsa[65], *text;
         uint8_t spki[32], spkirsa[32];
-        struct area a;
+        struct tbuf a;
         struct ek_trust *t;
 
         (void) state;
         assert_int_equal(tpm_public_spki_sha256(&F.ek, spki), 0);
         assert_int_equal(tpm_public_spki_sha256(&F.ekrsa, spkirsa), 0);
-        ek_hex(spki, 32, hex);
-        ek_hex(spkirsa, 32, hexrsa);
+        hex_encode(spki, 32, hex);
+        hex_encode(spkirsa, 32, hexrsa);
         path_of(file, sizeof(file), "cli-allow");
         path_of(pub, sizeof(pub), "ek.pub");
         path_of(cert, sizeof(cert), "ek384.der");
         marshal(F.ek_key, &ek_p256, &a);
-        write_file(pub, a.b, a.n);
-        write_file(cert, F.cert384, F.cert384_size);
+        test_write_file(pub, a.b, a.n, 0644);
+        test_write_file(cert, F.cert384, F.cert384_size, 0644);
 
         /* --public (TPM2B_PUBLIC), then the same key by --hash: once only */
         char *allow_pub[] = {"ek", "allow", file, "--public", pub, "--comment", "node-1", NULL};
@@ -948,14 +892,14 @@ static void test_ek_cli(void **state)
         assert_int_equal(ek_cli(5, allow_hash), 0);
         /* --public with a bare TPMT_PUBLIC (tpm2_readpublic -f tpmt) */
         marshal(F.rsa_key, &ek_rsa, &a);
-        write_file(pub, a.b + 2, a.n - 2);
+        test_write_file(pub, a.b + 2, a.n - 2, 0644);
         char *allow_tpmt[] = {"ek", "allow", file, "--public", pub, NULL};
         assert_int_equal(ek_cli(5, allow_tpmt), 0);
         /* --certificate (DER) */
         char *allow_cert[] = {"ek", "allow", file, "--certificate", cert, NULL};
         assert_int_equal(ek_cli(5, allow_cert), 0);
 
-        text = read_text(file);
+        text = test_read_file(file, NULL);
         assert_non_null(strstr(text, hex));
         assert_non_null(strstr(text, "# node-1"));
         assert_non_null(strstr(text, hexrsa));
@@ -976,7 +920,7 @@ static void test_ek_cli(void **state)
         char *remove[] = {"ek", "remove", file, hexrsa, NULL};
         assert_int_equal(ek_cli(4, remove), 0);
         assert_int_equal(ek_cli(4, remove), 1); /* not there any more */
-        text = read_text(file);
+        text = test_read_file(file, NULL);
         assert_null(strstr(text, hexrsa));
         assert_non_null(strstr(text, hex));
         free(text);
@@ -993,15 +937,15 @@ static void test_ek_cli(void **state)
         char *none[] = {"ek", "allow", file, NULL};
         assert_int_equal(ek_cli(3, none), 2);
         marshal(F.ak_key, &ak_p256, &a); /* an AK is not an EK */
-        write_file(pub, a.b, a.n);
+        test_write_file(pub, a.b, a.n, 0644);
         char *ak[] = {"ek", "allow", file, "--public", pub, NULL};
         assert_int_equal(ek_cli(5, ak), 1);
         char *unknown[] = {"ek", "frobnicate", NULL};
         assert_int_equal(ek_cli(2, unknown), 2);
         /* a broken allowlist is not rewritten */
-        write_file(file, "not a hash\n", 11);
+        test_write_file(file, "not a hash\n", 11, 0644);
         assert_int_equal(ek_cli(5, allow_hash), 1);
-        text = read_text(file);
+        text = test_read_file(file, NULL);
         assert_string_equal(text, "not a hash\n");
         free(text);
 }

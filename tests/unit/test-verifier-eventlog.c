@@ -5,7 +5,6 @@
 #include "eventlog.h"
 #include "util.h"
 
-#include <ftw.h>
 #include <json-c/json.h>
 
 #include <setjmp.h>
@@ -14,6 +13,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "verifier-test-util.h"
 
 static char tmpdir[] = "/tmp/test-verifier-eventlog.XXXXXX";
 
@@ -26,29 +27,9 @@ struct mklog {
         json_object *extensions; /* {"startup_locality": n, "extensions": [{index, pcr, …}]} */
 };
 
-static uint8_t *slurp(const char *path, size_t *ret_size)
-{
-        FILE *f = fopen(path, "rb");
-        uint8_t *buf;
-        long n;
-
-        assert_non_null(f);
-        assert_int_equal(fseek(f, 0, SEEK_END), 0);
-        n = ftell(f);
-        assert_true(n >= 0);
-        rewind(f);
-        buf = malloc((size_t) n + 1);
-        assert_non_null(buf);
-        assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-        fclose(f);
-        *ret_size = (size_t) n;
-        return buf;
-}
-
 static void mklog(const char *args, struct mklog *ret)
 {
         char cmd[1024], path[256];
-        size_t size;
         char *text;
 
         snprintf(cmd, sizeof(cmd),
@@ -56,16 +37,14 @@ static void mklog(const char *args, struct mklog *ret)
                  tmpdir, tmpdir, args, tmpdir);
         assert_int_equal(system(cmd), 0);
         snprintf(path, sizeof(path), "%s/log", tmpdir);
-        ret->log = slurp(path, &ret->size);
+        ret->log = (uint8_t *) test_read_file(path, &ret->size);
         snprintf(path, sizeof(path), "%s/pcrs.json", tmpdir);
-        text = (char *) slurp(path, &size);
-        text[size] = '\0';
+        text = test_read_file(path, NULL);
         ret->pcrs = json_tokener_parse(text);
         free(text);
         assert_non_null(ret->pcrs);
         snprintf(path, sizeof(path), "%s/ext.json", tmpdir);
-        text = (char *) slurp(path, &size);
-        text[size] = '\0';
+        text = test_read_file(path, NULL);
         ret->extensions = json_tokener_parse(text);
         free(text);
         assert_non_null(ret->extensions);
@@ -76,12 +55,6 @@ static void mklog_done(struct mklog *m)
         free(m->log);
         json_object_put(m->pcrs);
         json_object_put(m->extensions);
-}
-
-static void hex(const uint8_t *d, size_t n, char *buf)
-{
-        for (size_t i = 0; i < n; i++)
-                sprintf(buf + 2 * i, "%02x", d[i]);
 }
 
 /* The replay equals hashlib's, PCR by PCR, and every extended event is the one mklog.py
@@ -98,7 +71,7 @@ static void assert_matches_mklog(const struct eventlog *log, const struct mklog 
 
                 snprintf(key, sizeof(key), "%u", pcr);
                 assert_true(json_object_object_get_ex(sha256, key, &want));
-                hex(log->pcr_sha256[pcr], 32, got);
+                hex_encode(log->pcr_sha256[pcr], 32, got);
                 if (!streq(got, json_object_get_string(want)))
                         print_message("PCR %u: got %s want %s\n", pcr, got,
                                       json_object_get_string(want));
@@ -123,7 +96,7 @@ static void assert_matches_mklog(const struct eventlog *log, const struct mklog 
                 assert_true(json_object_object_get_ex(x, "type", &f));
                 assert_string_equal(eventlog_type_name(e->type, tbuf), json_object_get_string(f));
                 assert_true(json_object_object_get_ex(x, "sha256", &f));
-                hex(e->sha256, 32, got);
+                hex_encode(e->sha256, 32, got);
                 assert_string_equal(got, json_object_get_string(f));
         }
         assert_int_equal(k, json_object_array_length(ext));
@@ -445,16 +418,16 @@ static void test_known_replay(void **state)
         assert_int_equal(eventlog_parse(b.p, b.n, &log, &v), 0);
         assert_int_equal(log.n_events, 6);
         assert_int_equal(log.pcr_extended_mask, 1u << 0 | 1u << 17 | 1u << 23);
-        hex(log.pcr_sha256[0], 32, got);
+        hex_encode(log.pcr_sha256[0], 32, got);
         assert_string_equal(got,
                             "b8e8cc97156c2b3142cb8e876236fd4729748153743b480af0949565f227d2eb");
-        hex(log.pcr_sha256[23], 32, got);
+        hex_encode(log.pcr_sha256[23], 32, got);
         assert_string_equal(got,
                             "22d0d408147e904fa9fe6feba5fc51374e44f07101e208e62fd5453841595ade");
-        hex(log.pcr_sha256[17], 32, got);
+        hex_encode(log.pcr_sha256[17], 32, got);
         assert_string_equal(got,
                             "a5b654ac27365c30cfcc2202c8c96af82765d2267171b89d754c64437e05d674");
-        hex(log.pcr_sha256[5], 32, got);
+        hex_encode(log.pcr_sha256[5], 32, got);
         assert_string_equal(got,
                             "0000000000000000000000000000000000000000000000000000000000000000");
         eventlog_done(&log);
@@ -795,14 +768,6 @@ static void test_type_names(void **state)
         assert_int_equal(t, 7);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path);
-}
-
 static int setup(void **state)
 {
         (void) state;
@@ -812,7 +777,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         (void) state;
-        return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+        return test_remove_tree(tmpdir);
 }
 
 int main(void)

@@ -9,7 +9,6 @@
 #include "util.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <json-c/json.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
@@ -21,6 +20,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "verifier-test-util.h"
 
 static char tmpdir[] = "/tmp/test-verifier-policy.XXXXXX";
 
@@ -472,24 +473,6 @@ static void test_load(void **state)
 
 /* ---- the CLI, on logs from mklog.py ---- */
 
-static char *slurp_text(const char *path)
-{
-        FILE *f = fopen(path, "r");
-        char *buf;
-        long n;
-
-        assert_non_null(f);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        rewind(f);
-        buf = malloc((size_t) n + 1);
-        assert_non_null(buf);
-        assert_int_equal(fread(buf, 1, (size_t) n, f), (size_t) n);
-        buf[n] = '\0';
-        fclose(f);
-        return buf;
-}
-
 static void mklog(const char *name, const char *args)
 {
         char cmd[1024];
@@ -540,8 +523,8 @@ static int run_cliv(char **ret_out, char **ret_err, const char *const *args)
         for (int i = 0; i < argc; i++)
                 free(argv[i]);
 
-        *ret_out = slurp_text(out_path);
-        *ret_err = slurp_text(err_path);
+        *ret_out = test_read_file(out_path, NULL);
+        *ret_err = test_read_file(err_path, NULL);
         return r;
 }
 
@@ -581,7 +564,7 @@ static enum reason check_log(const struct policy *p, const char *name, struct ve
 /* The index of the extension whose SHA-256 is SHA-256(bytes), from mklog's side output. */
 static long find_extension(const char *name, const void *bytes, size_t n, unsigned *ret_pcr)
 {
-        _cleanup_free_ char *path = tmp_path(name), *text = slurp_text(path);
+        _cleanup_free_ char *path = tmp_path(name), *text = test_read_file(path, NULL);
         json_object *root = json_tokener_parse(text), *ext;
         uint8_t d[32];
         char h[65];
@@ -702,14 +685,14 @@ static void test_cli_from_log_and_allow(void **state)
         policy_free(p);
 
         /* once more: nothing changes, the file is not rewritten */
-        before = slurp_text(pol);
+        before = test_read_file(pol, NULL);
         free(out);
         free(err);
         assert_int_equal(run_cli(&out, &err, "allow", pol, "--pcr", "4", "--type", "0x80000003",
                                  "--sha256", h, "--required", NULL),
                          0);
         assert_non_null(strstr(out, "was already allowed and required"));
-        after = slurp_text(pol);
+        after = test_read_file(pol, NULL);
         assert_string_equal(before, after);
 
         /* refused results leave the file alone */
@@ -721,7 +704,7 @@ static void test_cli_from_log_and_allow(void **state)
         assert_non_null(strstr(err, "the result would be refused: pcrs.8: PCR 8 is pinned but not "
                                     "in quote_pcrs"));
         free(after);
-        after = slurp_text(pol);
+        after = test_read_file(pol, NULL);
         assert_string_equal(before, after);
 
         /* check and show */
@@ -918,14 +901,6 @@ static void test_timing(void **state)
         policy_free(p);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path);
-}
-
 static int setup(void **state)
 {
         (void) state;
@@ -935,7 +910,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         (void) state;
-        return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+        return test_remove_tree(tmpdir);
 }
 
 int main(void)

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "verifier-test-util.h"
+
 #define GOOD "abcdef.0123456789abcdef"
 
 static char dir[] = "/tmp/test-verifier-token-XXXXXX";
@@ -32,12 +34,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-        char cmd[128];
-
         (void) state;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
-        return 0;
+        return test_remove_tree(dir);
 }
 
 static void test_format(void **state)
@@ -278,29 +276,6 @@ static void test_exec_threads(void **state)
 
 /* ---- pool ---- */
 
-static void write_text(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-        close(fd);
-}
-
-static char *read_text(const char *path)
-{
-        static char buf[1 << 16];
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        assert_true(fd >= 0);
-        n = read(fd, buf, sizeof(buf) - 1);
-        assert_true(n >= 0);
-        buf[n] = '\0';
-        close(fd);
-        return buf;
-}
-
 static struct token_source *pool_source(const char *path)
 {
         struct token_source *ts;
@@ -314,18 +289,20 @@ static struct token_source *pool_source(const char *path)
 
 static void test_pool_each_once(void **state)
 {
-        char path[256], token[TOKEN_SIZE + 1], err[512];
+        char path[256], token[TOKEN_SIZE + 1], err[512], *text;
         struct token_source *ts;
 
         (void) state;
         snprintf(path, sizeof(path), "%s/pool", dir);
-        write_text(path, "# tokens for the tests\n"
-                         "aaaaaa.0000000000000000\n"
-                         "\n"
-                         "#bbbbbb.0000000000000000\n"
-                         "cccccc.0000000000000000\n"
-                         "NOT-A-TOKEN\n"
-                         "dddddd.0000000000000000"); /* no final newline */
+        test_write_text(path,
+                        "# tokens for the tests\n"
+                        "aaaaaa.0000000000000000\n"
+                        "\n"
+                        "#bbbbbb.0000000000000000\n"
+                        "cccccc.0000000000000000\n"
+                        "NOT-A-TOKEN\n"
+                        "dddddd.0000000000000000",
+                        0600); /* no final newline */
         ts = pool_source(path);
         assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);
         assert_string_equal(token, "aaaaaa.0000000000000000");
@@ -340,13 +317,15 @@ static void test_pool_each_once(void **state)
         assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
         assert_non_null(strstr(err, "has no unused token"));
         assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
-        assert_string_equal(read_text(path), "# tokens for the tests\n"
-                                             "#aaaaa.0000000000000000\n"
-                                             "\n"
-                                             "#bbbbbb.0000000000000000\n"
-                                             "#ccccc.0000000000000000\n"
-                                             "#OT-A-TOKEN\n"
-                                             "#ddddd.0000000000000000");
+        text = test_read_file(path, NULL);
+        assert_string_equal(text, "# tokens for the tests\n"
+                                  "#aaaaa.0000000000000000\n"
+                                  "\n"
+                                  "#bbbbbb.0000000000000000\n"
+                                  "#ccccc.0000000000000000\n"
+                                  "#OT-A-TOKEN\n"
+                                  "#ddddd.0000000000000000");
+        free(text);
 
         /* tokens appended later are found past the cursor */
         int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -360,7 +339,7 @@ static void test_pool_each_once(void **state)
         /* a new file renamed over the pool: the cursor starts again */
         char fresh[256];
         snprintf(fresh, sizeof(fresh), "%s/pool.new", dir);
-        write_text(fresh, "ffffff.0000000000000000\n");
+        test_write_text(fresh, "ffffff.0000000000000000\n", 0600);
         ts = pool_source(path);
         assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
         assert_int_equal(rename(fresh, path), 0);
@@ -390,7 +369,7 @@ static void test_pool_long_lines(void **state)
         memset(text + o, 'y', 5000);
         o += 5000;
         o += (size_t) sprintf(text + o, "\nhhhhhh.0000000000000000\n");
-        write_text(path, text);
+        test_write_text(path, text, 0600);
 
         ts = pool_source(path);
         assert_int_equal(get(ts, NULL, token, err, sizeof(err)), 0);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Whole files for the management commands (ek-cli.c, policy-cli.c): read with a bound, and
+ * replaced atomically, so a verifier starting meanwhile reads the old or the new file. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads all of path (any file type: a pipe or /dev/stdin too) into a NUL-terminated malloc'ed
+ * buffer. The NUL is not counted in *ret_size. ENOENT comes back as such, so a caller may
+ * create the file. @return 0, -EFBIG (more than max bytes) or negative errno */
+int read_file_all(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Makes data path's content: a temporary file in the same directory with mode (and owner
+ * uid:gid when not (uid_t) -1, as far as the caller may give files away), fsync, rename(2)
+ * over path, fsync of the directory. @return 0 or negative errno */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode, uid_t uid,
+                      gid_t gid);
