@@ -21,6 +21,10 @@
         X(MODULE_LIST, "module-list", "modules",                                                   \
           "the initramfs's module list cannot be read or is malformed")                            \
         X(MODULE_LOAD, "module-load", "modules", "a kernel module failed to load")                 \
+        X(NETWORK, "network", "network",                                                           \
+          "ip= was given, but the link, the address or the route could not be set up in time")     \
+        X(VERIFIER_CONFIG, "verifier-config", "parse",                                             \
+          "no nodegate.url= (the verifier), or the CA bundle nodegate.ca= names is not readable")  \
         X(DEADLINE, "deadline", "any", "nodegate.timeout expired before the boot finished")        \
         X(DEVICE_TIMEOUT, "device-timeout", "devices",                                             \
           "the data or hash device did not appear before the deadline")                            \
@@ -29,6 +33,30 @@
         X(VERITY_ACTIVATE, "verity-activate", "verity",                                            \
           "dm-verity refused the devices: wrong root hash, bad superblock or I/O error")           \
         X(ROOT_MOUNT, "root-mount", "mount", "the verity device cannot be mounted at /sysroot")    \
+        X(TPM_MISSING, "tpm-missing", "attest",                                                    \
+          "no TPM device: neither nodegate.tpm= nor /dev/tpmrm0 or /dev/tpm0 exists")              \
+        X(TPM, "tpm", "attest",                                                                    \
+          "a TPM command failed: EK, AK, credential activation, PCR read or quote")                \
+        X(EVENTLOG, "eventlog", "attest",                                                          \
+          "the firmware's TPM event log cannot be read from securityfs")                           \
+        X(VERIFIER_UNREACHABLE, "verifier-unreachable", "attest",                                  \
+          "the verifier could not be reached (name lookup, connection, timeout) before the "       \
+          "deadline")                                                                              \
+        X(VERIFIER_TLS, "verifier-tls", "attest",                                                  \
+          "the TLS handshake with the verifier failed: its certificate is not trusted by the "     \
+          "nodegate.ca= bundle, is not for its host, or has expired")                              \
+        X(VERIFIER_UNAVAILABLE, "verifier-unavailable", "attest",                                  \
+          "the verifier answered with server errors (5xx) until the deadline")                     \
+        X(VERIFIER_REFUSED, "verifier-refused", "attest",                                          \
+          "the verifier refused this node's evidence; its reason is printed")                      \
+        X(VERIFIER_ANSWER, "verifier-answer", "attest",                                            \
+          "the verifier's answer is not what docs/PROTOCOL.md defines: the gate fails closed")     \
+        X(UNSEAL, "unseal", "attest",                                                              \
+          "the TPM refused to import or unseal the token: the answer was sealed for another TPM, " \
+          "PCR state or boot")                                                                     \
+        X(CAP, "cap", "cap", "extending the cap PCR after the unseal failed")                      \
+        X(HANDOVER, "handover", "handover",                                                        \
+          "the kubelet bootstrap kubeconfig could not be written to the /run tmpfs")               \
         X(INIT_MISSING, "init-missing", "switch", "the new root has no executable init")           \
         X(INIT_UNREADABLE, "init-unreadable", "switch",                                            \
           "init (or its interpreter) cannot be read through verity: the root was tampered with")   \

@@ -1,25 +1,50 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The boot sequence of nodegate as /init: each step either succeeds or ends the boot. */
+/* The boot sequence of nodegate as /init: each step either succeeds or ends the boot. No
+ * token, no switch_root: the root is entered only after the verifier released the kubelet's
+ * token to this TPM, the token was unsealed, the PCR capped and the token handed over. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "attest.h"
 #include "cli.h"
 #include "cmdline.h"
 #include "config.h"
 #include "devices.h"
+#include "eventlog.h"
 #include "failure.h"
+#include "fileio.h"
+#include "ip-config.h"
 #include "log.h"
 #include "modules.h"
 #include "mounts.h"
+#include "net.h"
 #include "settings.h"
 #include "switchroot.h"
+#include "token.h"
+#include "tpm.h"
 #include "verity.h"
 
 #define VERITY_NAME "root"
-#define MAX_STEPS   8
+#define MAX_STEPS   12
+
+/* How long a TPM device node may take to appear once the attest step looks for it (its driver
+ * probes asynchronously); a machine without a TPM fails after this, not at the deadline. */
+#define TPM_WAIT_USEC (2U * 1000000U)
+/* Kept free of verifier retries at the end of nodegate.timeout: unseal, cap, handover and the
+ * checks of the new init still have to fit. */
+#define ATTEST_RESERVE_USEC (2U * 1000000U)
+/* The cap before the verifier said otherwise (docs/PROTOCOL.md, "The cap"). */
+#define CAP_DEFAULT_PCR    15U
+#define CAP_DEFAULT_FAILED "nodegate: failed"
+#define HOSTNAME_FALLBACK  "nodegate"
+#define HOSTNAME_MAX       253U
 
 struct boot {
+        const char *root;    /* "/" as PID 1; the directory of a --attest-only run */
         uint64_t start_usec; /* when /init started: every figure of the timeline counts from it */
         uint64_t deadline_usec; /* start + nodegate.timeout */
         uint64_t step_start_usec;
@@ -32,7 +57,32 @@ struct boot {
         struct verity_options verity_options;
         struct devspec data, hash;
         char *data_node, *hash_node, *root_node;
+        char hostname[HOSTNAME_MAX + 1]; /* the node claim; "" until known */
+
+        struct tpm *tpm; /* open from the attest step until just before the switch */
+        uint64_t tpm_commands;
+        struct tpm_ek ek;
+        struct tpm_blob ak_public;
+        struct protocol_attest_answer answer;
+        bool have_answer, handed_over;
+        uint8_t token[TPM_UNSEALED_MAX]; /* the unsealed token, wiped after the handover */
+        size_t token_size;
+        char token_id[TOKEN_ID_SIZE + 1];
+
+        /* Phases inside the steps, for the timeline (µs). */
+        uint64_t network_usec, tpm_usec, verifier_usec, round1_usec, round2_usec, unseal_usec,
+            handover_usec;
+        unsigned verifier_attempts;
+        /* TPM commands per phase: keys + quote + activation, unseal (Import, Load, policy,
+         * Unseal), cap. */
+        uint64_t tpm_commands_keys, tpm_commands_unseal, tpm_commands_cap;
 };
+
+/* A path below the gate's root: the path itself as PID 1, <root><path> in --attest-only. */
+static int root_path(const struct boot *b, const char *path, char *buf, size_t size)
+{
+        return pathf(buf, size, "%s%s", streq(b->root, "/") ? "" : b->root, path);
+}
 
 static void step_begin(struct boot *b, const char *name)
 {
@@ -64,18 +114,49 @@ static int step_end(struct boot *b)
         return 0;
 }
 
+static uint64_t tpm_commands(const struct boot *b)
+{
+        return b->tpm ? tpm_command_count(b->tpm) : b->tpm_commands;
+}
+
+/* One line the benchmark parses: the steps as before ("<step>=<ms> … total=<ms> since /init
+ * started"), then "; phases (ms): …" inside the steps, then "; tpm_commands=N
+ * verifier_attempts=N". */
 static void log_timeline(const struct boot *b)
 {
-        char line[512] = "", ms[32];
-        size_t l = 0;
+        const struct {
+                const char *name;
+                uint64_t usec;
+        } phases[] = {
+            {"network", b->network_usec},   {"tpm", b->tpm_usec},
+            {"verifier", b->verifier_usec}, {"round1", b->round1_usec},
+            {"round2", b->round2_usec},     {"unseal", b->unseal_usec},
+            {"handover", b->handover_usec},
+        };
+        char line[768] = "", more[384] = "", ms[32];
+        size_t l = 0, m = 0;
 
         for (unsigned i = 0; i < b->n_steps && l < sizeof(line); i++) {
                 print_ms(ms, sizeof(ms), b->timeline[i].usec);
                 l += (size_t) snprintf(line + l, sizeof(line) - l, "%s=%s ", b->timeline[i].name,
                                        ms);
         }
+        for (unsigned i = 0; i < ELEMENTSOF(phases) && m < sizeof(more); i++) {
+                print_ms(ms, sizeof(ms), phases[i].usec);
+                m += (size_t) snprintf(more + m, sizeof(more) - m, "%s%s=%s", i ? " " : "",
+                                       phases[i].name, ms);
+        }
         print_ms(ms, sizeof(ms), now_usec() - b->start_usec);
-        log_info("timeline (ms): %stotal=%s since /init started", line, ms);
+        log_info("timeline (ms): %stotal=%s since /init started; phases (ms): %s; "
+                 "tpm_commands=%" PRIu64 " verifier_attempts=%u; tpm_commands (phase): tpm=%" PRIu64
+                 " unseal=%" PRIu64 " cap=%" PRIu64,
+                 line, ms, more, tpm_commands(b), b->verifier_attempts, b->tpm_commands_keys,
+                 b->tpm_commands_unseal, b->tpm_commands_cap);
+}
+
+static const char *ca_path(const struct boot *b)
+{
+        return b->settings.ca ? b->settings.ca : SETTINGS_DEFAULT_CA;
 }
 
 static int step_setup(struct boot *b)
@@ -105,17 +186,21 @@ static void honour_failure_action(struct boot *b, const char *text, size_t len)
 static int step_parse(struct boot *b)
 {
         _cleanup_free_ char *text = NULL;
-        char err[256];
+        char err[256], path[4096];
         size_t len;
         int r;
 
         step_begin(b, "parse");
-        r = cmdline_read("/proc/cmdline", &text, &len);
+        if (root_path(b, "/proc/cmdline", path, sizeof(path)) < 0)
+                return fail(FAILURE_CMDLINE_READ, ENAMETOOLONG, "root directory path too long");
+        r = cmdline_read(path, &text, &len);
         if (r < 0)
                 return fail(FAILURE_CMDLINE_READ, r, "cannot read /proc/cmdline: %m");
 
         /* The command line wins, so the config file is applied first. */
-        r = config_load(CONFIG_PATH, &b->settings, err, sizeof(err));
+        if (root_path(b, CONFIG_PATH, path, sizeof(path)) < 0)
+                return fail(FAILURE_CONFIG_INVALID, ENAMETOOLONG, "root directory path too long");
+        r = config_load(path, &b->settings, err, sizeof(err));
         if (r < 0) {
                 honour_failure_action(b, text, len);
                 return fail(FAILURE_CONFIG_INVALID, r, "%s", err);
@@ -140,6 +225,21 @@ static int step_parse(struct boot *b)
                                  sizeof(err));
         if (r < 0)
                 return fail(FAILURE_CMDLINE_INVALID, r, "systemd.verity_root_options=: %s", err);
+
+        /* There is no unattested mode: without a verifier no token, and without a token no
+         * switch_root, so a missing one is a configuration error found now, not at the end. */
+        if (!b->settings.url)
+                return fail(FAILURE_VERIFIER_CONFIG, EINVAL,
+                            "no nodegate.url= on the kernel command line or in %s: nodegate "
+                            "enters the root only after the verifier released its token",
+                            CONFIG_PATH);
+        if (root_path(b, ca_path(b), path, sizeof(path)) < 0)
+                return fail(FAILURE_VERIFIER_CONFIG, ENAMETOOLONG, "nodegate.ca= path too long");
+        if (access(path, R_OK) < 0)
+                return fail(FAILURE_VERIFIER_CONFIG, errno,
+                            "nodegate.ca=%s: %m: the verifier's CA bundle must be in the "
+                            "initramfs",
+                            ca_path(b));
         return step_end(b);
 }
 
@@ -279,6 +379,322 @@ static int step_mount(struct boot *b)
         return step_end(b);
 }
 
+static void lowercase(char *s)
+{
+        for (; *s; s++)
+                if (*s >= 'A' && *s <= 'Z')
+                        *s = (char) (*s - 'A' + 'a');
+}
+
+static bool hostname_ok(const char *s)
+{
+        size_t l = strlen(s);
+
+        if (l < 1 || l > HOSTNAME_MAX)
+                return false;
+        for (size_t i = 0; i < l; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+                      s[i] == '-'))
+                        return false;
+        return true;
+}
+
+/* ip= is parsed into settings only to fail early; here it becomes the network. */
+static int step_network(struct boot *b)
+{
+        struct ip_config cfg;
+        struct net_lease lease;
+        char err[256], addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+        int r;
+
+        step_begin(b, "network");
+        r = ip_config_parse(b->settings.ip, &cfg, err, sizeof(err));
+        if (r < 0)
+                return fail(FAILURE_CMDLINE_INVALID, r, "ip=: %s", err);
+        r = net_setup(b->root, &cfg, b->deadline_usec, &lease, err, sizeof(err));
+        b->network_usec = now_usec() - b->step_start_usec;
+        if (r < 0)
+                return fail(FAILURE_NETWORK, r, "%s", err);
+        if (cfg.method == IP_CONFIG_STATIC && cfg.hostname[0]) {
+                snprintf(b->hostname, sizeof(b->hostname), "%s", cfg.hostname);
+                lowercase(b->hostname);
+        }
+        inet_ntop(AF_INET, &lease.address, addr, sizeof(addr));
+        inet_ntop(AF_INET, &lease.gateway, gw, sizeof(gw));
+        log_info("%s: %s/%u%s%s (%s), %u DNS server(s), link up after %llu ms", lease.ifname, addr,
+                 lease.prefix_len, lease.gateway.s_addr ? " via " : ", no default route",
+                 lease.gateway.s_addr ? gw : "", lease.dhcp ? "DHCP" : "static", lease.n_dns,
+                 (unsigned long long) (lease.link_usec / 1000U));
+        return step_end(b);
+}
+
+/* A claim read from a file below the root (first line, lowercased), or "" when there is none. */
+static void read_claim(const struct boot *b, const char *path, char *ret, size_t size)
+{
+        _cleanup_free_ char *text = NULL;
+        char p[4096];
+        size_t len;
+
+        ret[0] = 0;
+        if (root_path(b, path, p, sizeof(p)) < 0 || read_file_bounded(p, 512, &text, &len) < 0)
+                return;
+        text[strcspn(text, "\n")] = 0;
+        snprintf(ret, size, "%s", text);
+        lowercase(ret);
+}
+
+static bool all_of(const char *s, size_t len, const char *chars)
+{
+        return strlen(s) == len && strspn(s, chars) == len;
+}
+
+/* The node's identity claims (audit log and token description only, never trust): the hostname
+ * of a static ip=, else the verified root's /etc/hostname; its /etc/machine-id; the DMI UUID. */
+static void node_claims(struct boot *b, char machine_id[64], char product_uuid[64],
+                        struct protocol_node *ret)
+{
+        if (!b->hostname[0]) {
+                read_claim(b, MOUNTS_NEW_ROOT "/etc/hostname", b->hostname, sizeof(b->hostname));
+                if (!hostname_ok(b->hostname))
+                        snprintf(b->hostname, sizeof(b->hostname), HOSTNAME_FALLBACK);
+        }
+        read_claim(b, MOUNTS_NEW_ROOT "/etc/machine-id", machine_id, 64);
+        read_claim(b, "/sys/class/dmi/id/product_uuid", product_uuid, 64);
+        *ret = (struct protocol_node){
+            .hostname = b->hostname,
+            .machine_id = all_of(machine_id, 32, "0123456789abcdef") ? machine_id : NULL,
+            .product_uuid = all_of(product_uuid, 36, "0123456789abcdef-") ? product_uuid : NULL,
+        };
+}
+
+/* The device may still be on its way: its driver probes asynchronously. */
+static int open_tpm(struct boot *b, char *err, size_t errlen)
+{
+        uint64_t until = now_usec() + TPM_WAIT_USEC;
+        struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+        int r;
+
+        if (until > b->deadline_usec)
+                until = b->deadline_usec;
+        for (;;) {
+                r = tpm_open(b->settings.tpm, &b->tpm, err, errlen);
+                if (r != -ENOENT || now_usec() >= until)
+                        return r;
+                nanosleep(&pause, NULL);
+        }
+}
+
+static void attest_client_freep(struct attest_client **c)
+{
+        attest_client_free(*c);
+}
+
+static int attest_keys(struct boot *b)
+{
+        char err[TPM_ERROR_MAX];
+        uint64_t t0 = now_usec();
+        int r;
+
+        r = open_tpm(b, err, sizeof(err));
+        if (r == -ENOENT)
+                return fail(FAILURE_TPM_MISSING, r, "%s: nodegate attests with a TPM 2.0", err);
+        if (r < 0)
+                return fail(FAILURE_TPM, r, "cannot open the TPM: %s", err);
+        r = tpm_create_ek(b->tpm, (enum tpm_ek_type) b->settings.ek_type, &b->ek, err, sizeof(err));
+        if (r < 0)
+                return fail(FAILURE_TPM, r, "EK: %s", err);
+        r = tpm_create_ak(b->tpm, &b->ak_public, err, sizeof(err));
+        if (r < 0)
+                return fail(FAILURE_TPM, r, "AK: %s", err);
+        b->tpm_usec += now_usec() - t0;
+        log_info("TPM: EK %s (%s certificate in NV), AK created", tpm_ek_type_to_string(b->ek.type),
+                 b->ek.certificate ? "with its" : "no");
+        return 0;
+}
+
+static int attest_unseal(struct boot *b)
+{
+        struct tpm_sealed sealed = {
+            .public = b->answer.sealed_public.data,
+            .public_size = b->answer.sealed_public.size,
+            .duplicate = b->answer.sealed_duplicate.data,
+            .duplicate_size = b->answer.sealed_duplicate.size,
+            .encrypted_seed = b->answer.sealed_seed.data,
+            .encrypted_seed_size = b->answer.sealed_seed.size,
+            .pcr_mask = b->answer.sealed_pcr_mask,
+            .reset_count = b->answer.reset_count,
+        };
+        char err[TPM_ERROR_MAX];
+        uint64_t t0 = now_usec(), c0 = tpm_command_count(b->tpm);
+        int r;
+
+        b->tpm_commands_keys = c0;
+        r = tpm_unseal_imported(b->tpm, &sealed, b->token, &b->token_size, err, sizeof(err));
+        b->unseal_usec = now_usec() - t0;
+        b->tpm_commands_unseal = tpm_command_count(b->tpm) - c0;
+        if (r == -EACCES)
+                return fail(FAILURE_UNSEAL, r,
+                            "%s: the token is sealed to another boot or PCR state than this one",
+                            err);
+        if (r == -EBADMSG)
+                return fail(FAILURE_UNSEAL, r, "%s: the sealed token is not for this TPM's EK",
+                            err);
+        if (r < 0)
+                return fail(FAILURE_UNSEAL, r, "%s", err);
+        if (!token_is_valid(b->token, b->token_size, b->token_id))
+                return fail(FAILURE_VERIFIER_ANSWER, EBADMSG,
+                            "the unsealed data (%zu bytes) is not a kubeadm bootstrap token",
+                            b->token_size);
+        if (!streq(b->token_id, b->answer.token_id))
+                return fail(FAILURE_VERIFIER_ANSWER, EBADMSG,
+                            "the unsealed token is %s, the answer said %s", b->token_id,
+                            b->answer.token_id);
+        return 0;
+}
+
+static int step_attest(struct boot *b)
+{
+        _cleanup_(attest_client_freep) struct attest_client *client = NULL;
+        _cleanup_free_ uint8_t *log = NULL;
+        char err[ATTEST_ERROR_MAX], ca[4096], machine_id[64], product_uuid[64], ms1[32], ms2[32];
+        struct attest_evidence ev = {};
+        struct attest_stats stats = {};
+        enum failure failure = FAILURE_VERIFIER_UNREACHABLE;
+        uint64_t deadline;
+        size_t log_size = 0;
+        int r;
+
+        step_begin(b, "attest");
+        r = attest_keys(b);
+        if (r < 0)
+                return r;
+        r = eventlog_read(b->root, &log, &log_size, err, sizeof(err));
+        if (r < 0)
+                return fail(FAILURE_EVENTLOG, r, "%s", err);
+
+        if (root_path(b, ca_path(b), ca, sizeof(ca)) < 0)
+                return fail(FAILURE_VERIFIER_CONFIG, ENAMETOOLONG, "nodegate.ca= path too long");
+        r = attest_client_new(b->settings.url, ca, &client, err, sizeof(err));
+        if (r < 0)
+                return fail(FAILURE_VERIFIER_CONFIG, r, "%s", err);
+        ev = (struct attest_evidence){
+            .tpm = b->tpm,
+            .ek = &b->ek,
+            .ak_public = &b->ak_public,
+            .event_log = log,
+            .event_log_size = log_size,
+        };
+        node_claims(b, machine_id, product_uuid, &ev.node);
+        log_info("attesting to %s as %s (event log %zu bytes)", attest_client_where(client),
+                 b->hostname, log_size);
+
+        deadline =
+            b->deadline_usec > ATTEST_RESERVE_USEC ? b->deadline_usec - ATTEST_RESERVE_USEC : 0;
+        r = attest_run(client, &ev, deadline, &b->answer, &stats, &failure, err, sizeof(err));
+        b->tpm_usec += stats.tpm_usec;
+        b->verifier_usec = stats.verifier_usec + stats.backoff_usec;
+        b->round1_usec = stats.round1_usec;
+        b->round2_usec = stats.round2_usec;
+        b->verifier_attempts = stats.attempts;
+        if (r < 0)
+                return fail(failure, r, "%s", err);
+        b->have_answer = true;
+        print_ms(ms1, sizeof(ms1), stats.round1_usec);
+        print_ms(ms2, sizeof(ms2), stats.round2_usec);
+        log_info("verifier issued token %s after %u request(s) (round 1 %s ms, round 2 %s ms), "
+                 "sealed to PCRs %s",
+                 b->answer.token_id, stats.attempts, ms1, ms2,
+                 protocol_pcr_list(b->answer.sealed_pcr_mask, err, sizeof(err)));
+
+        r = attest_unseal(b);
+        if (r < 0)
+                return r;
+        print_ms(ms1, sizeof(ms1), b->unseal_usec);
+        log_info("token %s unsealed by the TPM in %s ms (%" PRIu64 " TPM commands so far)",
+                 b->token_id, ms1, tpm_command_count(b->tpm));
+        return step_end(b);
+}
+
+/* After the unseal the PCR moves on, so the blob cannot be unsealed again in this boot. */
+static int step_cap(struct boot *b)
+{
+        char err[TPM_ERROR_MAX];
+        uint64_t c0 = tpm_command_count(b->tpm);
+        int r;
+
+        step_begin(b, "cap");
+        r = tpm_pcr_extend_text(b->tpm, b->answer.cap_pcr, b->answer.cap_released, err,
+                                sizeof(err));
+        b->tpm_commands_cap = tpm_command_count(b->tpm) - c0;
+        if (r < 0)
+                return fail(FAILURE_CAP, r, "PCR %u: %s", b->answer.cap_pcr, err);
+        log_info("PCR %u extended with \"%s\"", b->answer.cap_pcr, b->answer.cap_released);
+        return step_end(b);
+}
+
+static int step_handover(struct boot *b)
+{
+        struct token_kubeconfig k = {
+            .server = b->answer.server,
+            .ca = (const uint8_t *) b->answer.ca_pem,
+            .ca_size = b->answer.ca_pem_size,
+            .token = b->token,
+            .token_size = b->token_size,
+        };
+        char err[256];
+        int r;
+
+        step_begin(b, "handover");
+        r = token_write_kubeconfig(b->root, &k, err, sizeof(err));
+        explicit_bzero(b->token, sizeof(b->token));
+        b->token_size = 0;
+        b->handover_usec = now_usec() - b->step_start_usec;
+        if (r < 0)
+                return fail(FAILURE_HANDOVER, r, "%s", err);
+        b->handed_over = true;
+        log_info("%s written: API server %s, token %s", TOKEN_KUBECONFIG, b->answer.server,
+                 b->token_id);
+        return step_end(b);
+}
+
+static void close_tpm(struct boot *b)
+{
+        if (!b->tpm)
+                return;
+        b->tpm_commands = tpm_command_count(b->tpm);
+        tpm_close(b->tpm);
+        b->tpm = NULL;
+}
+
+/* Any failure once the TPM is open: cap the PCR with the "failed" event, so nothing issued to
+ * this boot can be unsealed any more, and take back a kubeconfig already written. */
+static void after_failure(struct boot *b)
+{
+        unsigned pcr = b->have_answer ? b->answer.cap_pcr : CAP_DEFAULT_PCR;
+        const char *text = b->have_answer ? b->answer.cap_failed : CAP_DEFAULT_FAILED;
+        char err[TPM_ERROR_MAX];
+        int r;
+
+        explicit_bzero(b->token, sizeof(b->token));
+        b->token_size = 0;
+        if (b->handed_over) {
+                r = token_remove_kubeconfig(b->root);
+                if (r < 0)
+                        log_error_errno(r, "cannot remove %s: %m", TOKEN_KUBECONFIG);
+                else
+                        log_notice("%s removed", TOKEN_KUBECONFIG);
+        }
+        if (!b->tpm)
+                return;
+        log_set_step("cap");
+        r = tpm_pcr_extend_text(b->tpm, pcr, text, err, sizeof(err));
+        if (r < 0)
+                log_error_errno(r, "cannot extend PCR %u with \"%s\": %s", pcr, text, err);
+        else
+                log_notice("PCR %u extended with \"%s\"", pcr, text);
+        close_tpm(b);
+}
+
 static int step_switch(struct boot *b, char **argv)
 {
         _cleanup_free_ char *failed = NULL;
@@ -302,6 +718,9 @@ static int step_switch(struct boot *b, char **argv)
                 return fail(FAILURE_DEADLINE, ETIMEDOUT,
                             "nodegate.timeout=%u passed before the switch to the new root",
                             b->settings.timeout_sec);
+        /* The resource manager would flush our objects anyway; closing now frees them before
+         * the new init's TPM users start. */
+        close_tpm(b);
         r = switchroot_move(MOUNTS_NEW_ROOT);
         if (r < 0)
                 return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m",
@@ -320,6 +739,10 @@ static int step_switch(struct boot *b, char **argv)
 
 static void boot_done(struct boot *b)
 {
+        explicit_bzero(b->token, sizeof(b->token));
+        close_tpm(b);
+        tpm_ek_done(&b->ek);
+        protocol_attest_answer_done(&b->answer);
         settings_done(&b->settings);
         devspec_done(&b->data);
         devspec_done(&b->hash);
@@ -328,14 +751,49 @@ static void boot_done(struct boot *b)
         free(b->root_node);
 }
 
+/* nodegate --attest-only ROOT: the attestation steps alone, outside a boot, for the integration
+ * tests (tests/integration/test-gate-attest.py): the command line is ROOT/proc/cmdline, the
+ * config ROOT/etc/nodegate/nodegate.conf, the CA bundle, the event log and /run below ROOT;
+ * the TPM is nodegate.tpm= (a swtpm pty). Network (when ip= is given), attest, cap and
+ * handover run exactly as in the boot; a failure ends with the same lines and exit status 1. */
+static int attest_only(const char *root)
+{
+        struct boot b = {.root = root, .start_usec = now_usec()};
+        int r;
+
+        settings_init(&b.settings);
+        r = step_parse(&b);
+        if (r >= 0 && b.settings.ip)
+                r = step_network(&b);
+        if (r >= 0)
+                r = step_attest(&b);
+        if (r >= 0)
+                r = step_cap(&b);
+        if (r >= 0)
+                r = step_handover(&b);
+        if (r >= 0) {
+                close_tpm(&b);
+                log_timeline(&b);
+                boot_done(&b);
+                return EXIT_SUCCESS;
+        }
+        after_failure(&b);
+        enum failure_action action = b.settings.on_failure;
+        boot_done(&b);
+        failure_stop_boot(action); /* not PID 1: prints the verdict and exits 1 */
+}
+
 int main(int argc, char **argv)
 {
-        struct boot b = {.start_usec = now_usec()};
+        struct boot b = {.root = "/", .start_usec = now_usec()};
         int r;
 
         /* Arguments of PID 1 come from the kernel command line: never treat them as commands. */
-        if (getpid() != 1)
+        if (getpid() != 1) {
+                if (argc == 3 && streq(argv[1], "--attest-only"))
+                        return attest_only(argv[2]);
                 return cli_main(argc, argv);
+        }
 
         umask(0022);
         settings_init(&b.settings);
@@ -344,6 +802,8 @@ int main(int argc, char **argv)
                 r = step_parse(&b);
         if (r >= 0)
                 r = step_modules(&b);
+        if (r >= 0 && b.settings.ip) /* standalone mode; without ip= nothing to bring up */
+                r = step_network(&b);
         if (r >= 0)
                 r = step_devices(&b);
         if (r >= 0)
@@ -351,9 +811,16 @@ int main(int argc, char **argv)
         if (r >= 0)
                 r = step_mount(&b);
         if (r >= 0)
+                r = step_attest(&b);
+        if (r >= 0)
+                r = step_cap(&b);
+        if (r >= 0)
+                r = step_handover(&b);
+        if (r >= 0)
                 r = step_switch(&b, argv);
 
         /* Only failures get here: step_switch() does not return when it succeeds. */
+        after_failure(&b);
         enum failure_action action = b.settings.on_failure;
         boot_done(&b);
         failure_stop_boot(action);

@@ -26,11 +26,15 @@ int mounts_early(const char *root, const char **ret_what)
                 const char *what, *where, *type, *data;
                 unsigned long flags;
                 mode_t mode;
+                bool optional; /* a kernel without it still boots; its user names the gap */
         } table[] = {
-            {"devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID, 0755},
-            {"proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555},
-            {"sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555},
-            {"tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755},
+            {"devtmpfs", "/dev", "devtmpfs", "mode=0755", MS_NOSUID, 0755, false},
+            {"proc", "/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555, false},
+            {"sysfs", "/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555, false},
+            {"tmpfs", "/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV, 0755, false},
+            /* The TPM event log (eventlog.c); moved into the new root with /sys. */
+            {"securityfs", "/sys/kernel/security", "securityfs", NULL,
+             MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755, true},
         };
 
         if (streq(root, "/"))
@@ -43,6 +47,8 @@ int mounts_early(const char *root, const char **ret_what)
                     (mount(table[i].what, where, table[i].type, table[i].flags, table[i].data) <
                          0 &&
                      errno != EBUSY)) {
+                        if (table[i].optional)
+                                continue;
                         if (ret_what)
                                 *ret_what = table[i].where;
                         return r < 0 ? r : negative_errno();

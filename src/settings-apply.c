@@ -7,6 +7,7 @@
 #include "mount-options.h"
 #include "parse-util.h"
 #include "settings-apply.h"
+#include "tpm.h"
 #include "verity-options.h"
 
 #define ROOTHASH_MIN_DIGITS 40U  /* sha1 */
@@ -301,6 +302,102 @@ static int apply_ip(struct settings *s, const char *key, const char *value, char
         return replace_string(&s->ip, c.method == IP_CONFIG_OFF ? NULL : value);
 }
 
+/* nodegate.url=: the verifier's base URL; the gate appends /v1/challenge and /v1/attest. Only
+ * https, and none of the URL parts that would change what those paths mean or leak into logs
+ * (user info, query, fragment). */
+static int apply_url(struct settings *s, const char *key, const char *value, char *errbuf,
+                     size_t errlen)
+{
+        char shown[SHOWN_SIZE];
+        const char *host = startswith(value, "https://");
+        size_t l = strlen(value);
+
+        parse_printable(shown, sizeof(shown), value);
+        if (!host)
+                return parse_error(errbuf, errlen, -EINVAL,
+                                   "%s: the verifier is reached over https:// only, got '%s'", key,
+                                   shown);
+        if (l > SETTINGS_URL_MAX)
+                return parse_error(errbuf, errlen, -EINVAL, "%s: longer than %u bytes", key,
+                                   SETTINGS_URL_MAX);
+        for (size_t i = 0; i < l; i++) {
+                unsigned char c = (unsigned char) value[i];
+
+                if (c <= 0x20 || c >= 0x7f || strchr("\"\\<>`{}|^", c))
+                        return parse_error(errbuf, errlen, -EINVAL,
+                                           "%s: character not allowed in a URL at position %zu",
+                                           key, i + 1);
+                if (strchr("?#@", c))
+                        return parse_error(errbuf, errlen, -EINVAL,
+                                           "%s: no user info, query or fragment ('%c' at "
+                                           "position %zu)",
+                                           key, c, i + 1);
+        }
+        if (*host == '\0' || *host == '/' || *host == ':')
+                return parse_error(errbuf, errlen, -EINVAL, "%s: no host in '%s'", key, shown);
+        return replace_string(&s->url, value);
+}
+
+static int parse_path(const char *key, const char *value, const char *prefix, size_t max,
+                      char *errbuf, size_t errlen)
+{
+        char shown[SHOWN_SIZE];
+
+        if (!startswith(value, prefix) || streq(value, prefix))
+                return parse_error(errbuf, errlen, -EINVAL,
+                                   "%s: expected a path below %s, got '%s'", key, prefix,
+                                   parse_printable(shown, sizeof(shown), value));
+        if (path_has_dotdot(value))
+                return parse_error(errbuf, errlen, -EINVAL, "%s: path must not contain \"..\"",
+                                   key);
+        if (strlen(value) > max)
+                return parse_error(errbuf, errlen, -EINVAL, "%s: longer than %zu bytes", key, max);
+        for (const char *p = value; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        return parse_error(errbuf, errlen, -EINVAL,
+                                           "%s: control character in the path", key);
+        return 0;
+}
+
+/* nodegate.ca=: the one CA bundle trusted for the verifier, a file of the initramfs. */
+static int apply_ca(struct settings *s, const char *key, const char *value, char *errbuf,
+                    size_t errlen)
+{
+        int r = parse_path(key, value, "/", SETTINGS_PATH_MAX, errbuf, errlen);
+
+        return r < 0 ? r : replace_string(&s->ca, value);
+}
+
+static int apply_tpm(struct settings *s, const char *key, const char *value, char *errbuf,
+                     size_t errlen)
+{
+        int r = parse_path(key, value, "/dev/", SETTINGS_TPM_DEVICE_MAX, errbuf, errlen);
+
+        return r < 0 ? r : replace_string(&s->tpm, value);
+}
+
+/* nodegate.ek=: the names of tpm_ek_type_from_string(), which lives with the TSS in tpm.c. */
+static int apply_ek(struct settings *s, const char *key, const char *value, char *errbuf,
+                    size_t errlen)
+{
+        static const char *const names[_TPM_EK_TYPE_MAX] = {
+            [TPM_EK_AUTO] = "auto",
+            [TPM_EK_ECC_P256] = "ecc256",
+            [TPM_EK_ECC_P384] = "ecc384",
+            [TPM_EK_RSA_2048] = "rsa2048",
+        };
+        char shown[SHOWN_SIZE];
+
+        for (unsigned i = 0; i < _TPM_EK_TYPE_MAX; i++)
+                if (streq(value, names[i])) {
+                        s->ek_type = i;
+                        return 0;
+                }
+        return parse_error(errbuf, errlen, -EINVAL,
+                           "%s: expected auto, ecc256, ecc384 or rsa2048, got '%s'", key,
+                           parse_printable(shown, sizeof(shown), value));
+}
+
 static const struct settings_key {
         const char *name; /* canonical spelling, with "_" */
         bool needs_value;
@@ -319,6 +416,10 @@ static const struct settings_key {
     {"nodegate.debug", false, false, apply_debug},
     {"init", true, false, apply_init},
     {"ip", true, false, apply_ip},
+    {"nodegate.url", true, false, apply_url},
+    {"nodegate.ca", true, false, apply_ca},
+    {"nodegate.tpm", true, false, apply_tpm},
+    {"nodegate.ek", true, false, apply_ek},
 };
 
 /* The kernel and systemd treat "-" and "_" in parameter names as the same character. */
@@ -380,7 +481,8 @@ int settings_copy(const struct settings *s, struct settings *ret)
 {
         struct settings c = *s;
         char **fields[] = {&c.roothash,   &c.verity_data, &c.verity_hash, &c.verity_options,
-                           &c.rootfstype, &c.rootflags,   &c.init,        &c.ip};
+                           &c.rootfstype, &c.rootflags,   &c.init,        &c.ip,
+                           &c.url,        &c.ca,          &c.tpm};
         bool failed = false;
 
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)

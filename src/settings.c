@@ -25,6 +25,9 @@ void settings_done(struct settings *s)
         free(s->rootflags);
         free(s->init);
         free(s->ip);
+        free(s->url);
+        free(s->ca);
+        free(s->tpm);
         /* Leaves a valid, empty object behind, so a second settings_done() is harmless. */
         settings_init(s);
 }

@@ -10,6 +10,10 @@
 #define SETTINGS_DEFAULT_TIMEOUT_SEC 90U
 #define SETTINGS_MAX_TIMEOUT_SEC     3600U
 #define SETTINGS_INIT_MAX            1024U
+#define SETTINGS_URL_MAX             1024U
+#define SETTINGS_PATH_MAX            1024U
+#define SETTINGS_TPM_DEVICE_MAX      63U /* tpm.c keeps the device path in 64 bytes */
+#define SETTINGS_DEFAULT_CA          "/etc/nodegate/ca.pem"
 
 struct settings {
         char *roothash;       /* lowercase hex, 40..128 digits, even; NULL when not given */
@@ -20,6 +24,10 @@ struct settings {
         char *rootflags;      /* raw rootflags= value, parsed by mount options code */
         char *init;           /* init=: the new root's init, absolute; NULL: /sbin/init */
         char *ip;             /* raw ip= value, parsed by ip-config.c; NULL: no network */
+        char *url;            /* nodegate.url=: the verifier, https://; NULL: not configured */
+        char *ca;             /* nodegate.ca=: absolute path; NULL: SETTINGS_DEFAULT_CA */
+        char *tpm;            /* nodegate.tpm=: /dev/…; NULL: /dev/tpmrm0, then /dev/tpm0 */
+        unsigned ek_type;     /* nodegate.ek=: enum tpm_ek_type, TPM_EK_AUTO by default */
         int verity_enabled;   /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 no, 1 yes */
         enum failure_action on_failure;
         unsigned timeout_sec; /* overall deadline for the gate, 1..SETTINGS_MAX_TIMEOUT_SEC */

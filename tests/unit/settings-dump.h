@@ -25,7 +25,10 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
             {"hash", s->verity_hash},  {"options", s->verity_options},
             {"fstype", s->rootfstype}, {"flags", s->rootflags},
             {"init", s->init},         {"ip", s->ip},
+            {"url", s->url},           {"ca", s->ca},
+            {"tpm", s->tpm},
         };
+        static const char *const ek_names[] = {"auto", "ecc256", "ecc384", "rsa2048"};
         char num[32];
 
         buf[0] = '\0';
@@ -45,5 +48,8 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
         }
         if (s->debug)
                 dump_add(buf, size, "%s%s=%s", "debug", "1");
+        if (s->ek_type != 0)
+                dump_add(buf, size, "%s%s=%s", "ek",
+                         s->ek_type < ELEMENTSOF(ek_names) ? ek_names[s->ek_type] : "?");
         return buf;
 }
