@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The standalone initramfs: nodegate as /init plus the kernel modules it loads (initrd/), and
-# the host tool that writes its cpio archive. `make initrd KVER=… NODEGATE_CONF=… EXTRA_MODULES=…`
+# the host tool that writes its cpio archive.
+# `make initrd KVER=… NODEGATE_CONF=… INITRD_CA=… EXTRA_MODULES=…`
 
 # The newest kernel that has both a /boot/vmlinuz-KVER (what the UKI boots) and its modules.
 INITRD_NEWEST_KVER := $(shell for k in $$(ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'); do \
@@ -9,8 +10,10 @@ KVER ?= $(INITRD_NEWEST_KVER)
 INITRD_DIR := $(BUILD)/initrd
 INITRD := $(INITRD_DIR)/initrd.img
 MKCPIO := $(INITRD_DIR)/mkcpio
-# Optional: a nodegate.conf to install as /etc/nodegate/nodegate.conf, extra module names.
+# Optional: a nodegate.conf to install as /etc/nodegate/nodegate.conf, the PEM bundle of the
+# CAs the gate trusts for the verifier (/etc/nodegate/ca.pem, see nodegate.ca=), extra modules.
 NODEGATE_CONF ?=
+INITRD_CA ?=
 EXTRA_MODULES ?=
 export INITRD KVER
 
@@ -28,7 +31,8 @@ $(MKCPIO): initrd/mkcpio.c src/util.h
 # What the file prerequisites cannot see: another KVER, config file, module list or
 # SOURCE_DATE_EPOCH (the mtime inside the archive) must rebuild the image too, so that the file
 # in $(BUILD) is always what a fresh build would give. Rewritten only when it changes.
-INITRD_PARAMS := $(KVER) $(SOURCE_DATE_EPOCH) $(abspath $(NODEGATE_CONF)) $(EXTRA_MODULES)
+INITRD_PARAMS := $(KVER) $(SOURCE_DATE_EPOCH) $(abspath $(NODEGATE_CONF)) \
+	$(abspath $(INITRD_CA)) $(EXTRA_MODULES)
 $(INITRD_DIR)/params: initrd-params-check
 	@mkdir -p $(@D)
 	@echo '$(INITRD_PARAMS)' | cmp -s - $@ || echo '$(INITRD_PARAMS)' >$@
@@ -36,10 +40,11 @@ $(INITRD_DIR)/params: initrd-params-check
 initrd-params-check:
 
 # modules.dep: depmod rewrites it whenever the kernel package changes the module files.
-$(INITRD): $(NODEGATE) $(MKCPIO) $(INITRD_SCRIPTS) $(NODEGATE_CONF) $(INITRD_DIR)/params \
-		$(if $(KVER),/lib/modules/$(KVER)/modules.dep)
+$(INITRD): $(NODEGATE) $(MKCPIO) $(INITRD_SCRIPTS) $(NODEGATE_CONF) $(INITRD_CA) \
+		$(INITRD_DIR)/params $(if $(KVER),/lib/modules/$(KVER)/modules.dep)
 	@test -n "$(KVER)" || { echo "initrd: no kernel found; set KVER" >&2; exit 1; }
 	initrd/mkinitrd.sh --mkcpio $(MKCPIO) $(if $(NODEGATE_CONF),--conf $(NODEGATE_CONF)) \
+		$(if $(INITRD_CA),--ca $(INITRD_CA)) \
 		$(foreach m,$(EXTRA_MODULES),--add-module $(m)) $(KVER) $(NODEGATE) $@
 
 initrd: $(INITRD)

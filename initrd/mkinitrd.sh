@@ -12,6 +12,8 @@ usage: ${0##*/} [OPTION]... KVER NODEGATE OUTPUT
 Writes the initramfs for kernel KVER with the static binary NODEGATE as /init to OUTPUT.
   --mkcpio PATH        the mkcpio tool (default: \$MKCPIO)
   --conf FILE          install FILE as /etc/nodegate/nodegate.conf
+  --ca FILE            install FILE, PEM certificates, as /etc/nodegate/ca.pem: the only CAs
+                       the gate trusts for the verifier's TLS certificate (nodegate.ca=)
   --modules-file FILE  module names to load (default: $here/modules.default)
   --add-module NAME    load NAME too, after the others (repeatable)
   --basedir DIR        take modules from DIR/lib/modules/KVER (default: /)
@@ -37,6 +39,7 @@ trap cleanup EXIT
 
 mkcpio=${MKCPIO:-}
 conf=
+ca=
 modules_file=$here/modules.default
 extra_modules=()
 basedir=
@@ -45,6 +48,7 @@ while [[ $# -gt 0 ]]; do
 	case $1 in
 	--mkcpio) mkcpio=${2:?}; shift 2 ;;
 	--conf) conf=${2:?}; shift 2 ;;
+	--ca) ca=${2:?}; shift 2 ;;
 	--modules-file) modules_file=${2:?}; shift 2 ;;
 	--add-module) extra_modules+=("${2:?}"); shift 2 ;;
 	--basedir) basedir=${2:?}; shift 2 ;;
@@ -72,6 +76,14 @@ if readelf -lW "$nodegate" | grep -q 'INTERP'; then
 	die "$nodegate is dynamically linked; /init must be static"
 fi
 [[ -z $conf || -f $conf ]] || die "config file $conf not found"
+if [[ -n $ca ]]; then
+	[[ -f $ca ]] || die "CA bundle $ca not found"
+	# The gate reads PEM only: a DER file or a key would show up at boot as a TLS failure
+	# against every verifier, so refuse anything without a certificate, or with a private key.
+	grep -q -- '-----BEGIN CERTIFICATE-----' "$ca" || die "$ca holds no PEM certificate"
+	! grep -q -- 'PRIVATE KEY-----' "$ca" ||
+		die "$ca holds a private key: only certificates belong in the initramfs"
+fi
 [[ -f $modules_file ]] || die "module list $modules_file not found"
 case $compress in
 zstd | none) ;;
@@ -166,6 +178,7 @@ mkdir -p -- "$root/etc/nodegate"
 
 cp -- "$nodegate" "$root/init"
 [[ -z $conf ]] || cp -- "$conf" "$root/etc/nodegate/nodegate.conf"
+[[ -z $ca ]] || cp -- "$ca" "$root/etc/nodegate/ca.pem"
 
 # --- archive ------------------------------------------------------------------------------
 # mkcpio sorts the entries and checks that every parent is a directory, so the order here is
@@ -182,6 +195,7 @@ cp -- "$nodegate" "$root/init"
 	echo "file /init $root/init 0755 0 0"
 	echo "file /etc/nodegate/modules $root/etc/nodegate/modules 0644 0 0"
 	[[ -z $conf ]] || echo "file /etc/nodegate/nodegate.conf $root/etc/nodegate/nodegate.conf 0644 0 0"
+	[[ -z $ca ]] || echo "file /etc/nodegate/ca.pem $root/etc/nodegate/ca.pem 0644 0 0"
 	for m in "${modules[@]}"; do
 		echo "file $m $root$m 0644 0 0"
 	done

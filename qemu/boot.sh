@@ -3,8 +3,13 @@
 # Boots one UKI and one disk image under OVMF (q35, TCG) with a fresh swtpm, the serial console
 # going to a log file, and decides how the boot ended.
 # Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--disk more.img…] [--log FILE]
-#                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture]
+#                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture] [--tpm-ca DIR]
+#                [--tpm-state DIR]
 # Each --disk becomes a virtio-blk disk, in the order given (the first is /dev/vda).
+# The TPM is fresh for every boot unless --tpm-state names a directory that keeps its state, as
+# a node's TPM keeps its seeds and counters across reboots (made on first use, never removed).
+# --tpm-ca manufactures a new TPM with EK certificates from the swtpm_localca CA in DIR
+# (qemu/mkpki.sh), so a verifier can trust it by that CA; --tpm-manufacture uses the host's.
 # Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
 # STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
 set -euo pipefail
@@ -16,7 +21,8 @@ if [[ ${NG_HEAVY_LOCKED:-} != 1 ]]; then
         NG_HEAVY_LOCKED=1 exec flock "$NG_HEAVY_LOCK" "$0" "$@"
 fi
 
-uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0
+uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0 tpm_ca=''
+tpm_state=''
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
@@ -26,6 +32,8 @@ while (($#)); do
         --timeout) timeout=$2; shift 2 ;;
         --tpm) tpm=$2; shift 2 ;;
         --tpm-manufacture) tpm_manufacture=1; shift ;;
+        --tpm-ca) tpm_ca=$2; shift 2 ;;
+        --tpm-state) tpm_state=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -36,6 +44,9 @@ if ! [[ $timeout =~ ^[1-9][0-9]*$ ]]; then
         ng_die "bad --timeout: $timeout"
 fi
 case $tpm in tis | crb | none) ;; *) ng_die "--tpm must be tis, crb or none" ;; esac
+if [[ -n $tpm_ca && ! -r $tpm_ca/swtpm_setup.conf ]]; then
+        ng_die "no $tpm_ca/swtpm_setup.conf: make it with qemu/mkpki.sh"
+fi
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 for f in "$ovmf_code" "$ovmf_vars" "${disks[@]}" ${uki:+"$uki"} ${esp:+"$esp"}; do
@@ -76,15 +87,31 @@ cp "$ovmf_vars" "$work/vars.fd"
 
 tpm_args=()
 if [[ $tpm != none ]]; then
-        mkdir "$work/tpm"
-        if ((tpm_manufacture)); then
-                # EK and platform certificates in NV, like a vendor's TPM (later attestation work).
-                swtpm_setup --tpm2 --tpmstate "$work/tpm" --create-ek-cert --create-platform-cert \
-                        --overwrite >"$work/swtpm_setup.log" 2>&1 \
+        state="$work/tpm"
+        if [[ -n $tpm_state ]]; then
+                mkdir -p "$tpm_state"
+                state=$(realpath "$tpm_state")
+        else
+                mkdir "$state"
+        fi
+        setup=()
+        # A kept state is manufactured once: a node's TPM keeps its EK for life.
+        if [[ ! -e $state/tpm2-00.permall ]]; then
+                if [[ -n $tpm_ca ]]; then
+                        # EK certificates signed by a CA of our own, which the verifier trusts.
+                        setup=(--config "$tpm_ca/swtpm_setup.conf" --create-ek-cert)
+                elif ((tpm_manufacture)); then
+                        # EK and platform certificates in NV, like a vendor's TPM.
+                        setup=(--create-ek-cert --create-platform-cert)
+                fi
+        fi
+        if ((${#setup[@]})); then
+                swtpm_setup --tpm2 --tpmstate "$state" "${setup[@]}" --overwrite \
+                        --logfile "$work/swtpm_setup.log" >/dev/null 2>&1 \
                         || { cat "$work/swtpm_setup.log" >&2; ng_die "swtpm_setup failed"; }
         fi
         # A unix socket in the private directory: nothing to collide with, no free port to find.
-        swtpm socket --tpm2 --tpmstate dir="$work/tpm" \
+        swtpm socket --tpm2 --tpmstate dir="$state" \
                 --ctrl type=unixio,path="$work/swtpm.sock" \
                 --log file="$work/swtpm.log",level=1 &
         swtpm_pid=$!

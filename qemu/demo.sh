@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Boots the good image once and prints the boot timeline: the gate's lines, the stand-in's
-# marker, the end of the boot. PASS when every step is done and the stand-in init ran.
+# Boots the good image once against the verifier on the host's loopback (a policy that judges
+# no event) and prints the boot timeline: the gate's lines, the stand-in kubelet's, the end of
+# the boot. PASS when every step is done and the stand-in kubelet ran with the gate's token.
 # Usage: demo.sh --uki U --disk D
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ng_enter_netns "$@"
 
 uki='' disk=''
 while (($#)); do
@@ -18,9 +20,16 @@ done
 [[ -n $uki && -n $disk ]] || ng_die "usage: demo.sh --uki U --disk D"
 
 log="$NG_QEMU_OUT/logs/demo.log"
+trap 'ng_attest_stop || true' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+ng_attest_start "$NG_QEMU_OUT/logs/demo-verifier" verifier
+echo "demo: verifier on 127.0.0.1:$NG_VERIFIER_PORT (the guest's $NG_VERIFIER_URL)"
 echo "demo: booting $uki under OVMF (TCG: about 30 s)…"
 rc=0
-"$NG_TOP/qemu/boot.sh" --uki "$uki" --disk "$disk" --log "$log" >"$log.boot" 2>&1 || rc=$?
+"$NG_TOP/qemu/boot.sh" --uki "$uki" --disk "$disk" --log "$log" \
+        --tpm-ca "$NG_QEMU_OUT/pki/swtpm-ca" >"$log.boot" 2>&1 || rc=$?
+ng_attest_stop || true
 status=$(sed -n 's/^status: //p' "$log.boot")
 wall=$(sed -n 's/^wall_ms: //p' "$log.boot")
 
@@ -32,6 +41,7 @@ text=$(ng_clean_log "$log")
 problems=()
 [[ $status == poweroff ]] || problems+=("QEMU ended by '${status:-error}', not poweroff")
 grep -qF "$NG_MARKER" "$log" || problems+=("the stand-in init's marker is missing")
+grep -qF "$NG_KUBELET_MARKER" "$log" || problems+=("the stand-in kubelet did not start")
 for step in "${NG_STEPS[@]}"; do
         grep -qE "nodegate\\[$step\\]: done in [0-9]+(\.[0-9]+)? ms" <<<"$text" \
                 || problems+=("no 'nodegate[$step]: done' line")

@@ -1,26 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the test root filesystem (erofs) and its dm-verity hash tree, reproducibly.
-# Usage: mkrootfs.sh --out DIR [--init stand-in|none|text]
+# Usage: mkrootfs.sh --out DIR [--init stand-in|none|text] [--helper FILE]
 # Writes DIR/root.erofs (data), DIR/root.verity (hash tree with superblock), DIR/roothash,
 # and DIR/tamper-offset: a byte offset inside root.erofs that only /sbin/init's data covers.
 # --init picks /sbin/init: the stand-in (default), none at all, or "text": an executable file
 # that is neither ELF nor #! script, which every check passes but execve() refuses (ENOEXEC).
 # The two variants write no tamper-offset: the scenarios that use them never get that far.
+# The stand-in needs --helper: the static nodegate-test-unseal (qemu/rootfs/unseal-again.c),
+# installed as /bin/nodegate-test-unseal for the scenario that unseals the gate's blob again.
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-out='' init=stand-in
+out='' init=stand-in helper=''
 while (($#)); do
         case $1 in
         --out) out=$2; shift 2 ;;
         --init) init=$2; shift 2 ;;
+        --helper) helper=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
 [[ -n $out ]] || ng_die "usage: mkrootfs.sh --out DIR [--init stand-in|none|text]"
 case $init in stand-in | none | text) ;; *) ng_die "--init must be stand-in, none or text" ;; esac
+if [[ $init == stand-in ]]; then
+        [[ -n $helper ]] || ng_die "the stand-in init needs --helper (nodegate-test-unseal)"
+        [[ -x $helper ]] || ng_die "$helper is not executable"
+        # The root has no C library: a dynamic helper would fail only inside the guest.
+        if readelf -lW "$helper" | grep -q INTERP; then
+                ng_die "$helper is dynamically linked"
+        fi
+fi
 ng_need mkfs.erofs veritysetup busybox
 
 tmp=''
@@ -41,13 +52,15 @@ install -m 0644 "$NG_TOP/qemu/rootfs/os-release" "$tree/etc/os-release"
 if [[ $init == stand-in ]]; then
         {
                 sed -e "s|@MARKER@|$NG_MARKER|" -e "s|@MARKER_KMSG@|$NG_MARKER_KMSG|" \
-                        -e "s|@TAMPER_TAG@|$NG_TAMPER_TAG|" "$NG_TOP/qemu/rootfs/init"
+                        -e "s|@TAMPER_TAG@|$NG_TAMPER_TAG|" -e "s|@KUBECONFIG@|$NG_KUBECONFIG|" \
+                        -e "s|@ANSWER_ADDR@|$NG_ANSWER_ADDR|" "$NG_TOP/qemu/rootfs/init"
                 echo '# Padding (see qemu/mkrootfs.sh): keeps this file larger than 8 KiB.'
                 for i in $(seq 1 160); do
                         printf '# padding line %03d ..................................................\n' "$i"
                 done
         } >"$tree/sbin/init"
         chmod 0755 "$tree/sbin/init"
+        install -m 0755 "$helper" "$tree/bin/nodegate-test-unseal"
         (( $(ng_size "$tree/sbin/init") > 8192 )) || ng_die "stand-in init is not larger than 8 KiB"
         [[ $(grep -c "$NG_TAMPER_TAG" "$tree/sbin/init") == 1 ]] || ng_die "tamper tag must occur once"
 elif [[ $init == text ]]; then

@@ -1,15 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The QEMU harness (qemu/) and the end-to-end scenarios (tests/e2e/): test root + verity + GPT
 # disk, UKIs, the reference initramfs, `make demo`, `make check-e2e`, `make bench-boot`.
-# KVER (the kernel the UKIs boot) and INITRD (the gate's initramfs) come from initrd/initrd.mk,
-# which the top Makefile includes first.
-INITRD ?= $(BUILD)/initrd/initrd.img
+# KVER (the kernel the UKIs boot), the gate and mkcpio come from the top Makefile and
+# initrd/initrd.mk, included first. The UKIs under test carry the harness's own initramfs: the
+# gate's, plus the throwaway verifier CA (qemu/mkpki.sh) as its CA bundle.
 
 QEMU_OUT := $(BUILD)/qemu
 QEMU_ROOT := $(QEMU_OUT)/root
 QEMU_ROOTFS := $(QEMU_ROOT)/root.erofs $(QEMU_ROOT)/root.verity $(QEMU_ROOT)/roothash \
 	$(QEMU_ROOT)/tamper-offset
 QEMU_DISK := $(QEMU_OUT)/disk.img
+QEMU_PKI := $(QEMU_OUT)/pki/.done
+QEMU_INITRD := $(QEMU_OUT)/initrd.img
+# The static helper of the test root that unseals the gate's blob again (unseal-again scenario).
+QEMU_UNSEAL := $(QEMU_OUT)/nodegate-test-unseal
+QEMU_UNSEAL_SRCS := qemu/rootfs/unseal-again.c src/tpm.c src/protocol.c src/base64.c
 REF_INITRD := $(QEMU_OUT)/ref-initrd.img
 REF_UKI := $(QEMU_OUT)/ref.efi
 REF_ESP := $(QEMU_OUT)/ref-esp.img
@@ -19,14 +24,16 @@ BENCH_RUNS ?= 5
 E2E ?=
 
 # The scripts find everything below BUILD; absolute paths so they work from any directory.
-QEMU_ENV := BUILD=$(ABS_BUILD) KVER=$(KVER) INITRD=$(abspath $(INITRD))
+# The e2e scenarios meet the ASan verifier (memory errors the boots provoke are reported), the
+# benchmark and the demo the optimized one.
+QEMU_ENV := BUILD=$(ABS_BUILD) KVER=$(KVER) INITRD=$(abspath $(QEMU_INITRD))
 QEMU_LIB := qemu/lib.sh
 QEMU_UKI_DEPS := qemu/mkimage.sh qemu/mkuki.sh qemu/rootfs/os-release $(QEMU_LIB) \
 	$(QEMU_ROOT)/roothash $(QEMU_OUT)/kver /boot/vmlinuz-$(KVER)
 
 .PHONY: harness check-harness demo check-e2e bench-boot
 
-harness: $(QEMU_ROOTFS) $(QEMU_DISK) $(REF_INITRD) $(REF_UKI) $(REF_ESP)
+harness: $(QEMU_ROOTFS) $(QEMU_DISK) $(REF_INITRD) $(REF_UKI) $(REF_ESP) $(QEMU_PKI)
 
 # A different kernel must rebuild what embeds it; rewritten only when KVER changes.
 $(QEMU_OUT)/kver: qemu-kver-check
@@ -36,8 +43,22 @@ $(QEMU_OUT)/kver: qemu-kver-check
 .PHONY: qemu-kver-check
 qemu-kver-check:
 
-$(QEMU_ROOTFS) &: qemu/mkrootfs.sh qemu/rootfs/init qemu/rootfs/os-release $(QEMU_LIB)
-	BUILD=$(ABS_BUILD) qemu/mkrootfs.sh --out $(QEMU_ROOT)
+$(QEMU_UNSEAL): $(QEMU_UNSEAL_SRCS) $(wildcard src/*.h) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(GATE_CFLAGS) -Isrc $(GATE_LDFLAGS) -o $@ $(QEMU_UNSEAL_SRCS) $(DEPS_LIBS)
+
+$(QEMU_ROOTFS) &: qemu/mkrootfs.sh qemu/rootfs/init qemu/rootfs/os-release $(QEMU_LIB) \
+		$(QEMU_UNSEAL)
+	BUILD=$(ABS_BUILD) qemu/mkrootfs.sh --out $(QEMU_ROOT) --helper $(QEMU_UNSEAL)
+
+# Made once per build directory (fresh keys each time would change every test UKI).
+$(QEMU_PKI): qemu/mkpki.sh
+	BUILD=$(ABS_BUILD) qemu/mkpki.sh --out $(@D)
+	@touch $@
+
+$(QEMU_INITRD): $(NODEGATE) $(MKCPIO) $(INITRD_SCRIPTS) $(QEMU_PKI) $(INITRD_DIR)/params \
+		$(if $(KVER),/lib/modules/$(KVER)/modules.dep)
+	initrd/mkinitrd.sh --mkcpio $(MKCPIO) --ca $(QEMU_OUT)/pki/ca.pem $(KVER) $(NODEGATE) $@
 
 $(QEMU_DISK): qemu/mkdisk.sh $(QEMU_LIB) $(QEMU_ROOTFS)
 	BUILD=$(ABS_BUILD) qemu/mkdisk.sh --data $(QEMU_ROOT)/root.erofs \
@@ -53,24 +74,26 @@ $(REF_UKI): $(REF_INITRD) $(QEMU_UKI_DEPS)
 $(REF_ESP): $(REF_UKI) qemu/mkesp.sh $(QEMU_LIB)
 	BUILD=$(ABS_BUILD) qemu/mkesp.sh --uki $(REF_UKI) --out $@
 
-$(GATE_UKI): $(INITRD) $(QEMU_UKI_DEPS)
-	$(QEMU_ENV) qemu/mkimage.sh --initrd $(INITRD) --out $@
+$(GATE_UKI): $(QEMU_INITRD) $(QEMU_UKI_DEPS)
+	$(QEMU_ENV) qemu/mkimage.sh --initrd $(QEMU_INITRD) --out $@
 
 # The harness alone, with the reference initramfs: tells a broken harness from a broken gate.
 check-harness: harness
 	$(QEMU_ENV) INITRD=$(abspath $(REF_INITRD)) E2E_REFERENCE=1 tests/e2e/run.sh good
 
-demo: $(NODEGATE) $(INITRD) harness $(GATE_UKI)
-	$(QEMU_ENV) qemu/demo.sh --uki $(GATE_UKI) --disk $(QEMU_DISK)
+demo: $(NODEGATE) $(QEMU_INITRD) harness $(GATE_UKI) $(VERIFIER)
+	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) qemu/demo.sh --uki $(GATE_UKI) \
+		--disk $(QEMU_DISK)
 
 check: check-e2e
 
 # Exit 77 from the runner means this machine cannot run QEMU at all: reported, not failed.
-check-e2e: harness $(INITRD)
-	@rc=0; $(QEMU_ENV) tests/e2e/run.sh $(E2E) || rc=$$?; \
+check-e2e: harness $(QEMU_INITRD) $(VERIFIER_ASAN)
+	@rc=0; $(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER_ASAN)) tests/e2e/run.sh $(E2E) || rc=$$?; \
 	if [ $$rc = 77 ]; then echo "check-e2e: SKIPPED (no QEMU/OVMF on this machine)"; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi
 
-bench-boot: harness $(GATE_UKI)
-	$(QEMU_ENV) BENCH_RUNS=$(BENCH_RUNS) qemu/bench-boot.sh --gate-uki $(GATE_UKI) \
+bench-boot: harness $(GATE_UKI) $(VERIFIER)
+	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) BENCH_RUNS=$(BENCH_RUNS) \
+		qemu/bench-boot.sh --gate-uki $(GATE_UKI) \
 		--ref-uki $(REF_UKI) --disk $(QEMU_DISK)

@@ -10,12 +10,15 @@
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=qemu/lib.sh
 source "$E2E_DIR/../../qemu/lib.sh"
+# Every scenario in a network namespace of its own: the verifier's fixed ports (the URL is part
+# of the measured command line) are free there, and nothing else can answer the guest.
+ng_enter_netns "$@"
 
 : "${TEST_NAME:?a scenario must set TEST_NAME}"
 E2E_OUT="$NG_QEMU_OUT/e2e/$TEST_NAME"
-# The initramfs under test: the gate's by default, or any other (the reference one proves
-# the harness itself).
-INITRD=${INITRD:-$NG_BUILD/initrd/initrd.img}
+# The initramfs under test: the gate's with the harness's CA bundle by default (qemu.mk), or any
+# other (the reference one proves the harness itself).
+INITRD=${INITRD:-$NG_QEMU_OUT/initrd.img}
 KVER=${KVER:-$(ng_default_kver)}
 export KVER
 # E2E_REFERENCE=1: INITRD is the reference initramfs (qemu/ref-initrd), whose step lines read
@@ -26,6 +29,16 @@ GOOD_DISK="$NG_QEMU_OUT/disk.img"
 ROOTHASH=''
 BOOT_LOG='' BOOT_STATUS='' BOOT_WALL_MS=''
 e2e_failures=0
+E2E_BOOTS=0
+# The verifier every boot of the scenario meets: "permissive" (the default) runs the real
+# verifier with a policy that judges no event, for the scenarios about something else, which
+# attest like any boot; "manual" leaves it to the scenario (e2e_verifier_start/stop).
+E2E_VERIFIER=${E2E_VERIFIER:-permissive}
+E2E_VDIR=''
+# boot.sh's TPM options for every boot: a fresh swtpm, manufactured with EK certificates from the
+# harness's swtpm CA, which the verifier trusts. A scenario may change it before a boot.
+E2E_PKI="$NG_QEMU_OUT/pki"
+E2E_TPM_ARGS=(--tpm-ca "$E2E_PKI/swtpm-ca")
 
 e2e_ok() { printf '  ok    %s\n' "$*"; }
 e2e_fail() {
@@ -63,7 +76,8 @@ e2e_boot_disks() {
         BOOT_LOG="$E2E_OUT/$name.log"
         echo "  boot  $name (timeout ${timeout}s, log $BOOT_LOG)"
         "$NG_TOP/qemu/boot.sh" --uki "$uki" "${disk_args[@]}" --log "$BOOT_LOG" \
-                --timeout "$timeout" >"$E2E_OUT/$name.boot" 2>&1 || rc=$?
+                --timeout "$timeout" "${E2E_TPM_ARGS[@]}" >"$E2E_OUT/$name.boot" 2>&1 || rc=$?
+        E2E_BOOTS=$((E2E_BOOTS + 1))
         BOOT_STATUS=$(sed -n 's/^status: //p' "$E2E_OUT/$name.boot")
         BOOT_WALL_MS=$(sed -n 's/^wall_ms: //p' "$E2E_OUT/$name.boot")
         if [[ -z $BOOT_STATUS ]]; then
@@ -166,6 +180,230 @@ assert_gate_failure() {
         assert_no_log 'nodegate\[switch\]: done' "gate never reached switch_root"
 }
 
+# --- the verifier ---------------------------------------------------------------------------
+
+# Starts the attestation server (qemu/attest-server.py: the real verifier, or a proxy or a fake
+# in front of it) in $E2E_OUT/NAME, which becomes E2E_VDIR. Stopped by e2e_verifier_stop, or at
+# exit by its PID.
+# Usage: e2e_verifier_start NAME MODE [attest-server.py options…]
+e2e_verifier_start() {
+        E2E_VDIR="$E2E_OUT/$1"
+        rm -rf "$E2E_VDIR"
+        ng_attest_start "$E2E_VDIR" "$2" "${@:3}"
+        echo "  serve $2 on 127.0.0.1:$NG_VERIFIER_PORT (guest: $NG_VERIFIER_URL), files in $E2E_VDIR"
+}
+
+# Stops it; the verifier (ASan when built) must exit 0 without a sanitizer report. A server
+# without a verifier (garbage mode) has nothing to check.
+e2e_verifier_stop() {
+        local rc=0 code
+        ng_attest_stop || rc=$?
+        ((rc == 0)) || e2e_fail "the attestation server exited with $rc ($E2E_VDIR/server.log)"
+        [[ -e $E2E_VDIR/verifier.stderr ]] || return 0
+        code=$(cat "$E2E_VDIR/verifier.exit" 2>/dev/null || echo missing)
+        if [[ $code == 0 ]] && ! grep -qE 'Sanitizer|runtime error' "$E2E_VDIR/verifier.stderr"; then
+                e2e_ok "the verifier exited 0 without sanitizer reports"
+        else
+                e2e_fail "the verifier exited '$code' or reported: $(grep -m3 -E 'Sanitizer|runtime error' \
+                        "$E2E_VDIR/verifier.stderr")"
+        fi
+}
+
+# The audit log of the verifier in DIR (default E2E_VDIR), one "decision reason token_id" line
+# per answer.
+e2e_audit() {
+        python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    print(a.get("decision"), a.get("reason"), a.get("token_id", "-"))
+' "${1:-$E2E_VDIR}/audit.jsonl" 2>/dev/null || true
+}
+
+# Files the recording proxy wrote in DIR for ENDPOINT (challenge, attest), oldest first.
+# Usage: e2e_recorded DIR ENDPOINT request|answer
+e2e_recorded() {
+        local f
+        for f in "$1"/record/[0-9][0-9][0-9]-"$2.$3"; do
+                [[ -e $f ]] && printf '%s\n' "$f"
+        done
+}
+
+# --- the reference event log and the policy ----------------------------------------------------
+
+# The key under which the good UKI's reference log is kept: what decides the pinned PCRs (the
+# UKI: 4, 9, 11; the firmware and its variables: 7) and the machine the firmware runs on.
+e2e_reference_key() {
+        { sha256sum "$1" /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd |
+                cut -d' ' -f1; qemu-system-x86_64 --version | head -n 1; } | sha256sum | cut -c1-24
+}
+
+# Keeps the event log the gate sent in its (last) recorded /v1/attest request in DIR as the
+# reference for UKI: the log of a boot of exactly that image, which the policy is made from.
+# Usage: e2e_keep_reference UKI DIR
+e2e_keep_reference() {
+        local uki=$1 dir=$2 req out
+        req=$(e2e_recorded "$dir" attest request | tail -n 1)
+        [[ -n $req ]] || { e2e_fail "no /v1/attest request was recorded in $dir"; return 1; }
+        out="$NG_QEMU_OUT/reference/$(e2e_reference_key "$uki").eventlog"
+        mkdir -p "${out%/*}"
+        python3 -c '
+import base64, json, sys
+log = base64.b64decode(json.load(open(sys.argv[1]))["event_log"], validate=True)
+open(sys.argv[2], "wb").write(log)
+' "$req" "$out.tmp" || { e2e_fail "cannot decode the event log of $req"; return 1; }
+        mv -f "$out.tmp" "$out"
+        echo "  info  reference event log of ${uki##*/}: $out ($(ng_size "$out") bytes)"
+}
+
+# Writes the policy for UKI to OUT: nodegate-verifier policy from-log on the reference log of
+# that image (PCRs 4, 7, 9, 11 pinned, the default). When no boot of it was recorded yet (a
+# scenario run alone), one good boot under a permissive verifier records it first. The event
+# log of an image is the same on every fresh boot (FACTS.md), so the log is kept across runs
+# under e2e_reference_key.
+# Usage: e2e_good_policy UKI OUT
+e2e_good_policy() {
+        local uki=$1 out=$2 ref saved=$NG_ATTEST_PID saved_vdir=$E2E_VDIR
+        ref="$NG_QEMU_OUT/reference/$(e2e_reference_key "$uki").eventlog"
+        if [[ ! -s $ref ]]; then
+                echo "  info  no reference log of ${uki##*/} yet: one recorded good boot makes it"
+                [[ -z $saved ]] || { e2e_fail "e2e_good_policy: stop the running verifier first"; return 1; }
+                e2e_verifier_start reference record
+                e2e_boot reference "$uki" "$GOOD_DISK"
+                e2e_verifier_stop
+                assert_kubelet_ran "the reference boot attested and handed over"
+                e2e_keep_reference "$uki" "$E2E_VDIR" || return 1
+                E2E_VDIR=$saved_vdir
+        fi
+        "$(ng_verifier_bin)" policy from-log "$ref" >"$out.tmp" 2>"$out.err" ||
+                { e2e_fail "policy from-log $ref: $(cat "$out.err")"; return 1; }
+        mv -f "$out.tmp" "$out"
+        echo "  info  policy from the reference log: $("$(ng_verifier_bin)" policy check "$out" |
+                grep -i pinned | tr "\n" ";" || true)"
+}
+
+# The good image and its policy, for the scenarios that judge boots against it: E2E_GOOD_UKI,
+# E2E_POLICY.
+E2E_GOOD_UKI='' E2E_POLICY=''
+e2e_good_image_and_policy() {
+        E2E_GOOD_UKI="$E2E_OUT/good.efi"
+        E2E_POLICY="$E2E_OUT/policy.json"
+        e2e_mkimage "$E2E_GOOD_UKI"
+        e2e_good_policy "$E2E_GOOD_UKI" "$E2E_POLICY"
+}
+
+# resetCount of the quote in a recorded /v1/attest request (TPMS_ATTEST's clockInfo), or of
+# the sealed object in a recorded answer.
+e2e_request_reset_count() {
+        python3 -c '
+import base64, json, struct, sys
+a = base64.b64decode(json.load(open(sys.argv[1]))["quote"]["attest"])
+o = 2 + 4 + 2                                   # TPM2B size, magic, type
+for _ in range(2):                              # qualifiedSigner, extraData
+        o += 2 + struct.unpack(">H", a[o:o + 2])[0]
+print(struct.unpack(">I", a[o + 8:o + 12])[0])  # clockInfo: clock, then resetCount
+' "$1"
+}
+e2e_answer_reset_count() {
+        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["sealed"]["reset_count"])' "$1"
+}
+# The PCR values a recorded /v1/attest request claimed, one "N=HEX" a line.
+e2e_request_pcrs() {
+        python3 -c '
+import json, sys
+for k, v in sorted(json.load(open(sys.argv[1]))["pcrs"]["sha256"].items(), key=lambda kv: int(kv[0])):
+        print("%s=%s" % (k, v))
+' "$1"
+}
+
+# The verifier refused the boot for REASON: its audit log says so, and the gate printed the
+# reason in its verifier-refused failure.
+# Usage: assert_refused REASON
+assert_refused() {
+        if e2e_audit "$E2E_VDIR" | grep -q "^rejected $1 "; then
+                e2e_ok "the verifier's audit log has 'rejected $1'"
+        else
+                e2e_fail "no 'rejected $1' in the audit log: $(e2e_audit "$E2E_VDIR" | tr '\n' ';')"
+        fi
+        if e2e_audit "$E2E_VDIR" | grep -q '^issued '; then
+                e2e_fail "the verifier issued a token"
+        else
+                e2e_ok "the verifier issued no token"
+        fi
+        assert_gate_failure verifier-refused
+        assert_failure_detail verifier-refused "$1" "the gate prints the verifier's reason ($1)"
+        assert_failed_cap
+}
+
+# The gate capped PCR 15 with the "failed" event when it gave up with the TPM open.
+assert_failed_cap() {
+        assert_log 'nodegate\[cap\]: PCR 15 extended with "nodegate: failed"' \
+                "the gate capped PCR 15 with \"nodegate: failed\""
+}
+
+# --- the stand-in kubelet ----------------------------------------------------------------------
+
+# The stand-in kubelet started (it found the kubeconfig, mode 0600 root, with a token) after the
+# gate's switch_root line, and the console never shows a token's secret half.
+assert_kubelet_ran() {
+        assert_log "$NG_KUBELET_MARKER: token-id=[a-z0-9]{6} server=https://[^ ]+ kubeconfig-fs=tmpfs\$" \
+                "${1:-the stand-in kubelet started with the kubeconfig of the gate, on tmpfs}"
+}
+assert_kubelet_absent() {
+        assert_no_log "$NG_KUBELET_MARKER" "the stand-in kubelet never started"
+}
+
+# The token id the stand-in kubelet reported, or nothing.
+e2e_kubelet_token_id() {
+        sed -n "s/.*$NG_KUBELET_MARKER: token-id=\([a-z0-9]*\) .*/\1/p" "$(e2e_text)" | head -n 1
+}
+
+# The token the kubelet reported is one the verifier in DIR issued: its id is on an "issued" line
+# of the audit log and in the pool; the kubeconfig names the API server the verifier was given;
+# and no token's secret half is anywhere on the console.
+# Usage: assert_token_issued DIR
+assert_token_issued() {
+        local dir=$1 id secret leaked=0
+        id=$(e2e_kubelet_token_id)
+        if [[ -z $id ]]; then
+                e2e_fail "no token id from the stand-in kubelet"
+                return
+        fi
+        if e2e_audit "$dir" | grep -qx "issued ok $id"; then
+                e2e_ok "the verifier's audit log has 'issued' for token id $id"
+        else
+                e2e_fail "no 'issued' audit line for token id $id: $(e2e_audit "$dir" | tr '\n' ';')"
+        fi
+        if grep -q "^$id\." "$dir/tokens" && grep -q "^#${id:1}\." "$dir/pool"; then
+                e2e_ok "token id $id is the pool's, and the pool marks it used"
+        else
+                e2e_fail "token id $id is not a used token of the verifier's pool"
+        fi
+        assert_log "$NG_KUBELET_MARKER: token-id=$id server=$NG_API_SERVER " \
+                "the kubeconfig's server is the verifier's --api-server ($NG_API_SERVER)"
+        while read -r secret; do
+                secret=${secret#*.}
+                grep -qF "$secret" "$BOOT_LOG" && leaked=$((leaked + 1))
+        done <"$dir/tokens"
+        if ((leaked == 0)); then
+                e2e_ok "no token's secret half is on the console"
+        else
+                e2e_fail "$leaked token secret(s) on the console"
+        fi
+}
+
+# PCR 15 as the new root saw it: capped once with "nodegate: token released" from zero.
+e2e_cap_value() {
+        python3 -c '
+import hashlib, sys
+print(hashlib.sha256(bytes(32) + hashlib.sha256(sys.argv[1].encode()).digest()).hexdigest())
+' "$1"
+}
+assert_capped() {
+        assert_log "NODEGATE-TEST: pcr15: $(e2e_cap_value 'nodegate: token released')\$" \
+                "PCR 15 in the new root is the cap: zero extended once with \"nodegate: token released\""
+}
+
 # Seconds between two printk timestamps (as printed by awk, 3 decimals).
 ts_diff() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", b - a }'; }
 # True when A >= B, for decimal numbers.
@@ -190,14 +428,27 @@ e2e_main() {
         # Missing build artefacts are a failure, not a skip: the tests would pass vacuously.
         for f in "$INITRD" "$ROOT_DIR/roothash" "$ROOT_DIR/root.erofs" "$ROOT_DIR/root.verity" \
                 "$ROOT_DIR/tamper-offset" "$GOOD_DISK" "/boot/vmlinuz-$KVER"; do
-                [[ -r $f ]] || { echo "FAIL $TEST_NAME: $f missing (run 'make harness initrd')"; exit 1; }
+                [[ -r $f ]] || { echo "FAIL $TEST_NAME: $f missing (run 'make check-e2e')"; exit 1; }
         done
+        [[ -r $E2E_PKI/ca.pem && -r $E2E_PKI/swtpm-ca/swtpm_setup.conf ]] ||
+                { echo "FAIL $TEST_NAME: $E2E_PKI missing (run 'make harness')"; exit 1; }
         ROOTHASH=$(cat "$ROOT_DIR/roothash")
         rm -rf "$E2E_OUT"
         mkdir -p "$E2E_OUT"
+        # The server dies with the scenario, whichever way it ends.
+        trap 'ng_attest_stop || true' EXIT
+        trap 'exit 143' TERM
+        trap 'exit 130' INT
 
         test_setup
+        if [[ $E2E_VERIFIER == permissive ]]; then
+                e2e_verifier_start verifier verifier
+        fi
         test_run
+        if [[ $E2E_VERIFIER == permissive ]]; then
+                e2e_verifier_stop
+        fi
+        echo "  info  $E2E_BOOTS boot(s)"
 
         if ((e2e_failures)); then
                 echo "  timeline of the last boot ($BOOT_LOG):"

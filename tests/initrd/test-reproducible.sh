@@ -138,19 +138,25 @@ if [[ -n ${at[$lib]:-} ]]; then
 		fail "crc32c_generic is not loaded before libcrc32c"
 fi
 
-# --- options: a config file, extra modules, compressed modules, no compression ----------------
+# --- options: a config file, a CA bundle, extra modules, compressed modules, no compression ---
 printf 'nodegate.timeout=30\n' >"$tmp/nodegate.conf"
+# Any PEM certificate will do: mkinitrd checks the form, the gate the content.
+printf -- '-----BEGIN CERTIFICATE-----\nTUlJ\n-----END CERTIFICATE-----\n' >"$tmp/ca.pem"
 basedir=$tmp/tree
 make_compressed_tree "$basedir" "$kver" "$top/initrd/resolve-modules.sh" dm-verity erofs loop
 printf '# only these\ndm-verity\nerofs  # trailing comment\n' >"$tmp/modules.small"
 "$mkinitrd" --mkcpio "$mkcpio" --compress none --conf "$tmp/nodegate.conf" \
 	--basedir "$basedir" --modules-file "$tmp/modules.small" --add-module loop \
-	"$kver" "$nodegate" "$tmp/d/initrd.img" 2>/dev/null || fail "build with options failed"
+	--ca "$tmp/ca.pem" "$kver" "$nodegate" "$tmp/d/initrd.img" 2>/dev/null ||
+	fail "build with options failed"
 cpio=$tmp/d/initrd.img # --compress none: the image is the cpio
 python3 "$here/newc.py" list "$cpio" >"$tmp/listing-d" || fail "uncompressed image is not newc"
 grep -q ' 100644 0 0 1 [0-9]* [0-9]* 0 0 etc/nodegate/nodegate.conf$' "$tmp/listing-d" ||
 	fail "nodegate.conf missing or wrong mode"
 extract etc/nodegate/nodegate.conf | cmp - "$tmp/nodegate.conf" || fail "nodegate.conf differs"
+grep -q ' 100644 0 0 1 [0-9]* [0-9]* 0 0 etc/nodegate/ca.pem$' "$tmp/listing-d" ||
+	fail "ca.pem missing or wrong mode"
+extract etc/nodegate/ca.pem | cmp - "$tmp/ca.pem" || fail "ca.pem differs from --ca"
 extract etc/nodegate/modules | sed -e '/^#/d' >"$tmp/modules-d"
 [[ $(tail -n 1 "$tmp/modules-d") == */loop.ko ]] || fail "--add-module loop is not loaded last"
 grep -q '/erofs.ko$' "$tmp/modules-d" || fail "--modules-file ignored"
@@ -170,6 +176,13 @@ readelf -lW "$dyn" | grep -q INTERP || fail "$dyn is expected to be dynamically 
 	"$tmp/e/initrd.img" 2>/dev/null || fail "built without SOURCE_DATE_EPOCH"
 ! "$mkinitrd" --mkcpio "$mkcpio" --add-module no_such_module_xyz "$kver" "$nodegate" \
 	"$tmp/e/initrd.img" 2>/dev/null || fail "unknown module accepted"
+printf 'not a certificate\n' >"$tmp/not-pem"
+! "$mkinitrd" --mkcpio "$mkcpio" --ca "$tmp/not-pem" "$kver" "$nodegate" \
+	"$tmp/e/initrd.img" 2>/dev/null || fail "a CA bundle without a PEM certificate was accepted"
+{ cat "$tmp/ca.pem"; printf -- '-----BEGIN PRIVATE KEY-----\nTUlJ\n-----END PRIVATE KEY-----\n'; } \
+	>"$tmp/with-key.pem"
+! "$mkinitrd" --mkcpio "$mkcpio" --ca "$tmp/with-key.pem" "$kver" "$nodegate" \
+	"$tmp/e/initrd.img" 2>/dev/null || fail "a CA bundle with a private key was accepted"
 [[ ! -e $tmp/e/initrd.img ]] || fail "a failed build left an image behind"
 
 size_cpio=$(stat -c %s "$tmp/work-a/initrd.cpio")
