@@ -57,8 +57,8 @@
         X(CAP, "cap", "cap", "extending the cap PCR after the unseal failed")                      \
         X(HANDOVER, "handover", "handover",                                                        \
           "the kubelet bootstrap kubeconfig could not be written to the /run tmpfs")               \
-        X(INIT_MISSING, "init-missing", "switch", "the new root has no executable init")           \
-        X(INIT_UNREADABLE, "init-unreadable", "switch",                                            \
+        X(INIT_MISSING, "init-missing", "mount", "the new root has no executable init")            \
+        X(INIT_UNREADABLE, "init-unreadable", "mount",                                             \
           "init (or its interpreter) cannot be read through verity: the root was tampered with")   \
         X(SWITCH_ROOT, "switch-root", "switch", "moving into the new root failed")                 \
         X(EXEC_INIT, "exec-init", "switch", "the new root's init could not be executed")

@@ -363,6 +363,26 @@ static int step_verity(struct boot *b)
         return step_end(b);
 }
 
+/* init and its interpreter, read in full through verity: anything execve() would refuse,
+ * or a block dm-verity refuses, ends the boot here. */
+static int check_init(const char *init)
+{
+        _cleanup_free_ char *failed = NULL;
+        bool read_failed = false;
+        int r;
+
+        r = switchroot_verify_init(MOUNTS_NEW_ROOT, init, &read_failed, &failed);
+        if (r < 0 && read_failed)
+                return fail(FAILURE_INIT_UNREADABLE, r,
+                            "reading %s in the new root failed (%m): dm-verity found a block "
+                            "that does not match the root hash",
+                            failed ? failed : init);
+        if (r < 0)
+                return fail(FAILURE_INIT_MISSING, r, "%s in the new root: %m",
+                            failed ? failed : init);
+        return 0;
+}
+
 static int step_mount(struct boot *b)
 {
         _cleanup_free_ char *fstype = NULL;
@@ -376,6 +396,10 @@ static int step_mount(struct boot *b)
                 return fail(FAILURE_ROOT_MOUNT, r, "cannot mount %s at %s: %s%s%m", b->root_node,
                             MOUNTS_NEW_ROOT, err, err[0] ? ": " : "");
         log_info("%s (%s) mounted read-only at %s", b->root_node, fstype, MOUNTS_NEW_ROOT);
+        /* Before attesting: a root that cannot boot must not cost the cluster a token. */
+        r = check_init(b->settings.init ? b->settings.init : SWITCHROOT_DEFAULT_INIT);
+        if (r < 0)
+                return r;
         return step_end(b);
 }
 
@@ -697,21 +721,15 @@ static void after_failure(struct boot *b)
 
 static int step_switch(struct boot *b, char **argv)
 {
-        _cleanup_free_ char *failed = NULL;
         const char *init = b->settings.init ? b->settings.init : SWITCHROOT_DEFAULT_INIT;
-        bool read_failed = false;
         int r;
 
         step_begin(b, "switch");
-        r = switchroot_verify_init(MOUNTS_NEW_ROOT, init, &read_failed, &failed);
-        if (r < 0 && read_failed)
-                return fail(FAILURE_INIT_UNREADABLE, r,
-                            "reading %s in the new root failed (%m): dm-verity found a block "
-                            "that does not match the root hash",
-                            failed ? failed : init);
+        /* Checked once already right after the mount; again here because the switch must
+         * never exec something that was not read through verity just now. */
+        r = check_init(init);
         if (r < 0)
-                return fail(FAILURE_INIT_MISSING, r, "%s in the new root: %m",
-                            failed ? failed : init);
+                return r;
 
         /* The last chance to stop inside the initramfs: after the move there is no way back. */
         if (now_usec() > b->deadline_usec)

@@ -323,7 +323,8 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
         f.check(re.search(r"nodegate\[%s\]: done in \d+\.\d{3} ms$" % step, r.console, re.M),
                 "good: step %s logged done" % step, r.console)
     m = re.search(r"nodegate(?:\[[a-z]+\])?: timeline \(ms\): (.*) total=(\S+) since /init "
-                  r"started; phases \(ms\): (.*); tpm_commands=(\d+) verifier_attempts=(\d+)$",
+                  r"started; phases \(ms\): (.*); tpm_commands=(\d+) verifier_attempts=(\d+); "
+                  r"tpm_commands \(phase\): tpm=(\d+) unseal=(\d+) cap=(\d+)$",
                   r.console, re.M)
     f.check(m is not None, "good: the timeline line with phases and the TPM command count",
             r.console)
@@ -337,6 +338,11 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
                                                    "unseal")) and
                 int(m.group(4)) > 10 and m.group(5) == "2",
                 "good: timeline steps, phases > 0, tpm_commands, 2 requests", m.group(0))
+        n_keys, n_unseal, n_cap = (int(m.group(i)) for i in (6, 7, 8))
+        f.check(n_keys > 0 and n_unseal > 0 and n_cap == 1 and
+                n_keys + n_unseal + n_cap == int(m.group(4)),
+                "good: TPM commands per phase add up to the total, the cap is one command",
+                m.group(0))
         print("      timing: " + m.group(0).split("timeline ")[1])
     f.check(pcr15() == extend(bytes(32), RELEASED),
             'good: PCR 15 = extend(0, "nodegate: token released")', str(pcr15()))

@@ -37,7 +37,9 @@ test_setup() {
 test_run() {
         e2e_boot no-init "$E2E_OUT/none.efi" "$E2E_OUT/disk-none.img"
         assert_status poweroff
-        assert_log "$(e2e_done_re mount)" "the root without init was verified and mounted"
+        assert_log 'nodegate\[mount\]: .* mounted read-only at /sysroot' \
+                "the root without init was verified and mounted"
+        assert_no_log 'nodegate\[attest\]' "the gate never attested"
         assert_gate_failure init-missing
         assert_failure_detail init-missing '/sbin/init.*No such file or directory' \
                 "failure names /sbin/init and ENOENT"
@@ -45,7 +47,9 @@ test_run() {
 
         e2e_boot text-init "$E2E_OUT/text.efi" "$E2E_OUT/disk-text.img"
         assert_status poweroff
-        assert_log "$(e2e_done_re mount)" "the root with a text init was verified and mounted"
+        assert_log 'nodegate\[mount\]: .* mounted read-only at /sysroot' \
+                "the root with a text init was verified and mounted"
+        assert_no_log 'nodegate\[attest\]' "the gate never attested"
         assert_gate_failure init-missing
         assert_failure_detail init-missing '/sbin/init.*Exec format error' \
                 "failure names /sbin/init and ENOEXEC"
