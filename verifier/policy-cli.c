@@ -7,6 +7,7 @@
 #include "fileutil.h"
 #include "json-util.h"
 #include "policy.h"
+#include "predict.h"
 #include "util-verifier.h"
 
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #define EXIT_USAGE    2
 #define MAX_LOG_SIZE  (16u << 20)
 #define MAX_FILE_SIZE (16u << 20)
+#define MAX_UKI_SIZE  (1u << 30) /* a UKI with a big initrd; the file is read whole */
 #define PROG          "nodegate-verifier policy"
 
 static const char help_main[] =
@@ -27,6 +29,8 @@ static const char help_main[] =
     "Commands:\n"
     "  from-log LOG [--pin LIST] [--quote LIST] [--cap N]\n"
     "                  print a policy allowing exactly the events of a reference event log\n"
+    "  from-uki UKI [--platform-log LOG] [--platform-pcrs LIST] [--events]\n"
+    "                  print the policy a good boot of UKI meets, predicted from the file\n"
     "  check POLICY    validate a policy file and summarize it\n"
     "  show POLICY     print a policy file in canonical form\n"
     "  allow POLICY --pcr N --type TYPE --sha256 HEX [--required]\n"
@@ -61,6 +65,37 @@ static const char help_from_log[] =
     "    if some reference event is absent (the replay must still match the quote). Mark the\n"
     "    UKI's digest required with `allow POLICY --pcr 4 --type\n"
     "    EV_EFI_BOOT_SERVICES_APPLICATION --sha256 HEX --required`.\n";
+
+static const char help_from_uki[] =
+    "Usage: " PROG " from-uki UKI [--platform-log LOG] [--platform-pcrs LIST] [--quote LIST]\n"
+    "                [--cap N] [--events]\n"
+    "\n"
+    "Predicts, from the UKI file alone, every event a good boot of it extends into PCRs 4, 9\n"
+    "and 11 (docs/measure.md), and prints a policy that pins those PCRs to exactly them:\n"
+    "  PCR 4   the boot manager's \"Calling EFI Application from Boot Option\" and separator,\n"
+    "          the UKI's Authenticode SHA-256, the embedded kernel's (systemd-stub loads it)\n"
+    "  PCR 11  systemd-stub 252: each section's name and content, .linux .osrel .cmdline\n"
+    "          .initrd .splash .dtb .pcrpkey in that order (the UKI's .sdmagic must say 252)\n"
+    "  PCR 9   the Linux (6.1+) EFI stub: the command line as UTF-16, then the initrd\n"
+    "The UKI's authenticode, section and PCR 9 rules are marked required.\n"
+    "\n"
+    "  --platform-log LOG  a TCG event log of one boot of the platform (the firmware and its\n"
+    "                      variables; any image, e.g. last week's): the events of\n"
+    "                      --platform-pcrs are allowed as it has them. Under Secure Boot\n"
+    "                      (SecureBoot=1 in it) the UKI's EV_EFI_VARIABLE_AUTHORITY is\n"
+    "                      predicted from its signature and the log's db; the log's own\n"
+    "                      authority events are not taken. Without it, only 4, 9 and 11 are\n"
+    "                      pinned and the firmware PCRs are quoted, sealed to, not judged.\n"
+    "  --platform-pcrs LIST  PCRs taken from the platform log (default 7; never 4, 9, 11)\n"
+    "  --quote LIST   PCRs quoted and sealed to (default 0,1,2,3,4,5,6,7,9,11,15)\n"
+    "  --cap N        the PCR the gate extends after Unseal (default 15)\n"
+    "  --events       print the predicted events and PCR values instead of the policy:\n"
+    "                 \"event PCR TYPE SHA256 WHAT\" and \"pcr N SHA256\" lines\n"
+    "\n"
+    "The prediction assumes what the UKI cannot decide: a boot entry without load options, no\n"
+    "credentials or system extensions beside the UKI on the ESP (systemd-stub would add them to\n"
+    "the initrd), firmware that logs PCR 4 as the TCG PC Client spec says. Anything else makes\n"
+    "the verifier refuse the boot, which is the safe side.\n";
 
 static const char help_check[] = "Usage: " PROG " check POLICY\n"
                                  "\n"
@@ -320,6 +355,165 @@ static int cmd_from_log(int argc, char **argv)
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
 
+/* The predicted events as a policy: one rule per (PCR, type), the UKI's own ones required. */
+static int prediction_policy(const struct prediction *pred, uint32_t quote, unsigned cap,
+                             char **ret, char *err, size_t errlen)
+{
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *pcrs = NULL, *arrays[EVENTLOG_PCRS] = {};
+
+        root = json_object_new_object();
+        if (!root || json_object_object_add(root, "version", json_object_new_int(1)) < 0 ||
+            add_int_array(root, "quote_pcrs", quote) < 0 ||
+            json_object_object_add(root, "cap_pcr", json_object_new_int((int) cap)) < 0 ||
+            !(pcrs = json_object_new_object()) || json_object_object_add(root, "pcrs", pcrs) < 0)
+                return -ENOMEM;
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                char key[4];
+
+                if (!(pred->pcr_mask & 1u << pcr))
+                        continue;
+                snprintf(key, sizeof(key), "%u", pcr);
+                arrays[pcr] = json_object_new_array();
+                json_object_object_add(pcrs, key, arrays[pcr]);
+        }
+        for (size_t i = 0; i < pred->n_events; i++) {
+                const struct predict_event *e = &pred->events[i];
+                json_object *rule;
+                char h[65];
+
+                if (!arrays[e->pcr])
+                        continue;
+                hex_encode(e->sha256, 32, h);
+                rule = find_or_add_rule(arrays[e->pcr], e->type);
+                (void) add_digest(rule, h);
+                /* What the image itself measures must be there, not just be allowed. */
+                if ((e->type == EV_EFI_BOOT_SERVICES_APPLICATION && e->pcr == 4) ||
+                    (e->type == EV_IPL && e->pcr == 11) || (e->type == EV_EVENT_TAG && e->pcr == 9))
+                        json_object_object_add(rule, "required", json_object_new_boolean(1));
+        }
+        return canonicalize(root, ret, err, errlen);
+}
+
+static int cmd_from_uki(int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"help", no_argument, NULL, 'h'},
+            {"platform-log", required_argument, NULL, 'l'},
+            {"platform-pcrs", required_argument, NULL, 'p'},
+            {"quote", required_argument, NULL, 'q'},
+            {"cap", required_argument, NULL, 'c'},
+            {"events", no_argument, NULL, 'e'},
+            {},
+        };
+        uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15, platform_pcrs = 1u << 7;
+        const char *platform_path = NULL;
+        unsigned cap = 15;
+        bool events = false;
+        _cleanup_free_ char *uki = NULL, *logbuf = NULL, *out = NULL;
+        struct eventlog log = {};
+        struct prediction pred = {};
+        struct predict_options po = {};
+        struct verdict v;
+        char err[512];
+        size_t uki_size, log_size;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        fputs(help_from_uki, stdout);
+                        return 0;
+                case 'l':
+                        platform_path = optarg;
+                        break;
+                case 'p':
+                        if (parse_pcr_list(optarg, &platform_pcrs) < 0 ||
+                            (platform_pcrs & PREDICT_IMAGE_PCRS))
+                                return usage_error("from-uki",
+                                                   "--platform-pcrs %s: not a list of PCRs "
+                                                   "without 4, 9 and 11",
+                                                   optarg);
+                        break;
+                case 'q':
+                        if (parse_pcr_list(optarg, &quote) < 0)
+                                return usage_error("from-uki", "--quote %s: not a list of PCRs",
+                                                   optarg);
+                        break;
+                case 'c':
+                        if (parse_pcr(optarg, &cap) < 0)
+                                return usage_error("from-uki", "--cap %s: not a PCR", optarg);
+                        break;
+                case 'e':
+                        events = true;
+                        break;
+                default:
+                        return usage_error("from-uki", "bad option");
+                }
+        if (argc - optind != 1)
+                return usage_error("from-uki", "expects one UKI");
+        const char *path = argv[optind];
+
+        r = read_file_all(path, MAX_UKI_SIZE, &uki, &uki_size);
+        if (r < 0)
+                return failed("from-uki", "%s: %s", path, strerror(-r));
+        if (platform_path) {
+                r = read_file_all(platform_path, MAX_LOG_SIZE, &logbuf, &log_size);
+                if (r < 0)
+                        return failed("from-uki", "%s: %s", platform_path, strerror(-r));
+                if (eventlog_parse((const uint8_t *) logbuf, log_size, &log, &v) < 0)
+                        return failed("from-uki", "%s: %s", platform_path, v.message);
+                po.platform = &log;
+                po.platform_mask = platform_pcrs;
+        }
+
+        r = predict_uki((const uint8_t *) uki, uki_size, &po, &pred, err, sizeof(err));
+        eventlog_done(&log);
+        if (r < 0)
+                return failed("from-uki", "%s: %s", path, err[0] ? err : strerror(-r));
+
+        if (events) {
+                char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
+
+                printf("# %s: systemd-stub %s, Linux %s, %s%s\n", path, pred.stub_version,
+                       pred.kernel_version, pred.signed_image ? "signed" : "unsigned",
+                       po.platform ? (pred.secure_boot ? ", platform: Secure Boot on"
+                                                       : ", platform: Secure Boot off")
+                                   : "");
+                for (size_t i = 0; i < pred.n_events; i++) {
+                        const struct predict_event *e = &pred.events[i];
+
+                        hex_encode(e->sha256, 32, h);
+                        printf("event %u %s %s %s\n", e->pcr, eventlog_type_name(e->type, tbuf), h,
+                               e->what);
+                }
+                for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++)
+                        if (pred.pcr_mask & 1u << pcr) {
+                                hex_encode(pred.pcr_sha256[pcr], 32, h);
+                                printf("pcr %u %s\n", pcr, h);
+                        }
+                prediction_done(&pred);
+                return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
+        }
+
+        if ((pred.pcr_mask & quote) != pred.pcr_mask || !(quote & 1u << cap)) {
+                prediction_done(&pred);
+                return usage_error("from-uki",
+                                   "--quote must include every pinned PCR (%s) and "
+                                   "the cap PCR",
+                                   po.platform ? "4, 9, 11 and the platform's" : "4, 9, 11");
+        }
+        r = prediction_policy(&pred, quote, cap, &out, err, sizeof(err));
+        prediction_done(&pred);
+        if (r == -EINVAL)
+                return failed("from-uki", "%s", err);
+        if (r < 0)
+                return failed("from-uki", "%s", strerror(-r));
+        fputs(out, stdout);
+        return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
+}
+
 static int load(const char *cmd, const char *path, struct policy **ret)
 {
         char err[512];
@@ -574,10 +768,8 @@ int policy_cli(int argc, char **argv)
                 const char *name;
                 int (*run)(int argc, char **argv);
         } commands[] = {
-            {"from-log", cmd_from_log},
-            {"check", cmd_check},
-            {"show", cmd_show},
-            {"allow", cmd_allow},
+            {"from-log", cmd_from_log}, {"from-uki", cmd_from_uki}, {"check", cmd_check},
+            {"show", cmd_show},         {"allow", cmd_allow},
         };
         const char *cmd = argc > 1 ? argv[1] : NULL;
 
