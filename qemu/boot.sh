@@ -4,12 +4,15 @@
 # going to a log file, and decides how the boot ended.
 # Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--disk more.img…] [--log FILE]
 #                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture] [--tpm-ca DIR]
-#                [--tpm-state DIR]
+#                [--tpm-state DIR] [--secure-boot]
 # Each --disk becomes a virtio-blk disk, in the order given (the first is /dev/vda).
 # The TPM is fresh for every boot unless --tpm-state names a directory that keeps its state, as
 # a node's TPM keeps its seeds and counters across reboots (made on first use, never removed).
 # --tpm-ca manufactures a new TPM with EK certificates from the swtpm_localca CA in DIR
 # (qemu/mkpki.sh), so a verifier can trust it by that CA; --tpm-manufacture uses the host's.
+# --secure-boot: OVMF with Secure Boot enforced (the secboot build, which needs SMM) and the
+# snakeoil variables (PK, KEK and db: /usr/share/ovmf/PkKek-1-snakeoil.pem): only a UKI signed
+# by that key boots.
 # Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
 # STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
 set -euo pipefail
@@ -22,7 +25,7 @@ if [[ ${NG_HEAVY_LOCKED:-} != 1 ]]; then
 fi
 
 uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0 tpm_ca=''
-tpm_state=''
+tpm_state='' secure_boot=0
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
@@ -34,6 +37,7 @@ while (($#)); do
         --tpm-manufacture) tpm_manufacture=1; shift ;;
         --tpm-ca) tpm_ca=$2; shift 2 ;;
         --tpm-state) tpm_state=$2; shift 2 ;;
+        --secure-boot) secure_boot=1; shift ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -49,6 +53,13 @@ if [[ -n $tpm_ca && ! -r $tpm_ca/swtpm_setup.conf ]]; then
 fi
 ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.fd
 ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+machine=(-machine q35)
+if ((secure_boot)); then
+        ovmf_code=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+        ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
+        # The secboot build keeps its variables in SMM: without it the firmware does not start.
+        machine=(-machine 'q35,smm=on' -global 'driver=cfi.pflash01,property=secure,value=on')
+fi
 for f in "$ovmf_code" "$ovmf_vars" "${disks[@]}" ${uki:+"$uki"} ${esp:+"$esp"}; do
         [[ -r $f ]] || ng_die "cannot read $f"
 done
@@ -141,7 +152,7 @@ done
 # partitions are on the only virtio disks. romfile= drops iPXE: the firmware boots from the ESP.
 # snapshot=on: the guest may write, the image files never change.
 qemu=(qemu-system-x86_64
-        -machine q35 -accel tcg -cpu max -smp 1 -m 1024
+        "${machine[@]}" -accel tcg -cpu max -smp 1 -m 1024
         -drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
         -drive "if=pflash,format=raw,unit=1,file=$work/vars.fd"
         -drive "if=none,id=esp,format=raw,snapshot=on,file=$esp"

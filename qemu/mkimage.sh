@@ -3,12 +3,12 @@
 # Builds a bootable UKI for the harness: the installed kernel, the given initramfs and the good
 # image's command line (root hash of the test root), optionally changed by a scenario.
 # Usage: mkimage.sh --initrd I --out uki.efi [--kver KVER] [--roothash HEX] [--append "WORDS"]
-#                   [--cmdline "FULL COMMAND LINE"]
+#                   [--cmdline "FULL COMMAND LINE"] [--sign-key KEY --sign-cert CERT]
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-initrd='' out='' kver=${KVER:-} roothash='' append='' cmdline=''
+initrd='' out='' kver=${KVER:-} roothash='' append='' cmdline='' sign=()
 while (($#)); do
         case $1 in
         --initrd) initrd=$2; shift 2 ;;
@@ -17,6 +17,7 @@ while (($#)); do
         --roothash) roothash=$2; shift 2 ;;
         --append) append=$2; shift 2 ;;
         --cmdline) cmdline=$2; shift 2 ;;
+        --sign-key | --sign-cert) sign+=("$1" "$2"); shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -32,4 +33,4 @@ if [[ -z $cmdline ]]; then
 fi
 mkdir -p "$(dirname "$out")"
 "$NG_TOP/qemu/mkuki.sh" --kernel "/boot/vmlinuz-$kver" --initrd "$initrd" --cmdline "$cmdline" \
-        --osrel "$NG_TOP/qemu/rootfs/os-release" --out "$out"
+        --osrel "$NG_TOP/qemu/rootfs/os-release" --out "$out" "${sign[@]}"

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Assembles a Unified Kernel Image from systemd-stub with objcopy, deterministically.
 # Usage: mkuki.sh --kernel vmlinuz --initrd initrd.img --cmdline "…" --osrel os-release --out uki.efi
-#        [--stub linuxx64.efi.stub]
+#        [--uname KVER] [--stub linuxx64.efi.stub] [--sign-key KEY.pem --sign-cert CERT.pem]
+# --sign-key/--sign-cert sign the result with sbsign for Secure Boot (an unencrypted PEM key);
+# RSA PKCS#1 v1.5 signatures are deterministic, so a signed UKI is reproducible too.
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-kernel='' initrd='' cmdline='' have_cmdline=0 osrel='' out=''
+kernel='' initrd='' cmdline='' have_cmdline=0 osrel='' out='' uname='' sign_key='' sign_cert=''
 stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 while (($#)); do
         case $1 in
@@ -17,15 +19,21 @@ while (($#)); do
         --osrel) osrel=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --stub) stub=$2; shift 2 ;;
+        --uname) uname=$2; shift 2 ;;
+        --sign-key) sign_key=$2; shift 2 ;;
+        --sign-cert) sign_cert=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
 [[ -n $kernel && -n $initrd && $have_cmdline == 1 && -n $osrel && -n $out ]] \
         || ng_die 'usage: mkuki.sh --kernel K --initrd I --cmdline "…" --osrel F --out U'
-for f in "$kernel" "$initrd" "$osrel" "$stub"; do
+[[ -z $sign_key && -z $sign_cert ]] || [[ -n $sign_key && -n $sign_cert ]] \
+        || ng_die "--sign-key and --sign-cert go together"
+for f in "$kernel" "$initrd" "$osrel" "$stub" ${sign_key:+"$sign_key" "$sign_cert"}; do
         [[ -r $f ]] || ng_die "cannot read $f"
 done
 ng_need objcopy objdump
+[[ -z $sign_key ]] || ng_need sbsign
 
 tmp=''
 cleanup() { [[ -z $tmp ]] || rm -rf "$tmp"; }
@@ -56,6 +64,10 @@ add() {
 }
 add .osrel "$osrel"
 add .cmdline "$tmp/cmdline"
+if [[ -n $uname ]]; then
+        printf '%s' "$uname" >"$tmp/uname"
+        add .uname "$tmp/uname"
+fi
 add .linux "$kernel"
 add .initrd "$initrd"
 
@@ -84,5 +96,15 @@ struct.pack_into("<I", data, csum_at, (total + size) & 0xffffffff)
 with open(path, "wb") as f:
     f.write(data)
 PY
+signed=''
+if [[ -n $sign_key ]]; then
+        # sbsign pads the image to 8 bytes and appends the certificate table: the Authenticode
+        # digest (PCR 4) is the signed file's, which `policy from-uki` computes from it.
+        sbsign --key "$sign_key" --cert "$sign_cert" --output "$tmp/signed.efi" "$tmp/uki.efi" \
+                >"$tmp/sbsign.log" 2>&1 || { cat "$tmp/sbsign.log" >&2; ng_die "sbsign failed"; }
+        mv -f "$tmp/signed.efi" "$tmp/uki.efi"
+        signed=", signed by $(openssl x509 -in "$sign_cert" -noout -subject -nameopt oneline 2>/dev/null || echo "$sign_cert")"
+fi
+mkdir -p "$(dirname "$out")"
 mv -f "$tmp/uki.efi" "$out"
-ng_log "UKI $out ($(ng_size "$out") bytes, image base $(printf '0x%x' "$image_base"))"
+ng_log "UKI $out ($(ng_size "$out") bytes, image base $(printf '0x%x' "$image_base")$signed)"

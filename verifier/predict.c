@@ -267,7 +267,10 @@ static int db_authority(const uint8_t *db, size_t db_size, const uint8_t *sig, s
 }
 
 /* Under Secure Boot: the PCR 7 authority event of an image's signature, once per distinct
- * authority (the firmware does not measure one twice). */
+ * authority (the firmware does not measure one twice). required: an image the firmware must
+ * verify itself (the UKI); else (the embedded kernel) an image it may fail to verify.
+ * @return 1 authorized (event added unless seen), 0 not authorized (only when !required), or
+ * negative errno */
 static int add_authority(struct builder *b, const uint8_t *db, size_t db_size,
                          const struct pe_image *img, const char *what, bool required,
                          uint8_t seen[32], bool *have_seen)
@@ -289,7 +292,7 @@ static int add_authority(struct builder *b, const uint8_t *db, size_t db_size,
                 return r;
         r = db_authority(db, db_size, sig, sig_size, &auth, &auth_size);
         if (r == -ENOENT && !required)
-                return 0; /* the embedded kernel: systemd-stub vouches for it instead */
+                return 0;
         if (r == -ENOENT)
                 return set_error(b->err, b->errlen, -EBADMSG,
                                  "no X.509 certificate in the platform's db authorizes the %s's "
@@ -302,10 +305,11 @@ static int add_authority(struct builder *b, const uint8_t *db, size_t db_size,
         if (r < 0)
                 return r;
         if (*have_seen && memcmp(seen, d, 32) == 0)
-                return 0;
+                return 1;
         memcpy(seen, d, 32);
         *have_seen = true;
-        return add(b, 7, EV_EFI_VARIABLE_AUTHORITY, d, "db entry that verifies the %s", what);
+        r = add(b, 7, EV_EFI_VARIABLE_AUTHORITY, d, "db entry that verifies the %s", what);
+        return r < 0 ? r : 1;
 }
 
 static int platform_events(struct builder *b, const struct predict_options *o,
@@ -524,20 +528,26 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
         }
 
         /* PCR 4 again: the embedded kernel, loaded from memory through LoadImage(). Under
-         * Secure Boot the firmware checks it against db first; systemd-stub's override lets an
-         * image it does not know through, which records no authority. */
+         * Secure Boot the firmware checks it against db first, and when that fails (a kernel no
+         * db entry signed, as measured with OVMF here) it stops its checks before the
+         * measurement: systemd-stub's override lets the image through unmeasured. A kernel db
+         * authorizes is measured, after its authority. */
+        bool kernel_measured = true;
         if (p.secure_boot) {
                 r = add_authority(&b, db, db_size, &kernel, "embedded kernel", false, seen,
                                   &have_seen);
                 if (r < 0)
                         goto fail;
+                kernel_measured = r > 0;
         }
-        r = pe_authenticode_sha256(&kernel, d, err, errlen);
-        if (r >= 0)
-                r = add(&b, 4, EV_EFI_BOOT_SERVICES_APPLICATION, d,
-                        ".linux: Linux %s (Authenticode)", p.kernel_version);
-        if (r < 0)
-                goto fail;
+        if (kernel_measured) {
+                r = pe_authenticode_sha256(&kernel, d, err, errlen);
+                if (r >= 0)
+                        r = add(&b, 4, EV_EFI_BOOT_SERVICES_APPLICATION, d,
+                                ".linux: Linux %s (Authenticode)", p.kernel_version);
+                if (r < 0)
+                        goto fail;
+        }
 
         /* PCR 9, by the Linux EFI stub: the command line, then the initrd it loads through
          * systemd-stub's LoadFile2 (.initrd as it is, when the ESP adds no credentials or

@@ -463,3 +463,104 @@ e2e_main() {
         fi
         echo "PASS $TEST_NAME"
 }
+
+# --- predicted policies (issue 6: no golden boot of the image) -----------------------------------
+
+# The platform a boot runs on: the firmware, its variables and the machine, not the image. One
+# reference log of a platform serves every image booted on it. Usage: e2e_platform_key [--secure-boot]
+e2e_platform_key() {
+        local code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+        if [[ ${1:-} == --secure-boot ]]; then
+                code=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+                vars=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
+        fi
+        { sha256sum "$code" "$vars" | cut -d' ' -f1; qemu-system-x86_64 --version | head -n 1
+                echo "${1:-}"; } | sha256sum | cut -c1-24
+}
+
+# The snakeoil key OVMF_VARS_4M.snakeoil.fd enrols (PK, KEK, db), unencrypted for sbsign (its
+# passphrase is "snakeoil", FACTS.md): E2E_SIGN holds the mkimage.sh options that sign with it.
+E2E_SIGN=()
+e2e_snakeoil() {
+        local d="$NG_QEMU_OUT/secure-boot"
+        if [[ ! -s $d/snakeoil.key ]]; then
+                mkdir -p "$d"
+                (umask 077 && openssl pkey -in /usr/share/ovmf/PkKek-1-snakeoil.key \
+                        -passin pass:snakeoil -out "$d/snakeoil.key.tmp") &&
+                        mv -f "$d/snakeoil.key.tmp" "$d/snakeoil.key"
+                cp /usr/share/ovmf/PkKek-1-snakeoil.pem "$d/snakeoil.pem"
+        fi
+        E2E_SIGN=(--sign-key "$d/snakeoil.key" --sign-cert "$d/snakeoil.pem")
+}
+
+# E2E_PLATFORM_LOG: the event log of one boot of this platform, recorded once per platform (kept
+# under build/qemu/platform/ by e2e_platform_key) from a *probe* image — the good command line
+# plus one word, so none of its PCR 4, 9 or 11 events is the image under test's. Under Secure
+# Boot the probe is signed (E2E_SIGN) and booted with boot.sh --secure-boot (E2E_TPM_ARGS).
+# Usage: e2e_platform_log [--secure-boot]
+E2E_PLATFORM_LOG=''
+e2e_platform_log() {
+        local key saved_vdir=$E2E_VDIR sign=()
+        key=$(e2e_platform_key "${1:-}")
+        E2E_PLATFORM_LOG="$NG_QEMU_OUT/platform/$key.eventlog"
+        [[ -s $E2E_PLATFORM_LOG ]] && { echo "  info  platform log: $E2E_PLATFORM_LOG (kept)"; return 0; }
+        [[ ${1:-} != --secure-boot ]] || sign=("${E2E_SIGN[@]}")
+        e2e_mkimage "$E2E_OUT/platform-probe.efi" --append "nodegate-test.variant=platform-probe" \
+                "${sign[@]}"
+        e2e_verifier_start platform-probe record
+        e2e_boot platform-probe "$E2E_OUT/platform-probe.efi" "$GOOD_DISK"
+        e2e_verifier_stop
+        assert_kubelet_ran "the platform probe booted (under a policy that judges no event)"
+        local req
+        req=$(e2e_recorded "$E2E_VDIR" attest request | tail -n 1)
+        E2E_VDIR=$saved_vdir
+        [[ -n $req ]] || { e2e_fail "the platform probe sent no /v1/attest request"; return 1; }
+        mkdir -p "${E2E_PLATFORM_LOG%/*}"
+        e2e_request_log "$req" "$E2E_PLATFORM_LOG.tmp" && mv -f "$E2E_PLATFORM_LOG.tmp" "$E2E_PLATFORM_LOG"
+        echo "  info  platform log: $E2E_PLATFORM_LOG ($(ng_size "$E2E_PLATFORM_LOG") bytes)"
+}
+
+# The event log of a recorded /v1/attest request, to a file. Usage: e2e_request_log REQUEST OUT
+e2e_request_log() {
+        python3 -c '
+import base64, json, sys
+open(sys.argv[2], "wb").write(base64.b64decode(json.load(open(sys.argv[1]))["event_log"]))
+' "$1" "$2"
+}
+
+# The policy predicted from UKI alone (nodegate-verifier policy from-uki) with the platform log
+# for PCR 7, to OUT; its predicted events and PCR values to OUT.events.
+# Usage: e2e_predicted_policy UKI OUT
+e2e_predicted_policy() {
+        local v
+        v=$(ng_verifier_bin)
+        if ! "$v" policy from-uki "$1" --platform-log "$E2E_PLATFORM_LOG" >"$2.tmp" 2>"$2.err" ||
+                ! "$v" policy from-uki "$1" --platform-log "$E2E_PLATFORM_LOG" --events \
+                        >"$2.events" 2>>"$2.err"; then
+                e2e_fail "policy from-uki ${1##*/}: $(cat "$2.err")"
+                return 1
+        fi
+        mv -f "$2.tmp" "$2"
+        echo "  info  predicted policy of ${1##*/}: $("$v" policy check "$2" | grep -i pinned |
+                tr "\n" ";" || true)"
+}
+
+# The boot the verifier in DIR saw (its last recorded /v1/attest request) against the prediction
+# EVENTS: in every PCR of LIST the same events in the same order, the same replayed and quoted
+# values (tests/tools/eventlog-compare.py). Usage: assert_prediction_matches EVENTS DIR LIST
+assert_prediction_matches() {
+        local req out line
+        req=$(e2e_recorded "$2" attest request | tail -n 1)
+        [[ -n $req ]] || { e2e_fail "no /v1/attest request recorded in $2"; return; }
+        e2e_request_log "$req" "$2/measured.eventlog"
+        out=$(python3 "$NG_TOP/tests/tools/eventlog-compare.py" "$1" "$2/measured.eventlog" \
+                --pcrs "$3" --request "$req" 2>&1) || true
+        while IFS= read -r line; do
+                case $line in
+                "  ok    "*) e2e_ok "${line#  ok    }" ;;
+                "  FAIL  "*) e2e_fail "${line#  FAIL  }" ;;
+                *) echo "$line" ;;
+                esac
+        done <<<"$out"
+        grep -q '^  ok ' <<<"$out" || e2e_fail "eventlog-compare.py compared nothing: $out"
+}
