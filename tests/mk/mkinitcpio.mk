@@ -6,3 +6,4 @@
 check: check-mkinitcpio
 check-mkinitcpio:
 	tests/hooks/test-runtime.sh
+	tests/hooks/test-install.sh
