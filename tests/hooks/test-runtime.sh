@@ -67,10 +67,11 @@ fi
 # The hook's business is to halt and reboot, and busybox ash prefers its own applets to
 # PATH: besides the stand-ins, every row runs chrooted without /proc (so no real applet but
 # a builtin can run) and in its own PID namespace, where reboot(2) would only end the row.
-if unshare --user --map-root-user --pid --fork true 2>/dev/null; then
-    ns=(unshare --user --map-root-user --pid --fork)
+unshare=$(type -P unshare)
+if "$unshare" --user --map-root-user --pid --fork true 2>/dev/null; then
+    ns=("$unshare" --user --map-root-user --pid --fork)
 elif [[ $(id -u) == 0 ]]; then
-    ns=(unshare --pid --fork)
+    ns=("$unshare" --pid --fork)
 else
     echo "test-runtime: needs user namespaces, or root" >&2
     exit 1
@@ -150,7 +151,7 @@ for row in "${rows[@]}"; do
         "EMERGENCYHOOKS='fixture-emergency'" "fixture_sysroot='$sysroot'" >"$dir/config"
 
     status=0
-    env -i timeout --kill-after=5 30 "${ns[@]}" --root="$dir" /usr/bin/busybox sh /init \
+    env -i "$(type -P timeout)" --kill-after=5 30 "${ns[@]}" --root="$dir" /usr/bin/busybox sh /init \
         </dev/null >"$dir/console" 2>&1 || status=$?
 
     read -r -a tokens <<<"$expect"
