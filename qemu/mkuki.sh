@@ -4,7 +4,9 @@
 # Usage: mkuki.sh --kernel vmlinuz --initrd initrd.img --cmdline "…" --osrel os-release --out uki.efi
 #        [--uname KVER] [--stub linuxx64.efi.stub] [--sign-key KEY.pem --sign-cert CERT.pem]
 # --sign-key/--sign-cert sign the result with sbsign for Secure Boot (an unencrypted PEM key);
-# RSA PKCS#1 v1.5 signatures are deterministic, so a signed UKI is reproducible too.
+# sbsign stamps a signingTime into the signature: it runs with the clock frozen at
+# SOURCE_DATE_EPOCH (faketime), and RSA PKCS#1 v1.5 is deterministic, so a signed UKI is
+# reproducible too.
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,7 +35,7 @@ for f in "$kernel" "$initrd" "$osrel" "$stub" ${sign_key:+"$sign_key" "$sign_cer
         [[ -r $f ]] || ng_die "cannot read $f"
 done
 ng_need objcopy objdump
-[[ -z $sign_key ]] || ng_need sbsign
+[[ -z $sign_key ]] || ng_need sbsign faketime
 
 tmp=''
 cleanup() { [[ -z $tmp ]] || rm -rf "$tmp"; }
@@ -100,8 +102,9 @@ signed=''
 if [[ -n $sign_key ]]; then
         # sbsign pads the image to 8 bytes and appends the certificate table: the Authenticode
         # digest (PCR 4) is the signed file's, which `policy from-uki` computes from it.
-        sbsign --key "$sign_key" --cert "$sign_cert" --output "$tmp/signed.efi" "$tmp/uki.efi" \
-                >"$tmp/sbsign.log" 2>&1 || { cat "$tmp/sbsign.log" >&2; ng_die "sbsign failed"; }
+        TZ=UTC faketime -f "$(date -u -d "@$SOURCE_DATE_EPOCH" '+%Y-%m-%d %H:%M:%S')" \
+                sbsign --key "$sign_key" --cert "$sign_cert" --output "$tmp/signed.efi" \
+                "$tmp/uki.efi" >"$tmp/sbsign.log" 2>&1 || { cat "$tmp/sbsign.log" >&2; ng_die "sbsign failed"; }
         mv -f "$tmp/signed.efi" "$tmp/uki.efi"
         signed=", signed by $(openssl x509 -in "$sign_cert" -noout -subject -nameopt oneline 2>/dev/null || echo "$sign_cert")"
 fi

@@ -19,6 +19,12 @@ REF_INITRD := $(QEMU_OUT)/ref-initrd.img
 REF_UKI := $(QEMU_OUT)/ref.efi
 REF_ESP := $(QEMU_OUT)/ref-esp.img
 GATE_UKI := $(QEMU_OUT)/nodegate.efi
+# The same gate in dracut initramfs images (dracut-module/90nodegate), both flavours.
+DRACUT_MODULE_FILES := $(wildcard dracut-module/90nodegate/*)
+DRACUT_SYSTEMD_INITRD := $(QEMU_OUT)/dracut-systemd.img
+DRACUT_LEGACY_INITRD := $(QEMU_OUT)/dracut-legacy.img
+DRACUT_INITRDS := $(DRACUT_SYSTEMD_INITRD) $(DRACUT_LEGACY_INITRD)
+DRACUT_UKI := $(QEMU_OUT)/dracut-systemd.efi
 BENCH_RUNS ?= 5
 # Scenarios for check-e2e (names as in tests/e2e/run.sh); empty runs all of them.
 E2E ?=
@@ -77,6 +83,14 @@ $(REF_ESP): $(REF_UKI) qemu/mkesp.sh $(QEMU_LIB)
 $(GATE_UKI): $(QEMU_INITRD) $(QEMU_UKI_DEPS)
 	$(QEMU_ENV) qemu/mkimage.sh --initrd $(QEMU_INITRD) --out $@
 
+$(QEMU_OUT)/dracut-%.img: qemu/mkdracut.sh $(DRACUT_MODULE_FILES) $(NODEGATE) $(QEMU_PKI) \
+		$(QEMU_LIB) $(QEMU_OUT)/kver
+	$(QEMU_ENV) qemu/mkdracut.sh --flavour $* --gate $(NODEGATE) --ca $(QEMU_OUT)/pki/ca.pem \
+		--kver $(KVER) --out $@
+
+$(DRACUT_UKI): $(DRACUT_SYSTEMD_INITRD) $(QEMU_UKI_DEPS)
+	$(QEMU_ENV) qemu/mkimage.sh --initrd $(DRACUT_SYSTEMD_INITRD) --out $@
+
 # The harness alone, with the reference initramfs: tells a broken harness from a broken gate.
 check-harness: harness
 	$(QEMU_ENV) INITRD=$(abspath $(REF_INITRD)) E2E_REFERENCE=1 tests/e2e/run.sh good
@@ -88,7 +102,7 @@ demo: $(NODEGATE) $(QEMU_INITRD) harness $(GATE_UKI) $(VERIFIER)
 check: check-e2e
 
 # Exit 77 from the runner means this machine cannot run QEMU at all: reported, not failed.
-check-e2e: harness $(QEMU_INITRD) $(VERIFIER_ASAN)
+check-e2e: harness $(QEMU_INITRD) $(DRACUT_INITRDS) $(VERIFIER_ASAN)
 	@rc=0; $(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER_ASAN)) tests/e2e/run.sh $(E2E) || rc=$$?; \
 	if [ $$rc = 77 ]; then echo "check-e2e: SKIPPED (no QEMU/OVMF on this machine)"; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi
@@ -97,3 +111,4 @@ bench-boot: harness $(GATE_UKI) $(VERIFIER)
 	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) BENCH_RUNS=$(BENCH_RUNS) \
 		qemu/bench-boot.sh --gate-uki $(GATE_UKI) \
 		--ref-uki $(REF_UKI) --disk $(QEMU_DISK)
+include qemu/uki.mk

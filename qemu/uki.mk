@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `make uki`: a Unified Kernel Image from a kernel, the standalone initramfs and a command line
+# (qemu/mkuki.sh: systemd-stub, page-aligned sections, pinned PE timestamp, optionally signed
+# with sbsign), and `make uki-policy`: the verifier policy predicted from that file alone
+# (`nodegate-verifier policy from-uki`, docs/measure.md). The checks of issue 6 live here too.
+#
+#   make uki UKI_CMDLINE="roothash=… nodegate.url=https://…" [UKI_KERNEL=…] [UKI_INITRD=…]
+#            [UKI_OSREL=…] [UKI_UNAME=…] [UKI_SIGN_KEY=key.pem UKI_SIGN_CERT=cert.pem]
+#            [UKI_OUT=…]
+#   make uki-policy [UKI_PLATFORM_LOG=reference.log]   → $(UKI_OUT:.efi=.policy.json)
+
+UKI_OUT ?= $(BUILD)/uki/nodegate.efi
+UKI_KERNEL ?= /boot/vmlinuz-$(KVER)
+UKI_INITRD ?= $(INITRD)
+UKI_OSREL ?= /etc/os-release
+UKI_UNAME ?= $(KVER)
+UKI_CMDLINE ?=
+UKI_SIGN_KEY ?=
+UKI_SIGN_CERT ?=
+UKI_PLATFORM_LOG ?=
+UKI_POLICY := $(UKI_OUT:.efi=.policy.json)
+
+.PHONY: uki uki-policy check-predict check-reproducible
+
+# Always reassembled (a few seconds): the command line and the options are not files make can
+# date, and the same inputs give the same bytes anyway.
+uki: $(UKI_INITRD)
+	@test -n "$(UKI_CMDLINE)" || { echo "make uki: set UKI_CMDLINE (the kernel command line," \
+		"with roothash= and nodegate.url=)" >&2; exit 1; }
+	qemu/mkuki.sh --kernel $(UKI_KERNEL) --initrd $(UKI_INITRD) --cmdline "$(UKI_CMDLINE)" \
+		--osrel $(UKI_OSREL) $(if $(UKI_UNAME),--uname $(UKI_UNAME)) \
+		$(if $(UKI_SIGN_KEY),--sign-key $(UKI_SIGN_KEY) --sign-cert $(UKI_SIGN_CERT)) \
+		--out $(UKI_OUT)
+
+uki-policy: uki $(VERIFIER)
+	$(VERIFIER) policy from-uki $(UKI_OUT) \
+		$(if $(UKI_PLATFORM_LOG),--platform-log $(UKI_PLATFORM_LOG)) >$(UKI_POLICY).tmp
+	@mv -f $(UKI_POLICY).tmp $(UKI_POLICY)
+	@echo "policy predicted from $(UKI_OUT): $(UKI_POLICY)"
+	@$(VERIFIER) policy check $(UKI_POLICY)
+
+# The prediction against pesign, osslsigncode, sbsign and systemd-measure, and hostile files,
+# with the ASan verifier (a few seconds).
+check: check-predict
+check-predict: $(VERIFIER_ASAN) $(QEMU_INITRD)
+	tests/integration/test-predict.sh $(VERIFIER_ASAN) /boot/vmlinuz-$(KVER) $(QEMU_INITRD)
+
+# Two clean builds of the gate, the initramfs and the UKI in two directories, byte-identical.
+check: check-reproducible
+check-reproducible: $(DEPS_STAMP)
+	tests/integration/test-reproducible-uki.sh $(KVER)

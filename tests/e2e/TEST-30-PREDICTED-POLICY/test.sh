@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# No golden boot: the policy of the good image is predicted from its UKI file alone
+# (nodegate-verifier policy from-uki: PCRs 4, 9, 11), with PCR 7 from a platform log recorded by
+# a *probe* image (another command line). The good image joins under it and every predicted
+# event is in its measured log, in order, with the predicted and quoted PCR values; the
+# changed-cmdline and changed-initramfs images are refused. Secure Boot off.
+set -euo pipefail
+TEST_NAME=predicted-policy
+TEST_DESCRIPTION="policy predicted from the UKI: good joins, changed cmdline and initrd refused"
+E2E_VERIFIER=manual
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+test_setup() {
+        local d="$E2E_OUT/files"
+        e2e_mkimage "$E2E_OUT/good.efi"
+        e2e_mkimage "$E2E_OUT/changed-cmdline.efi" --append "nodegate-test.variant=changed-cmdline"
+        mkdir -p "$d"
+        echo "nodegate e2e: this file is not in the approved initramfs" >"$d/variant"
+        printf 'dir /etc 0755 0 0\ndir /etc/nodegate 0755 0 0\nfile /etc/nodegate/variant %s 0644 0 0\n' \
+                "$d/variant" >"$d/spec"
+        e2e_overlay_initrd "$d/spec" "$E2E_OUT/changed-initrd.img"
+        e2e_mkimage "$E2E_OUT/changed-initrd.efi" --initrd "$E2E_OUT/changed-initrd.img"
+        # shellcheck disable=SC2119 # Secure Boot off: no argument
+        e2e_platform_log
+        e2e_predicted_policy "$E2E_OUT/good.efi" "$E2E_OUT/policy.json"
+}
+
+test_run() {
+        local pinned name
+        pinned=$(python3 -c '
+import json, sys
+print(" ".join(sorted(json.load(open(sys.argv[1]))["pcrs"], key=int)))' "$E2E_OUT/policy.json")
+        if [[ $pinned == "4 7 9 11" ]]; then
+                e2e_ok "the predicted policy pins PCRs 4 7 9 11"
+        else
+                e2e_fail "the predicted policy pins '$pinned', expected '4 7 9 11'"
+        fi
+        # Nothing of the image under test came from a boot: the platform log is the probe's.
+        if cmp -s "$E2E_OUT/good.efi" "$E2E_OUT/platform-probe.efi" 2>/dev/null; then
+                e2e_fail "the platform probe is the image under test"
+        else
+                e2e_ok "the platform log is not a boot of the image under test"
+        fi
+
+        e2e_verifier_start verifier record --policy "$E2E_OUT/policy.json"
+        e2e_boot good "$E2E_OUT/good.efi" "$GOOD_DISK"
+        e2e_verifier_stop
+        assert_status poweroff
+        assert_no_log 'FAILED' "no failure logged"
+        assert_kubelet_ran "the good image joined under the predicted policy"
+        assert_token_issued "$E2E_VDIR"
+        assert_capped
+        assert_prediction_matches "$E2E_OUT/policy.json.events" "$E2E_VDIR" 4,7,9,11
+
+        for name in changed-cmdline changed-initrd; do
+                e2e_verifier_start "refused-$name" verifier --policy "$E2E_OUT/policy.json"
+                e2e_boot "$name" "$E2E_OUT/$name.efi" "$GOOD_DISK"
+                e2e_verifier_stop
+                assert_status poweroff
+                assert_log "$(e2e_done_re mount)" "$name: the root itself verified and mounted"
+                assert_refused event-not-allowed
+                assert_failure_detail verifier-refused 'PCR (4|9|11)' \
+                        "$name: the refusal names a PCR the UKI decides"
+                assert_kubelet_absent
+        done
+}
+
+e2e_main
