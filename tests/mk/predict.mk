@@ -1,0 +1,10 @@
+# Measurement prediction (verifier/pe.c, verifier/predict.c): the unit suite on synthetic PE
+# images and the PE/UKI fuzz target. The checks against real tools and boots are in qemu/uki.mk.
+VERIFIER_PREDICT_SRCS := verifier/pe.c verifier/predict.c verifier/eventlog.c verifier/verdict.c
+test-verifier-pe_SRCS := $(VERIFIER_PREDICT_SRCS)
+test-verifier-pe_CFLAGS := -iquote verifier -Iverifier $(shell pkg-config --cflags openssl json-c 2>/dev/null)
+test-verifier-pe_LIBS := $(shell pkg-config --libs openssl json-c 2>/dev/null)
+$(UNIT_BUILD)/test-verifier-pe: $(wildcard verifier/*.h)
+
+fuzz-pe_SRCS := $(VERIFIER_PREDICT_SRCS)
+$(FUZZ_BUILD)/fuzz-pe: FUZZ_CFLAGS += -iquote verifier
