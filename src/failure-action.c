@@ -8,6 +8,7 @@ static const char *const failure_action_names[_FAILURE_ACTION_MAX] = {
     [FAILURE_ACTION_HALT] = "halt",
     [FAILURE_ACTION_POWEROFF] = "poweroff",
     [FAILURE_ACTION_REBOOT] = "reboot",
+    [FAILURE_ACTION_SHELL] = "shell",
 };
 
 const char *failure_action_to_string(enum failure_action a)

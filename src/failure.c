@@ -19,6 +19,12 @@ static const struct {
 };
 
 static enum failure last_failure = _FAILURE_MAX;
+static enum failure_owner owner = FAILURE_OWNER_CALLER;
+
+void failure_set_owner(enum failure_owner o)
+{
+        owner = o;
+}
 
 const char *failure_name(enum failure f)
 {
@@ -61,6 +67,9 @@ _noreturn_ void failure_stop_boot(enum failure_action action)
 
         if ((unsigned) action >= _FAILURE_ACTION_MAX)
                 action = FAILURE_ACTION_HALT;
+        /* The standalone initramfs has no shell to hand over to. */
+        if (action == FAILURE_ACTION_SHELL && owner == FAILURE_OWNER_PID1)
+                action = FAILURE_ACTION_HALT;
 
         log_set_step(NULL);
         log_error("boot stopped (%s), action: %s", name ? name : "unknown",
@@ -68,10 +77,15 @@ _noreturn_ void failure_stop_boot(enum failure_action action)
         if (name)
                 log_error("%s: %s", name, failure_description(last_failure));
 
-        if (getpid() != 1) {
-                /* Only PID 1 owns the machine; anywhere else the caller sees an exit status. */
+        if (owner == FAILURE_OWNER_CALLER) {
+                /* Only PID 1 or the initramfs owns the machine; here the caller sees a status. */
                 log_error("not running as PID 1: exiting instead of %s",
                           failure_action_to_string(action));
+                _exit(EXIT_FAILURE);
+        }
+        if (action == FAILURE_ACTION_SHELL) {
+                log_error("handing over to the initramfs's emergency shell, as "
+                          "nodegate.on_failure=shell asks; the root is not entered");
                 _exit(EXIT_FAILURE);
         }
 
@@ -80,10 +94,12 @@ _noreturn_ void failure_stop_boot(enum failure_action action)
                 sleep(REBOOT_DELAY_SEC);
         reboot(commands[action]);
 
-        /* reboot() only fails without CAP_SYS_BOOT. PID 1 must not exit (the kernel would
-         * panic and, with panic=N, reboot into a retry loop), so it stays here for good. */
-        (void) log_error_errno(errno, "reboot(%s) failed: %m; halting here",
-                               failure_action_to_string(action));
+        (void) log_error_errno(errno, "reboot(%s) failed: %m", failure_action_to_string(action));
+        /* Under a framework its hook sees the status and stops the boot itself. PID 1 must not
+         * exit (the kernel would panic and, with panic=N, reboot into a retry loop). */
+        if (owner == FAILURE_OWNER_INITRD)
+                _exit(EXIT_FAILURE);
+        log_error("halting here");
         for (;;)
                 pause();
 }

@@ -57,6 +57,9 @@
         X(CAP, "cap", "cap", "extending the cap PCR after the unseal failed")                      \
         X(HANDOVER, "handover", "handover",                                                        \
           "the kubelet bootstrap kubeconfig could not be written to the /run tmpfs")               \
+        X(ROOT_NOT_VERIFIED, "root-not-verified", "sysroot",                                       \
+          "nodegate --phase=attest found no dm-verity root of this roothash= mounted read-only "   \
+          "at the sysroot (dracut, mkinitcpio)")                                                   \
         X(INIT_MISSING, "init-missing", "mount", "the new root has no executable init")            \
         X(INIT_UNREADABLE, "init-unreadable", "mount",                                             \
           "init (or its interpreter) cannot be read through verity: the root was tampered with")   \
@@ -74,14 +77,27 @@ enum failure_action {
         FAILURE_ACTION_HALT,
         FAILURE_ACTION_POWEROFF,
         FAILURE_ACTION_REBOOT,
+        /* Only where an initramfs framework (dracut, mkinitcpio) owns a shell: the gate exits
+         * with status 1 and the framework's emergency shell takes over. As PID 1 there is no
+         * shell, and it means halt. */
+        FAILURE_ACTION_SHELL,
         _FAILURE_ACTION_MAX,
+};
+
+/* Who ends a failed boot. PID 1 (standalone) and a gate run by an initramfs framework
+ * (nodegate --mode=initrd) both carry out the action themselves, so no hook can carry on by
+ * mistake; anything else (--attest-only, tests) only exits 1. */
+enum failure_owner {
+        FAILURE_OWNER_PID1,
+        FAILURE_OWNER_INITRD,
+        FAILURE_OWNER_CALLER,
 };
 
 const char *failure_name(enum failure f);
 const char *failure_description(enum failure f);
 
 const char *failure_action_to_string(enum failure_action a);
-/* @return the action, or -EINVAL for anything but "halt", "poweroff", "reboot". */
+/* @return the action, or -EINVAL for anything but "halt", "poweroff", "reboot", "shell". */
 int failure_action_from_string(const char *s);
 
 /* Logs why the boot stops, under the failed step, and returns -abs(err) (-EIO for 0). */
@@ -90,6 +106,10 @@ int fail(enum failure f, int err, const char *fmt, ...) _printf_(3, 4);
 /* The failure recorded by the last fail(), or _FAILURE_MAX if none. */
 enum failure failure_last(void);
 
-/* Never returns: prints the final verdict, then halts, powers off or reboots.
- * Used only by PID 1; it never switch_roots and never exits (exiting would panic the kernel). */
+/* Who carries out failure_stop_boot(); FAILURE_OWNER_CALLER unless set (PID 1 sets PID1). */
+void failure_set_owner(enum failure_owner owner);
+
+/* Never returns: prints the final verdict, then halts, powers off or reboots. As PID 1 it
+ * never exits (exiting would panic the kernel); under an initramfs framework it exits 1 only
+ * for FAILURE_ACTION_SHELL or when reboot(2) fails, so the framework's hook stops the boot. */
 _noreturn_ void failure_stop_boot(enum failure_action action);

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 
 #include "attest.h"
@@ -17,6 +19,7 @@
 #include "eventlog.h"
 #include "failure.h"
 #include "fileio.h"
+#include "initrd-args.h"
 #include "ip-config.h"
 #include "log.h"
 #include "modules.h"
@@ -29,7 +32,7 @@
 #include "verity.h"
 
 #define VERITY_NAME "root"
-#define MAX_STEPS   12
+#define MAX_STEPS   13
 
 /* How long a TPM device node may take to appear once the attest step looks for it (its driver
  * probes asynchronously); a machine without a TPM fails after this, not at the deadline. */
@@ -45,6 +48,8 @@
 
 struct boot {
         const char *root;    /* "/" as PID 1; the directory of a --attest-only run */
+        const char *sysroot; /* where the verified root is mounted: /sysroot, or --sysroot= */
+        bool own_network;    /* the gate brings up ip= itself (standalone; --network) */
         uint64_t start_usec; /* when /init started: every figure of the timeline counts from it */
         uint64_t deadline_usec; /* start + nodegate.timeout */
         uint64_t step_start_usec;
@@ -365,13 +370,14 @@ static int step_verity(struct boot *b)
 
 /* init and its interpreter, read in full through verity: anything execve() would refuse,
  * or a block dm-verity refuses, ends the boot here. */
-static int check_init(const char *init)
+static int check_init(const struct boot *b)
 {
+        const char *init = b->settings.init ? b->settings.init : SWITCHROOT_DEFAULT_INIT;
         _cleanup_free_ char *failed = NULL;
         bool read_failed = false;
         int r;
 
-        r = switchroot_verify_init(MOUNTS_NEW_ROOT, init, &read_failed, &failed);
+        r = switchroot_verify_init(b->sysroot, init, &read_failed, &failed);
         if (r < 0 && read_failed)
                 return fail(FAILURE_INIT_UNREADABLE, r,
                             "reading %s in the new root failed (%m): dm-verity found a block "
@@ -390,14 +396,14 @@ static int step_mount(struct boot *b)
         int r;
 
         step_begin(b, "mount");
-        r = mounts_root(b->root_node, b->settings.rootfstype, b->settings.rootflags,
-                        MOUNTS_NEW_ROOT, &fstype, err, sizeof(err));
+        r = mounts_root(b->root_node, b->settings.rootfstype, b->settings.rootflags, b->sysroot,
+                        &fstype, err, sizeof(err));
         if (r < 0)
                 return fail(FAILURE_ROOT_MOUNT, r, "cannot mount %s at %s: %s%s%m", b->root_node,
-                            MOUNTS_NEW_ROOT, err, err[0] ? ": " : "");
-        log_info("%s (%s) mounted read-only at %s", b->root_node, fstype, MOUNTS_NEW_ROOT);
+                            b->sysroot, err, err[0] ? ": " : "");
+        log_info("%s (%s) mounted read-only at %s", b->root_node, fstype, b->sysroot);
         /* Before attesting: a root that cannot boot must not cost the cluster a token. */
-        r = check_init(b->settings.init ? b->settings.init : SWITCHROOT_DEFAULT_INIT);
+        r = check_init(b);
         if (r < 0)
                 return r;
         return step_end(b);
@@ -453,14 +459,16 @@ static int step_network(struct boot *b)
 }
 
 /* A claim read from a file below the root (first line, lowercased), or "" when there is none. */
-static void read_claim(const struct boot *b, const char *path, char *ret, size_t size)
+static void read_claim(const struct boot *b, const char *dir, const char *path, char *ret,
+                       size_t size)
 {
         _cleanup_free_ char *text = NULL;
-        char p[4096];
+        char in_dir[4096], p[4096];
         size_t len;
 
         ret[0] = 0;
-        if (root_path(b, path, p, sizeof(p)) < 0 || read_file_bounded(p, 512, &text, &len) < 0)
+        if (pathf(in_dir, sizeof(in_dir), "%s%s", dir, path) < 0 ||
+            root_path(b, in_dir, p, sizeof(p)) < 0 || read_file_bounded(p, 512, &text, &len) < 0)
                 return;
         text[strcspn(text, "\n")] = 0;
         snprintf(ret, size, "%s", text);
@@ -478,12 +486,12 @@ static void node_claims(struct boot *b, char machine_id[64], char product_uuid[6
                         struct protocol_node *ret)
 {
         if (!b->hostname[0]) {
-                read_claim(b, MOUNTS_NEW_ROOT "/etc/hostname", b->hostname, sizeof(b->hostname));
+                read_claim(b, b->sysroot, "/etc/hostname", b->hostname, sizeof(b->hostname));
                 if (!hostname_ok(b->hostname))
                         snprintf(b->hostname, sizeof(b->hostname), HOSTNAME_FALLBACK);
         }
-        read_claim(b, MOUNTS_NEW_ROOT "/etc/machine-id", machine_id, 64);
-        read_claim(b, "/sys/class/dmi/id/product_uuid", product_uuid, 64);
+        read_claim(b, b->sysroot, "/etc/machine-id", machine_id, 64);
+        read_claim(b, "", "/sys/class/dmi/id/product_uuid", product_uuid, 64);
         *ret = (struct protocol_node){
             .hostname = b->hostname,
             .machine_id = all_of(machine_id, 32, "0123456789abcdef") ? machine_id : NULL,
@@ -727,7 +735,7 @@ static int step_switch(struct boot *b, char **argv)
         step_begin(b, "switch");
         /* Checked once already right after the mount; again here because the switch must
          * never exec something that was not read through verity just now. */
-        r = check_init(init);
+        r = check_init(b);
         if (r < 0)
                 return r;
 
@@ -739,10 +747,9 @@ static int step_switch(struct boot *b, char **argv)
         /* The resource manager would flush our objects anyway; closing now frees them before
          * the new init's TPM users start. */
         close_tpm(b);
-        r = switchroot_move(MOUNTS_NEW_ROOT);
+        r = switchroot_move(b->sysroot);
         if (r < 0)
-                return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m",
-                            MOUNTS_NEW_ROOT);
+                return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m", b->sysroot);
 
         r = step_end(b);
         if (r < 0)
@@ -776,7 +783,10 @@ static void boot_done(struct boot *b)
  * handover run exactly as in the boot; a failure ends with the same lines and exit status 1. */
 static int attest_only(const char *root)
 {
-        struct boot b = {.root = root, .start_usec = now_usec()};
+        struct boot b = {.root = root,
+                         .sysroot = MOUNTS_NEW_ROOT,
+                         .own_network = true,
+                         .start_usec = now_usec()};
         int r;
 
         settings_init(&b.settings);
@@ -801,18 +811,143 @@ static int attest_only(const char *root)
         failure_stop_boot(action); /* not PID 1: prints the verdict and exits 1 */
 }
 
-int main(int argc, char **argv)
+/* The framework mounted /dev, /proc, /sys and /run, and another tmpfs over its /run would hide
+ * its state: only securityfs (the event log) may still be missing. */
+static int step_setup_initrd(struct boot *b)
+{
+        int r;
+
+        step_begin(b, "setup");
+        (void) log_open("/");
+        r = mounts_securityfs("/");
+        if (r < 0)
+                log_warning_errno(r, "cannot mount securityfs: %m");
+        return step_end(b);
+}
+
+/* --phase=attest runs after other hooks of the initramfs: attest only the root that this
+ * boot's own --phase=root set up, still read-only at the sysroot, with an init verity reads. */
+static int step_sysroot(struct boot *b)
+{
+        char err[VERITY_ERROR_MAX];
+        int r;
+
+        step_begin(b, "sysroot");
+        r = verity_verify_active(VERITY_NAME, b->settings.roothash, &b->root_node, err,
+                                 sizeof(err));
+        if (r == -ENODEV)
+                return fail(FAILURE_ROOT_NOT_VERIFIED, r,
+                            "no dm-verity device /dev/mapper/%s: nodegate --phase=root did not "
+                            "run in this boot",
+                            VERITY_NAME);
+        if (r == -EPERM)
+                return fail(FAILURE_ROOT_NOT_VERIFIED, r,
+                            "/dev/mapper/%s was activated with another root hash than roothash=",
+                            VERITY_NAME);
+        if (r < 0)
+                return fail(FAILURE_ROOT_NOT_VERIFIED, r, "/dev/mapper/%s: %s%s%m", VERITY_NAME,
+                            err, err[0] ? ": " : "");
+        r = mounts_check_root(b->sysroot, b->root_node);
+        if (r < 0)
+                return fail(FAILURE_ROOT_NOT_VERIFIED, r, "%s is not %s mounted read-only: %s",
+                            b->sysroot, b->root_node,
+                            r == -EXDEV    ? "another file system is mounted there"
+                            : r == -EACCES ? "it was remounted writable"
+                                           : strerror(-r));
+        r = check_init(b);
+        if (r < 0)
+                return r;
+        log_info("%s is %s, verified by root hash %.16s…", b->sysroot, b->root_node,
+                 b->settings.roothash);
+        return step_end(b);
+}
+
+static bool in_initramfs(void)
+{
+        struct statfs sf;
+
+        return statfs("/", &sf) == 0 && (sf.f_type == (__typeof__(sf.f_type)) RAMFS_MAGIC ||
+                                         sf.f_type == (__typeof__(sf.f_type)) TMPFS_MAGIC);
+}
+
+/* nodegate --mode=initrd: the gate as a step of dracut or mkinitcpio, which load the modules,
+ * bring up the network (unless --network) and switch root themselves once it exits 0. A
+ * failure ends the boot here exactly as PID 1 would (failure_stop_boot()). */
+static int initrd_main(int argc, char **argv)
 {
         struct boot b = {.root = "/", .start_usec = now_usec()};
+        struct initrd_args args;
+        char err[256];
+        int r;
+
+        r = initrd_args_parse(argc, argv, &args, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "nodegate: %s\n", err);
+                return 2;
+        }
+        /* Its failures power the machine off: never on a host by mistake. */
+        if (!in_initramfs()) {
+                fprintf(stderr, "nodegate: --mode=initrd runs only in an initramfs (/ is not "
+                                "ramfs or tmpfs)\n");
+                return 2;
+        }
+        failure_set_owner(FAILURE_OWNER_INITRD);
+        b.sysroot = args.sysroot;
+        b.own_network = args.network;
+        umask(0022);
+        settings_init(&b.settings);
+        r = step_setup_initrd(&b);
+        if (r >= 0)
+                r = step_parse(&b);
+        if (args.phase != INITRD_PHASE_ATTEST) {
+                if (r >= 0)
+                        r = step_devices(&b);
+                if (r >= 0)
+                        r = step_verity(&b);
+                if (r >= 0)
+                        r = step_mount(&b);
+        } else if (r >= 0)
+                r = step_sysroot(&b);
+        if (args.phase != INITRD_PHASE_ROOT) {
+                if (r >= 0 && b.own_network && b.settings.ip)
+                        r = step_network(&b);
+                if (r >= 0)
+                        r = step_attest(&b);
+                if (r >= 0)
+                        r = step_cap(&b);
+                if (r >= 0)
+                        r = step_handover(&b);
+        }
+        if (r >= 0) {
+                close_tpm(&b);
+                log_timeline(&b);
+                log_info("the initramfs may switch root into %s now", b.sysroot);
+                log_restore_kernel_settings();
+                boot_done(&b);
+                return EXIT_SUCCESS;
+        }
+        after_failure(&b);
+        enum failure_action action = b.settings.on_failure;
+        boot_done(&b);
+        failure_stop_boot(action);
+}
+
+int main(int argc, char **argv)
+{
+        struct boot b = {
+            .root = "/", .sysroot = MOUNTS_NEW_ROOT, .own_network = true, .start_usec = now_usec()};
         int r;
 
         /* Arguments of PID 1 come from the kernel command line: never treat them as commands. */
         if (getpid() != 1) {
                 if (argc == 3 && streq(argv[1], "--attest-only"))
                         return attest_only(argv[2]);
+                if (argc >= 2 && startswith(argv[1], "--mode="))
+                        return initrd_main(argc, argv);
                 return cli_main(argc, argv);
         }
 
+        failure_set_owner(FAILURE_OWNER_PID1);
         umask(0022);
         settings_init(&b.settings);
         r = step_setup(&b);

@@ -5,10 +5,16 @@
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 
 #include "mount-options.h"
 #include "mounts.h"
 #include "util.h"
+
+#ifndef SECURITYFS_MAGIC
+#define SECURITYFS_MAGIC 0x73636673
+#endif
 
 static const char *const supported_fstypes[] = {"erofs", "squashfs", "ext4"};
 
@@ -125,5 +131,38 @@ int mounts_root(const char *node, const char *fstype, const char *rootflags, con
                         return -ENOMEM;
                 *ret_fstype = t;
         }
+        return 0;
+}
+
+int mounts_securityfs(const char *root)
+{
+        char where[4096];
+        struct statfs sf;
+        int r;
+
+        r = pathf(where, sizeof(where), "%s/sys/kernel/security", streq(root, "/") ? "" : root);
+        if (r < 0)
+                return r;
+        if (statfs(where, &sf) == 0 && sf.f_type == (__typeof__(sf.f_type)) SECURITYFS_MAGIC)
+                return 0;
+        if (mount("securityfs", where, "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
+            errno != EBUSY)
+                return negative_errno();
+        return 0;
+}
+
+int mounts_check_root(const char *path, const char *node)
+{
+        struct stat mnt, dev;
+        struct statvfs vfs;
+
+        if (stat(node, &dev) < 0 || stat(path, &mnt) < 0 || statvfs(path, &vfs) < 0)
+                return negative_errno();
+        if (!S_ISBLK(dev.st_mode))
+                return -ENOTBLK;
+        if (mnt.st_dev != dev.st_rdev)
+                return -EXDEV;
+        if (!(vfs.f_flag & ST_RDONLY))
+                return -EACCES;
         return 0;
 }

@@ -25,3 +25,14 @@ int mounts_probe_fstype(const char *node, char **ret_fstype);
  *         a message for the log goes to errbuf */
 int mounts_root(const char *node, const char *fstype, const char *rootflags, const char *target,
                 char **ret_fstype, char *errbuf, size_t errlen);
+
+/* Mounts securityfs at /sys/kernel/security below root unless it is there already, for a gate
+ * run by an initramfs framework that mounted the other API file systems itself.
+ * @return 0 on success or negative errno */
+int mounts_securityfs(const char *root);
+
+/* Checks that path is a read-only mount of the block device node, so a later step attests the
+ * root an earlier one mounted and not whatever else sits there now.
+ * @return 0 when it is, -EXDEV when path is on another device, -ENOTBLK when node is not a
+ *         block device, -EACCES when the mount is writable, other negative errno */
+int mounts_check_root(const char *path, const char *node);

@@ -248,7 +248,7 @@ static int apply_on_failure(struct settings *s, const char *key, const char *val
 
         if (a < 0)
                 return parse_error(errbuf, errlen, -EINVAL,
-                                   "%s: expected halt, poweroff or reboot, got '%s'", key,
+                                   "%s: expected halt, poweroff, reboot or shell, got '%s'", key,
                                    parse_printable(shown, sizeof(shown), value));
         s->on_failure = (enum failure_action) a;
         return 0;

@@ -183,3 +183,54 @@ int verity_check(const struct verity_request *req, char *errbuf, size_t errlen)
 {
         return verity_run(req, NULL, CRYPT_VERITY_CHECK_HASH, errbuf, errlen);
 }
+
+int verity_verify_active(const char *name, const char *roothash_hex, char **ret_node, char *errbuf,
+                         size_t errlen)
+{
+        _cleanup_(crypt_freep) struct crypt_device *cd = NULL;
+        struct message_sink sink = {errbuf, errlen};
+        uint8_t want[ROOTHASH_MAX], have[ROOTHASH_MAX];
+        size_t want_size, have_size = sizeof(have);
+        const char *type;
+        char *node = NULL;
+        int r;
+
+        if (errbuf && errlen)
+                errbuf[0] = 0;
+        if (!name || !roothash_hex || !ret_node)
+                return -EINVAL;
+        r = unhex_roothash(roothash_hex, want, &want_size);
+        if (r < 0)
+                return r;
+        crypt_set_log_callback(NULL, keep_library_message, &sink);
+        r = crypt_init_by_name(&cd, name);
+        if (r < 0) {
+                r = r == -ENODEV || r == -ENOENT ? -ENODEV : r;
+                goto finish;
+        }
+        crypt_set_log_callback(cd, keep_library_message, &sink);
+        type = crypt_get_type(cd);
+        if (!type || !streq(type, CRYPT_VERITY)) {
+                r = -EMEDIUMTYPE;
+                goto finish;
+        }
+        /* For verity the "volume key" is the root hash the device was activated with. */
+        r = crypt_volume_key_get(cd, CRYPT_ANY_SLOT, (char *) have, &have_size, NULL, 0);
+        if (r < 0)
+                goto finish;
+        if (have_size != want_size || memcmp(have, want, want_size) != 0) {
+                r = -EPERM;
+                goto finish;
+        }
+        if (asprintf(&node, "/dev/mapper/%s", name) < 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        *ret_node = node;
+        r = 0;
+finish:
+        explicit_bzero(want, sizeof(want));
+        explicit_bzero(have, sizeof(have));
+        crypt_set_log_callback(NULL, NULL, NULL);
+        return r;
+}

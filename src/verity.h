@@ -27,3 +27,12 @@ int verity_activate(const struct verity_request *req, const char *name, char **r
  * device-mapper (the host running the tests has none).
  * @return 0 when every block verifies, -EPERM on a mismatch, other negative errno on errors */
 int verity_check(const struct verity_request *req, char *errbuf, size_t errlen);
+
+/* Checks that /dev/mapper/<name> is an active dm-verity device opened with this root hash, for
+ * a gate that runs again after another step of the initramfs (nodegate --mode=initrd
+ * --phase=attest): it attests only the root its own earlier run set up.
+ * @return 0 on success (ret_node = "/dev/mapper/<name>", owned by the caller), -ENODEV when no
+ *         such device is active, -EMEDIUMTYPE when it is not dm-verity, -EPERM when its root
+ *         hash differs, other negative errno */
+int verity_verify_active(const char *name, const char *roothash_hex, char **ret_node, char *errbuf,
+                         size_t errlen);

@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The gate in a dracut initramfs, non-systemd flavour (dracut's init.sh: mount and pre-pivot hooks):
+# the good image joins with the strict policy, a changed command line is refused and nothing
+# switches root.
+set -euo pipefail
+TEST_NAME=dracut-legacy
+TEST_DESCRIPTION="dracut (legacy): good image joins, changed command line refused, no switch root"
+DRACUT_FLAVOUR=legacy
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# shellcheck source=tests/e2e/dracut-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../dracut-lib.sh"
+
+e2e_main
