@@ -419,16 +419,21 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
         p.signed_image = uki.cert_size > 0;
         /* What is read or measured of a UKI section is its file data: a VirtualSize past it
          * (zeros the loader would add) has no use in a UKI, and would have this read and hash
-         * up to 4 GiB for a 1 KiB file. */
-        for (uint16_t i = 0; i < uki.n_sections; i++)
-                if (uki.sections[i].virtual_size > uki.sections[i].raw_size) {
+         * up to 4 GiB for a 1 KiB file. Only the sections read here are held to it. */
+        for (uint16_t i = 0; i < uki.n_sections; i++) {
+                const struct pe_section *s = &uki.sections[i];
+                bool read = streq(s->name, ".sdmagic");
+
+                for (size_t k = 0; k < ELEMENTSOF(stub252_sections); k++)
+                        read = read || streq(s->name, stub252_sections[k]);
+                if (read && s->virtual_size > s->raw_size) {
                         r = set_error(err, errlen, -EBADMSG,
                                       "section %s: VirtualSize 0x%" PRIx32
                                       " exceeds its raw data (0x%" PRIx32 ")",
-                                      uki.sections[i].name, uki.sections[i].virtual_size,
-                                      uki.sections[i].raw_size);
+                                      s->name, s->virtual_size, s->raw_size);
                         goto fail;
                 }
+        }
 
         r = stub_version(&uki, &b, &stub_major);
         if (r < 0)
