@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Boot benchmark: boots the good image N times with the nodegate initramfs and N times with the
-# reference (busybox + veritysetup) initramfs, alternating, and prints per-phase medians and the
-# gate's TPM command counts (qemu/bench-table.py).
-# Usage: bench-boot.sh --gate-uki U --ref-uki U --disk D [--runs N]   (BENCH_RUNS=N works too)
+# reference (busybox + veritysetup) initramfs, and N times with the gate in a dracut initramfs
+# when --dracut-uki is given, alternating, and prints per-phase medians and the gate's TPM
+# command counts (qemu/bench-table.py).
+# Usage: bench-boot.sh --gate-uki U --ref-uki U [--dracut-uki U] --disk D [--runs N]
+#        (BENCH_RUNS=N works too)
 #        bench-boot.sh --report results.jsonl   (only prints the table of an earlier run)
 # Times come from printk timestamps on the serial console: t0 is the kernel's "Run /init as
 # init process", each step ends at its "done" line, so both initramfs are measured with the
@@ -16,12 +18,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ng_enter_netns "$@"
 
-gate_uki='' ref_uki='' disk='' runs=${BENCH_RUNS:-5} report=''
+gate_uki='' ref_uki='' dracut_uki='' disk='' runs=${BENCH_RUNS:-5} report=''
 while (($#)); do
         case $1 in
         --report) report=$2; shift 2 ;;
         --gate-uki) gate_uki=$2; shift 2 ;;
         --ref-uki) ref_uki=$2; shift 2 ;;
+        --dracut-uki) dracut_uki=$2; shift 2 ;;
         --disk) disk=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
@@ -43,15 +46,18 @@ results="$out/results.jsonl"
 trap 'ng_attest_stop || true' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
-ng_attest_start "$out/verifier" verifier --tokens $((runs + 4))
+kinds=(gate ref)
+[[ -z $dracut_uki ]] || kinds+=(dracut)
+ng_attest_start "$out/verifier" verifier --tokens $((2 * runs + 4))
 
 # The ESPs are built once, outside the timed part.
 "$NG_TOP/qemu/mkesp.sh" --uki "$gate_uki" --out "$out/gate-esp.img"
 "$NG_TOP/qemu/mkesp.sh" --uki "$ref_uki" --out "$out/ref-esp.img"
+[[ -z $dracut_uki ]] || "$NG_TOP/qemu/mkesp.sh" --uki "$dracut_uki" --out "$out/dracut-esp.img"
 
 for ((i = 1; i <= runs; i++)); do
         # Alternating keeps slow drifts of the host (other jobs, thermal) out of the ratio.
-        for kind in gate ref; do
+        for kind in "${kinds[@]}"; do
                 log="$out/$kind-$i.log"
                 rc=0
                 "$NG_TOP/qemu/boot.sh" --esp "$out/$kind-esp.img" --disk "$disk" --log "$log" \
@@ -63,8 +69,8 @@ for ((i = 1; i <= runs; i++)); do
                         "$NG_TOP/qemu/timeline.sh" "$log" >&2 || true
                         ng_die "$kind boot $i did not reach the stand-in init (rc $rc, log $log)"
                 fi
-                if [[ $kind == gate ]] && ! grep -qF "$NG_KUBELET_MARKER" "$log"; then
-                        ng_die "gate boot $i: the stand-in kubelet did not start (log $log)"
+                if [[ $kind != ref ]] && ! grep -qF "$NG_KUBELET_MARKER" "$log"; then
+                        ng_die "$kind boot $i: the stand-in kubelet did not start (log $log)"
                 fi
                 python3 "$NG_TOP/qemu/bench-table.py" parse "$kind" "$i" "$wall" "$log" \
                         >>"$results" || ng_die "cannot time $kind boot $i ($log)"

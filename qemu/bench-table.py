@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The boot benchmark's numbers: `parse KIND RUN WALL_MS LOG` prints one JSON object with the
 times and TPM command counts of one boot, read from its serial log; `table RESULTS.jsonl` prints
-the per-phase medians of the gate and the reference side by side (qemu/bench-boot.sh).
+the per-phase medians of the gate, the reference and the gate in a dracut (systemd) initramfs
+side by side (qemu/bench-boot.sh).
 
 Clock: printk timestamps; t0 is the kernel's "Run /init as init process". A step lasts from the
 previous "done" line to its own (the first from t0). Inside the gate's steps, the phases come
 from its timeline line ("phases (ms): …", measured by the gate around its TPM, verifier and
-handover calls) and the TPM command counts from its "TPM commands" figures.
+handover calls) and the TPM command counts from its "TPM commands" figures. In a dracut image
+the gate runs twice (root and attest phase) between systemd's own units, so its steps are its
+own "done in N ms" figures, summed by name, and there is no switch line of the gate's.
 """
 
 import json
@@ -33,9 +36,10 @@ def ts(line):
 
 
 def parse(kind, run, wall_ms, path):
-    tag = "nodegate" if kind == "gate" else "nodegate-ref"
-    done = re.compile(r"\] %s\[([a-z_]+)\]: done\b" % re.escape(tag))
-    t0 = t_switch = t_new = None
+    tag = "nodegate-ref" if kind == "ref" else "nodegate"
+    done = re.compile(r"\] %s\[([a-z_]+)\]: done(?: in ([0-9.]+) ms)?\b" % re.escape(tag))
+    t0 = t_switch = t_new = t_handover = None
+    own = {}
     steps = []
     r = {"kind": kind, "run": int(run), "wall_ms": float(wall_ms), "steps": {}, "phases": {},
          "tpm_commands": {}}
@@ -48,11 +52,15 @@ def parse(kind, run, wall_ms, path):
         m = done.search(line)
         if m:
             steps.append((t, m.group(1)))
+            if m.group(2):
+                own[m.group(1)] = own.get(m.group(1), 0.0) + float(m.group(2))
             if m.group(1) == "switch":
                 t_switch = t
+            if m.group(1) == "handover":
+                t_handover = t
         if t_new is None and MARKER_KMSG in line:
             t_new = t
-        if kind != "gate":
+        if kind == "ref":
             continue
         m = re.search(r"timeline \(ms\): .*; phases \(ms\): ([^;]*); tpm_commands=(\d+)"
                       r"(?: verifier_attempts=(\d+))?", line)
@@ -70,13 +78,18 @@ def parse(kind, run, wall_ms, path):
         m = re.search(r"unsealed by the TPM in [0-9.]+ ms \((\d+) TPM commands so far\)", line)
         if m:
             r["tpm_commands"]["through_unseal"] = int(m.group(1))
-    if t0 is None or t_switch is None or t_new is None:
+    if t0 is None or (t_switch is None and kind != "dracut") or t_new is None:
         raise SystemExit("%s: missing 'Run /init', the switch line or the new init's line" % path)
-    prev = t0
-    for t, name in sorted(steps):
-        r["steps"][name] = round((t - prev) * 1000, 3)
-        prev = t
-    r["init_to_switch"] = round((t_switch - t0) * 1000, 3)
+    if kind == "dracut":
+        r["steps"] = {k: round(v, 3) for k, v in own.items()}
+    else:
+        prev = t0
+        for t, name in sorted(steps):
+            r["steps"][name] = round((t - prev) * 1000, 3)
+            prev = t
+        r["init_to_switch"] = round((t_switch - t0) * 1000, 3)
+    if t_handover is not None:
+        r["init_to_handover"] = round((t_handover - t0) * 1000, 3)
     r["init_to_newinit"] = round((t_new - t0) * 1000, 3)
     c = r["tpm_commands"]
     if "total" in c and "through_unseal" in c:
@@ -90,7 +103,7 @@ def median(values):
 
 def table(path):
     rows = [json.loads(x) for x in open(path) if x.strip()]
-    runs = {k: len([r for r in rows if r["kind"] == k]) for k in ("gate", "ref")}
+    runs = {k: len([r for r in rows if r["kind"] == k]) for k in ("gate", "ref", "dracut")}
 
     def pick(kind, get):
         out = []
@@ -108,8 +121,8 @@ def table(path):
     def fmt(v, scale=1.0):
         return "-" if v is None else "%.1f" % (v / scale)
 
-    def cmds(name):
-        v = pick("gate", lambda r: r["tpm_commands"].get(name))
+    def cmds(name, kind="gate"):
+        v = pick(kind, lambda r: r["tpm_commands"].get(name))
         return "-" if v is None else "%d" % v
 
     step = lambda n: lambda r: r["steps"][n]  # noqa: E731
@@ -123,6 +136,7 @@ def table(path):
         ("devices", step("devices"), None),
         ("verity", step("verity"), None),
         ("mount", step("mount"), None),
+        ("sysroot (attest phase)", step("sysroot"), None),
         ("attest step, of which", step("attest"), "through_unseal"),
         ("  TPM: keys, quote", phase("tpm"), "tpm"),
         ("  verifier round trips", phase("verifier"), None),
@@ -133,26 +147,29 @@ def table(path):
         ("handover", step("handover"), None),
         ("switch_root", step("switch"), None),
     ]
-    print("boot benchmark: medians of %d gate and %d reference boots (printk clock, t0 = "
-          "\"Run /init as init process\")" % (runs["gate"], runs["ref"]))
-    print("%-26s %10s %10s %7s %9s" % ("phase (ms)", "nodegate", "reference", "ratio",
-                                       "TPM cmds"))
+    print("boot benchmark: medians of %d gate, %d reference and %d dracut boots (printk clock, "
+          "t0 = \"Run /init as init process\")" % (runs["gate"], runs["ref"], runs["dracut"]))
+    head = "%-34s %10s %10s %7s %9s %10s"
+    print(head % ("phase (ms)", "nodegate", "reference", "ratio", "TPM cmds", "dracut"))
     for label, get, ckey in spec:
-        g, r = pick("gate", get), pick("ref", get)
+        g, r, d = pick("gate", get), pick("ref", get), pick("dracut", get)
         ratio = "%.2f" % (g / r) if g is not None and r else "-"
-        print("%-26s %10s %10s %7s %9s" % (label, fmt(g), fmt(r), ratio,
-                                           cmds(ckey) if ckey else "-"))
-    for label, key, scale in (("/init -> switch_root", "init_to_switch", 1.0),
-                              ("/init -> new init", "init_to_newinit", 1.0),
+        print(head % (label, fmt(g), fmt(r), ratio, cmds(ckey) if ckey else "-", fmt(d)))
+    for label, key, scale in (("/init -> kubeconfig written", "init_to_handover", 1.0),
+                              ("/init -> switch_root", "init_to_switch", 1.0),
+                              ("/init -> new init (stand-in kubelet)", "init_to_newinit", 1.0),
                               ("whole boot, wall (s)", "wall_ms", 1000.0)):
-        g = pick("gate", lambda r: r[key])
-        r = pick("ref", lambda r: r[key])
+        vals = [pick(k, lambda x: x[key]) for k in ("gate", "ref", "dracut")]
+        g, r, d = vals
         ratio = "%.2f" % (g / r) if g is not None and r else "-"
-        print("%-26s %10s %10s %7s %9s" % (label, fmt(g, scale), fmt(r, scale), ratio,
-                                           cmds("total") if key == "init_to_switch" else "-"))
+        print(head % (label, fmt(g, scale), fmt(r, scale), ratio,
+                      cmds("total") if key == "init_to_switch" else "-", fmt(d, scale)))
     attempts = pick("gate", lambda r: r.get("verifier_attempts"))
     print("ratio = nodegate / reference; '-': the reference has no such phase (no network, TPM "
           "or verifier).")
+    print("dracut: the same gate in a dracut (systemd) initramfs, its own step figures; its "
+          "network is systemd-networkd's, switch_root systemd's. TPM cmds there: %s."
+          % cmds("total", "dracut"))
     print("TPM cmds: commands the gate sent (median); the attest step's figure counts up to and "
           "including the unseal; verifier requests per boot: %s." % fmt(attempts))
 

@@ -107,8 +107,8 @@ check-e2e: harness $(QEMU_INITRD) $(DRACUT_INITRDS) $(VERIFIER_ASAN)
 	if [ $$rc = 77 ]; then echo "check-e2e: SKIPPED (no QEMU/OVMF on this machine)"; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi
 
-bench-boot: harness $(GATE_UKI) $(VERIFIER)
+bench-boot: harness $(GATE_UKI) $(DRACUT_UKI) $(VERIFIER)
 	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) BENCH_RUNS=$(BENCH_RUNS) \
 		qemu/bench-boot.sh --gate-uki $(GATE_UKI) \
-		--ref-uki $(REF_UKI) --disk $(QEMU_DISK)
+		--ref-uki $(REF_UKI) --dracut-uki $(DRACUT_UKI) --disk $(QEMU_DISK)
 include qemu/uki.mk

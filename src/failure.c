@@ -86,7 +86,7 @@ _noreturn_ void failure_stop_boot(enum failure_action action)
         if (action == FAILURE_ACTION_SHELL) {
                 log_error("handing over to the initramfs's emergency shell, as "
                           "nodegate.on_failure=shell asks; the root is not entered");
-                _exit(EXIT_FAILURE);
+                _exit(FAILURE_EXIT_SHELL);
         }
 
         sync();

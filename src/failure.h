@@ -84,6 +84,11 @@ enum failure_action {
         _FAILURE_ACTION_MAX,
 };
 
+/* The exit status of nodegate --mode=initrd for nodegate.on_failure=shell, and only for it:
+ * the framework's hook opens its emergency shell for this status and stops the boot for any
+ * other (a crash, a reboot(2) that failed). */
+#define FAILURE_EXIT_SHELL 3
+
 /* Who ends a failed boot. PID 1 (standalone) and a gate run by an initramfs framework
  * (nodegate --mode=initrd) both carry out the action themselves, so no hook can carry on by
  * mistake; anything else (--attest-only, tests) only exits 1. */
@@ -110,6 +115,7 @@ enum failure failure_last(void);
 void failure_set_owner(enum failure_owner owner);
 
 /* Never returns: prints the final verdict, then halts, powers off or reboots. As PID 1 it
- * never exits (exiting would panic the kernel); under an initramfs framework it exits 1 only
- * for FAILURE_ACTION_SHELL or when reboot(2) fails, so the framework's hook stops the boot. */
+ * never exits (exiting would panic the kernel); under an initramfs framework it exits only
+ * with FAILURE_EXIT_SHELL for FAILURE_ACTION_SHELL, or 1 when reboot(2) failed, so the
+ * framework's hook stops the boot. */
 _noreturn_ void failure_stop_boot(enum failure_action action);

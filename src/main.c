@@ -909,7 +909,14 @@ static int initrd_main(int argc, char **argv)
         } else if (r >= 0)
                 r = step_sysroot(&b);
         if (args.phase != INITRD_PHASE_ROOT) {
-                if (r >= 0 && b.own_network && b.settings.ip)
+                /* --network means the framework has no network of its own: without ip= the
+                 * verifier could only time out. */
+                if (r >= 0 && b.own_network && !b.settings.ip)
+                        r = fail(FAILURE_NETWORK, EINVAL,
+                                 "--network: no ip= on the kernel command line or in %s: the gate "
+                                 "brings up the network it attests over only from ip=",
+                                 CONFIG_PATH);
+                if (r >= 0 && b.own_network)
                         r = step_network(&b);
                 if (r >= 0)
                         r = step_attest(&b);

@@ -30,6 +30,7 @@ test-cmdline-read_SRCS := $(UNIT_PARSER_SRCS) src/cmdline.c src/fileio.c
 test-config_SRCS := $(UNIT_PARSER_SRCS) src/config.c src/cmdline.c src/fileio.c
 test-verity-options_SRCS := src/parse-util.c src/verity-options.c
 test-mount-options_SRCS := src/parse-util.c src/mount-options.c
+test-initrd-args_SRCS := src/initrd-args.c
 
 # Tests whose fixtures are built by tests/unit/fixtures/*.sh at setup time.
 UNIT_FIXTURES_CFLAGS := -DFIXTURES_DIR='"$(abspath tests/unit/fixtures)"'

@@ -4,10 +4,13 @@
 # shellcheck source=/dev/null # dracut's, in the initramfs
 . /lib/dracut-lib.sh
 
-action=$(getarg nodegate.on_failure=)
-if [ "$action" = shell ]; then
+# systemd tells an OnFailure= unit how the failed one ended; 3 is the gate's
+# FAILURE_EXIT_SHELL (src/failure.h): the operator asked for the emergency shell.
+if [ "${MONITOR_EXIT_STATUS:-}" = 3 ]; then
         exec systemctl --no-block isolate emergency.target
 fi
+# The gate died: the action of the command line is all there is left to go by.
+action=$(getarg nodegate.on_failure=)
 echo "nodegate: the boot stops: the root is never entered without the gate's success" >/dev/kmsg
 case "$action" in
 reboot) exec systemctl --force reboot ;;

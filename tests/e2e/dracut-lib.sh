@@ -20,9 +20,49 @@ dracut_switched() {
         assert_log "$NG_MARKER" "the stand-in init ran in the verified root"
 }
 
+# A hook that runs between the gate's two phases and puts another file system over the root
+# it verified: the attest phase must notice before it attests, whatever the verifier would say.
+dracut_swapped_root_initrd() {
+        local d="$E2E_OUT/swap" dir
+        mkdir -p "$d"
+        cat >"$d/05-swap-root.sh" <<'HOOK'
+#!/bin/sh
+mount -t tmpfs swapped-root "$NEWROOT" && echo "nodegate-test: swapped the root" >/dev/kmsg
+HOOK
+        for dir in /usr /usr/lib /usr/lib/dracut /usr/lib/dracut/hooks \
+                /usr/lib/dracut/hooks/pre-pivot; do
+                printf 'dir %s 0755 0 0\n' "$dir"
+        done >"$d/spec"
+        echo "file /usr/lib/dracut/hooks/pre-pivot/05-swap-root.sh $d/05-swap-root.sh 0755 0 0" \
+                >>"$d/spec"
+        e2e_overlay_initrd "$d/spec" "$E2E_OUT/swapped.img"
+        "$NG_TOP/qemu/mkimage.sh" --initrd "$E2E_OUT/swapped.img" --kver "$KVER" \
+                --out "$E2E_OUT/swapped.efi"
+}
+
 test_setup() {
         e2e_good_image_and_policy
         e2e_mkimage "$E2E_OUT/changed.efi" --append "nodegate-test.variant=changed-cmdline"
+        [[ $DRACUT_FLAVOUR != legacy ]] || dracut_swapped_root_initrd
+}
+
+dracut_swapped_root() {
+        e2e_verifier_start swapped verifier --policy "$E2E_POLICY"
+        e2e_boot swapped-root "$E2E_OUT/swapped.efi" "$GOOD_DISK"
+        e2e_verifier_stop
+        assert_status poweroff
+        assert_log 'nodegate-test: swapped the root' "the test hook put a tmpfs over /sysroot"
+        assert_gate_failure root-not-verified
+        assert_failure_detail root-not-verified '/sysroot is not /dev/mapper/root mounted read-only: another file system is mounted there' \
+                "the gate names the mount that is not its verity root"
+        assert_no_log "$(e2e_done_re attest)" "the gate did not attest"
+        if [[ -z $(e2e_audit "$E2E_VDIR") ]]; then
+                e2e_ok "the verifier was never asked"
+        else
+                e2e_fail "the verifier was asked: $(e2e_audit "$E2E_VDIR" | tr '\n' ';')"
+        fi
+        assert_kubelet_absent
+        assert_marker_absent
 }
 
 test_run() {
@@ -52,4 +92,5 @@ test_run() {
                 "nothing switched root"
         assert_kubelet_absent
         assert_marker_absent
+        [[ $DRACUT_FLAVOUR != legacy ]] || dracut_swapped_root
 }
