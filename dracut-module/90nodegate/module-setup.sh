@@ -60,7 +60,9 @@ install() {
         # The token comes over the network: dracut must bring it up even without a network root.
         mkdir -p "$initdir/etc/cmdline.d"
         echo "rd.neednet=1" >"$initdir/etc/cmdline.d/90nodegate.conf"
-        inst_multiple modprobe
+        # nodegate-lib.sh stops the boot with halt, poweroff or reboot -f when the gate could
+        # not: dracut's shutdown module has them, but not every initramfs has that module.
+        inst_multiple modprobe halt poweroff reboot
 
         if dracut_module_included "systemd"; then
                 inst_simple "$moddir/nodegate-root.service" \
