@@ -499,6 +499,7 @@ e2e_snakeoil() {
 # Boot the probe is signed (E2E_SIGN) and booted with boot.sh --secure-boot (E2E_TPM_ARGS).
 # Usage: e2e_platform_log [--secure-boot]
 E2E_PLATFORM_LOG=''
+# shellcheck disable=SC2120 # the argument is optional
 e2e_platform_log() {
         local key saved_vdir=$E2E_VDIR sign=()
         key=$(e2e_platform_key "${1:-}")
@@ -564,3 +565,15 @@ assert_prediction_matches() {
         done <<<"$out"
         grep -q '^  ok ' <<<"$out" || e2e_fail "eventlog-compare.py compared nothing: $out"
 }
+
+# E2E_POLICY_FROM=uki (opt-in; default "log"): the scenarios that judge boots against the good
+# image's policy get it predicted from the UKI file (e2e_predicted_policy, PCR 7 from the
+# platform log) instead of learnt from a recorded reference boot of that image.
+# e.g. E2E_POLICY_FROM=uki make check-e2e E2E="attested-kubelet changed-cmdline"
+if [[ ${E2E_POLICY_FROM:-log} == uki ]]; then
+        e2e_good_policy() {
+                # shellcheck disable=SC2119 # the platform of the default boots: no Secure Boot
+                e2e_platform_log || return 1
+                e2e_predicted_policy "$1" "$2"
+        }
+fi
