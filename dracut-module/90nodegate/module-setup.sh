@@ -10,7 +10,8 @@
 nodegate_paths() {
         : "${nodegate_binary:=/usr/bin/nodegate}"
         : "${nodegate_ca:=/etc/nodegate/ca.pem}"
-        : "${nodegate_conf:=/etc/nodegate/nodegate.conf}"
+        # Optional: set but empty means none (as qemu/mkdracut.sh writes it), not the default.
+        : "${nodegate_conf=/etc/nodegate/nodegate.conf}"
 }
 
 # called by dracut
