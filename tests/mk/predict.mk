@@ -8,3 +8,9 @@ $(UNIT_BUILD)/test-verifier-pe: $(wildcard verifier/*.h)
 
 fuzz-pe_SRCS := $(VERIFIER_PREDICT_SRCS)
 $(FUZZ_BUILD)/fuzz-pe: FUZZ_CFLAGS += -iquote verifier
+
+# policy-cli.c (linked by test-verifier-policy, tests/mk/verifier-log.mk) now has `from-uki`:
+# the recipe expands the _SRCS list when it runs, so a target-specific append reaches it, and
+# the plain prerequisite line rebuilds the test when the prediction changes.
+$(UNIT_BUILD)/test-verifier-policy: test-verifier-policy_SRCS += verifier/pe.c verifier/predict.c
+$(UNIT_BUILD)/test-verifier-policy: verifier/pe.c verifier/predict.c
