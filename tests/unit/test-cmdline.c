@@ -245,10 +245,11 @@ static const struct row rows[] = {
     /* nodegate.on_failure= */
     {"nodegate.on_failure=poweroff", 0, 0, "on_failure=poweroff"},
     {"nodegate.on_failure=halt", 0, 0, ""},
+    {"nodegate.on_failure=shell", 0, 0, "on_failure=shell"},
     {"nodegate.on-failure=explode", 0, -EINVAL,
-     "nodegate.on-failure: expected halt, poweroff or reboot, got 'explode'"},
+     "nodegate.on-failure: expected halt, poweroff, reboot or shell, got 'explode'"},
     {"nodegate.on_failure=Reboot", 0, -EINVAL,
-     "nodegate.on_failure: expected halt, poweroff or reboot, got 'Reboot'"},
+     "nodegate.on_failure: expected halt, poweroff, reboot or shell, got 'Reboot'"},
     {"nodegate.on_failure", 0, -EINVAL,
      "nodegate.on_failure: needs a value (nodegate.on_failure=...)"},
 
@@ -338,7 +339,7 @@ static const struct generated_row generated_rows[] = {
      "kernel command line is 65537 bytes, more than the 65536 allowed"},
     {CMDLINE_MAX, "roothash=", 'a', -EINVAL, "roothash: too long (65527 hex digits, at most 128)"},
     {CMDLINE_MAX, "nodegate.on_failure=", 'q', -EINVAL,
-     "nodegate.on_failure: expected halt, poweroff or reboot, got "
+     "nodegate.on_failure: expected halt, poweroff, reboot or shell, got "
      "'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
      "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq...'"},
     {CMDLINE_MAX, "\"", ' ', -EINVAL, "unterminated quote starting at offset 0"},
@@ -441,6 +442,7 @@ static void test_failure_action(void **state)
             {"nodegate.on_failure=reboot nodegate.foo=1", 0, FAILURE_ACTION_REBOOT},
             {"roothash=zz nodegate.on-failure=poweroff", 0, FAILURE_ACTION_POWEROFF},
             {"rd.nodegate.on_failure=reboot", 0, FAILURE_ACTION_REBOOT},
+            {"nodegate.on_failure=shell", 0, FAILURE_ACTION_SHELL},
             {"\"nodegate.on_failure=poweroff\"", 0, FAILURE_ACTION_POWEROFF},
             {"nodegate.on_failure=reboot nodegate.on_failure=halt", 0, FAILURE_ACTION_HALT},
             {"nodegate.on_failure=reboot nodegate.on_failure=bogus", 0, FAILURE_ACTION_REBOOT},
