@@ -533,6 +533,10 @@ static int prove(const struct attest_client *c, const struct attest_evidence *e,
         }
         stats->tpm_usec += now_usec() - t0;
         if (r >= 0) {
+                stats->quoted_mask = ch->pcr_mask;
+                memcpy(stats->quoted_pcrs, pcrs, sizeof(pcrs));
+        }
+        if (r >= 0) {
                 struct protocol_attest_request req = {
                     .challenge = ch->challenge,
                     .ek_public = e->ek->public.data,

@@ -25,6 +25,8 @@ struct attest_stats {
         uint64_t round1_usec;   /* the POST /v1/challenge that succeeded */
         uint64_t round2_usec;   /* the POST /v1/attest that succeeded */
         uint64_t tpm_usec;      /* ActivateCredential, PCR read and quote, all rounds */
+        uint32_t quoted_mask;   /* the PCRs the last quote covered, and their values: an */
+        uint8_t quoted_pcrs[TPM_PCRS][32]; /* unseal that fails can name what moved since */
 };
 
 /* What the node shows the verifier. The TPM holds the EK and the AK already. */

@@ -544,7 +544,24 @@ static int attest_keys(struct boot *b)
         return 0;
 }
 
-static int attest_unseal(struct boot *b)
+/* After a refused unseal: which of the sealed PCRs moved since the quote, for the message (the
+ * verifier sealed to the quoted values). "" when none did or they cannot be read. */
+static void pcrs_moved(struct boot *b, const struct attest_stats *stats, char *buf, size_t size)
+{
+        uint8_t now[TPM_PCRS][32];
+        uint32_t mask = b->answer.sealed_pcr_mask & stats->quoted_mask;
+        char err[TPM_ERROR_MAX];
+        size_t l = 0;
+
+        buf[0] = 0;
+        if (!mask || tpm_pcr_read(b->tpm, mask, now, err, sizeof(err)) < 0)
+                return;
+        for (unsigned i = 0; i < TPM_PCRS && l < size; i++)
+                if ((mask >> i & 1U) && memcmp(now[i], stats->quoted_pcrs[i], 32) != 0)
+                        l += (size_t) snprintf(buf + l, size - l, "%s%u", l ? "," : "", i);
+}
+
+static int attest_unseal(struct boot *b, const struct attest_stats *stats)
 {
         struct tpm_sealed sealed = {
             .public = b->answer.sealed_public.data,
@@ -564,10 +581,15 @@ static int attest_unseal(struct boot *b)
         r = tpm_unseal_imported(b->tpm, &sealed, b->token, &b->token_size, err, sizeof(err));
         b->unseal_usec = now_usec() - t0;
         b->tpm_commands_unseal = tpm_command_count(b->tpm) - c0;
-        if (r == -EACCES)
-                return fail(FAILURE_UNSEAL, r,
-                            "%s: the token is sealed to another boot or PCR state than this one",
-                            err);
+        if (r == -EACCES) {
+                char moved[96];
+
+                pcrs_moved(b, stats, moved, sizeof(moved));
+                return fail(
+                    FAILURE_UNSEAL, r,
+                    "%s: the token is sealed to another boot or PCR state than this one%s%s", err,
+                    moved[0] ? "; changed since the quote: PCR " : "", moved);
+        }
         if (r == -EBADMSG)
                 return fail(FAILURE_UNSEAL, r, "%s: the sealed token is not for this TPM's EK",
                             err);
@@ -638,7 +660,7 @@ static int step_attest(struct boot *b)
                  b->answer.token_id, stats.attempts, ms1, ms2,
                  protocol_pcr_list(b->answer.sealed_pcr_mask, err, sizeof(err)));
 
-        r = attest_unseal(b);
+        r = attest_unseal(b, &stats);
         if (r < 0)
                 return r;
         print_ms(ms1, sizeof(ms1), b->unseal_usec);

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The dracut scenarios (TEST-2x-DRACUT-*): the gate in a dracut initramfs of either flavour,
-# a good boot against the strict policy and a changed command line, which must be refused.
+# a good boot against the policy predicted from its UKI (no golden boot: the prediction must hold
+# for a dracut-built initramfs too), a changed command line, which must be refused, and a gate
+# that dies, which must still stop the boot.
 # Sourced by a scenario after tests/e2e/lib.sh, with DRACUT_FLAVOUR set (systemd, legacy).
 # shellcheck shell=bash
 # INITRD and E2E_VERIFIER are read by lib.sh's functions.
@@ -40,8 +42,44 @@ HOOK
                 --out "$E2E_OUT/swapped.efi"
 }
 
+# The initramfs under test with /usr/bin/nodegate replaced by one that dies of SIGSEGV, as a
+# gate with a bug would: the hooks and units must still stop the boot, by the command line's
+# nodegate.on_failure= (poweroff), without the gate's help.
+dracut_crashing_gate_initrd() {
+        local d="$E2E_OUT/crash"
+        mkdir -p "$d"
+        printf '#!/bin/sh\necho "nodegate-test: the gate dies" >/dev/kmsg\nkill -SEGV $$\n' \
+                >"$d/nodegate"
+        printf 'dir %s 0755 0 0\n' /usr /usr/bin >"$d/spec"
+        echo "file /usr/bin/nodegate $d/nodegate 0755 0 0" >>"$d/spec"
+        e2e_overlay_initrd "$d/spec" "$E2E_OUT/crash.img"
+        "$NG_TOP/qemu/mkimage.sh" --initrd "$E2E_OUT/crash.img" --kver "$KVER" \
+                --out "$E2E_OUT/crash.efi"
+}
+
+dracut_crashing_gate() {
+        e2e_boot gate-crashes "$E2E_OUT/crash.efi" "$GOOD_DISK"
+        assert_log 'nodegate-test: the gate dies' "the stand-in gate ran and died"
+        assert_status poweroff
+        assert_log "nodegate: the boot stops: the root is never entered without the gate's success" \
+                "the $DRACUT_FLAVOUR hooks stopped the boot themselves"
+        if [[ $DRACUT_FLAVOUR == systemd ]]; then
+                assert_log 'Starting nodegate-failed\.s' \
+                        "nodegate-failed.service ran"
+        fi
+        assert_no_log 'Reached target initrd-switch-root\.target|Switching root\.' \
+                "nothing switched root"
+        assert_marker_absent
+}
+
 test_setup() {
-        e2e_good_image_and_policy
+        E2E_GOOD_UKI="$E2E_OUT/good.efi"
+        E2E_POLICY="$E2E_OUT/policy.json"
+        e2e_mkimage "$E2E_GOOD_UKI"
+        # shellcheck disable=SC2119 # Secure Boot off: no argument
+        e2e_platform_log
+        e2e_predicted_policy "$E2E_GOOD_UKI" "$E2E_POLICY"
+        dracut_crashing_gate_initrd
         e2e_mkimage "$E2E_OUT/changed.efi" --append "nodegate-test.variant=changed-cmdline"
         [[ $DRACUT_FLAVOUR != legacy ]] || dracut_swapped_root_initrd
 }
@@ -66,7 +104,7 @@ dracut_swapped_root() {
 }
 
 test_run() {
-        e2e_verifier_start verifier verifier --policy "$E2E_POLICY"
+        e2e_verifier_start verifier record --policy "$E2E_POLICY"
         e2e_boot attested "$E2E_GOOD_UKI" "$GOOD_DISK"
         assert_status poweroff
         assert_log "$(e2e_done_re mount)" "the gate mounted the verity root at /sysroot"
@@ -81,6 +119,7 @@ test_run() {
         assert_token_issued "$E2E_VDIR"
         assert_capped
         e2e_verifier_stop
+        assert_prediction_matches "$E2E_POLICY.events" "$E2E_VDIR" 4,7,9,11
 
         e2e_verifier_start refusing verifier --policy "$E2E_POLICY"
         e2e_boot changed-cmdline "$E2E_OUT/changed.efi" "$GOOD_DISK"
@@ -92,5 +131,6 @@ test_run() {
                 "nothing switched root"
         assert_kubelet_absent
         assert_marker_absent
+        dracut_crashing_gate
         [[ $DRACUT_FLAVOUR != legacy ]] || dracut_swapped_root
 }
