@@ -81,12 +81,17 @@ install_uapi_headers() {
 
 # Unpacks NAME's orig tarball into a fresh $WORK_DIR/NAME/src and cds into that directory.
 unpack() {
-	local name=$1 tarball
+	local name=$1 tarball patch
 	tarball=$(lock_field "$name" 5)
 	rm -rf "${WORK_DIR:?}/$name"
 	mkdir -p "$WORK_DIR/$name/src"
 	tar -xf "$SRC_DIR/$tarball" -C "$WORK_DIR/$name/src" --strip-components=1
 	cd "$WORK_DIR/$name/src"
+	# Our fixes to a pinned source, in order; each must apply exactly.
+	for patch in "$PATCH_DIR/$name"/*.patch; do
+		[[ -e $patch ]] || continue
+		patch -p1 --forward --batch --quiet <"$patch" || die "$name: ${patch##*/} does not apply"
+	done
 }
 
 cmake_configure() {
@@ -267,6 +272,7 @@ compute_key() {
 	{
 		lock_rows | awk -v n="$name" '$1 == n'
 		declare -f "build_$name"
+		cat "$PATCH_DIR/$name"/*.patch 2>/dev/null || true
 		declare -f unpack cmake_configure setup_toolchain
 		printf '%s\n' "$TOOLCHAIN_KEY"
 		for dep in ${DEPENDS[$name]}; do

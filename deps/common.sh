@@ -5,6 +5,8 @@
 DEPS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(dirname "$DEPS_DIR")
 LOCK_FILE="$DEPS_DIR/sources.lock"
+# Fixes applied to a pinned source after unpacking: patches/NAME/*.patch, in name order.
+PATCH_DIR="$DEPS_DIR/patches"
 
 # make passes an absolute BUILD; a relative one from a shell means the repo's build/.
 BUILD=${BUILD:-build}

@@ -20,7 +20,8 @@ DEPS_PKGS := libcryptsetup tss2-esys tss2-tcti-device tss2-sys tss2-mu tss2-rc l
 DEPS_LIBS = $(shell $(DEPS_PKG_CONFIG) --libs $(DEPS_PKGS) 2>/dev/null | \
 	tr -s ' ' '\n' | tac | awk 'NF && !seen[$$0]++' | tac | tr '\n' ' ')
 
-DEPS_SCRIPTS := deps/sources.lock deps/common.sh deps/fetch.sh deps/build.sh
+DEPS_SCRIPTS := deps/sources.lock deps/common.sh deps/fetch.sh deps/build.sh \
+	$(wildcard deps/patches/*/*.patch)
 
 .PHONY: deps deps-fetch clean-deps
 

@@ -78,3 +78,14 @@ check-unit: $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
 check: check-integration
 check-integration: $(NODEGATE)
 	tests/integration/test-tpm-info.py $(NODEGATE)
+
+# Sessions salted to ECC keys with the gate's own static tpm2-tss (deps/patches), against swtpm.
+SALT_PROBE := $(BUILD)/tests/salted-sessions
+$(SALT_PROBE): tests/integration/salted-sessions.c $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(GATE_CFLAGS) $(GATE_LDFLAGS) -o $@ $< $(DEPS_LIBS)
+
+.PHONY: check-salted-sessions
+check: check-salted-sessions
+check-salted-sessions: $(SALT_PROBE)
+	tests/integration/test-salted-sessions.py $(SALT_PROBE)
