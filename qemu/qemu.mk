@@ -95,8 +95,14 @@ $(DRACUT_UKI): $(DRACUT_SYSTEMD_INITRD) $(QEMU_UKI_DEPS)
 check-harness: harness
 	$(QEMU_ENV) INITRD=$(abspath $(REF_INITRD)) E2E_REFERENCE=1 tests/e2e/run.sh good
 
-demo: $(NODEGATE) $(QEMU_INITRD) harness $(GATE_UKI) $(VERIFIER)
-	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) qemu/demo.sh --uki $(GATE_UKI) \
+# The full loop with no golden boot: `make uki` of the harness's initramfs with the good
+# command line, the policy predicted from that file, the verifier, one boot, joined.
+DEMO_UKI := $(QEMU_OUT)/uki/nodegate.efi
+demo: $(NODEGATE) $(QEMU_INITRD) harness $(VERIFIER)
+	$(MAKE) --no-print-directory uki UKI_INITRD=$(QEMU_INITRD) UKI_OSREL=qemu/rootfs/os-release \
+		UKI_UNAME= UKI_OUT=$(DEMO_UKI) \
+		UKI_CMDLINE="$$(BUILD=$(ABS_BUILD) bash -c '. qemu/lib.sh && ng_cmdline "$$(cat $(QEMU_ROOT)/roothash)"')"
+	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) qemu/demo.sh --uki $(DEMO_UKI) \
 		--disk $(QEMU_DISK)
 
 check: check-e2e

@@ -50,13 +50,3 @@ check: check-reproducible
 check-reproducible: $(DEPS_STAMP)
 	tests/integration/test-reproducible-uki.sh $(KVER)
 
-# The full loop with no golden boot, on the harness: `make uki` of the harness's initramfs and
-# the good command line, the policy predicted from it, the verifier, one boot, joined.
-DEMO_UKI := $(QEMU_OUT)/uki/nodegate.efi
-.PHONY: demo-predicted
-demo-predicted: harness $(QEMU_INITRD) $(VERIFIER)
-	$(MAKE) --no-print-directory uki UKI_INITRD=$(QEMU_INITRD) UKI_OSREL=qemu/rootfs/os-release \
-		UKI_UNAME= UKI_OUT=$(DEMO_UKI) \
-		UKI_CMDLINE="$$(BUILD=$(ABS_BUILD) bash -c '. qemu/lib.sh && ng_cmdline "$$(cat $(QEMU_ROOT)/roothash)"')"
-	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) qemu/demo-predicted.sh --uki $(DEMO_UKI) \
-		--disk $(QEMU_DISK)
