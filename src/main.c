@@ -798,6 +798,41 @@ static void boot_done(struct boot *b)
         free(b->root_node);
 }
 
+/* The verified root at the sysroot: devices, dm-verity, the read-only mount, init checked. */
+static int boot_root(struct boot *b)
+{
+        int r = step_devices(b);
+
+        if (r >= 0)
+                r = step_verity(b);
+        if (r >= 0)
+                r = step_mount(b);
+        return r;
+}
+
+/* The token: attestation, unseal, the cap, the kubeconfig on /run. */
+static int boot_attest(struct boot *b)
+{
+        int r = step_attest(b);
+
+        if (r >= 0)
+                r = step_cap(b);
+        if (r >= 0)
+                r = step_handover(b);
+        return r;
+}
+
+/* Only failures get here: cap, take back what was handed over, then stop the boot. */
+_noreturn_ static void boot_failed(struct boot *b)
+{
+        enum failure_action action;
+
+        after_failure(b);
+        action = b->settings.on_failure;
+        boot_done(b);
+        failure_stop_boot(action);
+}
+
 /* nodegate --attest-only ROOT: the attestation steps alone, outside a boot, for the integration
  * tests (tests/integration/test-gate-attest.py): the command line is ROOT/proc/cmdline, the
  * config ROOT/etc/nodegate/nodegate.conf, the CA bundle, the event log and /run below ROOT;
@@ -816,21 +851,14 @@ static int attest_only(const char *root)
         if (r >= 0 && b.settings.ip)
                 r = step_network(&b);
         if (r >= 0)
-                r = step_attest(&b);
-        if (r >= 0)
-                r = step_cap(&b);
-        if (r >= 0)
-                r = step_handover(&b);
+                r = boot_attest(&b);
         if (r >= 0) {
                 close_tpm(&b);
                 log_timeline(&b);
                 boot_done(&b);
                 return EXIT_SUCCESS;
         }
-        after_failure(&b);
-        enum failure_action action = b.settings.on_failure;
-        boot_done(&b);
-        failure_stop_boot(action); /* not PID 1: prints the verdict and exits 1 */
+        boot_failed(&b); /* not PID 1: prints the verdict and exits 1 */
 }
 
 /* The framework mounted /dev, /proc, /sys and /run, and another tmpfs over its /run would hide
@@ -921,15 +949,8 @@ static int initrd_main(int argc, char **argv)
         r = step_setup_initrd(&b);
         if (r >= 0)
                 r = step_parse(&b);
-        if (args.phase != INITRD_PHASE_ATTEST) {
-                if (r >= 0)
-                        r = step_devices(&b);
-                if (r >= 0)
-                        r = step_verity(&b);
-                if (r >= 0)
-                        r = step_mount(&b);
-        } else if (r >= 0)
-                r = step_sysroot(&b);
+        if (r >= 0)
+                r = args.phase == INITRD_PHASE_ATTEST ? step_sysroot(&b) : boot_root(&b);
         if (args.phase != INITRD_PHASE_ROOT) {
                 /* --network means the framework has no network of its own: without ip= the
                  * verifier could only time out. */
@@ -941,11 +962,7 @@ static int initrd_main(int argc, char **argv)
                 if (r >= 0 && b.own_network)
                         r = step_network(&b);
                 if (r >= 0)
-                        r = step_attest(&b);
-                if (r >= 0)
-                        r = step_cap(&b);
-                if (r >= 0)
-                        r = step_handover(&b);
+                        r = boot_attest(&b);
         }
         if (r >= 0) {
                 close_tpm(&b);
@@ -955,10 +972,7 @@ static int initrd_main(int argc, char **argv)
                 boot_done(&b);
                 return EXIT_SUCCESS;
         }
-        after_failure(&b);
-        enum failure_action action = b.settings.on_failure;
-        boot_done(&b);
-        failure_stop_boot(action);
+        boot_failed(&b);
 }
 
 int main(int argc, char **argv)
@@ -987,23 +1001,12 @@ int main(int argc, char **argv)
         if (r >= 0 && b.settings.ip) /* standalone mode; without ip= nothing to bring up */
                 r = step_network(&b);
         if (r >= 0)
-                r = step_devices(&b);
+                r = boot_root(&b);
         if (r >= 0)
-                r = step_verity(&b);
-        if (r >= 0)
-                r = step_mount(&b);
-        if (r >= 0)
-                r = step_attest(&b);
-        if (r >= 0)
-                r = step_cap(&b);
-        if (r >= 0)
-                r = step_handover(&b);
+                r = boot_attest(&b);
         if (r >= 0)
                 r = step_switch(&b, argv);
 
-        /* Only failures get here: step_switch() does not return when it succeeds. */
-        after_failure(&b);
-        enum failure_action action = b.settings.on_failure;
-        boot_done(&b);
-        failure_stop_boot(action);
+        /* step_switch() does not return when it succeeds. */
+        boot_failed(&b);
 }

@@ -5,6 +5,8 @@
 # Every row runs under each /bin/sh dracut can have: dash (00dash), bash (00bash, the one a
 # dracut image gets unless asked otherwise, in POSIX mode as sh) and busybox ash (05busybox).
 set -euo pipefail
+# shellcheck source=tests/lib/sandbox.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/sandbox.sh"
 cd "$(dirname "$0")/../.."
 
 # NODEGATE_DRACUT_MODULE points the test at a copy of the module (to break it on purpose).
@@ -103,25 +105,14 @@ for tool in busybox dash bash; do
         exit 1
     }
 done
-busybox=$(command -v busybox)
-if LC_ALL=C readelf -lW "$busybox" | grep -qE '^[[:space:]]*INTERP[[:space:]]'; then
-    echo "test-runtime: $busybox is dynamic; the fixture is a chroot and needs busybox-static" >&2
-    exit 1
-fi
+busybox=$(sandbox_static_busybox test-runtime)
 
 # The scripts' business is to halt and reboot: every row runs chrooted into a tree with no
 # binary of those names (the stand-ins are shell functions, which every shell runs before PATH
 # and busybox ash before its applets, and a systemctl that records), without /proc, in its own
 # PID namespace, where reboot(2) would only end the row.
-unshare=$(type -P unshare)
-if "$unshare" --user --map-root-user --pid --fork true 2>/dev/null; then
-    ns=("$unshare" --user --map-root-user --pid --fork)
-elif [[ $(id -u) == 0 ]]; then
-    ns=("$unshare" --pid --fork)
-else
-    echo "test-runtime: needs user namespaces, or root" >&2
-    exit 1
-fi
+sandbox_namespace test-runtime
+ns=("${SANDBOX_NS[@]}")
 
 base=$work/base
 mkdir -p "$base"/{usr/bin,usr/lib/nodegate,usr/lib64,proc,tmp,run,sysroot,newroot,etc/cmdline.d}

@@ -3,6 +3,8 @@
 # hooks/hooks/nodegate under busybox ash in a fixture tree that plays mkinitcpio's init, one
 # boot per row; each row's outcome is what the stand-ins recorded, compared line by line.
 set -euo pipefail
+# shellcheck source=tests/lib/sandbox.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/sandbox.sh"
 cd "$(dirname "$0")/../.."
 
 fixture=tests/hooks/fixture
@@ -55,27 +57,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-busybox=$(command -v busybox) || {
-    echo "test-runtime: busybox (busybox-static) is needed" >&2
-    exit 1
-}
-if LC_ALL=C readelf -lW "$busybox" | grep -qE '^[[:space:]]*INTERP[[:space:]]'; then
-    echo "test-runtime: $busybox is dynamic; the fixture is a chroot and needs busybox-static" >&2
-    exit 1
-fi
+busybox=$(sandbox_static_busybox test-runtime)
 
 # The hook's business is to halt and reboot, and busybox ash prefers its own applets to
 # PATH: besides the stand-ins, every row runs chrooted without /proc (so no real applet but
 # a builtin can run) and in its own PID namespace, where reboot(2) would only end the row.
-unshare=$(type -P unshare)
-if "$unshare" --user --map-root-user --pid --fork true 2>/dev/null; then
-    ns=("$unshare" --user --map-root-user --pid --fork)
-elif [[ $(id -u) == 0 ]]; then
-    ns=("$unshare" --pid --fork)
-else
-    echo "test-runtime: needs user namespaces, or root" >&2
-    exit 1
-fi
+sandbox_namespace test-runtime
+ns=("${SANDBOX_NS[@]}")
 
 base=$work/base
 mkdir -p "$base"/{usr/bin,hooks,proc,dev,tmp,run,sysroot,new_root,etc/nodegate,fixture}
