@@ -4,12 +4,20 @@
 # each authorizing one command (tests/integration/salted-sessions.c). Before the deps/patches fix
 # of the mbedTLS backend about 1 in 256 failed with TPM_RC_BAD_AUTH, and with it the gate's
 # unseal; 1500 sessions a curve miss that with a chance of e^-5.9 (0.3 %).
+import importlib.util
 import os
-import pty
+import shutil
 import subprocess
 import sys
 import tempfile
-import tty
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+# The swtpm on a pty of the attestation scenarios (tests/integration/test-attestation.py).
+_spec = importlib.util.spec_from_file_location(
+    "attestation", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "test-attestation.py"))
+A = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(A)
 
 SESSIONS = "1500"
 
@@ -17,28 +25,20 @@ SESSIONS = "1500"
 def main():
     probe = sys.argv[1]
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="nodegate-salt-") as state:
-        subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", state, "--overwrite"],
-                       check=True, stdout=subprocess.DEVNULL)
-        master, slave = pty.openpty()
-        tty.setraw(slave)  # the TPM speaks binary: no line discipline may touch the bytes
-        swtpm = subprocess.Popen(["swtpm", "chardev", "--tpm2", "--fd", str(master),
-                                  "--tpmstate", f"dir={state}", "--flags", "startup-clear"],
-                                 pass_fds=[master])
-        try:
-            for curve in ("p256", "p384"):
-                r = subprocess.run([probe, os.ttyname(slave), SESSIONS, curve],
-                                   capture_output=True, text=True, timeout=600)
-                print(r.stdout + r.stderr, end="")
-                ok = r.returncode == 0
-                print(("ok    " if ok else "FAIL  ") +
-                      "%s sessions salted to a %s key all authorized" % (SESSIONS, curve))
-                failures += not ok
-        finally:
-            swtpm.terminate()
-            swtpm.wait(timeout=10)
-            os.close(master)
-            os.close(slave)
+    work = tempfile.mkdtemp(prefix="nodegate-salt-")
+    tpm = A.Swtpm(work, "tpm")
+    try:
+        for curve in ("p256", "p384"):
+            r = subprocess.run([probe, tpm.path, SESSIONS, curve], capture_output=True,
+                               text=True, timeout=600)
+            print(r.stdout + r.stderr, end="")
+            ok = r.returncode == 0
+            print(("ok    " if ok else "FAIL  ") +
+                  "%s sessions salted to a %s key all authorized" % (SESSIONS, curve))
+            failures += not ok
+    finally:
+        tpm.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
 
 
