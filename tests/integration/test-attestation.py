@@ -349,6 +349,7 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     tokens = ["%s.%s" % (secrets.token_hex(3), secrets.token_hex(8)) for _ in range(16)]
     with open(pool, "w") as out:
         out.write("".join(t + "\n" for t in tokens))
+    os.chmod(pool, 0o600)  # the verifier refuses a pool others can read
     token_sha = {hashlib.sha256(t.encode()).hexdigest(): t for t in tokens}
     audit = os.path.join(work, "audit.jsonl")
 
@@ -658,7 +659,7 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     st, doc = https_post(port, tls_ca, "/v2/attest", body)
     f.check(st == 400 and doc and doc.get("error") == "missing-field",
             "an attest body without most fields: 400 missing-field", "%s %s" % (st, doc))
-    st, doc = https_post(port, tls_ca, "/v2/challenge", b"{\"version\": 1, \"ek_public\": \"@@\"}")
+    st, doc = https_post(port, tls_ca, "/v2/challenge", b"{\"version\": 2, \"ek_public\": \"@@\"}")
     f.check(st == 400 and doc and doc.get("error") in ("bad-request", "missing-field"),
             "bad base64: 400", "%s %s" % (st, doc))
     # Above 1 MiB: refused on the Content-Length alone, before any of the body is read.
@@ -673,7 +674,7 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
             "a Content-Length above 1 MiB: 413 body-too-large", raw[:400].decode("latin-1"))
     # The same with the body sent, and chunked without a length: whatever the answer, the
     # service must survive (checked below).
-    big = b"{\"version\":1,\"event_log\":\"" + b"A" * (1024 * 1024) + b"\"}"
+    big = b"{\"version\":2,\"event_log\":\"" + b"A" * (1024 * 1024) + b"\"}"
     try:
         https_post(port, tls_ca, "/v2/attest", big)
     except (ConnectionError, ssl.SSLError, OSError):

@@ -154,7 +154,7 @@ def error_of(body):
         obj = json.loads(body)
     except ValueError:
         return None
-    return obj.get("error") if isinstance(obj, dict) and obj.get("version") == 1 else None
+    return obj.get("error") if isinstance(obj, dict) and obj.get("version") == 2 else None
 
 
 def metrics(client):

@@ -187,7 +187,7 @@ static void test_attest_request(void **state)
                 assert_non_null(root);
                 assert_int_equal(json_object_object_length(root), 9);
                 assert_true(json_object_object_get_ex(root, "version", &v));
-                assert_int_equal(json_object_get_int(v), 1);
+                assert_int_equal(json_object_get_int(v), 2);
                 assert_string_equal(member_string(root, "credential"),
                                     "CQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
                 assert_string_equal(member_string(root, "event_log"), "AQIDBA==");
