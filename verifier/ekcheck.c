@@ -447,7 +447,18 @@ enum reason ak_check_signing_key(const struct tpm_public *ak, struct verdict *v)
                            ak->type, ak->scheme, ak->scheme_hash);
 }
 
-/* DER: a length in its shortest form (at most 65535, plenty for keys up to RSA 4096). */
+/* The SubjectPublicKeyInfo writer below: sizes computed first, then written forward into a
+ * buffer checked against the total, so no input can write past it (issue 12 §1: the old
+ * writer wrapped inside-out in a buffer sized for the modulus alone and overflowed it by up to
+ * 4 bytes with an RSA 4096 key). */
+#define SPKI_MAX 1024 /* an RSA 4096 SPKI: 550 bytes at most; P-384: 120 */
+
+static size_t der_length_size(size_t n)
+{
+        return n < 0x80 ? 1 : n < 0x100 ? 2 : 3;
+}
+
+/* DER: a length in its shortest form, at most 65535 (SPKI_MAX is far below). */
 static size_t der_length(uint8_t *p, size_t n)
 {
         if (n < 0x80) {
@@ -466,30 +477,40 @@ static size_t der_length(uint8_t *p, size_t n)
 }
 
 /* A positive INTEGER from big-endian bytes: no leading zeros but one before a high bit. */
-static size_t der_integer(uint8_t *p, const uint8_t *v, size_t n)
-{
-        size_t o = 0;
+struct der_int {
+        const uint8_t *v;
+        size_t n;
         bool pad;
+};
 
+static struct der_int der_int_of(const uint8_t *v, size_t n)
+{
         while (n > 1 && v[0] == 0)
                 v++, n--;
-        pad = v[0] & 0x80;
-        p[o++] = 0x02;
-        o += der_length(p + o, n + pad);
-        if (pad)
-                p[o++] = 0;
-        memcpy(p + o, v, n);
-        return o + n;
+        return (struct der_int){v, n, v[0] & 0x80};
 }
 
-static size_t der_wrap(uint8_t *p, uint8_t tag, const uint8_t *content, size_t n)
+static size_t der_int_size(const struct der_int *i)
+{
+        return 1 + der_length_size(i->n + i->pad) + i->n + i->pad;
+}
+
+static size_t der_write_int(uint8_t *p, const struct der_int *i)
 {
         size_t o = 0;
 
-        p[o++] = tag;
-        o += der_length(p + o, n);
-        memmove(p + o, content, n);
-        return o + n;
+        p[o++] = 0x02;
+        o += der_length(p + o, i->n + i->pad);
+        if (i->pad)
+                p[o++] = 0;
+        memcpy(p + o, i->v, i->n);
+        return o + i->n;
+}
+
+static size_t der_header(uint8_t *p, uint8_t tag, size_t n)
+{
+        p[0] = tag;
+        return 1 + der_length(p + 1, n);
 }
 
 int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32])
@@ -503,8 +524,8 @@ int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32])
                                        0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00, 0x04};
         static const uint8_t rsa_alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
                                           0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
-        uint8_t der[2 * TPMW_RSA_MAX + 64], key[TPMW_RSA_MAX + 32], bits[TPMW_RSA_MAX + 40];
-        size_t o = 0, k = 0, c;
+        uint8_t der[SPKI_MAX];
+        size_t o = 0, c;
 
         if (pub->type == TPMW_ALG_ECC) {
                 const uint8_t *prefix = pub->curve == TPMW_ECC_NIST_P256   ? p256
@@ -522,20 +543,31 @@ int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32])
                 SHA256(der, o + 2 * c, ret);
                 return 0;
         }
-        if (pub->type != TPMW_ALG_RSA || pub->rsa_n_size == 0 || pub->rsa_n_size > TPMW_RSA_MAX)
+        if (pub->type != TPMW_ALG_RSA || pub->rsa_n_size == 0 ||
+            pub->rsa_n_size > sizeof(pub->rsa_n))
                 return -EOPNOTSUPP;
 
-        /* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
-        uint8_t e[4] = {(uint8_t) (pub->rsa_exponent >> 24), (uint8_t) (pub->rsa_exponent >> 16),
-                        (uint8_t) (pub->rsa_exponent >> 8), (uint8_t) pub->rsa_exponent};
-        k = der_integer(key, pub->rsa_n, pub->rsa_n_size);
-        k += der_integer(key + k, e, sizeof(e));
-        bits[0] = 0; /* no unused bits */
-        c = 1 + der_wrap(bits + 1, 0x30, key, k);
-        memcpy(key, rsa_alg, sizeof(rsa_alg));
-        k = sizeof(rsa_alg);
-        k += der_wrap(key + k, 0x03, bits, c);
-        o = der_wrap(der, 0x30, key, k);
+        /* SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier, BIT STRING {0 unused bits,
+         * RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } } } */
+        const uint8_t e[4] = {(uint8_t) (pub->rsa_exponent >> 24),
+                              (uint8_t) (pub->rsa_exponent >> 16),
+                              (uint8_t) (pub->rsa_exponent >> 8), (uint8_t) pub->rsa_exponent};
+        struct der_int n_int = der_int_of(pub->rsa_n, pub->rsa_n_size), e_int = der_int_of(e, 4);
+        size_t key = der_int_size(&n_int) + der_int_size(&e_int);
+        size_t bits = 1 + 1 + der_length_size(key) + key;
+        size_t spki = sizeof(rsa_alg) + 1 + der_length_size(bits) + bits;
+        size_t total = 1 + der_length_size(spki) + spki;
+
+        if (total > sizeof(der))
+                return -EOPNOTSUPP; /* unreachable with TPMW_RSA_MAX, kept as the guard */
+        o = der_header(der, 0x30, spki);
+        memcpy(der + o, rsa_alg, sizeof(rsa_alg));
+        o += sizeof(rsa_alg);
+        o += der_header(der + o, 0x03, bits);
+        der[o++] = 0; /* no unused bits */
+        o += der_header(der + o, 0x30, key);
+        o += der_write_int(der + o, &n_int);
+        o += der_write_int(der + o, &e_int);
         SHA256(der, o, ret);
         return 0;
 }

@@ -426,7 +426,7 @@ def test_metrics(client):
 # ---- a software node: just enough TPM structures to pass both rounds ----
 # The test holds the shared secret, so it computes the credential instead of activating it;
 # EK and AK are software keys in TPM 2.0 Part 2 encoding (docs/PROTOCOL.md).
-SHA256, ECC, NULL_ALG = 0x000B, 0x0023, 0x0010
+SHA256, ECC, RSA, NULL_ALG = 0x000B, 0x0023, 0x0001, 0x0010
 EK_ATTRS = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 16) | (1 << 17)
 AK_ATTRS = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 16) | (1 << 18)
 EK_POLICY = bytes.fromhex("837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa")
@@ -556,6 +556,42 @@ def test_attestation(client, node, expected, pool):
     return token_id
 
 
+def rsa_ek_area(bits, exponent, modulus):
+    """A TPM2B_PUBLIC shaped like a TCG EK (attributes, policy, AES-128-CFB) for an RSA key."""
+    return tpm2b(struct.pack(">HHI", RSA, SHA256, EK_ATTRS) + tpm2b(EK_POLICY)
+                 + struct.pack(">HHHH", 0x0006, 128, 0x0043, NULL_ALG)
+                 + struct.pack(">HI", bits, exponent) + tpm2b(modulus))
+
+
+def test_hostile_ek(client, node, expected):
+    """Issue 12 §1: one unauthenticated round-1 request with an RSA-4096 EK whose modulus has
+    its high bit set overflowed a stack buffer while the EK was hashed. It is refused as a
+    key nodegate does not take, and the verifier goes on serving."""
+    modulus = b"\xff" * 511 + b"\x01"
+    for bits, exponent, what in ((4096, 0xFFFFFFFF, "RSA 4096, exponent 2^32-1"),
+                                 (4096, 0, "RSA 4096, exponent 65537"),
+                                 (3072, 0, "RSA 3072")):
+        request = {"version": 1,
+                   "ek_public": b64(rsa_ek_area(bits, exponent, modulus[-bits // 8:])),
+                   "ak_public": b64(tpm2b(node.ak_tpmt))}
+        try:
+            status, _, body = client.post("/v1/challenge", request)
+        except (OSError, http.client.HTTPException) as e:
+            status, body = str(e), b""
+        message = json.loads(body).get("message", "") if body else ""
+        check(status == 403 and error_of(body) == "ek-not-storage-key"
+              and "nodegate does not take" in message and "RSA 2048" in message,
+              f"{what} EK: 403 ek-not-storage-key before any work ({status} {message!r})")
+        expected.append(("challenge", "rejected", "ek-not-storage-key"))
+    check(client.healthy(), "still serving after the hostile EKs")
+    try:
+        status = client.post("/v1/challenge", node.challenge_request())[0]
+    except (OSError, http.client.HTTPException) as e:
+        status = str(e)
+    check(status == 200, f"and still issues challenges ({status})")
+    expected.append(("challenge", "challenged", "ok"))
+
+
 def test_slow_token_source(binary, d, ca, args, node):
     """An exec token source that takes a second: a client that leaves meanwhile is audited as
     undelivered, and SIGTERM lets a request in flight finish before the exit."""
@@ -639,7 +675,7 @@ def test_audit(v, expected, tokens, node, token_id):
           and issued[0].get("node") == {"hostname": "node-1"} and issued[0]["status"] == 200,
           "issued line: token_id, EK hash, node hostname")
     challenged = [r for r in lines if r["decision"] == "challenged"]
-    check(len(challenged) == 1 and challenged[0].get("ek") == node.ek_sha256,
+    check(len(challenged) == 2 and all(r.get("ek") == node.ek_sha256 for r in challenged),
           "challenged line: EK hash")
     check(all("token_id" not in r for r in lines if r["decision"] != "issued"),
           "token_id only on the issued line")
@@ -840,6 +876,7 @@ def run_all(binary, d):
         test_routes(client, expected)
         test_bodies(client, expected)
         token_id = test_attestation(client, node, expected, pool)
+        test_hostile_ek(client, node, expected)
         test_oversized(client, expected)
         test_slow_clients(client)
         test_metrics(client)

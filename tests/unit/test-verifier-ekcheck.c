@@ -47,8 +47,18 @@ struct shape {
         uint32_t exponent;
 };
 
+static void marshal_modulus(EVP_PKEY *key, const struct shape *s, const uint8_t *n, size_t n_size,
+                            struct tbuf *ret);
+
 /* A TPM2B_PUBLIC of key with shape s, as a TPM would marshal it. */
 static void marshal(EVP_PKEY *key, const struct shape *s, struct tbuf *ret)
+{
+        marshal_modulus(key, s, NULL, 0, ret);
+}
+
+/* The same with an RSA modulus given as bytes (n_size of them) instead of key's. */
+static void marshal_modulus(EVP_PKEY *key, const struct shape *s, const uint8_t *n, size_t n_size,
+                            struct tbuf *ret)
 {
         struct tbuf t = {};
         bool storage = s->sym_bits != 0; /* EK-shaped: a policy and a symmetric part */
@@ -68,11 +78,15 @@ static void marshal(EVP_PKEY *key, const struct shape *s, struct tbuf *ret)
         if (s->scheme != TPMW_ALG_NULL)
                 tbuf_be16(&t, s->scheme_hash);
         if (s->type == TPMW_ALG_RSA) {
-                uint8_t n[256];
+                uint8_t own[256];
                 tbuf_be16(&t, s->rsa_bits);
                 tbuf_be32(&t, s->exponent);
-                bn_param(key, OSSL_PKEY_PARAM_RSA_N, n, sizeof(n));
-                tbuf_tpm2b(&t, n, sizeof(n));
+                if (!n) {
+                        bn_param(key, OSSL_PKEY_PARAM_RSA_N, own, sizeof(own));
+                        n = own;
+                        n_size = sizeof(own);
+                }
+                tbuf_tpm2b(&t, n, n_size);
         } else {
                 size_t c = s->curve == TPMW_ECC_NIST_P384 ? 48 : 32;
                 uint8_t x[48], y[48];
@@ -606,6 +620,55 @@ static void test_spki_identity(void **state)
         }
 }
 
+/* RSA moduli of every size the TPM format has, with the high bit set (so the DER INTEGER
+ * takes a padding byte) and the longest exponent: the allowlist identifier still equals
+ * OpenSSL's, and nothing is written past a buffer (under ASan, issue 12 §1: a 4096-bit
+ * modulus overflowed the SubjectPublicKeyInfo buffer by up to 4 bytes). */
+static void test_spki_rsa_sizes(void **state)
+{
+        static const uint32_t exponents[] = {65537, 0x80000001, 0xffffffff};
+        static const size_t sizes[] = {128, 256, 384, 512};
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++)
+                for (size_t j = 0; j < ELEMENTSOF(exponents); j++) {
+                        struct tpm_public pub = F.ekrsa;
+                        uint8_t a[32], b[32];
+
+                        assert_int_equal(RAND_bytes(pub.rsa_n, (int) sizes[i]), 1);
+                        pub.rsa_n[0] |= 0x80;
+                        pub.rsa_n[sizes[i] - 1] |= 1;
+                        pub.rsa_n_size = sizes[i];
+                        pub.rsa_bits = (uint16_t) (8 * sizes[i]);
+                        pub.rsa_exponent = exponents[j];
+                        assert_int_equal(tpm_public_spki_sha256(&pub, a), 0);
+                        assert_int_equal(ek_spki_sha256(&pub, b), 0);
+                        assert_memory_equal(a, b, 32);
+                }
+}
+
+/* The EK kinds nodegate does not take are refused when the area is parsed, before any
+ * hashing or key work: RSA 3072 and 4096 areas are well-formed but unsupported. */
+static void test_rsa_sizes_refused(void **state)
+{
+        static const uint16_t bits[] = {1024, 3072, 4096};
+        uint8_t n[512];
+
+        (void) state;
+        assert_int_equal(RAND_bytes(n, sizeof(n)), 1);
+        n[0] |= 0x80;
+        for (size_t i = 0; i < ELEMENTSOF(bits); i++) {
+                struct shape s = ek_rsa;
+                struct tpm_public pub;
+                struct tbuf a;
+
+                s.rsa_bits = bits[i];
+                marshal_modulus(NULL, &s, n, bits[i] / 8u, &a);
+                if (tpm_public_parse(a.b, a.n, &pub) != -EOPNOTSUPP)
+                        fail_msg("RSA %u: not refused as unsupported", bits[i]);
+        }
+}
+
 static void test_add_ca_errors(void **state)
 {
         struct ek_trust *t;
@@ -980,12 +1043,19 @@ static void test_ca_cli(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_chain),         cmocka_unit_test(test_untrusted),
-            cmocka_unit_test(test_allowlist),     cmocka_unit_test(test_spki_identity),
-            cmocka_unit_test(test_add_ca_errors), cmocka_unit_test(test_storage_key),
-            cmocka_unit_test(test_signing_key),   cmocka_unit_test(test_threads),
-            cmocka_unit_test(test_swtpm_localca), cmocka_unit_test(test_ek_cli),
+            cmocka_unit_test(test_chain),
+            cmocka_unit_test(test_untrusted),
+            cmocka_unit_test(test_allowlist),
+            cmocka_unit_test(test_spki_identity),
+            cmocka_unit_test(test_add_ca_errors),
+            cmocka_unit_test(test_storage_key),
+            cmocka_unit_test(test_signing_key),
+            cmocka_unit_test(test_threads),
+            cmocka_unit_test(test_swtpm_localca),
+            cmocka_unit_test(test_ek_cli),
             cmocka_unit_test(test_ca_cli),
+            cmocka_unit_test(test_spki_rsa_sizes),
+            cmocka_unit_test(test_rsa_sizes_refused),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
