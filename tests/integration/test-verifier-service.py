@@ -78,13 +78,14 @@ class Verifier:
     """One `serve` process: stdout gives the port, stderr goes to a file read at the end."""
     started = []  # every instance, so main() can stop what a failed test left running
 
-    def __init__(self, binary, d, name, args, listen="127.0.0.1:0"):
+    def __init__(self, binary, d, name, args, listen="127.0.0.1:0", env=None, **popen):
         self.stderr_path = os.path.join(d, name + ".stderr")
         self.audit = os.path.join(d, name + ".audit")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", listen, "--audit-log", self.audit] + args,
-            stdout=subprocess.PIPE, stderr=self.stderr, env={**os.environ, **ASAN_ENV})
+            stdout=subprocess.PIPE, stderr=self.stderr,
+            env={**os.environ, **ASAN_ENV, **(env or {})}, **popen)
         Verifier.started.append(self)
         line = self._readline(30)
         m = re.fullmatch(r"listening on https://(\[[0-9a-f:]+\]|[0-9.]+):(\d+)\n", line)
@@ -592,6 +593,130 @@ def test_hostile_ek(client, node, expected):
     expected.append(("challenge", "challenged", "ok"))
 
 
+def attest_once(client, node):
+    """Both rounds; returns (status, answer) of round 2."""
+    status, _, body = client.post("/v1/challenge", node.challenge_request())
+    if status != 200:
+        return status, json.loads(body)
+    challenge = base64.b64decode(json.loads(body)["challenge"])
+    status, _, body = client.post("/v1/attest", node.attest_request(challenge))
+    return status, json.loads(body)
+
+
+def pem_blocks(text):
+    return re.findall(r"-----BEGIN ([A-Z0-9 ]+)-----\n[A-Za-z0-9+/=\n]+-----END \1-----\n", text)
+
+
+def test_cluster_ca(binary, d, ca, args, node):
+    """Issue 12 §5: the kubeconfig's certificate_authority_data carries the certificates of
+    --cluster-ca and nothing else. A file that also holds the cluster CA's private key (a
+    combined PEM) handed that key to every node that attested: refused at startup now."""
+    ca_key = os.path.join(d, "ca.key")
+    with open(ca) as f:
+        ca_pem = f.read()
+    with open(ca_key) as f:
+        key_pem = f.read()
+    other = os.path.join(d, "other-ca")
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", other + ".key", "-out", other + ".pem", "-days", "2", "-subj",
+         "/CN=second cluster CA"])
+    with open(other + ".pem") as f:
+        other_pem = f.read()
+
+    def serve(name, text):
+        path = os.path.join(d, name + ".pem")
+        with open(path, "w") as f:
+            f.write(text)
+        pool = os.path.join(d, name + ".tokens")
+        with open(pool, "w") as f:
+            f.write(TOKENS[0] + "\n")
+        a = list(args)
+        a[a.index("--cluster-ca") + 1] = path
+        a[a.index("--token-source") + 1] = "pool:" + pool
+        try:
+            v = Verifier(binary, d, name, a)
+        except RuntimeError as e:
+            return path, None, str(e)
+        try:
+            status, answer = attest_once(Client(ca, v.host, v.port), node)
+        finally:
+            v.stop()
+        return path, answer.get("kubeconfig", {}).get("certificate_authority_data", ""), \
+            f"started; attest {status}"
+
+    started = len(Verifier.started)
+    # A bundle of two CAs with text around and between them: exactly the two certificates.
+    path, data, how = serve("ca-bundle", "# cluster CAs\n" + ca_pem + "\nrotated:\n" + other_pem)
+    sent = base64.b64decode(data).decode() if data else ""
+    check(data and pem_blocks(sent) == ["CERTIFICATE", "CERTIFICATE"]
+          and "# cluster CAs" not in sent and "rotated" not in sent
+          and sent == ca_pem + other_pem,
+          f"--cluster-ca bundle: the answer carries its two certificates only ({how})")
+
+    # Certificate and key in one file: the key must never reach a node.
+    for name, text in (("ca-and-key", ca_pem + key_pem), ("key-and-ca", key_pem + ca_pem)):
+        path, data, how = serve(name, text)
+        leaked = data and "PRIVATE KEY" in base64.b64decode(data).decode()
+        check(data is None and path in how and "private key" in how,
+              f"--cluster-ca with the CA's private key ({name}): refused at startup, named"
+              + (" (the answer carried the CA key)" if leaked else f" ({how[-160:]!r})"))
+
+    # A key alone, or no PEM certificate at all: refused.
+    path, data, how = serve("key-only", key_pem)
+    check(data is None and path in how, f"--cluster-ca with a key and no certificate: refused "
+                                        f"({how[-120:]!r})")
+    return Verifier.started[started:]
+
+
+def test_no_core_dump(binary, d, args, secret):
+    """Issue 12 §5: the keys derived from the shared secret lie in pages excluded from core
+    dumps, and the process is not dumpable at all: SIGQUIT with RLIMIT_CORE unlimited leaves
+    no core file (ASan's own disable_coredump is turned off here)."""
+    with open(secret, "rb") as f:
+        key = hmac.new(f.read(), b"nodegate credential v1", "sha256").digest()
+    cwd = os.path.join(d, "cores")
+    os.mkdir(cwd)
+
+    def unlimited_core():
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    v = Verifier(binary, d, "cores", args, cwd=cwd, preexec_fn=unlimited_core,
+                 env={"ASAN_OPTIONS": ASAN_ENV["ASAN_OPTIONS"] + ":disable_coredump=0"})
+    in_dontdump, where = False, []
+    with open(f"/proc/{v.proc.pid}/smaps") as smaps, open(f"/proc/{v.proc.pid}/mem", "rb") as mem:
+        start = end = None
+        for line in smaps:
+            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", line)
+            if m:
+                start, end = int(m.group(1), 16), int(m.group(2), 16)
+            elif line.startswith("VmFlags:") and " dd" in line and end - start <= 1 << 20:
+                try:
+                    mem.seek(start)
+                    if key in mem.read(end - start):
+                        in_dontdump = True
+                        where.append(hex(start))
+                except OSError:
+                    pass
+    check(in_dontdump, "the credential key lies in a MADV_DONTDUMP mapping")
+    v.proc.send_signal(signal.SIGQUIT)
+    try:
+        v.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pass
+    v.stop()
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        print(f"skip  core file check: core_pattern is {pattern!r}, not a file in the cwd")
+        return
+    cores = os.listdir(cwd)
+    check(v.proc.returncode == -signal.SIGQUIT and not cores,
+          f"SIGQUIT with RLIMIT_CORE unlimited: no core file ({v.proc.returncode} {cores})")
+    for c in cores:
+        os.unlink(os.path.join(cwd, c))
+
+
 def test_slow_token_source(binary, d, ca, args, node):
     """An exec token source that takes a second: a client that leaves meanwhile is audited as
     undelivered, and SIGTERM lets a request in flight finish before the exit."""
@@ -887,6 +1012,8 @@ def run_all(binary, d):
     servers.append(test_limits(binary, d, ca, args))
     servers.append(test_ipv6_and_sigint(binary, d, ca, args))
     servers.append(test_slow_token_source(binary, d, ca, args, node))
+    servers += test_cluster_ca(binary, d, ca, args, node)
+    test_no_core_dump(binary, d, args, secret)
 
     for s in filter(None, servers):
         text = s.stderr_text()
@@ -897,6 +1024,8 @@ def run_all(binary, d):
               + ("" if not bad else "\n      " + "\n      ".join(bad[:5])))
         leaked = [t for t in TOKENS + [EXEC_TOKEN] if t.split(".")[1] in text]
         check(not leaked, f"{os.path.basename(s.stderr_path)}: no token secret on stderr")
+        if not os.path.exists(s.audit):
+            continue  # refused at startup, before it opened one
         with open(s.audit) as f:
             text = f.read()
         leaked = [t for t in TOKENS + [EXEC_TOKEN] if t.split(".")[1] in text]
