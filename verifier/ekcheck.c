@@ -371,6 +371,35 @@ static void attributes_missing(uint32_t have, uint32_t need, uint32_t forbidden,
         }
 }
 
+/* The small primes every M of the vulnerable library is a multiple of (2 tells nothing: any
+ * modulus is odd), as the ROCA paper's detection uses them. A random modulus passes the test
+ * for all 38 with a probability far below 2^-100; a generated one always does. */
+static const uint8_t roca_primes[] = {
+    3,  5,  7,  11, 13, 17,  19,  23,  29,  31,  37,  41,  43,  47,  53,  59,  61,  67,  71,
+    73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167};
+
+bool ek_rsa_modulus_has_roca_fingerprint(const uint8_t *n, size_t size)
+{
+        if (size == 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(roca_primes); i++) {
+                unsigned r = roca_primes[i], rem = 0, g = 65537 % r, x = 1;
+                bool in_subgroup = false;
+
+                for (size_t j = 0; j < size; j++)
+                        rem = (rem * 256 + n[j]) % r;
+                /* Walk the powers of 65537 mod r until they come back to 1. */
+                do {
+                        if (x == rem)
+                                in_subgroup = true;
+                        x = x * g % r;
+                } while (x != 1 && !in_subgroup);
+                if (!in_subgroup)
+                        return false;
+        }
+        return true;
+}
+
 enum reason ek_check_storage_key(const struct tpm_public *ek, struct verdict *v)
 {
         const uint32_t need = TPMW_OA_FIXED_TPM | TPMW_OA_FIXED_PARENT |
@@ -404,6 +433,14 @@ enum reason ek_check_storage_key(const struct tpm_public *ek, struct verdict *v)
                                            "the EK is RSA %u with exponent %u, not RSA 2048 with "
                                            "65537",
                                            ek->rsa_bits, ek->rsa_exponent);
+                /* Its private key can be computed from ek_public: whoever does so decrypts
+                 * the credential and the sealed token, whatever the PCRs say. */
+                if (ek_rsa_modulus_has_roca_fingerprint(ek->rsa_n, ek->rsa_n_size))
+                        return verdict_set(v, REASON_EK_WEAK_KEY,
+                                           "the EK's RSA modulus has the ROCA fingerprint "
+                                           "(Infineon RSA library, CVE-2017-15361): its private "
+                                           "key can be computed from it; update the TPM's "
+                                           "firmware and enrol the new EK");
                 return REASON_OK;
         case TPMW_ALG_ECC:
                 if (ek->curve != TPMW_ECC_NIST_P256 && ek->curve != TPMW_ECC_NIST_P384)
@@ -633,6 +670,26 @@ static int verify_callback(int ok, X509_STORE_CTX *ctx)
         return ok;
 }
 
+/* The TCG EK Credential Profile's extended key usage, tcg-kp-EKCertificate: required, not
+ * just tolerated. The chain says which CA vouches for the key; the EKU says that the CA made
+ * the certificate as an EK certificate rather than for some other key of its TPMs or
+ * platforms. swtpm's, STMicro's (2014) and Nuvoton's (2023) EK certificates carry it; an EK
+ * whose certificate lacks it can still be enrolled on the allowlist. anyExtendedKeyUsage does
+ * not count: it names no purpose. */
+static bool has_ek_eku(X509 *x)
+{
+        _cleanup_(ASN1_OBJECT_freep) ASN1_OBJECT *want = OBJ_txt2obj("2.23.133.8.1", 1);
+        EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+        bool found = false;
+
+        for (int i = 0; want && eku && i < sk_ASN1_OBJECT_num(eku); i++)
+                if (OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), want) == 0)
+                        found = true;
+        EXTENDED_KEY_USAGE_free(eku);
+        ERR_clear_error();
+        return found;
+}
+
 /* The cached public key of a certificate that verified, up-ref'ed; NULL when not cached. */
 static EVP_PKEY *cache_get(struct ek_trust *t, const uint8_t hash[32], time_t now)
 {
@@ -686,7 +743,8 @@ static enum reason verify_certificate(struct ek_trust *t, const uint8_t *cert, s
                 ERR_clear_error();
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
         }
-        /* No purpose: EK certificates have TCG's EKU (2.23.133.8.1), none for TLS. */
+        /* No purpose: EK certificates have TCG's EKU (2.23.133.8.1), none for TLS, which
+         * has_ek_eku() checks on the leaf afterwards. */
         X509_STORE_CTX_set_verify_cb(ctx, verify_callback);
         if (X509_verify_cert(ctx) != 1) {
                 e = X509_STORE_CTX_get_error(ctx);
@@ -698,6 +756,11 @@ static enum reason verify_certificate(struct ek_trust *t, const uint8_t *cert, s
                                    "CA: %s (depth %d)",
                                    issuer, X509_verify_cert_error_string(e), depth);
         }
+        if (!has_ek_eku(x))
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate has no extended key usage "
+                                   "tcg-kp-EKCertificate (2.23.133.8.1): the CA did not issue "
+                                   "it as an EK certificate");
         key = X509_get_pubkey(x);
         if (!key) {
                 ERR_clear_error();

@@ -49,6 +49,12 @@ enum reason ek_trust_check(struct ek_trust *t, const struct tpm_public *ek, cons
  * P-256/P-384; nameAlg SHA-256/384. @return REASON_OK or REASON_EK_NOT_STORAGE_KEY */
 enum reason ek_check_storage_key(const struct tpm_public *ek, struct verdict *v);
 
+/* True when an RSA modulus (big-endian, size bytes) has the fingerprint of the keys of
+ * Infineon's RSA library before 2017 (ROCA, CVE-2017-15361), whose private key can be computed
+ * from the public one: for every small prime r dividing its M, N mod r lies in the subgroup
+ * that 65537 generates mod r. */
+bool ek_rsa_modulus_has_roca_fingerprint(const uint8_t *n, size_t size);
+
 /* An AK as docs/PROTOCOL.md wants it: fixedTPM, fixedParent, sensitiveDataOrigin,
  * userWithAuth, restricted, sign, not decrypt, nameAlg SHA-256, ECC P-256 ECDSA/SHA-256 or RSA
  * 2048 RSASSA/SHA-256. @return REASON_OK or REASON_AK_NOT_SIGNING_KEY */
