@@ -11,6 +11,7 @@ import hmac
 import http.client
 import json
 import os
+import random
 import re
 import select
 import signal
@@ -584,6 +585,24 @@ def test_hostile_ek(client, node, expected):
               and "nodegate does not take" in message and "RSA 2048" in message,
               f"{what} EK: 403 ek-not-storage-key before any work ({status} {message!r})")
         expected.append(("challenge", "rejected", "ek-not-storage-key"))
+    # ROCA (CVE-2017-15361): N = k*M + (65537^c mod M) has the fingerprint of Infineon's keys
+    # by construction, M the product of the first 126 primes as for their 2048-bit keys.
+    primes = [n for n in range(2, 1000) if all(n % d for d in range(2, int(n ** 0.5) + 1))][:126]
+    m = 1
+    for q in primes:
+        m *= q
+    rng = random.SystemRandom()
+    while True:
+        n = rng.getrandbits(2048 - m.bit_length() + 1) * m + pow(65537, rng.getrandbits(64), m)
+        if n.bit_length() == 2048:
+            break
+    request = {"version": 1, "ek_public": b64(rsa_ek_area(2048, 0, n.to_bytes(256, "big"))),
+               "ak_public": b64(tpm2b(node.ak_tpmt))}
+    status, _, body = client.post("/v1/challenge", request)
+    message = json.loads(body).get("message", "")
+    check(status == 403 and error_of(body) == "ek-weak-key" and "ROCA" in message,
+          f"RSA 2048 EK with the ROCA fingerprint: 403 ek-weak-key ({status} {message!r})")
+    expected.append(("challenge", "rejected", "ek-weak-key"))
     check(client.healthy(), "still serving after the hostile EKs")
     try:
         status = client.post("/v1/challenge", node.challenge_request())[0]
