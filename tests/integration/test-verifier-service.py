@@ -664,13 +664,24 @@ def test_cluster_ca(binary, d, ca, args, node):
             f"started; attest {status}"
 
     started = len(Verifier.started)
-    # A bundle of two CAs with text around and between them: exactly the two certificates.
-    path, data, how = serve("ca-bundle", "# cluster CAs\n" + ca_pem + "\nrotated:\n" + other_pem)
+    # A bundle of two CAs with text and EC parameters around and between them: exactly the
+    # two certificates.
+    params = run(["openssl", "ecparam", "-name", "prime256v1"]).stdout.decode()
+    path, data, how = serve("ca-bundle", "# cluster CAs\n" + ca_pem + "\nrotated:\n" + params
+                            + other_pem)
     sent = base64.b64decode(data).decode() if data else ""
     check(data and pem_blocks(sent) == ["CERTIFICATE", "CERTIFICATE"]
           and "# cluster CAs" not in sent and "rotated" not in sent
           and sent == ca_pem + other_pem,
           f"--cluster-ca bundle: the answer carries its two certificates only ({how})")
+    with open(os.path.join(d, "ca-bundle.stderr")) as f:
+        check("block 2 (EC PARAMETERS) is not a certificate, not sent" in f.read(),
+              "--cluster-ca bundle: the EC PARAMETERS block left out, with a warning")
+
+    # A certificate cut short: refused, not half sent.
+    path, data, how = serve("ca-truncated", ca_pem[:len(ca_pem) // 2])
+    check(data is None and path in how and "does not parse" in how,
+          f"--cluster-ca cut in the middle of a block: refused ({how[-100:]!r})")
 
     # Certificate and key in one file: the key must never reach a node.
     for name, text in (("ca-and-key", ca_pem + key_pem), ("key-and-ca", key_pem + ca_pem)):
