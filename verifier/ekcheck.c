@@ -476,8 +476,16 @@ enum reason ak_check_signing_key(const struct tpm_public *ak, struct verdict *v)
             ak->scheme == TPMW_ALG_ECDSA && ak->scheme_hash == TPMW_ALG_SHA256)
                 return REASON_OK;
         if (ak->type == TPMW_ALG_RSA && ak->rsa_bits == 2048 && ak->scheme == TPMW_ALG_RSASSA &&
-            ak->scheme_hash == TPMW_ALG_SHA256)
+            ak->scheme_hash == TPMW_ALG_SHA256) {
+                /* Its private key can be computed from ak_public: quotes would be forgeable. */
+                if (ek_rsa_modulus_has_roca_fingerprint(ak->rsa_n, ak->rsa_n_size))
+                        return verdict_set(v, REASON_AK_NOT_SIGNING_KEY,
+                                           "the AK's RSA modulus has the ROCA fingerprint "
+                                           "(Infineon RSA library, CVE-2017-15361): its private "
+                                           "key can be computed from it; use an ECC AK or update "
+                                           "the TPM's firmware");
                 return REASON_OK;
+        }
         return verdict_set(v, REASON_AK_NOT_SIGNING_KEY,
                            "the AK is type 0x%04x with scheme 0x%04x/0x%04x: it must be ECC P-256 "
                            "with ECDSA/SHA-256 or RSA 2048 with RSASSA/SHA-256",

@@ -819,6 +819,17 @@ static void test_roca(void **state)
                 assert_int_equal(tpm_public_parse(a.b, a.n, &pub), 0);
                 assert_int_equal(ek_check_storage_key(&pub, &v), REASON_EK_WEAK_KEY);
                 assert_non_null(strstr(v.message, "ROCA"));
+                /* an AK of that key: its quotes could be forged by anyone */
+                {
+                        struct tpm_public akpub;
+                        struct tbuf ak;
+
+                        marshal_modulus(NULL, &ak_rsa, bytes, sizeof(bytes), &ak);
+                        assert_int_equal(tpm_public_parse(ak.b, ak.n, &akpub), 0);
+                        assert_int_equal(ak_check_signing_key(&akpub, &v),
+                                         REASON_AK_NOT_SIGNING_KEY);
+                        assert_non_null(strstr(v.message, "ROCA"));
+                }
                 assert_int_equal(ek_spki_sha256(&pub, spki), 0);
                 hex_encode(spki, 32, hex);
                 snprintf(text, sizeof(text), "%s\n", hex);
