@@ -7,14 +7,14 @@ Modes (--mode):
   verifier  nodegate-verifier itself listens on --port: what a node meets in production.
   record    a TLS proxy listens on --port and passes every request through to the verifier (on a
             free port), recording each request and answer in DIR/record/.
-  replay    as record, but POST /v1/attest is not forwarded: the answer in --replay FILE is
+  replay    as record, but POST /v2/attest is not forwarded: the answer in --replay FILE is
             sent instead (the challenge round still goes to the verifier).
   garbage   a TLS server on --port that answers every request 200 with random bytes.
 
 Files in DIR: secret, policy.json, ek-ca/, pool (the token source; used tokens are marked),
 tokens (the pool as it was), audit.jsonl, verifier.stderr, record/NNN-ENDPOINT.{request,answer}
 and record/index.jsonl, requests.jsonl (garbage mode), ready (written once everything listens).
---answer-port serves the latest recorded /v1/attest answer, raw, to whoever connects (the
+--answer-port serves the latest recorded /v2/attest answer, raw, to whoever connects (the
 stand-in kubelet's unseal-again test). Runs until SIGTERM or SIGINT, then stops the verifier and
 writes its exit status to DIR/verifier.exit. Every process it starts is its own child.
 """
@@ -74,7 +74,7 @@ def rogue_tls(d):
 
 
 class Recorder:
-    """Numbered request/answer files; the last /v1/attest answer for the answer port."""
+    """Numbered request/answer files; the last /v2/attest answer for the answer port."""
 
     def __init__(self, d):
         self.dir = d
@@ -182,7 +182,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def serve_answers(sock, recorder, stop):
-    """The answer port: every connection gets the latest /v1/attest answer, then EOF."""
+    """The answer port: every connection gets the latest /v2/attest answer, then EOF."""
     sock.settimeout(0.5)
     while not stop.is_set():
         try:
@@ -214,7 +214,7 @@ def main():
     ap.add_argument("--policy", help="policy file (default: one that judges no event)")
     ap.add_argument("--tls", choices=["good", "rogue"], default="good",
                     help="rogue: a server certificate from a CA the gate does not trust")
-    ap.add_argument("--replay", help="replay mode: the /v1/attest answer to send")
+    ap.add_argument("--replay", help="replay mode: the /v2/attest answer to send")
     ap.add_argument("--port", type=int, default=8443)
     ap.add_argument("--answer-port", type=int)
     ap.add_argument("--tokens", type=int, default=16)
@@ -315,7 +315,11 @@ def start_verifier(a, st, cert, key):
     for name in ("pool", "tokens"):
         with open(os.path.join(d, name), "w") as f:
             f.write("".join(t + "\n" for t in tokens))
-    os.chmod(os.path.join(d, "tokens"), 0o600)
+        os.chmod(os.path.join(d, name), 0o600)  # the verifier refuses a pool others can read
+    try:
+        os.unlink(os.path.join(d, "pool.issued"))  # a new pool: no boot had a token of it
+    except FileNotFoundError:
+        pass
     listen = "127.0.0.1:%d" % (a.port if a.mode == "verifier" else 0)
     err = open(os.path.join(d, "verifier.stderr"), "w")
     proc = subprocess.Popen(

@@ -470,7 +470,7 @@ static int round_challenge(struct attest_client *c, const struct attest_evidence
         }
         t0 = now_usec();
         stats->attempts++;
-        r = post(c, "/v1/challenge", body, deadline, &a, o, errbuf, errlen);
+        r = post(c, "/v2/challenge", body, deadline, &a, o, errbuf, errlen);
         stats->verifier_usec += now_usec() - t0;
         if (r < 0)
                 return r;
@@ -574,7 +574,7 @@ static int round_attest(struct attest_client *c, const char *body, uint64_t dead
         int r;
 
         stats->attempts++;
-        r = post(c, "/v1/attest", body, deadline, &a, o, errbuf, errlen);
+        r = post(c, "/v2/attest", body, deadline, &a, o, errbuf, errlen);
         stats->verifier_usec += now_usec() - t0;
         if (r < 0)
                 return r;

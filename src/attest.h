@@ -22,8 +22,8 @@ struct attest_stats {
         unsigned rounds;        /* times round 1 started */
         uint64_t verifier_usec; /* spent in POSTs, all attempts */
         uint64_t backoff_usec;  /* slept between attempts */
-        uint64_t round1_usec;   /* the POST /v1/challenge that succeeded */
-        uint64_t round2_usec;   /* the POST /v1/attest that succeeded */
+        uint64_t round1_usec;   /* the POST /v2/challenge that succeeded */
+        uint64_t round2_usec;   /* the POST /v2/attest that succeeded */
         uint64_t tpm_usec;      /* ActivateCredential, PCR read and quote, all rounds */
         uint32_t quoted_mask;   /* the PCRs the last quote covered, and their values: an */
         uint8_t quoted_pcrs[TPM_PCRS][32]; /* unseal that fails can name what moved since */
@@ -39,7 +39,7 @@ struct attest_evidence {
         struct protocol_node node;
 };
 
-/* A client of the verifier at url (https://host[:port][/path]; /v1/… is appended), trusting
+/* A client of the verifier at url (https://host[:port][/path]; /v2/… is appended), trusting
  * the CA certificates of the PEM file ca_path and nothing else. Nothing is sent yet.
  * @return 0, -EINVAL when curl refuses the URL (errbuf says why), -ENOMEM, -EIO when curl
  *         cannot be initialised */
@@ -50,8 +50,8 @@ void attest_client_free(struct attest_client *c);
 /* "host:port" of the verifier, for messages. */
 const char *attest_client_where(const struct attest_client *c);
 
-/* Both rounds (docs/PROTOCOL.md): POST /v1/challenge, TPM2_ActivateCredential, PCR read and
- * quote, POST /v1/attest, and the strict parse of the answer. Transport errors, 5xx (and 429)
+/* Both rounds (docs/PROTOCOL.md): POST /v2/challenge, TPM2_ActivateCredential, PCR read and
+ * quote, POST /v2/attest, and the strict parse of the answer. Transport errors, 5xx (and 429)
  * and challenge-expired start again from round 1 after a backoff with full jitter
  * (src/retry.h), as long as deadline_usec (now_usec()'s clock) leaves time; any other refusal,
  * a TLS failure or a malformed answer ends it at once. Each failed attempt is logged as a

@@ -572,6 +572,7 @@ static int attest_unseal(struct boot *b, const struct attest_stats *stats)
             .encrypted_seed_size = b->answer.sealed_seed.size,
             .pcr_mask = b->answer.sealed_pcr_mask,
             .reset_count = b->answer.reset_count,
+            .restart_count = b->answer.restart_count,
         };
         char err[TPM_ERROR_MAX];
         uint64_t t0 = now_usec(), c0 = tpm_command_count(b->tpm);

@@ -516,10 +516,11 @@ static bool token_id_ok(const char *s, size_t len)
 static int parse_sealed(struct json_object *root, struct protocol_attest_answer *a, char *errbuf,
                         size_t errlen)
 {
-        static const char *const keys[] = {"public",        "duplicate",   "encrypted_seed",
-                                           "pcr_selection", "reset_count", NULL};
+        static const char *const keys[] = {
+            "public",        "duplicate", "encrypted_seed", "pcr_selection", "reset_count",
+            "restart_count", NULL};
         struct json_object *o;
-        uint64_t reset_count;
+        uint64_t reset_count, restart_count;
         int r;
 
         r = member(root, "", "sealed", json_type_object, &o, errbuf, errlen);
@@ -537,9 +538,13 @@ static int parse_sealed(struct json_object *root, struct protocol_attest_answer 
         if (r >= 0)
                 r = get_uint(o, "sealed.", "reset_count", 0, UINT32_MAX, &reset_count, errbuf,
                              errlen);
+        if (r >= 0)
+                r = get_uint(o, "sealed.", "restart_count", 0, UINT32_MAX, &restart_count, errbuf,
+                             errlen);
         if (r < 0)
                 return r;
         a->reset_count = (uint32_t) reset_count;
+        a->restart_count = (uint32_t) restart_count;
         return 0;
 }
 

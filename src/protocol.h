@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The node's side of docs/PROTOCOL.md: the bodies of POST /v1/challenge and /v1/attest, and
+/* The node's side of docs/PROTOCOL.md: the bodies of POST /v2/challenge and /v2/attest, and
  * strict, bounded parsers of the verifier's answers (both successes and the error answer). */
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTOCOL_VERSION         1
+#define PROTOCOL_VERSION         2
 #define PROTOCOL_CHALLENGE_SIZE  98
 #define PROTOCOL_CREDENTIAL_SIZE 32
 #define PROTOCOL_PCRS            24
@@ -72,6 +72,7 @@ struct protocol_attest_answer {
         struct protocol_blob sealed_seed;      /* TPM2B_ENCRYPTED_SECRET */
         uint32_t sealed_pcr_mask;
         uint32_t reset_count;
+        uint32_t restart_count;
         char *server; /* kubeconfig server URL, https:// */
         char *ca_pem; /* the cluster CA, decoded: PEM text */
         size_t ca_pem_size;

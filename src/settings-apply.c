@@ -302,7 +302,7 @@ static int apply_ip(struct settings *s, const char *key, const char *value, char
         return replace_string(&s->ip, c.method == IP_CONFIG_OFF ? NULL : value);
 }
 
-/* nodegate.url=: the verifier's base URL; the gate appends /v1/challenge and /v1/attest. Only
+/* nodegate.url=: the verifier's base URL; the gate appends /v2/challenge and /v2/attest. Only
  * https, and none of the URL parts that would change what those paths mean or leak into logs
  * (user info, query, fragment). */
 static int apply_url(struct settings *s, const char *key, const char *value, char *errbuf,

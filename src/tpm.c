@@ -1105,9 +1105,9 @@ static int unseal_policy_session(struct tpm *t, const struct tpm_sealed *s, stru
         };
         _cleanup_flush_ struct handle session = {t->esys, ESYS_TR_NONE};
         const TPM2B_DIGEST current = {}; /* empty: the TPM takes its live PCR values */
-        TPM2B_OPERAND reset_count = {.size = 4};
+        TPM2B_OPERAND reset_count = {.size = 4}, restart_count = {.size = 4};
         TPML_PCR_SELECTION sel;
-        uint32_t be = htobe32(s->reset_count);
+        uint32_t be = htobe32(s->reset_count), restart_be = htobe32(s->restart_count);
         TSS2_RC rc;
 
         rc = Esys_StartAuthSession(t->esys, t->ek, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -1131,6 +1131,13 @@ static int unseal_policy_session(struct tpm *t, const struct tpm_sealed *s, stru
                                      &reset_count, 16, TPM2_EO_EQ);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(rc, errbuf, errlen, "TPM2_PolicyCounterTimer(resetCount)");
+        /* restartCount follows it at offset 20: a TPM Restart resets the PCRs (root could extend
+         * the logged digests again) but not resetCount. */
+        memcpy(restart_count.buffer, &restart_be, sizeof(restart_be));
+        rc = Esys_PolicyCounterTimer(t->esys, session.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                     &restart_count, 20, TPM2_EO_EQ);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_error(rc, errbuf, errlen, "TPM2_PolicyCounterTimer(restartCount)");
         ret->tr = take_tr(&session);
         return 0;
 }

@@ -67,6 +67,7 @@ struct tpm_sealed {
         size_t encrypted_seed_size;
         uint32_t pcr_mask; /* SHA-256 bank, bit n = PCR n */
         uint32_t reset_count;
+        uint32_t restart_count;
 };
 
 /* Error contract of every call below that talks to the TPM: 0 on success, or
@@ -155,7 +156,8 @@ int tpm_activate_credential(struct tpm *t, const uint8_t *credential_blob, size_
                             size_t errlen);
 
 /* TPM2_Import and TPM2_Load of s under the EK, then TPM2_Unseal in a policy session of
- * PolicyPCR(SHA-256, s->pcr_mask) and PolicyCounterTimer(resetCount == s->reset_count), salted
+ * PolicyPCR(SHA-256, s->pcr_mask), PolicyCounterTimer(resetCount == s->reset_count) and
+ * PolicyCounterTimer(restartCount == s->restart_count), salted
  * to the EK so the data crosses the bus encrypted. ret receives the data (≤ TPM_UNSEALED_MAX);
  * the caller wipes it. Every copy this layer or the TSS made is wiped.
  * @return 0, -EACCES when the TPM refuses the policy (PCR state or boot differ), -EBADMSG

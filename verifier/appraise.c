@@ -7,6 +7,7 @@
 #include "challenge.h"
 #include "ekcheck.h"
 #include "eventlog.h"
+#include "issuance.h"
 #include "policy.h"
 #include "request.h"
 #include "token-source.h"
@@ -19,22 +20,24 @@
 #include <openssl/err.h>
 #include <openssl/sha.h>
 
-#define DEFAULT_CHALLENGE_LIFETIME 60
+#define DEFAULT_CHALLENGE_LIFETIME 30
 #define CAP_RELEASED               "nodegate: token released"
 #define CAP_FAILED                 "nodegate: failed"
 
 int verifier_load_secret(struct verifier *vf, const char *path)
 {
-        uint8_t challenge_key[32], credential_key[32];
+        uint8_t challenge_key[32], credential_key[32], token_key[32];
         int r;
 
-        r = challenge_load_secret(path, challenge_key, credential_key, NULL, 0);
+        r = challenge_load_secret(path, challenge_key, credential_key, token_key, NULL, 0);
         if (r == 0) {
                 memcpy(vf->challenge_key, challenge_key, 32);
                 memcpy(vf->credential_key, credential_key, 32);
+                memcpy(vf->token_key, token_key, 32);
         }
         OPENSSL_cleanse(challenge_key, sizeof(challenge_key));
         OPENSSL_cleanse(credential_key, sizeof(credential_key));
+        OPENSSL_cleanse(token_key, sizeof(token_key));
         return r;
 }
 
@@ -110,6 +113,7 @@ static struct appraisal_facts *start(char **ret_body, struct verdict *v,
         facts->ek_sha256[0] = '\0';
         facts->hostname[0] = '\0';
         facts->token_id[0] = '\0';
+        facts->reissued = false;
         *ret_body = NULL;
         verdict_set(v, REASON_OK, "%s", "");
         return facts;
@@ -124,7 +128,7 @@ static char *challenge_answer(const struct verifier *vf, const uint8_t challenge
 
         if (!o)
                 return NULL;
-        r |= json_add(o, "version", json_object_new_int(1));
+        r |= json_add(o, "version", json_object_new_int(VERIFIER_PROTOCOL_VERSION));
         r |= json_add(o, "challenge", new_base64(challenge, CHALLENGE_SIZE));
         r |= json_add(o, "expires_in", json_object_new_int64(lifetime));
         r |= json_add(o, "credential_blob", new_base64(id_object->data, id_object->size));
@@ -335,7 +339,7 @@ static char *attest_answer(const struct verifier *vf, const char *token_id,
                 json_object_put(cap);
                 return NULL;
         }
-        r |= json_add(o, "version", json_object_new_int(1));
+        r |= json_add(o, "version", json_object_new_int(VERIFIER_PROTOCOL_VERSION));
         r |= json_add(o, "token_id", json_object_new_string(token_id));
         r |= json_add(o, "sealed", s);
         r |= json_add(o, "kubeconfig", kc);
@@ -348,6 +352,7 @@ static char *attest_answer(const struct verifier *vf, const char *token_id,
                       new_base64(sealed->encrypted_seed.data, sealed->encrypted_seed.size));
         r |= json_add(s, "pcr_selection", new_pcr_selection(q->pcr_mask));
         r |= json_add(s, "reset_count", json_object_new_int64(q->reset_count));
+        r |= json_add(s, "restart_count", json_object_new_int64(q->restart_count));
         r |= json_add(kc, "server", json_object_new_string(strempty(vf->api_server)));
         r |= json_add(kc, "certificate_authority_data",
                       json_object_new_string(strempty(vf->cluster_ca_b64)));
@@ -357,14 +362,24 @@ static char *attest_answer(const struct verifier *vf, const char *token_id,
         return r < 0 ? NULL : json_to_line(o);
 }
 
-/* Steps 7 and after: a token, sealed to the EK under the quoted PCRs and this boot. */
+/* Step 7 and after: the boot's one token, sealed to the EK under the quoted PCRs and this
+ * boot. A boot that asks again (a replayed round 2, a retry, another replica) gets the same
+ * token, sealed again to the state it quotes now. */
 static enum reason release(const struct verifier *vf, const struct attest_request *req,
-                           const struct tpm_public *ek, const struct tpm_quote *q, char **ret_body,
+                           const struct tpm_public *ek, const struct tpm_quote *q,
+                           const struct issuance_boot *boot, uint64_t now, char **ret_body,
                            struct appraisal_facts *facts, struct verdict *v)
 {
         _cleanup_free_ struct tpm_sealed *sealed = calloc(1, sizeof(*sealed));
         char token[TOKEN_SIZE + 1], token_id[TOKEN_ID_SIZE + 1], err[VERDICT_MESSAGE_MAX];
+        const struct token_request rq = {
+            .node = req->node.hostname,
+            .token = boot->token,
+            .boot_tag = boot->tag,
+            .pool_pad = boot->pool_pad,
+        };
         uint8_t policy_digest[32];
+        bool reissued = false;
         char *answer;
         int k;
 
@@ -373,16 +388,25 @@ static enum reason release(const struct verifier *vf, const struct attest_reques
         if (!vf->tokens)
                 return verdict_set(v, REASON_TOKEN_UNAVAILABLE, "no token source configured");
         err[0] = '\0';
-        k = token_source_get(vf->tokens, req->node.hostname, token, err, sizeof(err));
-        if (k < 0)
-                return verdict_set(v, REASON_TOKEN_UNAVAILABLE, "%s",
-                                   err[0] ? err : "the token source failed");
+        /* A program is run once per boot on this replica; a pool remembers boots itself, for
+         * every replica on its host. */
+        if (vf->issuance && token_source_is_exec(vf->tokens) &&
+            issuance_seen(vf->issuance, boot->tag, now)) {
+                memcpy(token, boot->token, sizeof(token));
+                reissued = true;
+        } else {
+                k = token_source_get(vf->tokens, &rq, token, &reissued, err, sizeof(err));
+                if (k < 0)
+                        return verdict_set(v, REASON_TOKEN_UNAVAILABLE, "%s",
+                                           err[0] ? err : "the token source failed");
+        }
         memcpy(token_id, token, TOKEN_ID_SIZE);
         token_id[TOKEN_ID_SIZE] = '\0';
 
         /* PolicyPCR's digest is the quote's: check_pcr_digest() proved the claimed values hash
          * to it, and the node's TPM recomputes it from its live PCRs. */
-        k = tpm_policy_pcr_reset_count(q->pcr_mask, q->pcr_digest, q->reset_count, policy_digest);
+        k = tpm_policy_pcr_boot(q->pcr_mask, q->pcr_digest, q->reset_count, q->restart_count,
+                                policy_digest);
         if (k == 0)
                 k = tpm_seal_for_import(ek, (const uint8_t *) token, TOKEN_SIZE, policy_digest,
                                         sealed);
@@ -395,7 +419,10 @@ static enum reason release(const struct verifier *vf, const struct attest_reques
         OPENSSL_cleanse(sealed, sizeof(*sealed)); /* not secret, but no use keeping it either */
         if (!answer)
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
+        if (vf->issuance)
+                issuance_remember(vf->issuance, boot->tag, now);
         memcpy(facts->token_id, token_id, sizeof(token_id));
+        facts->reissued = reissued;
         *ret_body = answer;
         return REASON_OK;
 }
@@ -406,7 +433,9 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
         struct tpm_public ek, ak;
         struct tpm_quote q;
         struct eventlog log = {};
+        struct issuance_boot boot;
         uint8_t spki[32], binding[32], credential[32];
+        unsigned wait;
         enum reason r;
         bool bound;
 
@@ -433,6 +462,27 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
                                    "the credential is not this challenge's: the AK is not in the "
                                    "EK's TPM");
 
+        /* Only now, for requests that proved they hold the EK's TPM (an EK is public: an
+         * earlier bucket would let anyone drain a node's), and before the costly steps: a
+         * replayed round 2 costs a signature check, a log replay and a seal each time. */
+        if (vf->issuance) {
+                uint8_t ek_key[32];
+                int k = issuance_boot(vf->token_key, ek.name, ek.name_size, 0, 0, &boot);
+
+                memcpy(ek_key, boot.ek_key, sizeof(ek_key));
+                issuance_boot_done(&boot);
+                if (k < 0)
+                        return verdict_set(v, REASON_INTERNAL, "cannot derive the boot's keys");
+                wait = issuance_ek_take(vf->issuance, ek_key, now);
+                OPENSSL_cleanse(ek_key, sizeof(ek_key));
+                if (wait > 0) {
+                        verdict_set(v, REASON_RATE_LIMITED,
+                                    "this EK asked for its token too often; retry in %u s", wait);
+                        v->retry_after = wait;
+                        return REASON_RATE_LIMITED;
+                }
+        }
+
         /* 3, 4. */
         r = check_quote(vf, req, &ak, &q, v);
         if (r == REASON_OK)
@@ -454,7 +504,12 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
                 return r;
 
         /* 7. */
-        return release(vf, req, &ek, &q, ret_body, facts, v);
+        if (issuance_boot(vf->token_key, ek.name, ek.name_size, q.reset_count, q.restart_count,
+                          &boot) < 0)
+                return verdict_set(v, REASON_INTERNAL, "cannot derive the boot's token");
+        r = release(vf, req, &ek, &q, &boot, now, ret_body, facts, v);
+        issuance_boot_done(&boot);
+        return r;
 }
 
 enum reason appraise_attest(const struct verifier *vf, const char *body, size_t size, uint64_t now,

@@ -6,11 +6,13 @@
 #include "policy.h"
 #include "verdict.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
 struct ek_trust;     /* ekcheck.h: CA roots + allowlist */
 struct token_source; /* token-source.h */
+struct issuance;     /* issuance.h */
 
 /* Loaded once by `serve`, read-only afterwards, shared by every worker thread. */
 struct verifier {
@@ -19,6 +21,8 @@ struct verifier {
         struct token_source *tokens;
         uint8_t challenge_key[32]; /* derived from the shared secret, see PROTOCOL.md */
         uint8_t credential_key[32];
+        uint8_t token_key[32];
+        struct issuance *issuance;   /* mutable, locked inside: issued boots, per-EK buckets */
         unsigned challenge_lifetime; /* seconds */
         char *api_server;            /* kubeconfig server URL */
         char *cluster_ca_b64;        /* base64 of the cluster CA PEM */
@@ -29,9 +33,10 @@ struct appraisal_facts {
         char ek_sha256[65]; /* hex SPKI hash of the EK, "" if not parsed that far */
         char hostname[254]; /* node's claim, "" if none */
         char token_id[7];   /* "" unless a token was issued */
+        bool reissued;      /* the boot had its token already: the same one again */
 };
 
-/* Round 1 (POST /v1/challenge) and round 2 (POST /v1/attest). now is Unix time (a parameter
+/* Round 1 (POST /v2/challenge) and round 2 (POST /v2/attest). now is Unix time (a parameter
  * so tests can age a challenge). On REASON_OK *ret_body is the malloc'ed JSON answer;
  * otherwise v says why and *ret_body is NULL. facts is filled as far as the request got. */
 enum reason appraise_challenge(const struct verifier *vf, const char *body, size_t size,

@@ -60,8 +60,26 @@ int challenge_derive_keys(const uint8_t *secret, size_t size, uint8_t ret_challe
         return 0;
 }
 
+int challenge_derive_token_key(const uint8_t *secret, size_t size, uint8_t ret[32])
+{
+        static const char label[] = "nodegate token v2";
+        unsigned len = 32;
+
+        if (size < CHALLENGE_SECRET_MIN)
+                return -EINVAL;
+        /* Unlike the MAC keys above, a zeroed token key would make every token guessable. */
+        if (!HMAC(EVP_sha256(), secret, (int) size, (const uint8_t *) label, strlen(label), ret,
+                  &len) ||
+            len != 32) {
+                OPENSSL_cleanse(ret, 32);
+                return -EIO;
+        }
+        return 0;
+}
+
 int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
-                          uint8_t ret_credential_key[32], char *err, size_t errlen)
+                          uint8_t ret_credential_key[32], uint8_t ret_token_key[32], char *err,
+                          size_t errlen)
 {
         _cleanup_close_ int fd = -1;
         uint8_t buf[CHALLENGE_SECRET_MAX + 1];
@@ -113,7 +131,11 @@ int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
                                  CHALLENGE_SECRET_MAX);
         }
         r = challenge_derive_keys(buf, size, ret_challenge_key, ret_credential_key);
+        if (r == 0 && ret_token_key)
+                r = challenge_derive_token_key(buf, size, ret_token_key);
         explicit_bzero(buf, sizeof(buf));
+        if (r == -EIO)
+                return set_error(err, errlen, r, "cannot derive the token key from %s", path);
         return r;
 }
 

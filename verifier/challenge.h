@@ -24,13 +24,19 @@ enum ek_trust_kind {
 int challenge_derive_keys(const uint8_t *secret, size_t size, uint8_t ret_challenge_key[32],
                           uint8_t ret_credential_key[32]);
 
-/* Reads the shared secret file (the whole file, as is: 32..4096 bytes) and derives both keys.
+/* The key tokens are derived with (docs/PROTOCOL.md, "One token per boot"):
+ * HMAC-SHA-256(secret, "nodegate token v2"). @return 0, -EINVAL (short secret) or -EIO */
+int challenge_derive_token_key(const uint8_t *secret, size_t size, uint8_t ret[32]);
+
+/* Reads the shared secret file (the whole file, as is: 32..4096 bytes) and derives both keys,
+ * and the token key when ret_token_key is not NULL.
  * The file must be a regular file that neither group nor others may access: a key others can
  * read lets them mint challenges. Every copy of the secret is wiped.
  * @return 0, or negative errno with a one-line reason in err: -ENOENT (missing), -EPERM (group
  * or other access), -EINVAL (not a regular file, shorter than 32 or longer than 4096 bytes) */
 int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
-                          uint8_t ret_credential_key[32], char *err, size_t errlen);
+                          uint8_t ret_credential_key[32], uint8_t ret_token_key[32], char *err,
+                          size_t errlen);
 
 /* SHA-256(EK name || AK name). */
 void challenge_binding(const uint8_t *ek_name, size_t ek_name_size, const uint8_t *ak_name,

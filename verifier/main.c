@@ -6,6 +6,7 @@
 #include "challenge.h"
 #include "ek-cli.h"
 #include "ekcheck.h"
+#include "issuance.h"
 #include "policy-cli.h"
 #include "server.h"
 #include "token-source.h"
@@ -62,7 +63,10 @@ static void help(void)
                "  --max-connections N          open connections (default 256)\n"
                "  --max-inflight N             requests received or appraised (default 64)\n"
                "  --connection-timeout S       idle connection timeout (default 10)\n"
-               "  --challenge-lifetime S       challenge validity (default 60)\n");
+               "  --challenge-lifetime S       challenge validity (default 30)\n"
+               "  --round2-per-ek N            round-2 answers one EK may have at once, one\n"
+               "                               more every 4 s (default 16; 0: no limit, for\n"
+               "                               benchmarks only)\n");
 }
 
 static int parse_unsigned(const char *opt, const char *text, unsigned min, unsigned max,
@@ -271,6 +275,7 @@ struct serve_args {
         const char **ek_cas;
         size_t n_ek_cas;
         unsigned challenge_lifetime;
+        unsigned round2_per_ek;
 };
 
 /* The EK trust anchors: the allowlist and every CA file or directory. */
@@ -321,10 +326,12 @@ static void verifier_teardown(struct verifier *vf)
         policy_free(vf->policy);
         ek_trust_free(vf->ek_trust);
         token_source_free(vf->tokens);
+        issuance_free(vf->issuance);
         free(vf->api_server);
         free(vf->cluster_ca_b64);
         OPENSSL_cleanse(vf->challenge_key, sizeof(vf->challenge_key));
         OPENSSL_cleanse(vf->credential_key, sizeof(vf->credential_key));
+        OPENSSL_cleanse(vf->token_key, sizeof(vf->token_key));
 }
 
 /* The loaded verifier, with the keys derived from the shared secret, in pages of its own that
@@ -361,8 +368,8 @@ static int verifier_setup(struct verifier *vf, const struct serve_args *a)
         int r;
 
         /* It checks the mode too: a secret others can read lets them mint challenges. */
-        r = challenge_load_secret(a->secret, vf->challenge_key, vf->credential_key, err,
-                                  sizeof(err));
+        r = challenge_load_secret(a->secret, vf->challenge_key, vf->credential_key, vf->token_key,
+                                  err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "nodegate-verifier: --secret %s: %s\n", a->secret,
                         err[0] ? err : strerror(-r));
@@ -388,6 +395,10 @@ static int verifier_setup(struct verifier *vf, const struct serve_args *a)
         if (r < 0)
                 return r;
         vf->challenge_lifetime = a->challenge_lifetime;
+        r = issuance_new(&vf->issuance);
+        if (r < 0)
+                return r;
+        issuance_set_ek_burst(vf->issuance, a->round2_per_ek);
         r = load_ek_trust(vf, a);
         if (r < 0)
                 return r;
@@ -454,6 +465,7 @@ enum {
         OPT_MAX_INFLIGHT,
         OPT_CONNECTION_TIMEOUT,
         OPT_CHALLENGE_LIFETIME,
+        OPT_ROUND2_PER_EK,
 };
 
 static const struct option serve_options[] = {
@@ -474,6 +486,7 @@ static const struct option serve_options[] = {
     {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
     {"connection-timeout", required_argument, NULL, OPT_CONNECTION_TIMEOUT},
     {"challenge-lifetime", required_argument, NULL, OPT_CHALLENGE_LIFETIME},
+    {"round2-per-ek", required_argument, NULL, OPT_ROUND2_PER_EK},
     {}};
 
 static int parse_serve_args(int argc, char **argv, struct serve_args *a)
@@ -491,7 +504,8 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                     .connection_timeout = 10,
                     .connection_memory = 64 * 1024,
                 },
-            .challenge_lifetime = 60,
+            .challenge_lifetime = 30,
+            .round2_per_ek = ISSUANCE_EK_BURST,
         };
         a->ek_cas = calloc((size_t) argc, sizeof(*a->ek_cas));
         if (!a->ek_cas)
@@ -554,6 +568,10 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                 case OPT_CHALLENGE_LIFETIME:
                         r = parse_unsigned("--challenge-lifetime", optarg, 5, 3600,
                                            &a->challenge_lifetime);
+                        break;
+                case OPT_ROUND2_PER_EK:
+                        r = parse_unsigned("--round2-per-ek", optarg, 0, 1000000,
+                                           &a->round2_per_ek);
                         break;
                 default:
                         return -EINVAL;

@@ -36,9 +36,8 @@ static const char *const endpoint_names[_ENDPOINT_MAX] = {
 };
 
 static const char *const decision_names[_DECISION_MAX] = {
-    [DECISION_CHALLENGED] = "challenged",
-    [DECISION_ISSUED] = "issued",
-    [DECISION_REJECTED] = "rejected",
+    [DECISION_CHALLENGED] = "challenged",   [DECISION_ISSUED] = "issued",
+    [DECISION_REISSUED] = "reissued",       [DECISION_REJECTED] = "rejected",
     [DECISION_UNDELIVERED] = "undelivered",
 };
 

@@ -19,6 +19,7 @@ enum endpoint {
 enum decision {
         DECISION_CHALLENGED,
         DECISION_ISSUED,
+        DECISION_REISSUED, /* the boot had its token: the same one again, sealed anew */
         DECISION_REJECTED,
         DECISION_UNDELIVERED, /* issued, but the connection failed before the answer was sent */
         _DECISION_MAX,

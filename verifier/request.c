@@ -156,13 +156,14 @@ static enum reason check_version(json_object *body, struct verdict *v)
                 return r;
         switch (json_object_get_type(m)) {
         case json_type_int:
-                if (json_object_get_int64(m) == 1)
+                if (json_object_get_int64(m) == VERIFIER_PROTOCOL_VERSION)
                         return REASON_OK;
                 return verdict_set(v, REASON_UNSUPPORTED_VERSION,
-                                   "version %lld is not supported: this verifier speaks 1",
-                                   (long long) json_object_get_int64(m));
+                                   "version %lld is not supported: this verifier speaks %d",
+                                   (long long) json_object_get_int64(m), VERIFIER_PROTOCOL_VERSION);
         case json_type_double:
-                return verdict_set(v, REASON_UNSUPPORTED_VERSION, "version must be the integer 1");
+                return verdict_set(v, REASON_UNSUPPORTED_VERSION, "version must be the integer %d",
+                                   VERIFIER_PROTOCOL_VERSION);
         default:
                 return verdict_set(v, REASON_BAD_REQUEST, "field \"version\" must be a number");
         }
@@ -302,10 +303,12 @@ static enum reason parse_node(json_object *body, struct node_claims *node, struc
         for (size_t i = 0; i < len; i++)
                 if (!is_hostname_char(s[i]))
                         len = 0;
-        if (len == 0)
+        /* A host name starts with a letter or digit (RFC 1123); a leading '-' would be an
+         * option to the token source's program ({node}). */
+        if (len == 0 || s[0] == '-' || s[0] == '.')
                 return verdict_set(v, REASON_BAD_REQUEST,
                                    "field \"node.hostname\" must be 1-253 characters of "
-                                   "[a-z0-9.-]");
+                                   "[a-z0-9.-] starting with a letter or digit");
         memcpy(node->hostname, s, len);
         node->hostname[len] = '\0';
 

@@ -24,7 +24,7 @@ struct request_blob_public {
         size_t size;
 };
 
-/* POST /v1/challenge */
+/* POST /v2/challenge */
 struct challenge_request {
         struct request_blob_public ek_public;
         struct request_blob_public ak_public;
@@ -40,7 +40,7 @@ struct node_claims {
         char product_uuid[37]; /* "" when absent */
 };
 
-/* POST /v1/attest */
+/* POST /v2/attest */
 struct attest_request {
         uint8_t challenge[REQUEST_CHALLENGE_MAX];
         size_t challenge_size;

@@ -18,8 +18,6 @@
         "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"   \
         "+CHACHA20-POLY1305"
 
-#define RETRY_AFTER_SECONDS "1"
-
 struct server {
         struct MHD_Daemon *daemon;
         const struct verifier *vf;
@@ -39,8 +37,9 @@ struct request {
         bool counted; /* holds one of the max_inflight slots */
         char *body;   /* holds the credential secret in round 2: wiped when freed */
         size_t size, allocated;
-        unsigned status; /* of the answer queued, 0 while none */
-        bool issued;     /* the answer carries a sealed token */
+        unsigned status;      /* of the answer queued, 0 while none */
+        bool issued;          /* the answer carries a sealed token */
+        unsigned retry_after; /* seconds, for a 429 answer */
         struct appraisal_facts facts;
 };
 
@@ -51,8 +50,8 @@ struct route {
 };
 
 static const struct route routes[] = {
-    {"/v1/challenge", ENDPOINT_CHALLENGE, true},
-    {"/v1/attest", ENDPOINT_ATTEST, true},
+    {"/v2/challenge", ENDPOINT_CHALLENGE, true},
+    {"/v2/attest", ENDPOINT_ATTEST, true},
     {"/healthz", ENDPOINT_HEALTHZ, false},
     {"/metrics", ENDPOINT_METRICS, false},
 };
@@ -159,9 +158,12 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct request *req, uns
 {
         struct MHD_Response *resp;
         enum MHD_Result r;
+        char retry_after[16];
 
         if (!body)
                 return MHD_NO;
+        snprintf(retry_after, sizeof(retry_after), "%u",
+                 status == 429 && req->retry_after ? req->retry_after : 1);
         resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
         if (!resp) {
                 free(body);
@@ -170,8 +172,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct request *req, uns
         if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES ||
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
             (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES) ||
-            (status == 503 && MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
-                                                      RETRY_AFTER_SECONDS) != MHD_YES)) {
+            ((status == 503 || status == 429) &&
+             MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after) != MHD_YES)) {
                 MHD_destroy_response(resp);
                 return MHD_NO;
         }
@@ -218,6 +220,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct request *req,
 {
         if (is_protocol(req->endpoint))
                 (void) decide(req, DECISION_REJECTED, v);
+        req->retry_after = v->retry_after;
         return answer(c, req, reason_http_status(v->reason), verdict_to_json(v), "application/json",
                       allow);
 }
@@ -253,6 +256,12 @@ static enum MHD_Result on_headers(struct server *s, struct MHD_Connection *c, st
         for (size_t i = 0; i < ELEMENTSOF(routes); i++)
                 if (streq(url, routes[i].path))
                         route = &routes[i];
+        /* A gate of version 1 hears why, not "no such path": its tokens were not per boot and
+         * could be reopened after a TPM Restart, so version 1 is not served beside 2. */
+        if (!route && (streq(url, "/v1/challenge") || streq(url, "/v1/attest")))
+                return refuse_with(c, req, REASON_UNSUPPORTED_VERSION, NULL,
+                                   "protocol version 1 is retired: this verifier speaks version "
+                                   "2 (/v2/); update the gate");
         if (!route)
                 return refuse_with(c, req, REASON_NOT_FOUND, NULL, "no such path");
         req->endpoint = route->endpoint;
@@ -370,15 +379,20 @@ static enum MHD_Result on_body(struct server *s, struct MHD_Connection *c, struc
                 return refuse(c, req, &v, NULL);
         }
 
-        d = req->endpoint == ENDPOINT_ATTEST ? DECISION_ISSUED : DECISION_CHALLENGED;
-        verdict_set(&v, REASON_OK, d == DECISION_ISSUED ? "token issued" : "challenge issued");
+        d = req->endpoint != ENDPOINT_ATTEST ? DECISION_CHALLENGED
+            : req->facts.reissued            ? DECISION_REISSUED
+                                             : DECISION_ISSUED;
+        verdict_set(&v, REASON_OK, "%s",
+                    d == DECISION_CHALLENGED ? "challenge issued"
+                    : d == DECISION_REISSUED ? "the boot's token issued again"
+                                             : "token issued");
         /* No audit line, no answer: a token nobody can account for must not leave. */
         if (decide(req, d, &v) < 0) {
                 free(body);
                 verdict_set(&v, REASON_INTERNAL, "internal error");
                 return refuse(c, req, &v, NULL);
         }
-        req->issued = d == DECISION_ISSUED;
+        req->issued = d == DECISION_ISSUED || d == DECISION_REISSUED;
         return answer(c, req, 200, body, "application/json", NULL);
 }
 

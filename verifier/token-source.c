@@ -5,6 +5,7 @@
 
 #include "util-verifier.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,6 +31,19 @@ struct token_source {
         dev_t dev;
         ino_t ino;
         off_t cursor;
+        /* pool: the records of FILE.issued read so far (up to index_end of the file (index_dev,
+         * index_ino)), by boot tag; open addressing, a power-of-two number of slots */
+        struct record_slot *index;
+        size_t index_slots, index_used;
+        off_t index_end;
+        dev_t index_dev;
+        ino_t index_ino;
+};
+
+struct record_slot {
+        uint8_t tag[32];
+        uint8_t hidden[TOKEN_SIZE];
+        bool used;
 };
 
 bool token_is_valid(const char *s, size_t len)
@@ -57,6 +71,16 @@ static void free_argv(char **argv)
         free(argv);
 }
 
+/* For argument vectors that carried a token. */
+static void free_argv_wiped(char **argv)
+{
+        if (!argv)
+                return;
+        for (char **a = argv; *a; a++)
+                explicit_bzero(*a, strlen(*a));
+        free_argv(argv);
+}
+
 static struct token_source *source_alloc(enum kind kind)
 {
         struct token_source *ts = calloc(1, sizeof(*ts));
@@ -72,10 +96,21 @@ static struct token_source *source_alloc(enum kind kind)
         return ts;
 }
 
+static void index_clear(struct token_source *ts)
+{
+        if (ts->index)
+                explicit_bzero(ts->index, ts->index_slots * sizeof(*ts->index));
+        free(ts->index);
+        ts->index = NULL;
+        ts->index_slots = ts->index_used = 0;
+        ts->index_end = 0;
+}
+
 void token_source_free(struct token_source *ts)
 {
         if (!ts)
                 return;
+        index_clear(ts);
         free_argv(ts->argv);
         free(ts->path);
         pthread_mutex_destroy(&ts->lock);
@@ -113,6 +148,7 @@ static bool program_found(const char *prog)
 int token_source_new_exec(char *const *argv, struct token_source **ret, char *err, size_t errlen)
 {
         struct token_source *ts;
+        bool has_token = false;
         size_t n = 0;
 
         if (!argv || !argv[0] || !argv[0][0])
@@ -120,8 +156,15 @@ int token_source_new_exec(char *const *argv, struct token_source **ret, char *er
         if (!program_found(argv[0]))
                 return set_error(err, errlen, -ENOENT,
                                  "exec: program %s not found or not executable", argv[0]);
-        while (argv[n])
-                n++;
+        for (; argv[n]; n++)
+                has_token = has_token || strstr(argv[n], "{token}");
+        /* Without {token} the program would choose the token, and a boot asking twice (a
+         * replayed round 2, a retry, another replica) would get two. */
+        if (!has_token)
+                return set_error(err, errlen, -EINVAL,
+                                 "exec: the command must take the boot's token as {token} (e.g. "
+                                 "kubeadm token create {token} …): docs/PROTOCOL.md, \"Token "
+                                 "sources\"");
         ts = source_alloc(KIND_EXEC);
         if (!ts)
                 return set_error(err, errlen, -ENOMEM, "out of memory");
@@ -146,12 +189,27 @@ int token_source_new_pool(const char *path, struct token_source **ret, char *err
         struct token_source *ts;
         int fd;
 
+        struct stat st;
+
         /* Read-write: every use marks a line. Checked now, not on the first attestation. */
         fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return set_error(err, errlen, negative_errno(),
                                  "pool:%s: cannot open read-write: %m", path);
+        if (fstat(fd, &st) < 0) {
+                int r = negative_errno();
+                close(fd);
+                return set_error(err, errlen, r, "pool:%s: cannot stat: %s", path, strerror(-r));
+        }
         close(fd);
+        if (!S_ISREG(st.st_mode))
+                return set_error(err, errlen, -EINVAL, "pool:%s: not a regular file", path);
+        /* The same rule as the shared secret's: unused tokens are credentials. */
+        if (st.st_mode & (S_IRWXG | S_IRWXO))
+                return set_error(err, errlen, -EPERM,
+                                 "pool:%s has mode %04o: group and others must have no access "
+                                 "(chmod 600)",
+                                 path, (unsigned) (st.st_mode & 07777));
         ts = source_alloc(KIND_POOL);
         if (!ts)
                 return set_error(err, errlen, -ENOMEM, "out of memory");
@@ -263,31 +321,40 @@ static int64_t now_ms(void)
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* arg with every {node} replaced. @return malloc'ed string or NULL */
-static char *substitute(const char *arg, const char *node)
+/* arg with every {node} and {token} replaced. @return malloc'ed string or NULL */
+static char *substitute(const char *arg, const char *node, const char *token)
 {
-        size_t count = 0, nlen = strlen(node), len;
+        static const char *const names[] = {"{node}", "{token}"};
+        const char *values[] = {node, token};
+        size_t len = 0;
         char *out, *o;
 
-        for (const char *p = arg; (p = strstr(p, "{node}")); p += 6)
-                count++;
-        len = strlen(arg) + count * nlen - count * 6;
-        out = o = malloc(len + 1);
-        if (!out)
-                return NULL;
-        for (const char *p = arg;;) {
-                const char *q = strstr(p, "{node}");
+        /* Two passes over the same walk: count, then copy. */
+        for (int pass = 0; pass < 2; pass++) {
+                o = out = pass ? malloc(len + 1) : NULL;
+                if (pass && !out)
+                        return NULL;
+                for (const char *p = arg; *p;) {
+                        size_t k = 0;
 
-                if (!q) {
-                        strcpy(o, p);
-                        break;
+                        while (k < 2 && !startswith(p, names[k]))
+                                k++;
+                        if (k < 2) {
+                                size_t vlen = strlen(values[k]);
+
+                                if (pass)
+                                        o = mempcpy(o, values[k], vlen);
+                                len += pass ? 0 : vlen;
+                                p += strlen(names[k]);
+                        } else {
+                                if (pass)
+                                        *o++ = *p;
+                                len += pass ? 0 : 1;
+                                p++;
+                        }
                 }
-                memcpy(o, p, (size_t) (q - p));
-                o += q - p;
-                memcpy(o, node, nlen);
-                o += nlen;
-                p = q + 6;
         }
+        *o = '\0';
         return out;
 }
 
@@ -350,8 +417,8 @@ static void posix_spawnattr_destroyp(posix_spawnattr_t **p)
                 posix_spawnattr_destroy(*p);
 }
 
-static int exec_get(struct token_source *ts, const char *node, char ret_token[TOKEN_SIZE + 1],
-                    char *err, size_t errlen)
+static int exec_get(struct token_source *ts, const struct token_request *rq,
+                    char ret_token[TOKEN_SIZE + 1], char *err, size_t errlen)
 {
         posix_spawn_file_actions_t fa_storage, *fa = NULL;
         posix_spawnattr_t attr_storage, *attr = NULL;
@@ -366,14 +433,21 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
         pid_t pid;
         int r, status;
 
+        if (!rq->token || !token_is_valid(rq->token, strlen(rq->token)))
+                return set_error(err, errlen, -EINVAL, "token source: no token for {token}");
+        /* request.c admits only [a-z0-9.-]; a leading '-' would still be an option to the
+         * program, and a leading '.' no host name. */
+        if (rq->node && rq->node[0] && !isalnum((unsigned char) rq->node[0]))
+                return set_error(err, errlen, -EINVAL,
+                                 "token source: a node name must start with a letter or digit");
         while (ts->argv[argc])
                 argc++;
         argv = calloc(argc + 1, sizeof(char *));
         if (!argv)
                 return set_error(err, errlen, -ENOMEM, "out of memory");
         for (size_t i = 0; i < argc; i++)
-                if (!(argv[i] = substitute(ts->argv[i], node ? node : ""))) {
-                        free_argv(argv);
+                if (!(argv[i] = substitute(ts->argv[i], rq->node ? rq->node : "", rq->token))) {
+                        free_argv_wiped(argv);
                         return set_error(err, errlen, -ENOMEM, "out of memory");
                 }
 
@@ -382,7 +456,7 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
 
                 if (pipe2(p, O_CLOEXEC) < 0) {
                         r = negative_errno();
-                        free_argv(argv);
+                        free_argv_wiped(argv);
                         return set_error(err, errlen, r, "token source: pipe: %s", strerror(-r));
                 }
                 out_r = p[0];
@@ -406,11 +480,11 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
             posix_spawnattr_setsigdefault(attr, &defaults) != 0 ||
             posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                                POSIX_SPAWN_SETSIGDEF) != 0) {
-                free_argv(argv);
+                free_argv_wiped(argv);
                 return set_error(err, errlen, -ENOMEM, "token source: cannot set up the program");
         }
         r = posix_spawnp(&pid, argv[0], fa, attr, argv, environ);
-        free_argv(argv);
+        free_argv_wiped(argv);
         if (r != 0)
                 return set_error(err, errlen, -r, "token source: cannot run %s: %s", ts->argv[0],
                                  strerror(r));
@@ -428,8 +502,8 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                         kill_and_reap(pid);
                         explicit_bzero(buf, sizeof(buf));
                         return set_error(err, errlen, -ETIMEDOUT,
-                                         "token source %s printed no token within %u ms",
-                                         ts->argv[0], ts->timeout_ms);
+                                         "token source %s did not finish within %u ms", ts->argv[0],
+                                         ts->timeout_ms);
                 }
                 if (poll(&p, 1, (int) left) < 0 && errno != EINTR) {
                         r = negative_errno();
@@ -478,48 +552,218 @@ static int exec_get(struct token_source *ts, const char *node, char ret_token[TO
                 return set_error(err, errlen, -EIO, "token source %s exited with status %d",
                                  ts->argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         }
-        if (size > 0 && buf[size - 1] == '\n')
-                size--;
-        if (!token_is_valid(buf, size)) {
-                explicit_bzero(buf, sizeof(buf));
-                /* The size only: whatever it printed may be a secret of another shape. */
-                return set_error(err, errlen, -EBADMSG,
-                                 "token source %s printed %zu bytes that are not a kubeadm token",
-                                 ts->argv[0], size);
-        }
-        memcpy(ret_token, buf, TOKEN_SIZE);
+        /* What it printed is not used: the token is the one it was given. */
+        explicit_bzero(buf, sizeof(buf));
+        memcpy(ret_token, rq->token, TOKEN_SIZE);
         ret_token[TOKEN_SIZE] = '\0';
+        return 0;
+}
+
+#define RECORD_SIZE (64 + 1 + 2 * TOKEN_SIZE + 1) /* tag hex, blank, hidden token hex, \n */
+#define RECORD_MAX  (64u << 20)
+
+static struct record_slot *index_slot(struct record_slot *slots, size_t n_slots,
+                                      const uint8_t tag[32])
+{
+        /* The tags are MACs under the shared secret: their first bytes are as good as random. */
+        size_t i = ((size_t) tag[0] << 16 | (size_t) tag[1] << 8 | tag[2]) & (n_slots - 1);
+
+        while (slots[i].used && memcmp(slots[i].tag, tag, 32) != 0)
+                i = (i + 1) & (n_slots - 1);
+        return &slots[i];
+}
+
+static int index_add(struct token_source *ts, const uint8_t tag[32],
+                     const uint8_t hidden[TOKEN_SIZE])
+{
+        struct record_slot *slot;
+
+        if (2 * (ts->index_used + 1) > ts->index_slots) {
+                size_t n = ts->index_slots ? 2 * ts->index_slots : 1024;
+                struct record_slot *grown = calloc(n, sizeof(*grown));
+
+                if (!grown)
+                        return -ENOMEM;
+                for (size_t i = 0; i < ts->index_slots; i++)
+                        if (ts->index[i].used)
+                                *index_slot(grown, n, ts->index[i].tag) = ts->index[i];
+                if (ts->index)
+                        explicit_bzero(ts->index, ts->index_slots * sizeof(*ts->index));
+                free(ts->index);
+                ts->index = grown;
+                ts->index_slots = n;
+        }
+        slot = index_slot(ts->index, ts->index_slots, tag);
+        if (!slot->used)
+                ts->index_used++;
+        memcpy(slot->tag, tag, 32);
+        memcpy(slot->hidden, hidden, TOKEN_SIZE); /* a second record of a boot: the last wins */
+        slot->used = true;
+        return 0;
+}
+
+/* Reads the records appended since the last call (by this process or another one) into the
+ * index: each lookup costs what is new, not the whole file. The caller holds the flock. */
+static int index_update(struct token_source *ts, int rec_fd, char *err, size_t errlen)
+{
+        char buf[RECORD_SIZE * 36];
+        struct stat st;
+
+        if (fstat(rec_fd, &st) < 0)
+                return set_error(err, errlen, negative_errno(), "pool:%s.issued: stat: %m",
+                                 ts->path);
+        if (st.st_size % RECORD_SIZE != 0 || (uint64_t) st.st_size > RECORD_MAX)
+                return set_error(err, errlen, -EBADMSG,
+                                 "pool:%s.issued is damaged (%lld bytes, not whole records)",
+                                 ts->path, (long long) st.st_size);
+        if (st.st_dev != ts->index_dev || st.st_ino != ts->index_ino ||
+            st.st_size < ts->index_end) {
+                index_clear(ts);
+                ts->index_dev = st.st_dev;
+                ts->index_ino = st.st_ino;
+        }
+        while (ts->index_end < st.st_size) {
+                size_t want = (size_t) (st.st_size - ts->index_end);
+                ssize_t n =
+                    pread(rec_fd, buf, want < sizeof(buf) ? want : sizeof(buf), ts->index_end);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0 || n % RECORD_SIZE != 0)
+                        return set_error(err, errlen, n < 0 ? negative_errno() : -EIO,
+                                         "pool:%s.issued: short read", ts->path);
+                for (ssize_t i = 0; i < n; i += RECORD_SIZE) {
+                        const char *rec = buf + i;
+                        uint8_t tag[32], hidden[TOKEN_SIZE];
+                        int r;
+
+                        if (unhex_lower(rec, 64, tag, 32) < 0 || rec[64] != ' ' ||
+                            rec[RECORD_SIZE - 1] != '\n' ||
+                            unhex_lower(rec + 65, 2 * TOKEN_SIZE, hidden, TOKEN_SIZE) < 0) {
+                                explicit_bzero(buf, sizeof(buf));
+                                return set_error(err, errlen, -EBADMSG,
+                                                 "pool:%s.issued: a damaged record at byte %lld",
+                                                 ts->path, (long long) (ts->index_end + i));
+                        }
+                        r = index_add(ts, tag, hidden);
+                        explicit_bzero(hidden, sizeof(hidden));
+                        if (r < 0) {
+                                explicit_bzero(buf, sizeof(buf));
+                                return set_error(err, errlen, r, "out of memory");
+                        }
+                }
+                ts->index_end += n;
+        }
         explicit_bzero(buf, sizeof(buf));
         return 0;
 }
 
-/* Marks the line at off used and hands out its token (line, len; complete is false for a
- * line too long to be one). The caller holds the lock and the flock. */
-static int pool_take(struct token_source *ts, int fd, off_t off, const char *line, size_t len,
-                     bool complete, char ret_token[TOKEN_SIZE + 1], char *err, size_t errlen)
+/* Finds rq's boot in the pool's record file. @return 1 and its token, 0 if absent, or
+ * negative errno */
+static int record_find(struct token_source *ts, int rec_fd, const struct token_request *rq,
+                       char ret_token[TOKEN_SIZE + 1], char *err, size_t errlen)
 {
+        const struct record_slot *slot;
+        int r = index_update(ts, rec_fd, err, errlen);
+
+        if (r < 0)
+                return r;
+        if (ts->index_slots == 0)
+                return 0;
+        slot = index_slot(ts->index, ts->index_slots, rq->boot_tag);
+        if (!slot->used)
+                return 0;
+        for (size_t k = 0; k < TOKEN_SIZE; k++)
+                ret_token[k] = (char) (slot->hidden[k] ^ rq->pool_pad[k]);
+        ret_token[TOKEN_SIZE] = '\0';
+        if (!token_is_valid(ret_token, TOKEN_SIZE)) {
+                explicit_bzero(ret_token, TOKEN_SIZE + 1);
+                return set_error(err, errlen, -EBADMSG,
+                                 "pool:%s.issued: the record of this boot does not hold a token "
+                                 "(another shared secret?)",
+                                 ts->path);
+        }
+        return 1;
+}
+
+/* Appends the boot's record in one write(2), O_APPEND: records of two processes never mix. */
+static int record_add(struct token_source *ts, int rec_fd, const struct token_request *rq,
+                      const char *token, char *err, size_t errlen)
+{
+        char rec[RECORD_SIZE];
+        uint8_t hidden[TOKEN_SIZE];
         ssize_t n;
 
+        hex_encode(rq->boot_tag, 32, rec);
+        rec[64] = ' ';
+        for (size_t k = 0; k < TOKEN_SIZE; k++)
+                hidden[k] = (uint8_t) token[k] ^ rq->pool_pad[k];
+        hex_encode(hidden, TOKEN_SIZE, rec + 65);
+        rec[RECORD_SIZE - 1] = '\n';
         do
-                n = pwrite(fd, "#", 1, off);
+                n = write(rec_fd, rec, sizeof(rec));
         while (n < 0 && errno == EINTR);
-        if (n != 1)
+        explicit_bzero(hidden, sizeof(hidden));
+        explicit_bzero(rec, sizeof(rec));
+        if (n != (ssize_t) sizeof(rec))
+                return set_error(err, errlen, n < 0 ? negative_errno() : -EIO,
+                                 "pool:%s.issued: cannot record the issue: %m", ts->path);
+        return 0;
+}
+
+/* Overwrites a used line completely (the token must not stay on the disk), or its first byte
+ * when its end is unknown (then it is no token anyway). */
+static int line_mark_used(struct token_source *ts, int fd, off_t off, size_t len, char *err,
+                          size_t errlen)
+{
+        char hashes[TOKEN_OUTPUT_MAX];
+        ssize_t n;
+
+        if (len == 0 || len > sizeof(hashes))
+                len = 1;
+        memset(hashes, '#', len);
+        do
+                n = pwrite(fd, hashes, len, off);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t) len)
                 return set_error(err, errlen, n < 0 ? negative_errno() : -EIO,
                                  "pool:%s: cannot mark a line used: %m", ts->path);
-        /* In the page cache before the token leaves, so a crash of the verifier never hands a
-         * token out twice. No fdatasync: that would serialize every replica on the disk, and
-         * surviving a power loss is not what a test pool needs. */
-        if (!complete || !token_is_valid(line, len))
+        return 0;
+}
+
+/* Hands out the line at off to rq's boot (line, len; complete is false for a line too long to
+ * be one): the record first, then the line overwritten, so a failure between the two leaves
+ * the token unused rather than given out unrecorded. The caller holds the lock and the flock.
+ * In the page cache before the token leaves, so a crash of the verifier never hands a token
+ * out twice. No fdatasync: that would serialize every replica on the disk, and surviving a
+ * power loss is not what a test pool needs. */
+static int pool_take(struct token_source *ts, int fd, int rec_fd, const struct token_request *rq,
+                     off_t off, const char *line, size_t len, bool complete,
+                     char ret_token[TOKEN_SIZE + 1], char *err, size_t errlen)
+{
+        int r;
+
+        if (!complete || !token_is_valid(line, len)) {
+                r = line_mark_used(ts, fd, off, complete ? len : 1, err, errlen);
+                if (r < 0)
+                        return r;
                 return set_error(err, errlen, -EBADMSG,
                                  "pool:%s: the line at byte %lld is not a kubeadm token", ts->path,
                                  (long long) off);
+        }
+        r = record_add(ts, rec_fd, rq, line, err, errlen);
+        if (r < 0)
+                return r;
+        r = line_mark_used(ts, fd, off, len, err, errlen);
+        if (r < 0)
+                return r;
         memcpy(ret_token, line, TOKEN_SIZE);
         ret_token[TOKEN_SIZE] = '\0';
         return 0;
 }
 
-static int pool_scan(struct token_source *ts, int fd, char ret_token[TOKEN_SIZE + 1], char *err,
-                     size_t errlen)
+static int pool_scan(struct token_source *ts, int fd, int rec_fd, const struct token_request *rq,
+                     char ret_token[TOKEN_SIZE + 1], char *err, size_t errlen)
 {
         char buf[4096];
         off_t pos = ts->cursor;
@@ -571,11 +815,13 @@ static int pool_scan(struct token_source *ts, int fd, char ret_token[TOKEN_SIZE 
                                 i = end + 1;
                                 continue;
                         }
-                        r = pool_take(ts, fd, pos + (off_t) i, buf + i, end - i, complete,
-                                      ret_token, err, errlen);
+                        r = pool_take(ts, fd, rec_fd, rq, pos + (off_t) i, buf + i, end - i,
+                                      complete, ret_token, err, errlen);
                         /* Past this line, or onto it when its end is unknown: it now starts
-                         * with '#' and is skipped. */
-                        ts->cursor = pos + (off_t) (complete ? (nl ? end + 1 : end) : i);
+                         * with '#' and is skipped. Not when the record failed: the line is
+                         * still unused. */
+                        if (r == 0 || r == -EBADMSG)
+                                ts->cursor = pos + (off_t) (complete ? (nl ? end + 1 : end) : i);
                         explicit_bzero(buf, sizeof(buf));
                         return r;
                 }
@@ -585,13 +831,19 @@ static int pool_scan(struct token_source *ts, int fd, char ret_token[TOKEN_SIZE 
         return r;
 }
 
-static int pool_get(struct token_source *ts, char ret_token[TOKEN_SIZE + 1], char *err,
-                    size_t errlen)
+static int pool_get(struct token_source *ts, const struct token_request *rq,
+                    char ret_token[TOKEN_SIZE + 1], bool *ret_reissued, char *err, size_t errlen)
 {
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -1, rec_fd = -1;
+        char rec_path[4096];
         struct stat st;
         int r;
 
+        if (!rq->boot_tag || !rq->pool_pad)
+                return set_error(err, errlen, -EINVAL, "pool:%s: no boot to give a token to",
+                                 ts->path);
+        if (pathf(rec_path, sizeof(rec_path), "%s.issued", ts->path) < 0)
+                return set_error(err, errlen, -ENAMETOOLONG, "pool:%s: path too long", ts->path);
         /* The mutex orders this process's threads around the cursor; flock orders processes
          * (each open() is its own open file description, so threads would be ordered too). */
         pthread_mutex_lock(&ts->lock);
@@ -606,13 +858,27 @@ static int pool_get(struct token_source *ts, char ret_token[TOKEN_SIZE + 1], cha
                 r = set_error(err, errlen, negative_errno(), "pool:%s: cannot lock: %m", ts->path);
                 goto out;
         }
+        rec_fd =
+            open(rec_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+        if (rec_fd < 0) {
+                r = set_error(err, errlen, negative_errno(), "pool:%s: cannot open %s: %m",
+                              ts->path, rec_path);
+                goto out;
+        }
+        r = record_find(ts, rec_fd, rq, ret_token, err, errlen);
+        if (r != 0) {
+                if (r > 0 && ret_reissued)
+                        *ret_reissued = true;
+                r = r > 0 ? 0 : r;
+                goto out;
+        }
         /* Another file now, or this one cut shorter: the cursor means nothing there. */
         if (st.st_dev != ts->dev || st.st_ino != ts->ino || st.st_size < ts->cursor) {
                 ts->dev = st.st_dev;
                 ts->ino = st.st_ino;
                 ts->cursor = 0;
         }
-        r = pool_scan(ts, fd, ret_token, err, errlen);
+        r = pool_scan(ts, fd, rec_fd, rq, ret_token, err, errlen);
 out:
         if (fd >= 0)
                 close(TAKE_FD(fd)); /* releases the flock */
@@ -620,18 +886,27 @@ out:
         return r;
 }
 
-int token_source_get(struct token_source *ts, const char *node, char ret_token[TOKEN_SIZE + 1],
-                     char *err, size_t errlen)
+int token_source_get(struct token_source *ts, const struct token_request *rq,
+                     char ret_token[TOKEN_SIZE + 1], bool *ret_reissued, char *err, size_t errlen)
 {
         char token[TOKEN_SIZE + 1];
+        bool reissued = false;
         int r;
 
         if (ts->kind == KIND_POOL)
-                r = pool_get(ts, token, err, errlen);
+                r = pool_get(ts, rq, token, &reissued, err, errlen);
         else
-                r = exec_get(ts, node, token, err, errlen);
-        if (r == 0)
+                r = exec_get(ts, rq, token, err, errlen);
+        if (r == 0) {
                 memcpy(ret_token, token, sizeof(token));
+                if (ret_reissued)
+                        *ret_reissued = reissued;
+        }
         explicit_bzero(token, sizeof(token));
         return r;
+}
+
+bool token_source_is_exec(const struct token_source *ts)
+{
+        return ts->kind == KIND_EXEC;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define TOKEN_SIZE         23 /* [a-z0-9]{6}\.[a-z0-9]{16} */
 #define TOKEN_ID_SIZE      6
@@ -13,11 +14,24 @@
 
 struct token_source;
 
+/* What a source needs to give one boot its token (docs/PROTOCOL.md, "One token per boot"). */
+struct token_request {
+        const char *node;        /* the hostname claim: exec's {node} */
+        const char *token;       /* the boot's derived token: exec's {token} */
+        const uint8_t *boot_tag; /* 32 bytes naming the boot: pool's record key */
+        const uint8_t *pool_pad; /* 32 bytes hiding the token in pool's record */
+};
+
 /* From a spec:
  *   exec:PROGRAM [ARG…]  words split at blanks; '…' and "…" quote, \ escapes (no expansion,
- *                        no shell); {node} in an argument becomes the hostname claim
- *   pool:FILE            one token a line; a used line starts with '#'
- * @return 0, or -EINVAL / other negative errno with a one-line reason in err */
+ *                        no shell); {token} in an argument (required) becomes the boot's token,
+ *                        {node} the hostname claim. Exit status 0 means "this token now exists
+ *                        in the cluster", whether the program created it or found it there.
+ *   pool:FILE            one token a line, used once: a used line is overwritten with '#';
+ *                        FILE.issued records which boot got which line (the token hidden under
+ *                        the boot's pad), so a boot that asks again gets the same token. FILE
+ *                        must not be accessible to group or others.
+ * @return 0, or -EINVAL / -EPERM / other negative errno with a one-line reason in err */
 int token_source_new(const char *spec, struct token_source **ret, char *err, size_t errlen);
 
 /* The same without a spec: argv (NULL-terminated) is copied. @return 0 or negative errno */
@@ -29,13 +43,19 @@ void token_source_set_timeout(struct token_source *ts, unsigned ms);
 
 void token_source_free(struct token_source *ts);
 
-/* One new token for node (the hostname claim; only exec uses it), NUL-terminated in
- * ret_token. Safe to call from many threads, and (pool) from many processes on one file.
- * Nothing of a token, good or malformed, ever reaches err.
+/* The token of rq's boot, NUL-terminated in ret_token; *ret_reissued (may be NULL) is true when
+ * the source knew the boot already (pool) and gave the same token again without using a new
+ * one. Safe to call from many threads, and (pool) from many processes on one file. Nothing of
+ * a token, good or malformed, ever reaches err.
  * @return 0, or negative errno with a one-line reason in err: -ENOSPC (pool used up),
- * -EBADMSG (not a token), -ETIMEDOUT, -EIO (program failed) */
-int token_source_get(struct token_source *ts, const char *node, char ret_token[TOKEN_SIZE + 1],
-                     char *err, size_t errlen);
+ * -EBADMSG (not a token), -ETIMEDOUT, -EIO (program failed), -EINVAL (a {node} that could be
+ * taken for an option) */
+int token_source_get(struct token_source *ts, const struct token_request *rq,
+                     char ret_token[TOKEN_SIZE + 1], bool *ret_reissued, char *err, size_t errlen);
+
+/* Whether exec runs a program (the replica's memory of issued boots saves its runs) rather
+ * than drawing from a pool (which remembers boots itself). */
+bool token_source_is_exec(const struct token_source *ts);
 
 /* [a-z0-9]{6}\.[a-z0-9]{16}, exactly len bytes. */
 bool token_is_valid(const char *s, size_t len);

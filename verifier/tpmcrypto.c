@@ -509,8 +509,8 @@ fail:
         return -EIO;
 }
 
-int tpm_policy_pcr_reset_count(uint32_t pcr_mask, const uint8_t pcr_digest[32],
-                               uint32_t reset_count, uint8_t ret[32])
+int tpm_policy_pcr_boot(uint32_t pcr_mask, const uint8_t pcr_digest[32], uint32_t reset_count,
+                        uint32_t restart_count, uint8_t ret[32])
 {
         const EVP_MD *md = tpm_hash_md(TPMW_ALG_SHA256);
         uint8_t policy[32] = {}, cc[4], selection[4 + 2 + 1 + TPMW_PCR_SELECT_SIZE];
@@ -538,19 +538,28 @@ int tpm_policy_pcr_reset_count(uint32_t pcr_mask, const uint8_t pcr_digest[32],
         if (r < 0)
                 return r;
 
-        /* PolicyCounterTimer: args = H(operandB || offset || operation) */
-        put_be32(operand, reset_count);
-        operand[4] = TIME_INFO_RESET_COUNT_OFFSET >> 8;
-        operand[5] = TIME_INFO_RESET_COUNT_OFFSET & 0xff;
-        operand[6] = TPMW_EO_EQ >> 8;
-        operand[7] = TPMW_EO_EQ & 0xff;
-        r = digest_parts(md, (const struct part[]){{operand, sizeof(operand)}}, 1, args);
-        if (r < 0)
-                return r;
-        put_be32(cc, TPMW_CC_POLICY_COUNTER_TIMER);
-        r = digest_parts(md, (const struct part[]){{policy, 32}, {cc, 4}, {args, 32}}, 3, policy);
-        if (r < 0)
-                return r;
+        /* Two PolicyCounterTimer, resetCount (a TPM Reset: every reboot) and restartCount (a
+         * TPM Restart: resume from hibernation), each args = H(operandB || offset ||
+         * operation). Two commands rather than one over both 8 bytes, so that tpm2-tools'
+         * resets= and restarts= can check the digest (tests/integration). */
+        for (int i = 0; i < 2; i++) {
+                uint16_t offset =
+                    i == 0 ? TIME_INFO_RESET_COUNT_OFFSET : TIME_INFO_RESET_COUNT_OFFSET + 4;
+
+                put_be32(operand, i == 0 ? reset_count : restart_count);
+                operand[4] = (uint8_t) (offset >> 8);
+                operand[5] = (uint8_t) offset;
+                operand[6] = TPMW_EO_EQ >> 8;
+                operand[7] = TPMW_EO_EQ & 0xff;
+                r = digest_parts(md, (const struct part[]){{operand, sizeof(operand)}}, 1, args);
+                if (r < 0)
+                        return r;
+                put_be32(cc, TPMW_CC_POLICY_COUNTER_TIMER);
+                r = digest_parts(md, (const struct part[]){{policy, 32}, {cc, 4}, {args, 32}}, 3,
+                                 policy);
+                if (r < 0)
+                        return r;
+        }
         memcpy(ret, policy, 32);
         return 0;
 }

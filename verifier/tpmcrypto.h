@@ -41,12 +41,13 @@ int tpm_quote_verify(const struct tpm_public *ak, const struct tpm_quote *quote,
                      const struct tpm_signature *sig);
 
 /* SHA-256 policy digest: PolicyPCR(SHA-256 bank, pcr_mask, pcr_digest) then
- * PolicyCounterTimer(resetCount == reset_count), as a trial session computes it. The
+ * PolicyCounterTimer(resetCount == reset_count: offset 16 of TPMS_TIME_INFO) then
+ * PolicyCounterTimer(restartCount == restart_count: offset 20), as a trial session computes it. The
  * TPML_PCR_SELECTION is marshalled with sizeofSelect = 3 (PCRs 0-23), as tpm2-tools and
  * ESAPI callers pass it: the node must use the same, the digest covers it.
  * @return 0, -EINVAL (a PCR above 23 or none) or -EIO */
-int tpm_policy_pcr_reset_count(uint32_t pcr_mask, const uint8_t pcr_digest[32],
-                               uint32_t reset_count, uint8_t ret[32]);
+int tpm_policy_pcr_boot(uint32_t pcr_mask, const uint8_t pcr_digest[32], uint32_t reset_count,
+                        uint32_t restart_count, uint8_t ret[32]);
 
 /* TPM2_MakeCredential to ek for the object named ak_name. @return 0 or negative errno */
 int tpm_make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t ak_name_size,

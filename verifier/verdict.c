@@ -35,6 +35,7 @@ enum reason verdict_set(struct verdict *v, enum reason reason, const char *fmt, 
         v->event = -1;
         v->event_type[0] = '\0';
         v->digest[0] = '\0';
+        v->retry_after = 0;
         return reason;
 }
 
@@ -59,7 +60,7 @@ char *verdict_to_json(const struct verdict *v)
 
         if (!o)
                 return NULL;
-        r |= json_add(o, "version", json_object_new_int(1));
+        r |= json_add(o, "version", json_object_new_int(VERIFIER_PROTOCOL_VERSION));
         r |= json_add(o, "error", json_object_new_string(reason_name(v->reason)));
         r |= json_add(o, "message", json_object_new_string(v->message));
         if (v->pcr >= 0)

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
+/* docs/PROTOCOL.md: the version in the path (/v2/) and in every body. */
+#define VERIFIER_PROTOCOL_VERSION 2
+
 /* X(enum suffix, HTTP status, stable machine-readable name). Never rename: gates, tests and
  * dashboards match on the names. */
 #define VERDICT_REASONS(X)                                                                         \
@@ -42,6 +45,7 @@
         X(PCR_MISMATCH, 403, "pcr-mismatch")                                                       \
         X(EVENT_NOT_ALLOWED, 403, "event-not-allowed")                                             \
         X(EVENT_MISSING, 403, "event-missing")                                                     \
+        X(RATE_LIMITED, 429, "rate-limited")                                                       \
         X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
         X(OVERLOADED, 503, "overloaded")                                                           \
         X(INTERNAL, 500, "internal")
@@ -64,6 +68,7 @@ struct verdict {
         long event;                              /* index in the log, Spec ID event = 0 */
         char event_type[VERDICT_EVENT_TYPE_MAX]; /* "" when it does not apply */
         char digest[129];                        /* lowercase hex, "" when it does not apply */
+        unsigned retry_after;                    /* seconds for Retry-After, 0: none */
 };
 
 /* Sets reason and a printf-formatted message, resets the detail fields. Returns reason so a

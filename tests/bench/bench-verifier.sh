@@ -91,6 +91,7 @@ for i in range(int(sys.argv[1])):
     out.append(t[:6] + "." + t[6:22])
 print("\n".join(out))
 EOF
+chmod 600 "$work/tokens" # the verifier refuses a pool others can read
 
 log_bytes=$(stat -c %s "$work/eventlog.bin")
 echo "bench-verifier: event log $log_bytes bytes (mklog.py $mklog_args), $tokens tokens," \
@@ -106,6 +107,7 @@ fi
 "$verifier" serve --listen 127.0.0.1:0 --cert "$work/server.pem" --key "$work/server.key" \
         --secret "$work/secret" --policy "$work/policy.json" \
         --ek-allowlist "$work/ek-allowlist" --token-source "pool:$work/tokens" \
+        --round2-per-ek 0 \
         --api-server https://10.0.0.1:6443 --cluster-ca "$work/ca.pem" \
         --audit-log "$work/audit.log" --threads 2 >"$work/serve.out" 2>"$work/serve.err" &
 server_pid=$!
@@ -174,7 +176,7 @@ for rate in $rates; do
 done
 
 echo
-echo "verifier benchmark: full attestations (POST /v1/challenge + POST /v1/attest) over HTTPS"
+echo "verifier benchmark: full attestations (POST /v2/challenge + POST /v2/attest) over HTTPS"
 echo "keep-alive on 127.0.0.1, $connections connections, ${duration} s a run," \
         "event log $log_bytes bytes;"
 echo "latency from each attestation's scheduled start (open loop), in ms; CPU per successful one;"

@@ -486,8 +486,9 @@ static int on_challenge(struct bench *b, struct slot *s)
                 OPENSSL_cleanse(secret, sizeof(secret));
                 return slot_fail(b, s, "client", 0, "out-of-memory", NULL);
         }
+        /* A new boot for every attestation: each one draws a token, as a fleet's do. */
         r = softnode_quote(&s->node->tpm, challenge, ch_size, mask, b->pcr_digest, ++b->clock,
-                           RESET_COUNT, &q);
+                           RESET_COUNT + (uint32_t) b->clock, &q);
         cred = b64_encode(secret, secret_size);
         OPENSSL_cleanse(secret, sizeof(secret));
         q_attest = b64_encode(q.attest, q.attest_size);
@@ -496,10 +497,10 @@ static int on_challenge(struct bench *b, struct slot *s)
                 return slot_fail(b, s, "client", 0, "quote-failed", NULL);
 
         s->body.len = 0;
-        r = buf_str(&s->body, "{\"version\":1,\"challenge\":\"");
+        r = buf_str(&s->body, "{\"version\":2,\"challenge\":\"");
         r |= buf_str(&s->body, ch_b64);
         r |= buf_str(&s->body, "\",\"ek_public\":\"");
-        r |= buf_str(&s->body, s->node->challenge_body + strlen("{\"version\":1,\"ek_public\":\""));
+        r |= buf_str(&s->body, s->node->challenge_body + strlen("{\"version\":2,\"ek_public\":\""));
         /* challenge_body ends with the AK's field and "}": drop that brace. */
         s->body.len--;
         r |= buf_str(&s->body, ",\"credential\":\"");
@@ -786,7 +787,7 @@ static int load_nodes(struct bench *b, const char *dir)
                 ak = b64_encode(n->tpm.ak_public, n->tpm.ak_public_size);
                 if (!ek || !ak ||
                     asprintf(&n->challenge_body,
-                             "{\"version\":1,\"ek_public\":\"%s\",\"ak_public\":\"%s\"}", ek,
+                             "{\"version\":2,\"ek_public\":\"%s\",\"ak_public\":\"%s\"}", ek,
                              ak) < 0) {
                         n->challenge_body = NULL;
                         r = -ENOMEM;
@@ -926,8 +927,8 @@ static int cmd_run(int argc, char **argv)
                 return 1;
         }
         b.log_b64 = b64_encode(log, log_size);
-        if (!b.log_b64 || asprintf(&b.url_challenge, "%s/v1/challenge", b.url) < 0 ||
-            asprintf(&b.url_attest, "%s/v1/attest", b.url) < 0)
+        if (!b.log_b64 || asprintf(&b.url_challenge, "%s/v2/challenge", b.url) < 0 ||
+            asprintf(&b.url_attest, "%s/v2/attest", b.url) < 0)
                 return 1;
 
         b.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

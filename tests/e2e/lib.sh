@@ -238,13 +238,13 @@ e2e_reference_key() {
                 cut -d' ' -f1; qemu-system-x86_64 --version | head -n 1; } | sha256sum | cut -c1-24
 }
 
-# Keeps the event log the gate sent in its (last) recorded /v1/attest request in DIR as the
+# Keeps the event log the gate sent in its (last) recorded /v2/attest request in DIR as the
 # reference for UKI: the log of a boot of exactly that image, which the policy is made from.
 # Usage: e2e_keep_reference UKI DIR
 e2e_keep_reference() {
         local uki=$1 dir=$2 req out
         req=$(e2e_recorded "$dir" attest request | tail -n 1)
-        [[ -n $req ]] || { e2e_fail "no /v1/attest request was recorded in $dir"; return 1; }
+        [[ -n $req ]] || { e2e_fail "no /v2/attest request was recorded in $dir"; return 1; }
         out="$NG_QEMU_OUT/reference/$(e2e_reference_key "$uki").eventlog"
         mkdir -p "${out%/*}"
         python3 -c '
@@ -292,7 +292,7 @@ e2e_good_image_and_policy() {
         e2e_good_policy "$E2E_GOOD_UKI" "$E2E_POLICY"
 }
 
-# resetCount of the quote in a recorded /v1/attest request (TPMS_ATTEST's clockInfo), or of
+# resetCount of the quote in a recorded /v2/attest request (TPMS_ATTEST's clockInfo), or of
 # the sealed object in a recorded answer.
 e2e_request_reset_count() {
         python3 -c '
@@ -307,7 +307,7 @@ print(struct.unpack(">I", a[o + 8:o + 12])[0])  # clockInfo: clock, then resetCo
 e2e_answer_reset_count() {
         python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["sealed"]["reset_count"])' "$1"
 }
-# The PCR values a recorded /v1/attest request claimed, one "N=HEX" a line.
+# The PCR values a recorded /v2/attest request claimed, one "N=HEX" a line.
 e2e_request_pcrs() {
         python3 -c '
 import json, sys
@@ -374,8 +374,10 @@ assert_token_issued() {
         else
                 e2e_fail "no 'issued' audit line for token id $id: $(e2e_audit "$dir" | tr '\n' ';')"
         fi
-        if grep -q "^$id\." "$dir/tokens" && grep -q "^#${id:1}\." "$dir/pool"; then
-                e2e_ok "token id $id is the pool's, and the pool marks it used"
+        # A used line is overwritten whole: the token is in the copy, not in the pool.
+        if grep -q "^$id\." "$dir/tokens" && ! grep -q "^$id\." "$dir/pool" &&
+                [[ -s $dir/pool.issued ]]; then
+                e2e_ok "token id $id is the pool's, and the pool has it no more"
         else
                 e2e_fail "token id $id is not a used token of the verifier's pool"
         fi
@@ -515,13 +517,13 @@ e2e_platform_log() {
         local req
         req=$(e2e_recorded "$E2E_VDIR" attest request | tail -n 1)
         E2E_VDIR=$saved_vdir
-        [[ -n $req ]] || { e2e_fail "the platform probe sent no /v1/attest request"; return 1; }
+        [[ -n $req ]] || { e2e_fail "the platform probe sent no /v2/attest request"; return 1; }
         mkdir -p "${E2E_PLATFORM_LOG%/*}"
         e2e_request_log "$req" "$E2E_PLATFORM_LOG.tmp" && mv -f "$E2E_PLATFORM_LOG.tmp" "$E2E_PLATFORM_LOG"
         echo "  info  platform log: $E2E_PLATFORM_LOG ($(ng_size "$E2E_PLATFORM_LOG") bytes)"
 }
 
-# The event log of a recorded /v1/attest request, to a file. Usage: e2e_request_log REQUEST OUT
+# The event log of a recorded /v2/attest request, to a file. Usage: e2e_request_log REQUEST OUT
 e2e_request_log() {
         python3 -c '
 import base64, json, sys
@@ -546,13 +548,13 @@ e2e_predicted_policy() {
                 tr "\n" ";" || true)"
 }
 
-# The boot the verifier in DIR saw (its last recorded /v1/attest request) against the prediction
+# The boot the verifier in DIR saw (its last recorded /v2/attest request) against the prediction
 # EVENTS: in every PCR of LIST the same events in the same order, the same replayed and quoted
 # values (tests/tools/eventlog-compare.py). Usage: assert_prediction_matches EVENTS DIR LIST
 assert_prediction_matches() {
         local req out line
         req=$(e2e_recorded "$2" attest request | tail -n 1)
-        [[ -n $req ]] || { e2e_fail "no /v1/attest request recorded in $2"; return; }
+        [[ -n $req ]] || { e2e_fail "no /v2/attest request recorded in $2"; return; }
         e2e_request_log "$req" "$2/measured.eventlog"
         out=$(python3 "$NG_TOP/tests/tools/eventlog-compare.py" "$1" "$2/measured.eventlog" \
                 --pcrs "$3" --request "$req" 2>&1) || true

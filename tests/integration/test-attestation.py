@@ -349,6 +349,7 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     tokens = ["%s.%s" % (secrets.token_hex(3), secrets.token_hex(8)) for _ in range(16)]
     with open(pool, "w") as out:
         out.write("".join(t + "\n" for t in tokens))
+    os.chmod(pool, 0o600)  # the verifier refuses a pool others can read
     token_sha = {hashlib.sha256(t.encode()).hexdigest(): t for t in tokens}
     audit = os.path.join(work, "audit.jsonl")
 
@@ -418,10 +419,16 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
         return out.strip()
 
     def pool_used(token):
+        """Used and gone from the disk: the line is overwritten whole, the record hides it."""
         with open(pool) as fp:
-            lines = fp.read().splitlines()
-        return token not in lines and any(line.endswith(token[1:]) and line.startswith("#")
-                                          for line in lines)
+            text = fp.read()
+        with open(pool + ".issued") as fp:
+            record = fp.read()
+        return token[7:] not in text and token[7:] not in record and token not in record
+
+    def pool_unused():
+        with open(pool) as fp:
+            return sum(1 for line in fp if line.strip() and not line.startswith("#"))
 
     def audited(token_id, hostname):
         return any(a.get("decision") == "issued" and a.get("token_id") == token_id and
@@ -560,25 +567,111 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     f.check(r.returncode == EXIT_TPM and "policy check failed" in r.stdout,
             "the same blob after the cap: TPM2_Unseal refuses", show(r))
 
+    # ---- 8b. one token per boot: round 2 replayed, to this replica and another ------------
+    # The attacker holds a recorded round-2 body (it carries the credential secret) and sends
+    # it again while the challenge lives. Before: a new token from the source every time.
+    boot(tpm_a)
+    request = os.path.join(work, "round2-request.json")
+    unused = pool_unused()
+    r = client(tpm_a, "attest", "--event-log", good_log, "--ek", "ecc256", "--save-request",
+               request, "--hostname", "node-replayed")
+    first_id = Client.field(r.stdout, "token_id")
+    f.check(r.returncode == 0 and first_id and os.path.exists(request),
+            "replay: the round-2 body of an issued attestation is recorded", show(r))
+    with open(request, "rb") as fp:
+        body = fp.read()
+    ids = []
+    for n, v in enumerate((va, va, vb)):
+        st, doc = https_post(v.port, tls_ca, "/v2/attest", body)
+        ids.append(doc.get("token_id") if st == 200 and doc else "%s %s" % (st, doc))
+    f.check(ids == [first_id] * 3,
+            "replay: the same round 2 three times (twice here, once to the other replica) "
+            "gets the same token id %s each time" % first_id, "ids: %s" % ids)
+    f.check(pool_unused() == unused - 1,
+            "replay: one token drawn from the pool for the boot, not four",
+            "unused before %d, after %d" % (unused, pool_unused()))
+    decisions = [a.get("decision") for a in audit_lines(audit)
+                 if a.get("node", {}).get("hostname") == "node-replayed" and
+                 a.get("endpoint") == "attest"]
+    f.check(decisions == ["issued", "reissued", "reissued", "reissued"],
+            "replay: the audit log has one 'issued' and three 'reissued' for the boot",
+            "decisions: %s" % decisions)
+    # A new attestation of the same boot (a retry, or root after switch_root when the cap
+    # check is not reached): its token again, never a second one.
+    r = client(tpm_a, "attest", "--event-log", good_log, "--ek", "ecc256", "--unseal",
+               "--no-cap", "--hostname", "node-replayed")
+    tok = issued_ok(r, "the same boot attesting again")
+    f.check(tok is not None and tok.split(".")[0] == first_id and pool_unused() == unused - 1,
+            "the same boot attesting again gets the same token, and the pool loses none",
+            show(r))
+    # The per-EK bound: a replayed body answered at most 16 times in a row.
+    statuses = [https_post(va.port, tls_ca, "/v2/attest", body)[0] for _ in range(20)]
+    f.check(429 in statuses and statuses.count(200) <= 16 and
+            statuses[statuses.index(429):] == [429] * (20 - statuses.index(429)),
+            "replay: round 2 of one EK is rate-limited (429) after a burst",
+            "statuses: %s" % statuses)
+
+    # The exec source: the hook is given the boot's token ({token}) and run once per boot on a
+    # replica; it treats a token that already exists as success (the docs' hook does too).
+    hook = os.path.join(work, "token-hook.sh")
+    hook_calls = os.path.join(work, "token-hook.calls")
+    created = os.path.join(work, "token-hook.created")
+    with open(hook, "w") as fp:
+        fp.write("#!/bin/sh\n# stand-in for: kubeadm token create TOKEN --ttl 15m\n"
+                 "echo \"$1 $2\" >> %s\n"
+                 "grep -qx \"$1\" %s 2>/dev/null && exit 0\n"
+                 "echo \"$1\" >> %s\n" % (hook_calls, created, created))
+    os.chmod(hook, 0o755)
+    exec_common = [a if a != "pool:" + pool else "exec:%s {token} {node}" % hook
+                   for a in common]
+    exec_common[exec_common.index(audit)] = os.path.join(work, "audit-exec.jsonl")
+    vc = Verifier(verifier_bin, work, "verifier-exec", exec_common)
+    verifiers.append(vc)
+    vd = Verifier(verifier_bin, work, "verifier-exec-2", exec_common)
+    verifiers.append(vd)
+    boot(tpm_b)
+    r = client(tpm_b, "attest", "--event-log", good_log, "--save-request", request, "--unseal",
+               "--hostname", "node-exec", url=vc.url)
+    exec_id = Client.field(r.stdout, "token_id")
+    unsealed = Client.field(r.stdout.split("unsealed:", 1)[-1], "sha256")
+    with open(request, "rb") as fp:
+        body = fp.read()
+    replies = [https_post(v.port, tls_ca, "/v2/attest", body) for v in (vc, vc, vc, vd)]
+    with open(hook_calls) as fp:
+        calls = fp.read().splitlines()
+    with open(created) as fp:
+        made = fp.read().split()
+    f.check(r.returncode == 0 and len(made) == 1 and
+            hashlib.sha256(made[0].encode()).hexdigest() == unsealed and
+            made[0].startswith(exec_id + "."),
+            "exec: the token unsealed inside swtpm is the one the hook was given", show(r))
+    f.check([st for st, _ in replies] == [200] * 4 and
+            all(doc.get("token_id") == exec_id for _, doc in replies),
+            "exec: three replays here and one to another replica: the same token id",
+            "%s" % [(st, doc and doc.get("token_id")) for st, doc in replies])
+    f.check(len(calls) == 2 and calls[0] == calls[1] and calls[0].endswith(" node-exec"),
+            "exec: the hook ran once on each replica (2 runs for 5 answers), with the same "
+            "token and the node's name", "calls: %d" % len(calls))
+
     # ---- 9. hostile bodies; the verifier keeps serving ------------------------------------
     port = va.port
-    st, doc = https_post(port, tls_ca, "/v1/attest", b"this is not json")
+    st, doc = https_post(port, tls_ca, "/v2/attest", b"this is not json")
     f.check(st == 400 and doc and doc.get("error") == "bad-request", "not JSON: 400 bad-request",
             "%s %s" % (st, doc))
     with open(os.path.join(work, "old-challenge")) as fp:
         chall = json.load(fp)
-    body = json.dumps({"version": 1, "challenge": chall["challenge"]}).encode()
-    st, doc = https_post(port, tls_ca, "/v1/attest", body[: len(body) // 2])
+    body = json.dumps({"version": 2, "challenge": chall["challenge"]}).encode()
+    st, doc = https_post(port, tls_ca, "/v2/attest", body[: len(body) // 2])
     f.check(st == 400 and doc and doc.get("error") == "bad-request", "truncated JSON: 400",
             "%s %s" % (st, doc))
-    st, doc = https_post(port, tls_ca, "/v1/attest", body)
+    st, doc = https_post(port, tls_ca, "/v2/attest", body)
     f.check(st == 400 and doc and doc.get("error") == "missing-field",
             "an attest body without most fields: 400 missing-field", "%s %s" % (st, doc))
-    st, doc = https_post(port, tls_ca, "/v1/challenge", b"{\"version\": 1, \"ek_public\": \"@@\"}")
+    st, doc = https_post(port, tls_ca, "/v2/challenge", b"{\"version\": 2, \"ek_public\": \"@@\"}")
     f.check(st == 400 and doc and doc.get("error") in ("bad-request", "missing-field"),
             "bad base64: 400", "%s %s" % (st, doc))
     # Above 1 MiB: refused on the Content-Length alone, before any of the body is read.
-    raw = https_raw(port, tls_ca, b"POST /v1/attest HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    raw = https_raw(port, tls_ca, b"POST /v2/attest HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     b"Content-Type: application/json\r\nContent-Length: 1048577\r\n\r\n")
     head, _, payload = raw.partition(b"\r\n\r\n")
     try:
@@ -589,24 +682,24 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
             "a Content-Length above 1 MiB: 413 body-too-large", raw[:400].decode("latin-1"))
     # The same with the body sent, and chunked without a length: whatever the answer, the
     # service must survive (checked below).
-    big = b"{\"version\":1,\"event_log\":\"" + b"A" * (1024 * 1024) + b"\"}"
+    big = b"{\"version\":2,\"event_log\":\"" + b"A" * (1024 * 1024) + b"\"}"
     try:
-        https_post(port, tls_ca, "/v1/attest", big)
+        https_post(port, tls_ca, "/v2/attest", big)
     except (ConnectionError, ssl.SSLError, OSError):
         pass  # the server may answer 413 and close before the whole body is sent
     chunk = b"8000\r\n" + b"A" * 0x8000 + b"\r\n"
     try:
-        https_raw(port, tls_ca, b"POST /v1/attest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        https_raw(port, tls_ca, b"POST /v2/attest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                   b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 40)
     except (ConnectionError, ssl.SSLError, OSError):
         pass
-    st, doc = https_post(port, tls_ca, "/v1/attest", b"{}", content_type="text/plain")
+    st, doc = https_post(port, tls_ca, "/v2/attest", b"{}", content_type="text/plain")
     f.check(st == 415, "text/plain: 415", "%s %s" % (st, doc))
     # A body shorter than its Content-Length, then the connection closes under the server.
-    https_raw(port, tls_ca, b"POST /v1/attest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+    https_raw(port, tls_ca, b"POST /v2/attest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
               b"application/json\r\nContent-Length: 5000\r\n\r\n{\"version\":", read=False)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"POST /v1/attest HTTP/1.1\r\n\r\n")  # plaintext to a TLS port
+        s.sendall(b"POST /v2/attest HTTP/1.1\r\n\r\n")  # plaintext to a TLS port
     st, data = https_get(port, tls_ca, "/healthz")
     f.check(va.alive() and st == 200, "after all that the verifier is up: /healthz 200",
             "%s %s" % (st, data))
@@ -614,8 +707,8 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     ak_pub = os.path.join(work, "ak-a.pub")
     client(tpm_a, "ak", ak_pub)
     ak_b64 = base64.b64encode(open(ak_pub, "rb").read()).decode()
-    st, doc = https_post(port, tls_ca, "/v1/challenge",
-                         json.dumps({"version": 1, "ek_public": ek_b64, "ak_public": ak_b64}))
+    st, doc = https_post(port, tls_ca, "/v2/challenge",
+                         json.dumps({"version": 2, "ek_public": ek_b64, "ak_public": ak_b64}))
     f.check(st == 200 and doc and len(doc.get("challenge", "")) == 132,
             "and it still answers a valid challenge request", "%s %s" % (st, doc))
 

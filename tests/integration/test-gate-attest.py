@@ -58,7 +58,7 @@ def free_port():
 class Proxy:
     """HTTPS between the gate and the verifier. plan: one action per request, in order, then
     "forward" for the rest: "forward", "garbage", "garbage-json", "503", ("delay", s),
-    "replay" (the recorded /v1/attest answer instead of asking the verifier)."""
+    "replay" (the recorded /v2/attest answer instead of asking the verifier)."""
 
     def __init__(self, cert, key, ca, upstream_port):
         self.plan, self.log, self.recorded = [], [], None
@@ -84,9 +84,9 @@ class Proxy:
                 if action == "garbage":
                     return self.reply(200, b"<html>this is not the verifier</html>")
                 if action == "garbage-json":
-                    return self.reply(200, b'{"version": 1, "token_id": 7}')
+                    return self.reply(200, b'{"version": 2, "token_id": 7}')
                 if action == "503":
-                    return self.reply(503, b'{"version": 1, "error": "overloaded", '
+                    return self.reply(503, b'{"version": 2, "error": "overloaded", '
                                            b'"message": "too many requests in flight"}')
                 if action == "replay":
                     return self.reply(200, proxy.recorded)
@@ -102,7 +102,7 @@ class Proxy:
                     data = resp.read()
                 finally:
                     c.close()
-                if self.path == "/v1/attest" and resp.status == 200:
+                if self.path == "/v2/attest" and resp.status == 200:
                     proxy.recorded = data
                 self.reply(resp.status, data)
 
@@ -235,8 +235,10 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
     tokens = ["%s.%s" % (os.urandom(3).hex(), os.urandom(8).hex()) for _ in range(24)]
     with open(pool, "w") as out:
         out.write("".join(t + "\n" for t in tokens))
+    os.chmod(pool, 0o600)
     empty_pool = os.path.join(work, "tokens-empty")
     open(empty_pool, "w").close()
+    os.chmod(empty_pool, 0o600)
     audit = os.path.join(work, "audit.jsonl")
     api_server = "https://10.0.0.1:6443"
     common = ["--secret", secret, "--policy", policy, "--ek-allowlist", allowlist,
@@ -383,7 +385,7 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
     r = gate.run(root)
     f.check(r.returncode == 0 and "verifier refused: challenge-expired" in r.console and
             "verifier_attempts=4" in r.console and
-            [p for p, _ in proxy_short.log] == ["/v1/challenge", "/v1/attest"] * 2,
+            [p for p, _ in proxy_short.log] == ["/v2/challenge", "/v2/attest"] * 2,
             "retry: challenge-expired starts again from round 1 and succeeds", show(r) +
             "\n" + str(proxy_short.log))
 

@@ -207,11 +207,12 @@ expect_fail "quote by AK ecc is refused with AK rsa's key" \
 trial_policy() { # PCR_LIST VALUES_FILE RESET_COUNT → hex digest
         tpm2_startauthsession -S trial.ctx >/dev/null &&
                 tpm2_policypcr -S trial.ctx -l "sha256:$1" -f "$2" >/dev/null &&
-                tpm2_policycountertimer -S trial.ctx -L trial.policy "resets=$3" >/dev/null
+                tpm2_policycountertimer -S trial.ctx "resets=$3" >/dev/null &&
+                tpm2_policycountertimer -S trial.ctx -L trial.policy restarts=0 >/dev/null
         end_session trial.ctx
         hexof trial.policy
 }
-expect_eq "policy digest = trial PolicyPCR($pcrs) + PolicyCounterTimer(resets=$reset_count)" \
+expect_eq "policy digest = trial PolicyPCR($pcrs) + PolicyCounterTimer(resets=$reset_count) + PolicyCounterTimer(restarts=0)" \
         "$("$tool" policy "$pcrs" "$pcr_digest" "$reset_count")" \
         "$(trial_policy "$pcrs" pcrs.bin "$reset_count")"
 tpm2_pcrread sha256:4,23 -o pcrs-b.bin >/dev/null
@@ -283,6 +284,7 @@ unseal() { # PREFIX RESET_COUNT: the node's policy session, then Unseal into uns
         tpm2_startauthsession --policy-session -S unseal.ctx >/dev/null &&
                 tpm2_policypcr -S unseal.ctx -l "sha256:$pcrs" >/dev/null &&
                 tpm2_policycountertimer -S unseal.ctx "resets=$2" >/dev/null &&
+                tpm2_policycountertimer -S unseal.ctx restarts=0 >/dev/null &&
                 tpm2_unseal -c "$1.ctx" -p session:unseal.ctx -o unsealed.bin
         local r=$?
         end_session unseal.ctx
@@ -338,6 +340,26 @@ expect_fail "after a TPM reset: the earlier blob does not unseal" \
 seal ecc sealed-new "$new_reset_count"
 expect_ok "after a TPM reset: a blob for the new resetCount imports" import_load ecc sealed-new
 expect_ok "after a TPM reset: a blob for the new resetCount unseals" \
+        unseal sealed-new "$new_reset_count"
+
+# A TPM Restart (Shutdown(STATE), then Startup(CLEAR)): the PCRs reset, resetCount stays. Root
+# can extend the logged digests again and so reach the quoted PCR values without the cap: only
+# restartCount, which the Restart raised, keeps this boot's blob shut.
+tpm2_shutdown >/dev/null
+swtpm_ioctl --tcp "127.0.0.1:$((port + 1))" -i >/dev/null
+tpm2_startup -c
+extend_state
+tpm2_pcrread "sha256:$pcrs" -o pcrs-after-restart.bin >/dev/null
+expect_eq "after a TPM Restart: the same PCR values" "$(sha256hex pcrs-after-restart.bin)" \
+        "$pcr_digest"
+expect_eq "after a TPM Restart: resetCount unchanged, restartCount 1" \
+        "$(tpm2_readclock | sed -n 's/^ *\(reset\|restart\)_count: //p' | tr '\n' ' ')" \
+        "$new_reset_count 1 "
+tpm2_createek -G ecc -c ek-ecc.ctx >/dev/null
+flush
+expect_ok "after a TPM Restart: the blob of this boot still loads under the EK" \
+        load ecc sealed-new
+expect_fail "after a TPM Restart: the blob of this boot does not unseal (restartCount)" \
         unseal sealed-new "$new_reset_count"
 
 echo "test-verifier-crypto: $((checks - failures))/$checks checks passed"

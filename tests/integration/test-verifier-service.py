@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 TIMEOUT = 2  # --connection-timeout of the main instance, seconds
 TOKENS = ["abcdef.0123456789abcdef", "ghijkl.fedcba9876543210", "mnopqr.aaaabbbbccccdddd"]
-EXEC_TOKEN = "stuvwx.1111222233334444"  # printed by the slow exec token source
 # Tiny but valid policy: PCRs 7 and 15 quoted, PCR 7 pinned to its separator.
 POLICY = {
     "version": 1,
@@ -157,7 +156,7 @@ def error_of(body):
         obj = json.loads(body)
     except ValueError:
         return None
-    return obj.get("error") if isinstance(obj, dict) and obj.get("version") == 1 else None
+    return obj.get("error") if isinstance(obj, dict) and obj.get("version") == 2 else None
 
 
 def metrics(client):
@@ -239,12 +238,12 @@ def test_routes(client, expected):
 
     status, _, body = client.request("GET", "/nope")
     check(status == 404 and error_of(body) == "not-found", "unknown path: 404 not-found")
-    status, _, body = client.request("GET", "/v1/challengefoo")
+    status, _, body = client.request("GET", "/v2/challengefoo")
     check(status == 404 and error_of(body) == "not-found", "path with a known prefix: 404")
 
-    status, headers, body = client.request("GET", "/v1/challenge")
+    status, headers, body = client.request("GET", "/v2/challenge")
     check(status == 405 and error_of(body) == "method-not-allowed"
-          and headers.get("Allow") == "POST", "GET /v1/challenge: 405, Allow: POST")
+          and headers.get("Allow") == "POST", "GET /v2/challenge: 405, Allow: POST")
     expected.append(("challenge", "rejected", "method-not-allowed"))
     status, headers, body = client.request("POST", "/healthz", b"{}",
                                            {"Content-Type": "application/json"})
@@ -253,20 +252,20 @@ def test_routes(client, expected):
     status, headers, body = client.request("DELETE", "/metrics")
     check(status == 405 and headers.get("Allow") == "GET, HEAD", "DELETE /metrics: 405")
 
-    status, headers, body = client.post("/v1/attest", raw=b"{}", ctype="text/plain")
+    status, headers, body = client.post("/v2/attest", raw=b"{}", ctype="text/plain")
     check(status == 415 and error_of(body) == "unsupported-media-type"
           and headers.get("Content-Type") == "application/json", "text/plain body: 415")
     expected.append(("attest", "rejected", "unsupported-media-type"))
-    status, _, body = client.request("POST", "/v1/attest", b"{}", {})
+    status, _, body = client.request("POST", "/v2/attest", b"{}", {})
     check(status == 415, "no Content-Type: 415")
     expected.append(("attest", "rejected", "unsupported-media-type"))
-    status, _, body = client.post("/v1/challenge", raw=b"{}", ctype="application/jsonx")
+    status, _, body = client.post("/v2/challenge", raw=b"{}", ctype="application/jsonx")
     check(status == 415, "application/jsonx: 415")
     expected.append(("challenge", "rejected", "unsupported-media-type"))
 
     # http.client always sends a length; the raw request sends neither it nor chunking.
     with client.tls() as s:
-        raw_http(s, "POST /v1/challenge HTTP/1.1\nHost: x\nContent-Type: application/json\n\n")
+        raw_http(s, "POST /v2/challenge HTTP/1.1\nHost: x\nContent-Type: application/json\n\n")
         data, _ = recv_all_until_closed(s, 10)
     check(data.startswith(b"HTTP/1.1 411") and b'"length-required"' in data,
           "POST without Content-Length or chunking: 411 length-required")
@@ -276,19 +275,19 @@ def test_routes(client, expected):
 
 def test_bodies(client, expected):
     cases = [
-        ("malformed JSON", b'{"version": 1, "ek_public": ', "bad-request"),
+        ("malformed JSON", b'{"version": 2, "ek_public": ', "bad-request"),
         ("not an object", b'[1, 2, 3]', "bad-request"),
         ("deep nesting", b'{"a":' * 100000 + b'1' + b'}' * 100000, None),
         ("deep array nesting", b'[' * 200000 + b']' * 200000, "bad-request"),
-        ("unknown field", json.dumps({"version": 1, "nonsense": 1}).encode(), "unknown-field"),
-        ("bad base64", json.dumps({"version": 1, "ek_public": "!!!not base64!!!",
+        ("unknown field", json.dumps({"version": 2, "nonsense": 1}).encode(), "unknown-field"),
+        ("bad base64", json.dumps({"version": 2, "ek_public": "!!!not base64!!!",
                                    "ak_public": "AAAA"}).encode(), "bad-request"),
-        ("wrong version", json.dumps({"version": 2}).encode(), "unsupported-version"),
-        ("NUL in body", b'{"version": 1\x00}', "bad-request"),
-        ("invalid UTF-8", b'{"version": 1, "x": "\xff\xfe"}', None),
+        ("wrong version", json.dumps({"version": 1}).encode(), "unsupported-version"),
+        ("NUL in body", b'{"version": 2\x00}', "bad-request"),
+        ("invalid UTF-8", b'{"version": 2, "x": "\xff\xfe"}', None),
     ]
     for name, body, error in cases:
-        status, headers, answer = client.post("/v1/challenge", raw=body)
+        status, headers, answer = client.post("/v2/challenge", raw=body)
         got = error_of(answer)
         if error:
             ok = status == 400 and got == error
@@ -301,14 +300,14 @@ def test_bodies(client, expected):
 
     # Chunked bodies are accepted, and judged like any other.
     status, _, answer = client.request(
-        "POST", "/v1/challenge", iter([b'{"version": 1,', b' "nonsense": 1}']),
+        "POST", "/v2/challenge", iter([b'{"version": 2,', b' "nonsense": 1}']),
         {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}, chunked=True)
     check(status == 400 and error_of(answer) == "unknown-field",
           "chunked body is read and judged (400 unknown-field)")
     expected.append(("challenge", "rejected", "unknown-field"))
 
-    status, _, answer = client.post("/v1/attest", raw=json.dumps({
-        "version": 1, "challenge": "AAAA", "bogus": True}).encode())
+    status, _, answer = client.post("/v2/attest", raw=json.dumps({
+        "version": 2, "challenge": "AAAA", "bogus": True}).encode())
     check(status == 400 and error_of(answer) == "unknown-field", "attest: unknown field")
     expected.append(("attest", "rejected", "unknown-field"))
 
@@ -316,7 +315,7 @@ def test_bodies(client, expected):
 def test_oversized(client, expected):
     # Headers announcing 2 MiB, no body: the 413 must come without the server waiting for it.
     with client.tls() as s:
-        raw_http(s, "POST /v1/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+        raw_http(s, "POST /v2/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
                     f"Content-Length: {2 * 1024 * 1024}\n\n")
         t0 = time.monotonic()
         data, closed = recv_all_until_closed(s, 10)
@@ -329,7 +328,7 @@ def test_oversized(client, expected):
     payload = b"[" * (2 * 1024 * 1024)
     sent = 0
     with client.tls() as s:
-        raw_http(s, "POST /v1/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+        raw_http(s, "POST /v2/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
                     f"Content-Length: {len(payload)}\n\n")
         try:
             while sent < len(payload):
@@ -342,11 +341,11 @@ def test_oversized(client, expected):
     expected.append(("attest", "rejected", "body-too-large"))
 
     # Exactly 1 MiB is allowed through to the parser (which refuses it as JSON).
-    status, _, answer = client.post("/v1/challenge", raw=b" " * (1024 * 1024 - 2) + b"{}")
+    status, _, answer = client.post("/v2/challenge", raw=b" " * (1024 * 1024 - 2) + b"{}")
     check(status == 400, f"a 1 MiB body is read and parsed ({status} {error_of(answer)})")
     expected.append(("challenge", "rejected", error_of(answer) or "?"))
     with client.tls() as s:
-        raw_http(s, "POST /v1/challenge HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+        raw_http(s, "POST /v2/challenge HTTP/1.1\nHost: x\nContent-Type: application/json\n"
                     f"Content-Length: {1024 * 1024 + 1}\n\n")
         data, _ = recv_all_until_closed(s, 10)
     check(data.startswith(b"HTTP/1.1 413") and b'"body-too-large"' in data,
@@ -358,7 +357,7 @@ def test_oversized(client, expected):
         for _ in range(40):
             yield b" " * 65536
     try:
-        status, _, _ = client.request("POST", "/v1/challenge", chunks(),
+        status, _, _ = client.request("POST", "/v2/challenge", chunks(),
                                       {"Content-Type": "application/json",
                                        "Transfer-Encoding": "chunked"}, chunked=True)
     except (OSError, http.client.HTTPException):
@@ -371,14 +370,14 @@ def test_oversized(client, expected):
 def test_slow_clients(client):
     # Truncated body, then close: the request is abandoned, the server goes on.
     with client.tls() as s:
-        raw_http(s, "POST /v1/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
-                    "Content-Length: 1000\n\n", b'{"version": 1')
+        raw_http(s, "POST /v2/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+                    "Content-Length: 1000\n\n", b'{"version": 2')
     check(client.healthy(), "healthy after a truncated body and close")
 
     # Truncated body, connection held open: the timeout closes it; others are served meanwhile.
     truncated = client.tls()
-    raw_http(truncated, "POST /v1/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
-                        "Content-Length: 1000\n\n", b'{"version": 1')
+    raw_http(truncated, "POST /v2/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+                        "Content-Length: 1000\n\n", b'{"version": 2')
     # Slowloris: headers that never end.
     loris = client.tls()
     raw_http(loris, "GET /healthz HTTP/1.1\nHost: x\nX-Slow: ")
@@ -459,6 +458,23 @@ class SoftNode:
         with open(secret_path, "rb") as f:
             secret = f.read()
         self.credential_key = hmac.new(secret, b"nodegate credential v1", "sha256").digest()
+        self.token_key = hmac.new(secret, b"nodegate token v2", "sha256").digest()
+        self.ek_name = struct.pack(">H", SHA256) + hashlib.sha256(self.ek_tpmt).digest()
+        self.reset_count, self.restart_count = 7, 0  # this boot, in the quote's clockInfo
+
+    def derived_token(self):
+        """The boot's token as docs/PROTOCOL.md defines it, computed here on its own."""
+        msg = (b"nodegate token v2" + self.ek_name
+               + struct.pack(">II", self.reset_count, self.restart_count))
+        n = int.from_bytes(hmac.new(self.token_key, msg, "sha256").digest(), "big")
+        out = ""
+        for i in range(23):
+            if i == 6:
+                out += "."
+                continue
+            out += "0123456789abcdefghijklmnopqrstuvwxyz"[n % 36]
+            n //= 36
+        return out
 
     @staticmethod
     def _public(key, attrs, policy, symmetric, scheme):
@@ -468,7 +484,7 @@ class SoftNode:
                 + tpm2b(n.x.to_bytes(32, "big")) + tpm2b(n.y.to_bytes(32, "big")))
 
     def challenge_request(self):
-        return {"version": 1, "ek_public": b64(tpm2b(self.ek_tpmt)),
+        return {"version": 2, "ek_public": b64(tpm2b(self.ek_tpmt)),
                 "ak_public": b64(tpm2b(self.ak_tpmt))}
 
     @staticmethod
@@ -492,13 +508,14 @@ class SoftNode:
         pcr_digest = hashlib.sha256(b"".join(pcrs[p] for p in selected)).digest()
         attest = (struct.pack(">IH", 0xFF544347, 0x8018) + tpm2b(self.ak_name)
                   + tpm2b(hashlib.sha256(challenge).digest())
-                  + struct.pack(">QIIB", 123456, 7, 0, 1) + struct.pack(">Q", 0x20191023)
+                  + struct.pack(">QIIB", 123456, self.reset_count, self.restart_count, 1)
+                  + struct.pack(">Q", 0x20191023)
                   + struct.pack(">IHB", 1, SHA256, 3) + bytes(bitmap) + tpm2b(pcr_digest))
         r, s = decode_dss_signature(self.ak.sign(attest, ec.ECDSA(hashes.SHA256())))
         signature = (struct.pack(">HH", 0x0018, SHA256) + tpm2b(r.to_bytes(32, "big"))
                      + tpm2b(s.to_bytes(32, "big")))
         return {
-            "version": 1, "challenge": b64(challenge),
+            "version": 2, "challenge": b64(challenge),
             "ek_public": b64(tpm2b(self.ek_tpmt)), "ak_public": b64(tpm2b(self.ak_tpmt)),
             "credential": b64(hmac.new(self.credential_key, challenge, "sha256").digest()),
             "quote": {"attest": b64(tpm2b(attest)), "signature": b64(signature)},
@@ -508,7 +525,7 @@ class SoftNode:
 
 
 def test_attestation(client, node, expected, pool):
-    status, _, body = client.post("/v1/challenge", node.challenge_request())
+    status, _, body = client.post("/v2/challenge", node.challenge_request())
     answer = json.loads(body)
     check(status == 200 and len(base64.b64decode(answer.get("challenge", ""))) == 98
           and answer.get("pcr_selection") == {"sha256": [7, 15]},
@@ -519,7 +536,7 @@ def test_attestation(client, node, expected, pool):
     challenge = base64.b64decode(answer["challenge"])
 
     request = node.attest_request(challenge)
-    status, _, body = client.post("/v1/attest", request)
+    status, _, body = client.post("/v2/attest", request)
     answer = json.loads(body)
     token_id = answer.get("token_id")
     check(status == 200 and token_id in [t.split(".")[0] for t in TOKENS]
@@ -539,20 +556,20 @@ def test_attestation(client, node, expected, pool):
 
     # The same evidence with a wrong credential: the AK is not bound to this EK.
     request["credential"] = b64(bytes(32))
-    status, _, body = client.post("/v1/attest", request)
+    status, _, body = client.post("/v2/attest", request)
     check(status == 403 and error_of(body) == "ak-not-bound", "wrong credential: 403 ak-not-bound")
     expected.append(("attest", "rejected", "ak-not-bound"))
 
     # A challenge that is not the verifier's.
     request = node.attest_request(bytes(98))
-    status, _, body = client.post("/v1/attest", request)
+    status, _, body = client.post("/v2/attest", request)
     check(status == 403 and error_of(body) == "challenge-invalid",
           "forged challenge: 403 challenge-invalid")
     expected.append(("attest", "rejected", "challenge-invalid"))
 
     # An EK nobody enrolled.
     stranger = SoftNode(node.secret_path)
-    status, _, body = client.post("/v1/challenge", stranger.challenge_request())
+    status, _, body = client.post("/v2/challenge", stranger.challenge_request())
     check(status == 403 and error_of(body) == "ek-unknown", "unknown EK: 403 ek-unknown")
     expected.append(("challenge", "rejected", "ek-unknown"))
     return token_id
@@ -573,11 +590,11 @@ def test_hostile_ek(client, node, expected):
     for bits, exponent, what in ((4096, 0xFFFFFFFF, "RSA 4096, exponent 2^32-1"),
                                  (4096, 0, "RSA 4096, exponent 65537"),
                                  (3072, 0, "RSA 3072")):
-        request = {"version": 1,
+        request = {"version": 2,
                    "ek_public": b64(rsa_ek_area(bits, exponent, modulus[-bits // 8:])),
                    "ak_public": b64(tpm2b(node.ak_tpmt))}
         try:
-            status, _, body = client.post("/v1/challenge", request)
+            status, _, body = client.post("/v2/challenge", request)
         except (OSError, http.client.HTTPException) as e:
             status, body = str(e), b""
         message = json.loads(body).get("message", "") if body else ""
@@ -596,16 +613,16 @@ def test_hostile_ek(client, node, expected):
         n = rng.getrandbits(2048 - m.bit_length() + 1) * m + pow(65537, rng.getrandbits(64), m)
         if n.bit_length() == 2048:
             break
-    request = {"version": 1, "ek_public": b64(rsa_ek_area(2048, 0, n.to_bytes(256, "big"))),
+    request = {"version": 2, "ek_public": b64(rsa_ek_area(2048, 0, n.to_bytes(256, "big"))),
                "ak_public": b64(tpm2b(node.ak_tpmt))}
-    status, _, body = client.post("/v1/challenge", request)
+    status, _, body = client.post("/v2/challenge", request)
     message = json.loads(body).get("message", "")
     check(status == 403 and error_of(body) == "ek-weak-key" and "ROCA" in message,
           f"RSA 2048 EK with the ROCA fingerprint: 403 ek-weak-key ({status} {message!r})")
     expected.append(("challenge", "rejected", "ek-weak-key"))
     check(client.healthy(), "still serving after the hostile EKs")
     try:
-        status = client.post("/v1/challenge", node.challenge_request())[0]
+        status = client.post("/v2/challenge", node.challenge_request())[0]
     except (OSError, http.client.HTTPException) as e:
         status = str(e)
     check(status == 200, f"and still issues challenges ({status})")
@@ -614,11 +631,11 @@ def test_hostile_ek(client, node, expected):
 
 def attest_once(client, node):
     """Both rounds; returns (status, answer) of round 2."""
-    status, _, body = client.post("/v1/challenge", node.challenge_request())
+    status, _, body = client.post("/v2/challenge", node.challenge_request())
     if status != 200:
         return status, json.loads(body)
     challenge = base64.b64decode(json.loads(body)["challenge"])
-    status, _, body = client.post("/v1/attest", node.attest_request(challenge))
+    status, _, body = client.post("/v2/attest", node.attest_request(challenge))
     return status, json.loads(body)
 
 
@@ -649,6 +666,7 @@ def test_cluster_ca(binary, d, ca, args, node):
         pool = os.path.join(d, name + ".tokens")
         with open(pool, "w") as f:
             f.write(TOKENS[0] + "\n")
+        os.chmod(pool, 0o600)
         a = list(args)
         a[a.index("--cluster-ca") + 1] = path
         a[a.index("--token-source") + 1] = "pool:" + pool
@@ -753,12 +771,12 @@ def test_slow_token_source(binary, d, ca, args, node):
     marker = os.path.join(d, "token-source-started")
     a = list(args)
     a[a.index("--token-source") + 1] = \
-        f'exec:sh -c "touch {marker}; sleep 1; echo {EXEC_TOKEN}"'
+        f'exec:sh -c "touch {marker}; sleep 1" sh {{token}}'
     v = Verifier(binary, d, "slow", a + ["--threads", "2"])
     client = Client(ca, v.host, v.port)
 
     def attest_request():
-        status, _, body = client.post("/v1/challenge", node.challenge_request())
+        status, _, body = client.post("/v2/challenge", node.challenge_request())
         return node.attest_request(base64.b64decode(json.loads(body)["challenge"]))
 
     def wait_for_token_source():
@@ -769,7 +787,7 @@ def test_slow_token_source(binary, d, ca, args, node):
 
     body = json.dumps(attest_request()).encode()
     s = client.tls()
-    raw_http(s, "POST /v1/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+    raw_http(s, "POST /v2/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
                 f"Content-Length: {len(body)}\n\n", body)
     wait_for_token_source()  # the appraisal is past every check, waiting for its token
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -780,16 +798,19 @@ def test_slow_token_source(binary, d, ca, args, node):
         time.sleep(0.2)
         lines = v.audit_lines()
     decisions = [(r["decision"], r.get("token_id")) for r in lines]
-    check(decisions == [("challenged", None), ("issued", "stuvwx"), ("undelivered", "stuvwx")]
+    want_id = node.derived_token()[:6]
+    check(decisions == [("challenged", None), ("issued", want_id), ("undelivered", want_id)]
           and "not delivered" in lines[-1].get("message", ""),
-          f"client gone during appraisal: issued, then undelivered ({decisions})")
+          f"client gone during appraisal: issued, then undelivered ({decisions}); the token "
+          f"id is the boot's derived token's ({want_id})")
 
+    node.reset_count += 1  # another boot: its token is a new one, the program runs again
     body = attest_request()
     result = {}
 
     def attest():
         try:
-            result["status"] = client.post("/v1/attest", body)[0]
+            result["status"] = client.post("/v2/attest", body)[0]
         except (OSError, http.client.HTTPException) as e:
             result["status"] = str(e)
     t = threading.Thread(target=attest)
@@ -851,11 +872,11 @@ def test_limits(binary, d, ca, args):
         held = []
         for _ in range(2):
             s = client.tls()
-            raw_http(s, "POST /v1/challenge HTTP/1.1\nHost: x\nContent-Type: application/json"
+            raw_http(s, "POST /v2/challenge HTTP/1.1\nHost: x\nContent-Type: application/json"
                         "\nContent-Length: 100\n\n")
             held.append(s)
         time.sleep(0.3)
-        status, headers, body = client.post("/v1/challenge", raw=b"{}")
+        status, headers, body = client.post("/v2/challenge", raw=b"{}")
         check(status == 503 and error_of(body) == "overloaded"
               and headers.get("Retry-After") == "1",
               f"third request in flight: 503 overloaded, Retry-After ({status})")
@@ -863,7 +884,7 @@ def test_limits(binary, d, ca, args):
         for s in held:
             s.close()
         time.sleep(0.3)
-        status, _, body = client.post("/v1/challenge", raw=b"{}")
+        status, _, body = client.post("/v2/challenge", raw=b"{}")
         check(status == 400, f"slots free again after the holders left ({status})")
 
         # Twelve connections against a limit of four: the rest wait or are refused.
@@ -1011,6 +1032,7 @@ def run_all(binary, d):
     pool = os.path.join(d, "tokens")
     with open(pool, "w") as f:
         f.write("".join(t + "\n" for t in TOKENS))
+    os.chmod(pool, 0o600)
     node = SoftNode(secret)
     allowlist = os.path.join(d, "ek-allowlist")
     with open(allowlist, "w") as f:
@@ -1042,6 +1064,10 @@ def run_all(binary, d):
     servers.append(test_limits(binary, d, ca, args))
     servers.append(test_ipv6_and_sigint(binary, d, ca, args))
     servers.append(test_slow_token_source(binary, d, ca, args, node))
+    derived = []  # the exec source's tokens: the boots' derived ones
+    for reset in range(7, node.reset_count + 1):
+        node.reset_count = reset
+        derived.append(node.derived_token())
     servers += test_cluster_ca(binary, d, ca, args, node)
     test_no_core_dump(binary, d, args, secret)
 
@@ -1052,13 +1078,13 @@ def run_all(binary, d):
                             r"UndefinedBehaviorSanitizer", line)]
         check(not bad, f"{os.path.basename(s.stderr_path)}: no sanitizer report"
               + ("" if not bad else "\n      " + "\n      ".join(bad[:5])))
-        leaked = [t for t in TOKENS + [EXEC_TOKEN] if t.split(".")[1] in text]
+        leaked = [t for t in TOKENS + derived if t.split(".")[1] in text]
         check(not leaked, f"{os.path.basename(s.stderr_path)}: no token secret on stderr")
         if not os.path.exists(s.audit):
             continue  # refused at startup, before it opened one
         with open(s.audit) as f:
             text = f.read()
-        leaked = [t for t in TOKENS + [EXEC_TOKEN] if t.split(".")[1] in text]
+        leaked = [t for t in TOKENS + derived if t.split(".")[1] in text]
         check(not leaked, f"{os.path.basename(s.audit)}: no token secret")
 
 

@@ -4,7 +4,7 @@
 VERIFIER_UNIT_CFLAGS := -iquote verifier -Iverifier $(shell pkg-config --cflags openssl json-c 2>/dev/null)
 VERIFIER_UNIT_LIBS := $(shell pkg-config --libs openssl json-c 2>/dev/null) -lpthread
 VERIFIER_APPRAISE_SRCS := verifier/appraise.c verifier/base64.c verifier/challenge.c \
-	verifier/ekcheck.c verifier/eventlog.c verifier/policy.c verifier/request.c \
+	verifier/ekcheck.c verifier/eventlog.c verifier/issuance.c verifier/policy.c verifier/request.c \
 	verifier/token-source.c verifier/tpm2b.c verifier/tpmcrypto.c verifier/verdict.c
 
 test-verifier-request_SRCS := verifier/request.c verifier/base64.c verifier/verdict.c
@@ -12,9 +12,10 @@ test-verifier-challenge_SRCS := verifier/challenge.c verifier/verdict.c
 test-verifier-ekcheck_SRCS := verifier/ekcheck.c verifier/ek-cli.c verifier/fileutil.c \
 	verifier/tpm2b.c verifier/tpmcrypto.c verifier/verdict.c
 test-verifier-token_SRCS := verifier/token-source.c
+test-verifier-issuance_SRCS := verifier/issuance.c verifier/token-source.c
 test-verifier-appraise_SRCS := $(VERIFIER_APPRAISE_SRCS)
 
-VERIFIER_APPRAISE_TESTS := request challenge ekcheck token appraise
+VERIFIER_APPRAISE_TESTS := request challenge ekcheck token issuance appraise
 $(foreach t,$(VERIFIER_APPRAISE_TESTS),\
 	$(eval test-verifier-$(t)_CFLAGS := $(VERIFIER_UNIT_CFLAGS))\
 	$(eval test-verifier-$(t)_LIBS := $(VERIFIER_UNIT_LIBS)))

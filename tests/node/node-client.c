@@ -37,7 +37,7 @@ enum {
 struct options {
         const char *tpm, *url, *attest_url, *ca;
         enum tpm_ek_type ek_type;
-        const char *event_log, *log_override, *save_answer, *save_challenge;
+        const char *event_log, *log_override, *save_answer, *save_challenge, *save_request;
         const char *nonce_from, *challenge_from, *foreign_ak_tpm, *hostname;
         const char *out_public, *out_pem, *out_cert;
         unsigned delay;
@@ -166,7 +166,7 @@ static int post(const struct options *o, const char *path, const char *body, siz
                 struct response *ret)
 {
         /* Round 2 may go to another replica: nothing but the shared secret links them. */
-        const char *base = o->attest_url && streq(path, "/v1/attest") ? o->attest_url : o->url;
+        const char *base = o->attest_url && streq(path, "/v2/attest") ? o->attest_url : o->url;
         _cleanup_(curl_cleanupp) CURL *c = NULL;
         _cleanup_(slist_freep) struct curl_slist *headers = NULL;
         char url[2048], errbuf[CURL_ERROR_SIZE] = "";
@@ -415,7 +415,7 @@ static int round_challenge(const struct options *o, struct session *s,
                 return EXIT_OTHER;
         }
         t0 = now_ms();
-        r = post(o, "/v1/challenge", body, strlen(body), &resp);
+        r = post(o, "/v2/challenge", body, strlen(body), &resp);
         s->https_ms += now_ms() - t0;
         if (r < 0)
                 return EXIT_OTHER;
@@ -468,6 +468,7 @@ static int unseal_answer(const struct options *o, struct session *s,
             .encrypted_seed_size = a->sealed_seed.size,
             .pcr_mask = a->sealed_pcr_mask,
             .reset_count = a->reset_count,
+            .restart_count = a->restart_count,
         };
         double t0 = now_ms();
         int r, k;
@@ -633,8 +634,16 @@ static int cmd_attest(const struct options *o)
                         return EXIT_OTHER;
                 }
         }
+        /* The round-2 body as sent (it holds the credential secret: a test's replay material) */
+        if (o->save_request) {
+                r = write_file(o->save_request, body, strlen(body));
+                if (r < 0) {
+                        printf("%s: %s\n", o->save_request, strerror(-r));
+                        return EXIT_OTHER;
+                }
+        }
         t0 = now_ms();
-        r = post(o, "/v1/attest", body, strlen(body), &resp);
+        r = post(o, "/v2/attest", body, strlen(body), &resp);
         s.https_ms += now_ms() - t0;
         if (r < 0)
                 return EXIT_OTHER;
@@ -645,8 +654,9 @@ static int cmd_attest(const struct options *o)
                 printf("attest answer: %s\n", err);
                 return EXIT_OTHER;
         }
-        printf("issued: token_id=%s reset_count=%" PRIu32 " sealed_pcrs=%s cap_pcr=%u server=%s\n",
-               answer.token_id, answer.reset_count,
+        printf("issued: token_id=%s reset_count=%" PRIu32 " restart_count=%" PRIu32
+               " sealed_pcrs=%s cap_pcr=%u server=%s\n",
+               answer.token_id, answer.reset_count, answer.restart_count,
                protocol_pcr_list(answer.sealed_pcr_mask, pcr_list, sizeof(pcr_list)),
                answer.cap_pcr, answer.server);
         if (o->save_answer) {
@@ -987,6 +997,7 @@ static void usage(void)
             "usage: node-client --tpm DEV [--url URL --ca PEM] COMMAND\n"
             "  attest --event-log LOG [--ek auto|ecc256|ecc384|rsa2048] [--hostname NAME]\n"
             "         [--save-answer FILE] [--unseal [--no-cap]] [--save-challenge FILE]\n"
+            "         [--save-request FILE]\n"
             "         [--challenge-from FILE] [--nonce-from FILE] [--delay S]\n"
             "         [--foreign-ak-tpm DEV] [--log-override FILE] [--attest-url URL]\n"
             "  unseal ANSWER_FILE [--ek TYPE] [--no-cap]\n"
@@ -1017,6 +1028,7 @@ enum {
         OPT_OUT_PUBLIC,
         OPT_OUT_PEM,
         OPT_OUT_CERT,
+        OPT_SAVE_REQUEST,
 };
 
 int main(int argc, char **argv)
@@ -1031,6 +1043,7 @@ int main(int argc, char **argv)
             {"log-override", required_argument, NULL, OPT_LOG_OVERRIDE},
             {"save-answer", required_argument, NULL, OPT_SAVE_ANSWER},
             {"save-challenge", required_argument, NULL, OPT_SAVE_CHALLENGE},
+            {"save-request", required_argument, NULL, OPT_SAVE_REQUEST},
             {"nonce-from", required_argument, NULL, OPT_NONCE_FROM},
             {"challenge-from", required_argument, NULL, OPT_CHALLENGE_FROM},
             {"foreign-ak-tpm", required_argument, NULL, OPT_FOREIGN_AK_TPM},
@@ -1106,6 +1119,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_SAVE_CHALLENGE:
                         o.save_challenge = optarg;
+                        break;
+                case OPT_SAVE_REQUEST:
+                        o.save_request = optarg;
                         break;
                 case OPT_NONCE_FROM:
                         o.nonce_from = optarg;

@@ -3,7 +3,7 @@
 """Compares a prediction (`nodegate-verifier policy from-uki --events`) with a measured TCG event
 log: in each PCR of --pcrs the log's extended events must be the predicted ones, same types, same
 SHA-256 digests, same order and count; the replay of the log must give the predicted PCR values;
-and, with --request, the PCR values the node quoted (a recorded /v1/attest request) too.
+and, with --request, the PCR values the node quoted (a recorded /v2/attest request) too.
 
 Its own parser of the crypto-agile log format, independent of verifier/eventlog.c.
 Usage: eventlog-compare.py PREDICTED LOG [--pcrs 4,9,11] [--request REQUEST.json]

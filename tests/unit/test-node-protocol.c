@@ -111,7 +111,7 @@ static void test_challenge_request(void **state)
         (void) state;
         assert_int_equal(protocol_challenge_request(&req, &body), 0);
         assert_string_equal(body,
-                            "{\"version\":1,\"ek_public\":\"AAKquw==\",\"ak_public\":\"AAHM\"}");
+                            "{\"version\":2,\"ek_public\":\"AAKquw==\",\"ak_public\":\"AAHM\"}");
         free(body);
         body = NULL;
 
@@ -187,7 +187,7 @@ static void test_attest_request(void **state)
                 assert_non_null(root);
                 assert_int_equal(json_object_object_length(root), 9);
                 assert_true(json_object_object_get_ex(root, "version", &v));
-                assert_int_equal(json_object_get_int(v), 1);
+                assert_int_equal(json_object_get_int(v), 2);
                 assert_string_equal(member_string(root, "credential"),
                                     "CQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
                 assert_string_equal(member_string(root, "event_log"), "AQIDBA==");
@@ -230,34 +230,34 @@ struct answer_row {
 };
 
 static const struct answer_row challenge_rows[] = {
-    {CHALLENGE("1", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), 0, ""},
-    {" \n" CHALLENGE("1", CH, "60", "AAEC", "AAED", GOOD_SEL, "") "\n", 0, ""},
-    {CHALLENGE("2", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
-     "answer of version 2, expected 1"},
-    {CHALLENGE("1.0", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), 0, ""},
+    {" \n" CHALLENGE("2", CH, "60", "AAEC", "AAED", GOOD_SEL, "") "\n", 0, ""},
+    {CHALLENGE("1", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
+     "answer of version 1, expected 2"},
+    {CHALLENGE("2.0", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
      "field \"version\" is not of type int"},
-    {CHALLENGE("1", CH99, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
+    {CHALLENGE("2", CH99, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
      "field \"challenge\" is not base64 of 1–98 bytes"},
-    {CHALLENGE("1", CH, "-1", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
+    {CHALLENGE("2", CH, "-1", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
      "field \"expires_in\" is out of range"},
-    {CHALLENGE("1", CH, "\"60\"", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
+    {CHALLENGE("2", CH, "\"60\"", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
      "field \"expires_in\" is not of type int"},
-    {CHALLENGE("1", CH, "60", "AAE", "AAED", GOOD_SEL, ""), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "AAE", "AAED", GOOD_SEL, ""), -EBADMSG,
      "field \"credential_blob\" is not base64 of 1–1024 bytes"},
-    {CHALLENGE("1", CH, "60", "", "AAED", GOOD_SEL, ""), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "", "AAED", GOOD_SEL, ""), -EBADMSG,
      "field \"credential_blob\" is not base64 of 1–1024 bytes"},
-    {CHALLENGE("1", CH, "60", "AAEC", "AAED", "{\"sha256\":[0,2,1]}", ""), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "AAEC", "AAED", "{\"sha256\":[0,2,1]}", ""), -EBADMSG,
      "field \"pcr_selection.sha256\" must be ascending PCR numbers 0–23"},
-    {CHALLENGE("1", CH, "60", "AAEC", "AAED", "{\"sha256\":[0,24]}", ""), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "AAEC", "AAED", "{\"sha256\":[0,24]}", ""), -EBADMSG,
      "field \"pcr_selection.sha256\" must be ascending PCR numbers 0–23"},
-    {CHALLENGE("1", CH, "60", "AAEC", "AAED", "{\"sha256\":[]}", ""), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "AAEC", "AAED", "{\"sha256\":[]}", ""), -EBADMSG,
      "field \"pcr_selection.sha256\" must list 1–24 PCRs"},
-    {CHALLENGE("1", CH, "60", "AAEC", "AAED", "{\"sha256\":[0],\"sha1\":[0]}", ""), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "AAEC", "AAED", "{\"sha256\":[0],\"sha1\":[0]}", ""), -EBADMSG,
      "unknown field \"pcr_selection.sha1\""},
-    {CHALLENGE("1", CH, "60", "AAEC", "AAED", GOOD_SEL, ",\"extra\":1"), -EBADMSG,
+    {CHALLENGE("2", CH, "60", "AAEC", "AAED", GOOD_SEL, ",\"extra\":1"), -EBADMSG,
      "unknown field \"extra\""},
-    {"{\"version\":1}", -EBADMSG, "missing field \"challenge\""},
-    {CHALLENGE("1", CH, "60", "AAEC", "AAED", GOOD_SEL, "") "{}", -EBADMSG,
+    {"{\"version\":2}", -EBADMSG, "missing field \"challenge\""},
+    {CHALLENGE("2", CH, "60", "AAEC", "AAED", GOOD_SEL, "") "{}", -EBADMSG,
      "answer is not one JSON object"},
     {"[1]", -EBADMSG, "answer is not one JSON object"},
     {"{\"version\":1,", -EBADMSG, "answer is not one JSON object"},
@@ -305,10 +305,13 @@ static void test_answer_too_large(void **state)
 
 #define CA_PEM "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 #define ATTEST(token, sealed_sel, reset, server, ca, cap_pcr, extra)                               \
-        "{\"version\":1,\"token_id\":\"" token "\",\"sealed\":{\"public\":\"AAEC\",\"duplicate\":" \
+        ATTEST_RESTART(token, sealed_sel, reset, "0", server, ca, cap_pcr, extra)
+#define ATTEST_RESTART(token, sealed_sel, reset, restart, server, ca, cap_pcr, extra)              \
+        "{\"version\":2,\"token_id\":\"" token "\",\"sealed\":{\"public\":\"AAEC\",\"duplicate\":" \
         "\"AAED\",\"encrypted_seed\":\"AAEE\",\"pcr_selection\":" sealed_sel                       \
-        ",\"reset_count\":" reset "},\"kubeconfig\":{\"server\":\"" server                         \
-        "\",\"certificate_authority_data\":\"" ca "\"},\"cap\":{\"pcr\":" cap_pcr                  \
+        ",\"reset_count\":" reset ",\"restart_count\":" restart                                    \
+        "},\"kubeconfig\":{\"server\":\"" server "\",\"certificate_authority_data\":\"" ca         \
+        "\"},\"cap\":{\"pcr\":" cap_pcr                                                            \
         ",\"released\":\"nodegate: token released\",\"failed\":\"nodegate: failed\"}" extra "}"
 
 static const struct answer_row attest_rows[] = {
@@ -316,6 +319,10 @@ static const struct answer_row attest_rows[] = {
     {ATTEST("abc123", GOOD_SEL, "4294967295", "https://k", CA_PEM, "15", ""), 0, ""},
     {ATTEST("abc123", GOOD_SEL, "4294967296", "https://k", CA_PEM, "15", ""), -EBADMSG,
      "field \"sealed.reset_count\" is out of range"},
+    {ATTEST_RESTART("abc123", GOOD_SEL, "7", "4294967296", "https://k", CA_PEM, "15", ""), -EBADMSG,
+     "field \"sealed.restart_count\" is out of range"},
+    {ATTEST_RESTART("abc123", GOOD_SEL, "7", "\"0\"", "https://k", CA_PEM, "15", ""), -EBADMSG,
+     "field \"sealed.restart_count\" is not of type int"},
     {ATTEST("ABC123", GOOD_SEL, "7", "https://k", CA_PEM, "15", ""), -EBADMSG,
      "field \"token_id\" is not 6 characters of [a-z0-9]"},
     {ATTEST("abc12", GOOD_SEL, "7", "https://k", CA_PEM, "15", ""), -EBADMSG,
@@ -356,6 +363,7 @@ static void test_attest_answer(void **state)
                 assert_int_equal(a.sealed_public.size, 3);
                 assert_int_equal(a.sealed_seed.data[2], 4);
                 assert_int_equal(a.sealed_pcr_mask, 0x8aff);
+                assert_int_equal(a.restart_count, 0);
                 assert_int_equal(a.cap_pcr, 15);
                 assert_string_equal(a.cap_released, "nodegate: token released");
                 assert_true(startswith(a.ca_pem, "-----BEGIN CERTIFICATE-----\n"));
@@ -367,7 +375,7 @@ static void test_attest_answer(void **state)
 static void test_error_answer(void **state)
 {
         static const char full[] =
-            "{\"version\":1,\"error\":\"event-not-allowed\",\"message\":\"PCR 4 event 23 "
+            "{\"version\":2,\"error\":\"event-not-allowed\",\"message\":\"PCR 4 event 23 "
             "\\u001b[2J bad\",\"pcr\":4,\"event\":23,\"event_type\":"
             "\"EV_EFI_BOOT_SERVICES_APPLICATION\",\"digest\":\"3f2a\",\"later\":true}";
         struct protocol_error e;

@@ -7,6 +7,7 @@
 #include "base64.h"
 #include "challenge.h"
 #include "ekcheck.h"
+#include "issuance.h"
 #include "policy.h"
 #include "token-source.h"
 #include "tpm2b.h"
@@ -201,9 +202,12 @@ static int setup(void **state)
         assert_int_equal(ek_trust_new(&vf.ek_trust), 0);
         assert_int_equal(ek_trust_load_allowlist(vf.ek_trust, path, err, sizeof(err)), 0);
 
-        /* two tokens */
+        /* four tokens */
         snprintf(pool_path, sizeof(pool_path), "%s/pool", dir);
-        test_write_text(pool_path, "aaaaaa.0123456789abcdef\nbbbbbb.0123456789abcdef\n", 0600);
+        test_write_text(pool_path,
+                        "aaaaaa.0123456789abcdef\nbbbbbb.0123456789abcdef\n"
+                        "cccccc.0123456789abcdef\ndddddd.0123456789abcdef\n",
+                        0600);
         snprintf(text, sizeof(text), "pool:%s", pool_path);
         assert_int_equal(token_source_new(text, &vf.tokens, err, sizeof(err)), 0);
 
@@ -235,7 +239,7 @@ static char *challenge_body(const struct tbuf *ek, const struct tbuf *ak)
         char *body = NULL;
 
         assert_true(
-            asprintf(&body, "{\"version\":1,\"ek_public\":\"%s\",\"ak_public\":\"%s\"}", e, a) > 0);
+            asprintf(&body, "{\"version\":2,\"ek_public\":\"%s\",\"ak_public\":\"%s\"}", e, a) > 0);
         free(e);
         free(a);
         return body;
@@ -312,7 +316,7 @@ static void round1(const struct tbuf *ak, uint8_t challenge[CHALLENGE_SIZE])
         assert_int_equal(strlen(facts.ek_sha256), 64);
         o = json_tokener_parse(answer);
         assert_non_null(o);
-        assert_int_equal(get_int(o, "version"), 1);
+        assert_int_equal(get_int(o, "version"), 2);
         assert_int_equal(get_int(o, "expires_in"), 60);
         assert_int_equal(get_base64(o, "challenge", challenge, CHALLENGE_SIZE), CHALLENGE_SIZE);
         n = get_base64(o, "credential_blob", blob, sizeof(blob));
@@ -340,8 +344,9 @@ struct node {
         size_t n_events;
         const struct event *sent_events; /* the log sent, when it differs from the quoted one */
         size_t n_sent_events;
-        size_t truncate_log;    /* bytes cut from the log's end */
-        const char *attest_b64; /* replaces quote.attest */
+        size_t truncate_log;                 /* bytes cut from the log's end */
+        const char *attest_b64;              /* replaces quote.attest */
+        uint32_t reset_count, restart_count; /* the boot, in the quote's clockInfo */
 };
 
 static struct node honest(void)
@@ -355,6 +360,7 @@ static struct node honest(void)
             .claim_missing_pcr = -1,
             .events = good_events,
             .n_events = ELEMENTSOF(good_events),
+            .reset_count = RESET_COUNT,
         };
 }
 
@@ -403,9 +409,9 @@ static void quote(const struct node *nd, const uint8_t challenge[CHALLENGE_SIZE]
         tbuf_tpm2b(&a, ak.name, ak.name_size); /* qualifiedSigner */
         tbuf_tpm2b(&a, nonce, 32);
         tbuf_be64(&a, 123456789); /* clock */
-        tbuf_be32(&a, RESET_COUNT);
-        tbuf_be32(&a, 0); /* restartCount */
-        a.b[a.n++] = 1;   /* safe */
+        tbuf_be32(&a, nd->reset_count);
+        tbuf_be32(&a, nd->restart_count);
+        a.b[a.n++] = 1; /* safe */
         tbuf_be64(&a, 0x2019102300163636ull);
         tbuf_be32(&a, 1);
         tbuf_be16(&a, TPMW_ALG_SHA256);
@@ -475,7 +481,7 @@ static void round2(const struct node *nd, const uint8_t challenge_in[CHALLENGE_S
         b[5] = base64_encode_alloc(sig.b, sig.n);
         char *logb64 = base64_encode_alloc(sent_log.b, sent_log.n);
         assert_true(asprintf(&body,
-                             "{\"version\":1,\"challenge\":\"%s\",\"ek_public\":\"%s\","
+                             "{\"version\":2,\"challenge\":\"%s\",\"ek_public\":\"%s\","
                              "\"ak_public\":\"%s\",\"credential\":\"%s\",\"quote\":{\"attest\":"
                              "\"%s\",\"signature\":\"%s\"},\"pcrs\":%s,\"event_log\":\"%s\","
                              "\"node\":{\"hostname\":\"node-1\",\"machine_id\":"
@@ -512,9 +518,10 @@ static unsigned unused_tokens(void)
         return n;
 }
 
-/* PolicyPCR then PolicyCounterTimer, computed here from the TPM spec, not by tpmcrypto.c. */
+/* PolicyPCR then PolicyCounterTimer (resetCount), PolicyCounterTimer (restartCount), computed
+ * here from the TPM spec, not by tpmcrypto.c. */
 static void expected_policy(uint32_t mask, const uint8_t pcr_digest[32], uint32_t reset_count,
-                            uint8_t ret[32])
+                            uint32_t restart_count, uint8_t ret[32])
 {
         struct tbuf b = {}, args = {};
         uint8_t digest[32] = {0}, args_hash[32];
@@ -530,15 +537,19 @@ static void expected_policy(uint32_t mask, const uint8_t pcr_digest[32], uint32_
         tbuf_bytes(&b, pcr_digest, 32);
         SHA256(b.b, b.n, digest);
 
-        tbuf_be32(&args, reset_count); /* operandB */
-        tbuf_be16(&args, 16);          /* offset of resetCount in TPMS_TIME_INFO */
-        tbuf_be16(&args, 0);           /* TPM_EO_EQ */
-        SHA256(args.b, args.n, args_hash);
-        b.n = 0;
-        tbuf_bytes(&b, digest, 32);
-        tbuf_be32(&b, 0x0000016d); /* TPM_CC_PolicyCounterTimer */
-        tbuf_bytes(&b, args_hash, 32);
-        SHA256(b.b, b.n, ret);
+        for (int i = 0; i < 2; i++) {
+                args.n = 0;
+                tbuf_be32(&args, i ? restart_count : reset_count); /* operandB */
+                tbuf_be16(&args, i ? 20 : 16); /* their offsets in TPMS_TIME_INFO */
+                tbuf_be16(&args, 0);           /* TPM_EO_EQ */
+                SHA256(args.b, args.n, args_hash);
+                b.n = 0;
+                tbuf_bytes(&b, digest, 32);
+                tbuf_be32(&b, 0x0000016d); /* TPM_CC_PolicyCounterTimer */
+                tbuf_bytes(&b, args_hash, 32);
+                SHA256(b.b, b.n, digest);
+        }
+        memcpy(ret, digest, 32);
 }
 
 static void test_happy_path(void **state)
@@ -558,10 +569,10 @@ static void test_happy_path(void **state)
                 fail_msg("round 2: %s %s", reason_name(at.reason), at.v.message);
         assert_int_equal(unused_tokens(), before - 1);
 
-        assert_int_equal(get_int(at.answer, "version"), 1);
+        assert_int_equal(get_int(at.answer, "version"), 2);
         assert_string_equal(get_string(at.answer, "token_id"), at.facts.token_id);
         assert_int_equal(strlen(at.facts.token_id), 6);
-        assert_true(streq(at.facts.token_id, "aaaaaa") || streq(at.facts.token_id, "bbbbbb"));
+        assert_string_equal(at.facts.token_id, "aaaaaa");
         assert_string_equal(at.facts.hostname, "node-1");
         assert_int_equal(strlen(at.facts.ek_sha256), 64);
 
@@ -571,7 +582,7 @@ static void test_happy_path(void **state)
         assert_int_equal(sealed.type, TPMW_ALG_KEYEDHASH);
         assert_int_equal(sealed.name_alg, TPMW_ALG_SHA256);
         assert_int_equal(sealed.attributes, TPMW_OA_ADMIN_WITH_POLICY | TPMW_OA_NO_DA);
-        expected_policy(QUOTE_MASK, at.pcr_digest, RESET_COUNT, policy);
+        expected_policy(QUOTE_MASK, at.pcr_digest, RESET_COUNT, 0, policy);
         assert_int_equal(sealed.auth_policy_size, 32);
         assert_memory_equal(sealed.auth_policy, policy, 32);
         n = get_base64(s, "duplicate", blob, sizeof(blob));
@@ -581,7 +592,9 @@ static void test_happy_path(void **state)
         assert_int_equal(n, 2 + 2 + 32 + 2 + 32);
         check_selection(get_object(s, "pcr_selection"));
         assert_int_equal(get_int(s, "reset_count"), RESET_COUNT);
-        assert_int_equal(json_object_object_length(s), 5);
+        assert_int_equal(get_int(s, "restart_count"), 0);
+        assert_int_equal(json_object_object_length(s), 6);
+        assert_false(at.facts.reissued);
 
         kc = get_object(at.answer, "kubeconfig");
         assert_string_equal(get_string(kc, "server"), "https://api.example:6443");
@@ -732,8 +745,10 @@ static void test_refusals(void **state)
                 memcpy(c, other_challenge, sizeof(c));
                 round2(&nd, c, NOW, &at2);
                 assert_int_equal(at2.reason, REASON_OK);
+                /* test_happy_path's boot: its token again, no other used */
+                assert_true(at2.facts.reissued);
+                assert_string_equal(at2.facts.token_id, "aaaaaa");
                 json_object_put(at2.answer);
-                before--;
         }
 
         /* nothing refused took a token */
@@ -747,19 +762,104 @@ static void test_pool_empty(void **state)
         struct attempt at;
 
         (void) state;
-        /* use up whatever is left */
+        /* use up whatever is left, a new boot each time (the same boot would get its token
+         * again and use none) */
         while (unused_tokens() > 0) {
+                nd.reset_count++;
                 round1(&ak_pub, challenge);
                 round2(&nd, challenge, NOW, &at);
                 assert_int_equal(at.reason, REASON_OK);
                 json_object_put(at.answer);
         }
+        nd.reset_count++;
         round1(&ak_pub, challenge);
         round2(&nd, challenge, NOW, &at);
         assert_int_equal(at.reason, REASON_TOKEN_UNAVAILABLE);
         assert_int_equal(reason_http_status(at.reason), 503);
         assert_non_null(strstr(at.v.message, "has no unused token"));
         assert_string_equal(at.facts.token_id, "");
+}
+
+/* One token per (EK, boot): the same round 2 replayed, or a new attestation of the same boot,
+ * gets the same token and uses no other; a TPM Reset or Restart is another boot. */
+static void test_same_boot(void **state)
+{
+        uint8_t challenge[CHALLENGE_SIZE];
+        struct node nd = honest();
+        struct attempt at;
+        unsigned before;
+        char first[7];
+
+        (void) state;
+        assert_int_equal(issuance_new(&vf.issuance), 0);
+        nd.reset_count = RESET_COUNT + 100;
+        before = unused_tokens();
+        round1(&ak_pub, challenge);
+        round2(&nd, challenge, NOW, &at);
+        assert_int_equal(at.reason, REASON_OK);
+        assert_false(at.facts.reissued);
+        memcpy(first, at.facts.token_id, sizeof(first));
+        json_object_put(at.answer);
+        for (int i = 0; i < 3; i++) {
+                /* the same body again, then a new challenge of the same boot */
+                if (i == 2)
+                        round1(&ak_pub, challenge);
+                round2(&nd, challenge, NOW + 1, &at);
+                assert_int_equal(at.reason, REASON_OK);
+                assert_string_equal(at.facts.token_id, first);
+                assert_true(at.facts.reissued);
+                json_object_put(at.answer);
+        }
+        assert_int_equal(unused_tokens(), before - 1);
+
+        /* the same resetCount after a TPM Restart: another boot, another token */
+        nd.restart_count = 1;
+        round1(&ak_pub, challenge);
+        round2(&nd, challenge, NOW + 2, &at);
+        assert_int_equal(at.reason, REASON_OK);
+        assert_false(at.facts.reissued);
+        assert_string_not_equal(at.facts.token_id, first);
+        assert_int_equal(get_int(get_object(at.answer, "sealed"), "restart_count"), 1);
+        json_object_put(at.answer);
+        assert_int_equal(unused_tokens(), before - 2);
+        issuance_free(TAKE_PTR(vf.issuance));
+}
+
+/* Round 2 of one EK is bounded: a replayed body costs a signature check, a log replay and a
+ * seal each time. Requests that did not prove the EK's TPM (a wrong credential) never drain
+ * the bucket: the EK is public. */
+static void test_ek_rate_limit(void **state)
+{
+        uint8_t challenge[CHALLENGE_SIZE];
+        struct node nd = honest(), thief = honest();
+        struct attempt at;
+
+        (void) state;
+        assert_int_equal(issuance_new(&vf.issuance), 0);
+        nd.reset_count = RESET_COUNT + 100; /* test_same_boot's boot: no token is used */
+        thief.wrong_credential = true;
+        for (int i = 0; i < 50; i++) {
+                round1(&ak_pub, challenge);
+                round2(&thief, challenge, NOW, &at);
+                assert_int_equal(at.reason, REASON_AK_NOT_BOUND);
+        }
+        round1(&ak_pub, challenge);
+        for (int i = 0; i < ISSUANCE_EK_BURST; i++) {
+                round2(&nd, challenge, NOW, &at);
+                if (at.reason != REASON_OK)
+                        fail_msg("answer %d: %s %s", i, reason_name(at.reason), at.v.message);
+                json_object_put(at.answer);
+        }
+        round2(&nd, challenge, NOW, &at);
+        assert_int_equal(at.reason, REASON_RATE_LIMITED);
+        assert_int_equal(reason_http_status(at.reason), 429);
+        assert_int_equal(at.v.retry_after, ISSUANCE_EK_REFILL_SEC);
+        assert_null(at.answer);
+        assert_string_equal(at.facts.token_id, "");
+        round2(&nd, challenge, NOW + ISSUANCE_EK_REFILL_SEC, &at);
+        assert_int_equal(at.reason, REASON_OK);
+        json_object_put(at.answer);
+        issuance_free(TAKE_PTR(vf.issuance));
 }
 
 static void test_round1_refusals(void **state)
@@ -835,7 +935,7 @@ static void test_verdicts(void **state)
         assert_string_equal(v.digest, "");
         assert_string_equal(v.message, "missing field \"a/b\"?x"); /* one line */
         json = verdict_to_json(&v);
-        assert_string_equal(json, "{\"version\":1,\"error\":\"missing-field\",\"message\":"
+        assert_string_equal(json, "{\"version\":2,\"error\":\"missing-field\",\"message\":"
                                   "\"missing field \\\"a/b\\\"?x\"}");
         free(json);
         v.pcr = 0;
@@ -850,6 +950,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_verdicts),   cmocka_unit_test(test_happy_path),
             cmocka_unit_test(test_refusals),   cmocka_unit_test(test_round1_refusals),
+            cmocka_unit_test(test_same_boot),  cmocka_unit_test(test_ek_rate_limit),
             cmocka_unit_test(test_pool_empty),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -261,7 +261,7 @@ static int load(const char *name, uint8_t a[32], uint8_t b[32], char *err, size_
         char path[256];
 
         snprintf(path, sizeof(path), "%s/%s", dir, name);
-        return challenge_load_secret(path, a, b, err, errlen);
+        return challenge_load_secret(path, a, b, NULL, err, errlen);
 }
 
 static void test_load_secret(void **state)
@@ -297,7 +297,7 @@ static void test_load_secret(void **state)
         assert_int_equal(load("long", a, b, err, sizeof(err)), -EINVAL);
         assert_non_null(strstr(err, "has more than 4096 bytes"));
         assert_int_equal(load("missing", a, b, err, sizeof(err)), -ENOENT);
-        assert_int_equal(challenge_load_secret(dir, a, b, err, sizeof(err)), -EINVAL);
+        assert_int_equal(challenge_load_secret(dir, a, b, NULL, err, sizeof(err)), -EINVAL);
         assert_non_null(strstr(err, "is not a regular file"));
         /* err may be NULL */
         assert_int_equal(load("group", a, b, NULL, 0), -EPERM);

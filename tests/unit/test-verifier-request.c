@@ -23,7 +23,11 @@
 #define H64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 /* Each field of a valid body; a row swaps one for a broken variant. */
-#define V  "\"version\":1"
+#define V "\"version\":2"
+#define HOSTNAME_RULE                                                                              \
+        "field \"node.hostname\" must be 1-253 characters of [a-z0-9.-] starting with a letter "   \
+        "or "                                                                                      \
+        "digit"
 #define EK "\"ek_public\":\"AAEC\""
 #define AK "\"ak_public\":\"AAEC\""
 #define CT "\"ek_certificate\":\"MIIB\""
@@ -72,16 +76,18 @@ static const struct row challenge_rows[] = {
 
     /* version */
     {"{" EK "," AK "}", REASON_MISSING_FIELD, "missing field \"version\""},
-    {CHALLENGE("\"version\":2", EK, AK), REASON_UNSUPPORTED_VERSION, "version 2 is not supported"},
+    {CHALLENGE("\"version\":1", EK, AK), REASON_UNSUPPORTED_VERSION,
+     "version 1 is not supported: this verifier speaks 2"},
+    {CHALLENGE("\"version\":3", EK, AK), REASON_UNSUPPORTED_VERSION, "version 3 is not supported"},
     {CHALLENGE("\"version\":0", EK, AK), REASON_UNSUPPORTED_VERSION, "version 0 is not supported"},
-    {CHALLENGE("\"version\":1.0", EK, AK), REASON_UNSUPPORTED_VERSION,
-     "version must be the integer 1"},
-    {CHALLENGE("\"version\":\"1\"", EK, AK), REASON_BAD_REQUEST,
+    {CHALLENGE("\"version\":2.0", EK, AK), REASON_UNSUPPORTED_VERSION,
+     "version must be the integer 2"},
+    {CHALLENGE("\"version\":\"2\"", EK, AK), REASON_BAD_REQUEST,
      "field \"version\" must be a number"},
     {CHALLENGE("\"version\":null", EK, AK), REASON_BAD_REQUEST,
      "field \"version\" must be a number"},
     /* the version is judged before fields that version may have added */
-    {"{\"version\":2,\"new\":1}", REASON_UNSUPPORTED_VERSION, "version 2"},
+    {"{\"version\":3,\"new\":1}", REASON_UNSUPPORTED_VERSION, "version 3"},
 
     /* unknown and missing fields */
     {"{" V "," EK "," AK ",\"extra\":1}", REASON_UNKNOWN_FIELD, "unknown field \"extra\""},
@@ -212,6 +218,11 @@ static const struct row attest_rows[] = {
      "field \"node.hostname\" must be 1-253 characters"},
     {ATTEST(V, CH, EK, AK, CR, QU, PC, EL, "\"node\":{\"hostname\":\"a b\"}"), REASON_BAD_REQUEST,
      "field \"node.hostname\" must be 1-253 characters"},
+    /* an option to the token source's program, were it passed on as {node} */
+    {ATTEST(V, CH, EK, AK, CR, QU, PC, EL, "\"node\":{\"hostname\":\"--kubeconfig=x\"}"),
+     REASON_BAD_REQUEST, HOSTNAME_RULE},
+    {ATTEST(V, CH, EK, AK, CR, QU, PC, EL, "\"node\":{\"hostname\":\".n\"}"), REASON_BAD_REQUEST,
+     HOSTNAME_RULE},
     {ATTEST(V, CH, EK, AK, CR, QU, PC, EL, "\"node\":{\"hostname\":\"a\\u001b[2J\"}"),
      REASON_BAD_REQUEST, "field \"node.hostname\" must be 1-253 characters"},
     {ATTEST(V, CH, EK, AK, CR, QU, PC, EL, "\"node\":{\"hostname\":7}"), REASON_BAD_REQUEST,
@@ -330,7 +341,7 @@ static char *challenge_with(const char *key, size_t n)
 
         assert_non_null(b64);
         assert_true(
-            asprintf(&body, "{\"version\":1,\"ek_public\":\"%s\",\"ak_public\":\"%s\"%s%s%s}",
+            asprintf(&body, "{\"version\":2,\"ek_public\":\"%s\",\"ak_public\":\"%s\"%s%s%s}",
                      streq(key, "ek_public") ? b64 : "AAEC", streq(key, "ak_public") ? b64 : "AAEC",
                      streq(key, "ek_certificate") ? ",\"ek_certificate\":\"" : "",
                      streq(key, "ek_certificate") ? b64 : "",
@@ -411,7 +422,7 @@ static void test_hostname_length(void **state)
 static void test_embedded_nul(void **state)
 {
         static const char body[] =
-            "{\"version\":1,\"ek_public\":\"AAEC\",\0\"ak_public\":\"AAEC\"}";
+            "{\"version\":2,\"ek_public\":\"AAEC\",\0\"ak_public\":\"AAEC\"}";
         struct challenge_request req;
         struct verdict v;
 

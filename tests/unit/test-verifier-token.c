@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Token sources against real processes and files: exec runs /bin/sh scripts (good, failing,
- * slow, chatty, malformed); pool hands each line out once, across threads and processes. */
+ * slow, chatty) with the boot's token; pool hands each line out once, to one boot, across
+ * threads and processes, and the same line again to the same boot. */
 
 #include "token-source.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -84,8 +86,10 @@ static void test_specs(void **state)
             {"exec:/bin/sh -c 'unbalanced", -EINVAL, "unbalanced quote"},
             {"exec:/bin/sh -c \"unbalanced", -EINVAL, "unbalanced quote"},
             {"exec:/bin/sh \\", -EINVAL, "trailing"},
-            {"exec:/bin/sh", 0, NULL},
-            {"exec:sh -c true", 0, NULL}, /* found on PATH */
+            {"exec:/bin/sh", -EINVAL, "must take the boot's token as {token}"},
+            {"exec:/bin/sh -c 'echo {node}'", -EINVAL, "must take the boot's token as {token}"},
+            {"exec:/bin/sh -c true {token}", 0, NULL},
+            {"exec:sh -c true x{token}x", 0, NULL}, /* found on PATH */
         };
 
         (void) state;
@@ -100,11 +104,29 @@ static void test_specs(void **state)
         }
 }
 
+static const uint8_t pad[32] = {0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+                                0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+                                0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f};
+
+/* One boot's request: its tag from n, the derived token GOOD. */
+static int get_boot(struct token_source *ts, uint32_t n, const char *node,
+                    char token[TOKEN_SIZE + 1], bool *reissued, char *err, size_t errlen)
+{
+        uint8_t tag[32] = {};
+        struct token_request rq = {.node = node, .token = GOOD, .boot_tag = tag, .pool_pad = pad};
+
+        memcpy(tag, &n, sizeof(n));
+        err[0] = '\0';
+        return token_source_get(ts, &rq, token, reissued, err, errlen);
+}
+
+/* A new boot at every call: the tests of drawing tokens. */
 static int get(struct token_source *ts, const char *node, char token[TOKEN_SIZE + 1], char *err,
                size_t errlen)
 {
-        err[0] = '\0';
-        return token_source_get(ts, node, token, err, errlen);
+        static atomic_uint next = 1u << 31;
+
+        return get_boot(ts, atomic_fetch_add(&next, 1), node, token, NULL, err, errlen);
 }
 
 static struct token_source *exec_source(const char *spec, unsigned timeout_ms)
@@ -119,33 +141,35 @@ static struct token_source *exec_source(const char *spec, unsigned timeout_ms)
         return ts;
 }
 
-/* Quoting and {node}: the program sees exactly the words the spec means. */
+/* Quoting, {node} and {token}: the program sees exactly the words the spec means, and the
+ * token it was given is the boot's, whatever it prints. */
 static void test_exec_good(void **state)
 {
         static const char *const specs[] = {
-            "exec:/bin/sh -c 'echo " GOOD "'",
-            "exec:/bin/sh -c 'printf %s " GOOD "'", /* no newline */
-            "exec:/bin/sh -c \"echo \\\"$0\\\"\" " GOOD,
-            "exec:/bin/sh -c 'test \"$1\" = node-1 && echo " GOOD "' sh {node}",
-            "exec:/bin/sh -c 'test \"$1\" = \"x node-1 y node-1\" && echo " GOOD
-            "' sh \"x {node} y {node}\"",
-            "exec:/bin/sh -c 'test \"$1\" = \"a b\" && test $# = 1 && echo " GOOD "' sh a\\ b",
-            "exec:/bin/sh -c 'test \"$1\" = \"\" && echo " GOOD "' sh ''",
+            "exec:/bin/sh -c 'test \"$1\" = " GOOD "' sh {token}",
+            "exec:/bin/sh -c 'test \"$1\" = " GOOD " && echo another.0123456789abcdef' sh {token}",
+            "exec:/bin/sh -c 'test \"$1\" = node-1 && test \"$2\" = " GOOD "' sh {node} {token}",
+            "exec:/bin/sh -c 'test \"$1\" = \"x node-1 y " GOOD "\"' sh \"x {node} y {token}\"",
+            "exec:/bin/sh -c 'test \"$1\" = \"a b\" && test $# = 2' sh a\\ b {token}",
+            "exec:/bin/sh -c 'test \"$1\" = \"\"' sh '' {token}",
             /* stdin is /dev/null: read finds EOF at once instead of waiting */
-            "exec:/bin/sh -c 'if read x; then exit 3; fi; echo " GOOD "'",
-            /* stderr is not the token */
-            "exec:/bin/sh -c 'echo noise >&2; echo " GOOD "'",
+            "exec:/bin/sh -c 'if read x; then exit 3; fi' sh {token}",
+            /* nothing printed, or noise on stderr: the exit status is what counts */
+            "exec:/bin/sh -c 'echo noise >&2' sh {token}",
+            "exec:/bin/sh -c 'echo a token with this id already exists' sh {token}",
         };
 
         (void) state;
         for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
                 struct token_source *ts = exec_source(specs[i], 0);
                 char token[TOKEN_SIZE + 1], err[512];
-                int r = get(ts, "node-1", token, err, sizeof(err));
+                bool reissued = true;
+                int r = get_boot(ts, 1, "node-1", token, &reissued, err, sizeof(err));
 
                 if (r != 0)
                         fail_msg("%s: %d %s", specs[i], r, err);
                 assert_string_equal(token, GOOD);
+                assert_false(reissued); /* only a pool knows boots across replicas */
                 token_source_free(ts);
         }
 }
@@ -165,21 +189,17 @@ static void test_exec_refused(void **state)
                 int ret;
                 const char *err;
         } rows[] = {
-            {"exec:/bin/sh -c 'echo " GOOD "; exit 2'", -EIO, "exited with status 2"},
-            {"exec:/bin/sh -c 'echo " GOOD "; kill -9 $$'", -EIO, "killed by signal 9"},
-            {"exec:/bin/sh -c 'echo not-a-token'", -EBADMSG,
-             "printed 11 bytes that are not a kubeadm token"},
-            {"exec:/bin/sh -c 'echo'", -EBADMSG, "printed 0 bytes"},
-            {"exec:/bin/sh -c true", -EBADMSG, "printed 0 bytes"},
-            {"exec:/bin/sh -c 'printf \"" GOOD "\\n\\n\"'", -EBADMSG, "printed 24 bytes"},
-            {"exec:/bin/sh -c 'printf \"" GOOD "\\r\\n\"'", -EBADMSG, "printed 24 bytes"},
-            {"exec:/bin/sh -c 'echo \" " GOOD "\"'", -EBADMSG, "printed 24 bytes"},
-            {"exec:/bin/sh -c 'echo " GOOD "; echo " GOOD "'", -EBADMSG, "printed 47 bytes"},
-            {"exec:/bin/sh -c 'head -c 5000 /dev/zero'", -EBADMSG, "printed more than 4096 bytes"},
-            {"exec:/bin/sh -c 'sleep 5'", -ETIMEDOUT, "printed no token within 300 ms"},
+            {"exec:/bin/sh -c 'echo $1; exit 2' sh {token}", -EIO, "exited with status 2"},
+            {"exec:/bin/sh -c 'echo $1; kill -9 $$' sh {token}", -EIO, "killed by signal 9"},
+            {"exec:/bin/sh -c 'head -c 5000 /dev/zero' sh {token}", -EBADMSG,
+             "printed more than 4096 bytes"},
+            {"exec:/bin/sh -c 'sleep 5' sh {token}", -ETIMEDOUT, "did not finish within 300 ms"},
             /* prints, closes stdout, lingers */
-            {"exec:/bin/sh -c 'echo " GOOD "; exec >&-; sleep 5'", -ETIMEDOUT,
+            {"exec:/bin/sh -c 'echo $1; exec >&-; sleep 5' sh {token}", -ETIMEDOUT,
              "did not exit within 300 ms"},
+            /* a name that could be taken for an option never reaches the program */
+            {"exec:/bin/sh -c 'echo $1 > /dev/null' sh {node} {token}", -EINVAL,
+             "must start with a letter or digit"},
         };
 
         (void) state;
@@ -187,14 +207,15 @@ static void test_exec_refused(void **state)
                 struct token_source *ts = exec_source(rows[i].spec, 300);
                 char token[TOKEN_SIZE + 1] = "untouched", err[512];
                 double t0 = now_s();
-                int r = get(ts, "node-1", token, err, sizeof(err));
+                int r =
+                    get(ts, i == ELEMENTSOF(rows) - 1 ? "-x" : "node-1", token, err, sizeof(err));
 
                 if (r != rows[i].ret || !strstr(err, rows[i].err))
                         fail_msg("row %zu (%s): got %d \"%s\"", i, rows[i].spec, r, err);
                 assert_string_equal(token, "untouched");
                 /* nothing the program printed reaches the message */
                 assert_null(strstr(err, GOOD));
-                assert_null(strstr(err, "not-a-token"));
+                assert_null(strstr(err, GOOD + 7));
                 assert_true(now_s() - t0 < 3.0);
                 token_source_free(ts);
         }
@@ -210,7 +231,8 @@ static void test_exec_kills_group(void **state)
 
         (void) state;
         snprintf(pidfile, sizeof(pidfile), "%s/bg.pid", dir);
-        snprintf(spec, sizeof(spec), "exec:/bin/sh -c 'sleep 30 & echo $! > %s; wait'", pidfile);
+        snprintf(spec, sizeof(spec), "exec:/bin/sh -c 'sleep 30 & echo $! > %s; wait' sh {token}",
+                 pidfile);
         ts = exec_source(spec, 300);
         assert_int_equal(get(ts, "n", token, err, sizeof(err)), -ETIMEDOUT);
         token_source_free(ts);
@@ -258,7 +280,7 @@ static void *exec_thread(void *p)
 static void test_exec_threads(void **state)
 {
         struct token_source *ts =
-            exec_source("exec:/bin/sh -c 'test \"$1\" = node-1 && echo " GOOD "' sh {node}", 0);
+            exec_source("exec:/bin/sh -c 'test \"$1\" = node-1' sh {node} {token}", 0);
         pthread_t th[4];
         struct exec_arg args[4];
 
@@ -318,13 +340,14 @@ static void test_pool_each_once(void **state)
         assert_non_null(strstr(err, "has no unused token"));
         assert_int_equal(get(ts, NULL, token, err, sizeof(err)), -ENOSPC);
         text = test_read_file(path, NULL);
+        /* used lines overwritten whole: no used token stays on the disk */
         assert_string_equal(text, "# tokens for the tests\n"
-                                  "#aaaaa.0000000000000000\n"
+                                  "#######################\n"
                                   "\n"
                                   "#bbbbbb.0000000000000000\n"
-                                  "#ccccc.0000000000000000\n"
-                                  "#OT-A-TOKEN\n"
-                                  "#ddddd.0000000000000000");
+                                  "#######################\n"
+                                  "###########\n"
+                                  "#######################");
         free(text);
 
         /* tokens appended later are found past the cursor */
@@ -396,6 +419,7 @@ static void make_pool(const char *path, int n)
         for (int i = 0; i < n; i++)
                 fprintf(f, "t%05d.0123456789abcdef\n", i);
         fclose(f);
+        assert_int_equal(chmod(path, 0600), 0);
 }
 
 struct pool_arg {
@@ -480,7 +504,10 @@ static void test_pool_processes(void **state)
                         snprintf(spec, sizeof(spec), "pool:%s", path);
                         if (token_source_new(spec, &ts, err, sizeof(err)) != 0)
                                 _exit(1);
-                        while ((r = token_source_get(ts, NULL, token, err, sizeof(err))) == 0) {
+                        /* forked: each child's boots of its own (get()'s counter is
+                         * copied at the fork) */
+                        for (uint32_t k = (uint32_t) (i + 1) << 20;
+                             (r = get_boot(ts, k, NULL, token, NULL, err, sizeof(err))) == 0; k++) {
                                 int n = atoi(token + 1);
                                 if (write(pipes[i][1], &n, sizeof(n)) != sizeof(n))
                                         _exit(1);
@@ -507,6 +534,72 @@ static void test_pool_processes(void **state)
                         fail_msg("token %d handed out %d times", i, seen[i]);
 }
 
+/* One boot, one line: the same boot asking again (a replayed round 2, a retry, another
+ * replica on this host) gets the same token without using another line. */
+static void test_pool_same_boot(void **state)
+{
+        char path[256], rec[300], token[TOKEN_SIZE + 1], again[TOKEN_SIZE + 1], err[512];
+        struct token_source *ts, *ts2;
+        bool reissued = true;
+        size_t size;
+        char *text;
+
+        (void) state;
+        snprintf(path, sizeof(path), "%s/pool-boots", dir);
+        snprintf(rec, sizeof(rec), "%s.issued", path);
+        test_write_text(path, "aaaaaa.1111111111111111\nbbbbbb.2222222222222222\n", 0600);
+        ts = pool_source(path);
+        ts2 = pool_source(path); /* another replica on the host */
+        assert_int_equal(get_boot(ts, 7, "n", token, &reissued, err, sizeof(err)), 0);
+        assert_string_equal(token, "aaaaaa.1111111111111111");
+        assert_false(reissued);
+        for (int i = 0; i < 3; i++) {
+                reissued = false;
+                assert_int_equal(
+                    get_boot(i % 2 ? ts : ts2, 7, "n", again, &reissued, err, sizeof(err)), 0);
+                assert_string_equal(again, token);
+                assert_true(reissued);
+        }
+        /* another boot: the next line */
+        assert_int_equal(get_boot(ts2, 8, "n", token, &reissued, err, sizeof(err)), 0);
+        assert_string_equal(token, "bbbbbb.2222222222222222");
+        assert_false(reissued);
+        assert_int_equal(get_boot(ts, 9, "n", token, &reissued, err, sizeof(err)), -ENOSPC);
+
+        /* the record: one line a boot, mode 0600, no token in the clear */
+        text = test_read_file(rec, &size);
+        assert_int_equal(size, 2 * 112);
+        assert_null(strstr(text, "aaaaaa"));
+        assert_null(strstr(text, "1111111111111111"));
+        assert_null(strstr(text, "bbbbbb"));
+        free(text);
+        struct stat st;
+        assert_int_equal(stat(rec, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+
+        /* a damaged record file is an error, not a new token */
+        assert_int_equal(truncate(rec, 111), 0);
+        assert_int_equal(get_boot(ts, 7, "n", token, &reissued, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, "is damaged"));
+        token_source_free(ts);
+        token_source_free(ts2);
+}
+
+/* Unused tokens are credentials: a pool others may read is refused, as the secret is. */
+static void test_pool_mode(void **state)
+{
+        char path[256], spec[300], err[512];
+        struct token_source *ts = NULL;
+
+        (void) state;
+        snprintf(path, sizeof(path), "%s/pool-open", dir);
+        test_write_text(path, GOOD "\n", 0644);
+        snprintf(spec, sizeof(spec), "pool:%s", path);
+        assert_int_equal(token_source_new(spec, &ts, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "group and others must have no access"));
+        assert_null(ts);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -515,6 +608,7 @@ int main(void)
             cmocka_unit_test(test_exec_kills_group), cmocka_unit_test(test_exec_threads),
             cmocka_unit_test(test_pool_each_once),   cmocka_unit_test(test_pool_long_lines),
             cmocka_unit_test(test_pool_threads),     cmocka_unit_test(test_pool_processes),
+            cmocka_unit_test(test_pool_same_boot),   cmocka_unit_test(test_pool_mode),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

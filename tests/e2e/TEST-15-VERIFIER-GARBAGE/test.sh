@@ -29,8 +29,8 @@ test_run() {
 import json, sys
 print(" ".join("%s %s" % (r["method"], r["path"]) for r in map(json.loads, open(sys.argv[1]))))
 ' "$E2E_VDIR/requests.jsonl" 2>/dev/null || true)
-        if [[ $seen == "POST /v1/challenge" ]]; then
-                e2e_ok "one POST /v1/challenge, no retry of a malformed answer, no round 2"
+        if [[ $seen == "POST /v2/challenge" ]]; then
+                e2e_ok "one POST /v2/challenge, no retry of a malformed answer, no round 2"
         else
                 e2e_fail "requests the fake verifier saw: '$seen'"
         fi
