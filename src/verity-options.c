@@ -196,8 +196,6 @@ static int parse_flag(struct verity_options *o, const char *name, const char *va
 
         if (streq(name, "ignore-zero-blocks"))
                 o->ignore_zero_blocks = true;
-        else if (streq(name, "check-at-most-once"))
-                o->check_at_most_once = true;
         else if (streq(name, "restart-on-corruption"))
                 o->restart_on_corruption = true;
         else if (streq(name, "panic-on-corruption"))
@@ -224,10 +222,15 @@ static const struct verity_option {
     {"uuid", true, parse_uuid_option, 0, NULL},
     {"hash", true, parse_hash, 0, NULL},
     {"ignore-zero-blocks", false, parse_flag, 0, NULL},
-    {"check-at-most-once", false, parse_flag, 0, NULL},
     {"restart-on-corruption", false, parse_flag, 0, NULL},
     {"panic-on-corruption", false, parse_flag, 0, NULL},
     {"ignore-corruption", false, NULL, -EPERM, "is refused: it would let a tampered root boot"},
+    /* dm-verity then checks a block on its first read only: a disk that answers that read
+     * honestly and a later one, after the page cache dropped the block, with other bytes,
+     * would get the tampered ones through unchecked. */
+    {"check-at-most-once", false, NULL, -EPERM,
+     "is refused: a hostile disk could serve good blocks first and tampered ones once the page "
+     "cache dropped them"},
     {"root-hash-signature", true, NULL, -EOPNOTSUPP,
      "is not supported: the root hash is trusted because the UKI is measured"},
     {"fec-device", true, NULL, -EOPNOTSUPP,

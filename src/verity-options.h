@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* systemd.verity_root_options=: the comma-separated dm-verity options of systemd-veritysetup,
- * minus those that are unsafe for a gate (ignore-corruption) or not supported yet (FEC). */
+ * minus those that are unsafe for a gate (ignore-corruption, check-at-most-once) or not
+ * supported yet (FEC). */
 #pragma once
 
 #include <stdbool.h>
@@ -34,7 +35,6 @@ struct verity_options {
         char uuid[37];           /* uuid=: lowercase, "" when not given */
         enum verity_hash hash;   /* hash=: sha1, sha256, sha512 */
         bool ignore_zero_blocks; /* the kernel flags of the same names */
-        bool check_at_most_once;
         bool restart_on_corruption;
         bool panic_on_corruption;
         /* Which options were given, so callers can tell a default from an explicit value. */
@@ -55,7 +55,8 @@ void verity_options_init(struct verity_options *o);
  * Does not log; on failure a message naming the option is written to errbuf.
  * @return 0 on success (ret written), -EINVAL for bad syntax or values, -E2BIG for a string
  *         over VERITY_OPTIONS_MAX, -EPERM for ignore-corruption (it would let a tampered root
- *         boot), -EOPNOTSUPP for root-hash-signature= and the fec-* options, -ENOMEM */
+ *         boot) and check-at-most-once (a disk could serve tampered blocks after good ones),
+ *         -EOPNOTSUPP for root-hash-signature= and the fec-* options, -ENOMEM */
 int verity_options_parse(const char *s, struct verity_options *ret, char *errbuf, size_t errlen);
 
 /* @return "sha1", "sha256", "sha512", or NULL for an invalid value */

@@ -104,8 +104,6 @@ static uint32_t activation_flags(const struct verity_options *o)
 
         if (o->ignore_zero_blocks)
                 flags |= CRYPT_ACTIVATE_IGNORE_ZERO_BLOCKS;
-        if (o->check_at_most_once)
-                flags |= CRYPT_ACTIVATE_CHECK_AT_MOST_ONCE;
         if (o->restart_on_corruption)
                 flags |= CRYPT_ACTIVATE_RESTART_ON_CORRUPTION;
         if (o->panic_on_corruption)

@@ -73,15 +73,20 @@ static enum reason parse_key(const struct request_blob_public *b, bool ek, struc
                                    "%s is not a TPM2B_PUBLIC", ek ? "ek_public" : "ak_public");
         if (k == -EOPNOTSUPP)
                 return verdict_set(v, ek ? REASON_EK_NOT_STORAGE_KEY : REASON_AK_NOT_SIGNING_KEY,
-                                   "%s uses an algorithm nodegate does not take",
-                                   ek ? "ek_public" : "ak_public");
+                                   "%s is of an algorithm or key size nodegate does not take "
+                                   "(%s)",
+                                   ek ? "ek_public" : "ak_public",
+                                   ek ? "EKs: RSA 2048, ECC NIST P-256 or P-384"
+                                      : "AKs: ECC NIST P-256 or RSA 2048");
         if (k < 0)
                 return verdict_set(v, REASON_INTERNAL, "cannot parse %s",
                                    ek ? "ek_public" : "ak_public");
         return REASON_OK;
 }
 
-/* Both keys, and the EK's allowlist identifier for the trust check and the audit log. */
+/* Both keys, and the EK's allowlist identifier for the trust check and the audit log. The
+ * parser has refused every key type and size nodegate does not take (RSA 3072/4096 included,
+ * issue 12 §1) before anything hashes or encodes the EK. */
 static enum reason parse_keys(const struct request_blob_public *ek_public,
                               const struct request_blob_public *ak_public, struct tpm_public *ek,
                               struct tpm_public *ak, uint8_t ret_spki[32],

@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 #include <openssl/asn1.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -136,6 +137,27 @@ static int hash_of_public(const char *cmd, const char *path, uint8_t ret[32])
         return 0;
 }
 
+/* Whether the certificate's key is RSA with the ROCA fingerprint: such an EK is refused at
+ * every attestation, so enrolling it would only hide the problem until then. */
+static bool certificate_key_is_roca(X509 *cert)
+{
+        _cleanup_(BN_freep) BIGNUM *n = NULL;
+        uint8_t bytes[TPMW_RSA_MAX];
+        EVP_PKEY *key = X509_get0_pubkey(cert);
+        int size;
+
+        if (!key || !EVP_PKEY_is_a(key, "RSA") ||
+            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1) {
+                ERR_clear_error();
+                return false;
+        }
+        size = BN_num_bytes(n);
+        if (size <= 0 || (size_t) size > sizeof(bytes))
+                return false;
+        BN_bn2bin(n, bytes);
+        return ek_rsa_modulus_has_roca_fingerprint(bytes, (size_t) size);
+}
+
 static int hash_of_certificate(const char *cmd, const char *path, uint8_t ret[32])
 {
         _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *certs = NULL;
@@ -149,6 +171,11 @@ static int hash_of_certificate(const char *cmd, const char *path, uint8_t ret[32
                 return complain(EXIT_FAILURE, cmd,
                                 "%s holds %d certificates: give the EK certificate alone", path,
                                 sk_X509_num(certs));
+        if (certificate_key_is_roca(sk_X509_value(certs, 0)))
+                return complain(EXIT_FAILURE, cmd,
+                                "%s: the RSA modulus has the ROCA fingerprint (CVE-2017-15361): "
+                                "its private key can be computed from it",
+                                path);
         if (ek_certificate_spki_sha256(sk_X509_value(certs, 0), ret) < 0)
                 return complain(EXIT_FAILURE, cmd, "%s: cannot hash the certificate's public key",
                                 path);

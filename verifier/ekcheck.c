@@ -371,6 +371,35 @@ static void attributes_missing(uint32_t have, uint32_t need, uint32_t forbidden,
         }
 }
 
+/* The small primes every M of the vulnerable library is a multiple of (2 tells nothing: any
+ * modulus is odd), as the ROCA paper's detection uses them. A random modulus passes the test
+ * for all 38 with a probability far below 2^-100; a generated one always does. */
+static const uint8_t roca_primes[] = {
+    3,  5,  7,  11, 13, 17,  19,  23,  29,  31,  37,  41,  43,  47,  53,  59,  61,  67,  71,
+    73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167};
+
+bool ek_rsa_modulus_has_roca_fingerprint(const uint8_t *n, size_t size)
+{
+        if (size == 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(roca_primes); i++) {
+                unsigned r = roca_primes[i], rem = 0, g = 65537 % r, x = 1;
+                bool in_subgroup = false;
+
+                for (size_t j = 0; j < size; j++)
+                        rem = (rem * 256 + n[j]) % r;
+                /* Walk the powers of 65537 mod r until they come back to 1. */
+                do {
+                        if (x == rem)
+                                in_subgroup = true;
+                        x = x * g % r;
+                } while (x != 1 && !in_subgroup);
+                if (!in_subgroup)
+                        return false;
+        }
+        return true;
+}
+
 enum reason ek_check_storage_key(const struct tpm_public *ek, struct verdict *v)
 {
         const uint32_t need = TPMW_OA_FIXED_TPM | TPMW_OA_FIXED_PARENT |
@@ -404,6 +433,14 @@ enum reason ek_check_storage_key(const struct tpm_public *ek, struct verdict *v)
                                            "the EK is RSA %u with exponent %u, not RSA 2048 with "
                                            "65537",
                                            ek->rsa_bits, ek->rsa_exponent);
+                /* Its private key can be computed from ek_public: whoever does so decrypts
+                 * the credential and the sealed token, whatever the PCRs say. */
+                if (ek_rsa_modulus_has_roca_fingerprint(ek->rsa_n, ek->rsa_n_size))
+                        return verdict_set(v, REASON_EK_WEAK_KEY,
+                                           "the EK's RSA modulus has the ROCA fingerprint "
+                                           "(Infineon RSA library, CVE-2017-15361): its private "
+                                           "key can be computed from it; update the TPM's "
+                                           "firmware and enrol the new EK");
                 return REASON_OK;
         case TPMW_ALG_ECC:
                 if (ek->curve != TPMW_ECC_NIST_P256 && ek->curve != TPMW_ECC_NIST_P384)
@@ -439,15 +476,34 @@ enum reason ak_check_signing_key(const struct tpm_public *ak, struct verdict *v)
             ak->scheme == TPMW_ALG_ECDSA && ak->scheme_hash == TPMW_ALG_SHA256)
                 return REASON_OK;
         if (ak->type == TPMW_ALG_RSA && ak->rsa_bits == 2048 && ak->scheme == TPMW_ALG_RSASSA &&
-            ak->scheme_hash == TPMW_ALG_SHA256)
+            ak->scheme_hash == TPMW_ALG_SHA256) {
+                /* Its private key can be computed from ak_public: quotes would be forgeable. */
+                if (ek_rsa_modulus_has_roca_fingerprint(ak->rsa_n, ak->rsa_n_size))
+                        return verdict_set(v, REASON_AK_NOT_SIGNING_KEY,
+                                           "the AK's RSA modulus has the ROCA fingerprint "
+                                           "(Infineon RSA library, CVE-2017-15361): its private "
+                                           "key can be computed from it; use an ECC AK or update "
+                                           "the TPM's firmware");
                 return REASON_OK;
+        }
         return verdict_set(v, REASON_AK_NOT_SIGNING_KEY,
                            "the AK is type 0x%04x with scheme 0x%04x/0x%04x: it must be ECC P-256 "
                            "with ECDSA/SHA-256 or RSA 2048 with RSASSA/SHA-256",
                            ak->type, ak->scheme, ak->scheme_hash);
 }
 
-/* DER: a length in its shortest form (at most 65535, plenty for keys up to RSA 4096). */
+/* The SubjectPublicKeyInfo writer below: sizes computed first, then written forward into a
+ * buffer checked against the total, so no input can write past it (issue 12 §1: the old
+ * writer wrapped inside-out in a buffer sized for the modulus alone and overflowed it by up to
+ * 4 bytes with an RSA 4096 key). */
+#define SPKI_MAX 1024 /* an RSA 4096 SPKI: 550 bytes at most; P-384: 120 */
+
+static size_t der_length_size(size_t n)
+{
+        return n < 0x80 ? 1 : n < 0x100 ? 2 : 3;
+}
+
+/* DER: a length in its shortest form, at most 65535 (SPKI_MAX is far below). */
 static size_t der_length(uint8_t *p, size_t n)
 {
         if (n < 0x80) {
@@ -466,30 +522,40 @@ static size_t der_length(uint8_t *p, size_t n)
 }
 
 /* A positive INTEGER from big-endian bytes: no leading zeros but one before a high bit. */
-static size_t der_integer(uint8_t *p, const uint8_t *v, size_t n)
-{
-        size_t o = 0;
+struct der_int {
+        const uint8_t *v;
+        size_t n;
         bool pad;
+};
 
+static struct der_int der_int_of(const uint8_t *v, size_t n)
+{
         while (n > 1 && v[0] == 0)
                 v++, n--;
-        pad = v[0] & 0x80;
-        p[o++] = 0x02;
-        o += der_length(p + o, n + pad);
-        if (pad)
-                p[o++] = 0;
-        memcpy(p + o, v, n);
-        return o + n;
+        return (struct der_int){v, n, v[0] & 0x80};
 }
 
-static size_t der_wrap(uint8_t *p, uint8_t tag, const uint8_t *content, size_t n)
+static size_t der_int_size(const struct der_int *i)
+{
+        return 1 + der_length_size(i->n + i->pad) + i->n + i->pad;
+}
+
+static size_t der_write_int(uint8_t *p, const struct der_int *i)
 {
         size_t o = 0;
 
-        p[o++] = tag;
-        o += der_length(p + o, n);
-        memmove(p + o, content, n);
-        return o + n;
+        p[o++] = 0x02;
+        o += der_length(p + o, i->n + i->pad);
+        if (i->pad)
+                p[o++] = 0;
+        memcpy(p + o, i->v, i->n);
+        return o + i->n;
+}
+
+static size_t der_header(uint8_t *p, uint8_t tag, size_t n)
+{
+        p[0] = tag;
+        return 1 + der_length(p + 1, n);
 }
 
 int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32])
@@ -503,8 +569,8 @@ int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32])
                                        0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00, 0x04};
         static const uint8_t rsa_alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
                                           0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
-        uint8_t der[2 * TPMW_RSA_MAX + 64], key[TPMW_RSA_MAX + 32], bits[TPMW_RSA_MAX + 40];
-        size_t o = 0, k = 0, c;
+        uint8_t der[SPKI_MAX];
+        size_t o = 0, c;
 
         if (pub->type == TPMW_ALG_ECC) {
                 const uint8_t *prefix = pub->curve == TPMW_ECC_NIST_P256   ? p256
@@ -522,20 +588,31 @@ int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32])
                 SHA256(der, o + 2 * c, ret);
                 return 0;
         }
-        if (pub->type != TPMW_ALG_RSA || pub->rsa_n_size == 0 || pub->rsa_n_size > TPMW_RSA_MAX)
+        if (pub->type != TPMW_ALG_RSA || pub->rsa_n_size == 0 ||
+            pub->rsa_n_size > sizeof(pub->rsa_n))
                 return -EOPNOTSUPP;
 
-        /* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } */
-        uint8_t e[4] = {(uint8_t) (pub->rsa_exponent >> 24), (uint8_t) (pub->rsa_exponent >> 16),
-                        (uint8_t) (pub->rsa_exponent >> 8), (uint8_t) pub->rsa_exponent};
-        k = der_integer(key, pub->rsa_n, pub->rsa_n_size);
-        k += der_integer(key + k, e, sizeof(e));
-        bits[0] = 0; /* no unused bits */
-        c = 1 + der_wrap(bits + 1, 0x30, key, k);
-        memcpy(key, rsa_alg, sizeof(rsa_alg));
-        k = sizeof(rsa_alg);
-        k += der_wrap(key + k, 0x03, bits, c);
-        o = der_wrap(der, 0x30, key, k);
+        /* SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier, BIT STRING {0 unused bits,
+         * RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } } } */
+        const uint8_t e[4] = {(uint8_t) (pub->rsa_exponent >> 24),
+                              (uint8_t) (pub->rsa_exponent >> 16),
+                              (uint8_t) (pub->rsa_exponent >> 8), (uint8_t) pub->rsa_exponent};
+        struct der_int n_int = der_int_of(pub->rsa_n, pub->rsa_n_size), e_int = der_int_of(e, 4);
+        size_t key = der_int_size(&n_int) + der_int_size(&e_int);
+        size_t bits = 1 + 1 + der_length_size(key) + key;
+        size_t spki = sizeof(rsa_alg) + 1 + der_length_size(bits) + bits;
+        size_t total = 1 + der_length_size(spki) + spki;
+
+        if (total > sizeof(der))
+                return -EOPNOTSUPP; /* unreachable with TPMW_RSA_MAX, kept as the guard */
+        o = der_header(der, 0x30, spki);
+        memcpy(der + o, rsa_alg, sizeof(rsa_alg));
+        o += sizeof(rsa_alg);
+        o += der_header(der + o, 0x03, bits);
+        der[o++] = 0; /* no unused bits */
+        o += der_header(der + o, 0x30, key);
+        o += der_write_int(der + o, &n_int);
+        o += der_write_int(der + o, &e_int);
         SHA256(der, o, ret);
         return 0;
 }
@@ -601,6 +678,26 @@ static int verify_callback(int ok, X509_STORE_CTX *ctx)
         return ok;
 }
 
+/* The TCG EK Credential Profile's extended key usage, tcg-kp-EKCertificate: required, not
+ * just tolerated. The chain says which CA vouches for the key; the EKU says that the CA made
+ * the certificate as an EK certificate rather than for some other key of its TPMs or
+ * platforms. swtpm's, STMicro's (2014) and Nuvoton's (2023) EK certificates carry it; an EK
+ * whose certificate lacks it can still be enrolled on the allowlist. anyExtendedKeyUsage does
+ * not count: it names no purpose. */
+static bool has_ek_eku(X509 *x)
+{
+        _cleanup_(ASN1_OBJECT_freep) ASN1_OBJECT *want = OBJ_txt2obj("2.23.133.8.1", 1);
+        EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+        bool found = false;
+
+        for (int i = 0; want && eku && i < sk_ASN1_OBJECT_num(eku); i++)
+                if (OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), want) == 0)
+                        found = true;
+        EXTENDED_KEY_USAGE_free(eku);
+        ERR_clear_error();
+        return found;
+}
+
 /* The cached public key of a certificate that verified, up-ref'ed; NULL when not cached. */
 static EVP_PKEY *cache_get(struct ek_trust *t, const uint8_t hash[32], time_t now)
 {
@@ -654,7 +751,8 @@ static enum reason verify_certificate(struct ek_trust *t, const uint8_t *cert, s
                 ERR_clear_error();
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
         }
-        /* No purpose: EK certificates have TCG's EKU (2.23.133.8.1), none for TLS. */
+        /* No purpose: EK certificates have TCG's EKU (2.23.133.8.1), none for TLS, which
+         * has_ek_eku() checks on the leaf afterwards. */
         X509_STORE_CTX_set_verify_cb(ctx, verify_callback);
         if (X509_verify_cert(ctx) != 1) {
                 e = X509_STORE_CTX_get_error(ctx);
@@ -666,6 +764,11 @@ static enum reason verify_certificate(struct ek_trust *t, const uint8_t *cert, s
                                    "CA: %s (depth %d)",
                                    issuer, X509_verify_cert_error_string(e), depth);
         }
+        if (!has_ek_eku(x))
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate has no extended key usage "
+                                   "tcg-kp-EKCertificate (2.23.133.8.1): the CA did not issue "
+                                   "it as an EK certificate");
         key = X509_get_pubkey(x);
         if (!key) {
                 ERR_clear_error();

@@ -38,7 +38,8 @@ size_t ek_trust_n_allowed(const struct ek_trust *t);
  * cert_size; NULL/0 when the node sent none) must chain to a CA and carry ek's public key, or
  * else ek's SPKI hash must be on the allowlist (either suffices). spki_sha256 is that hash
  * when the caller has it already (tpm_public_spki_sha256()), NULL to compute it here.
- * @return REASON_OK and the kind in *ret_kind, or REASON_EK_NOT_STORAGE_KEY, _EK_UNKNOWN,
+ * @return REASON_OK and the kind in *ret_kind, or REASON_EK_NOT_STORAGE_KEY, _EK_WEAK_KEY,
+ * _EK_UNKNOWN,
  * _EK_CERTIFICATE_UNTRUSTED (message with OpenSSL's reason) or _EK_CERTIFICATE_MISMATCH */
 enum reason ek_trust_check(struct ek_trust *t, const struct tpm_public *ek, const uint8_t *cert,
                            size_t cert_size, const uint8_t *spki_sha256,
@@ -46,12 +47,20 @@ enum reason ek_trust_check(struct ek_trust *t, const struct tpm_public *ek, cons
 
 /* The TCG EK Credential Profile's storage key: fixedTPM, fixedParent, sensitiveDataOrigin,
  * adminWithPolicy, restricted, decrypt, not sign; AES-128/256-CFB; RSA 2048 (65537) or ECC
- * P-256/P-384; nameAlg SHA-256/384. @return REASON_OK or REASON_EK_NOT_STORAGE_KEY */
+ * P-256/P-384; nameAlg SHA-256/384; an RSA modulus without the ROCA fingerprint.
+ * @return REASON_OK, REASON_EK_NOT_STORAGE_KEY or REASON_EK_WEAK_KEY (ROCA) */
 enum reason ek_check_storage_key(const struct tpm_public *ek, struct verdict *v);
+
+/* True when an RSA modulus (big-endian, size bytes) has the fingerprint of the keys of
+ * Infineon's RSA library before 2017 (ROCA, CVE-2017-15361), whose private key can be computed
+ * from the public one: for every small prime r dividing its M, N mod r lies in the subgroup
+ * that 65537 generates mod r. */
+bool ek_rsa_modulus_has_roca_fingerprint(const uint8_t *n, size_t size);
 
 /* An AK as docs/PROTOCOL.md wants it: fixedTPM, fixedParent, sensitiveDataOrigin,
  * userWithAuth, restricted, sign, not decrypt, nameAlg SHA-256, ECC P-256 ECDSA/SHA-256 or RSA
- * 2048 RSASSA/SHA-256. @return REASON_OK or REASON_AK_NOT_SIGNING_KEY */
+ * 2048 RSASSA/SHA-256 without the ROCA fingerprint. @return REASON_OK or
+ * REASON_AK_NOT_SIGNING_KEY */
 enum reason ak_check_signing_key(const struct tpm_public *ak, struct verdict *v);
 
 /* One allowlist line: @return 1 and the hash in ret, 0 for a blank or comment line, -EINVAL */

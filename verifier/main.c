@@ -11,6 +11,7 @@
 #include "server.h"
 #include "token-source.h"
 
+#include "openssl-util.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -21,7 +22,10 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <openssl/err.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #define TEXT_FILE_MAX (1024 * 1024) /* certificates, keys: far smaller in practice */
@@ -177,14 +181,21 @@ static int check_tls_files(const char *cert_path, const char *cert_pem, const ch
         return r;
 }
 
-/* The kubeconfig's CA, as the answer carries it: base64 of the PEM file. */
+/* The kubeconfig's CA, as the answer carries it: base64 of the PEM certificates of the file,
+ * re-encoded from what they parsed to, so nothing else in the file (comments, parameters, a
+ * key) ever reaches a node. A private key in the file is refused, not skipped: it means the
+ * cluster CA's key sits where the verifier reads it, which is the mistake to fix (issue 12 §5).
+ * @return 0 or negative errno, the reason printed */
 static int load_cluster_ca(const char *path, char **ret)
 {
-        _cleanup_free_ char *pem = NULL;
+        _cleanup_(erase_and_freep) char *pem = NULL;
+        _cleanup_(BIO_freep) BIO *in = NULL, *out = NULL;
         size_t size;
-        BIO *bio;
-        X509 *cert;
-        char *b64;
+        unsigned n_certs = 0;
+        char *b64, *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long len;
+        BUF_MEM *mem;
         int r;
 
         r = read_file(path, TEXT_FILE_MAX, &pem, &size);
@@ -192,19 +203,67 @@ static int load_cluster_ca(const char *path, char **ret)
                 fprintf(stderr, "nodegate-verifier: --cluster-ca %s: %s\n", path, file_error(r));
                 return r;
         }
-        bio = BIO_new_mem_buf(pem, (int) size);
-        cert = bio ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
-        BIO_free(bio);
-        if (!cert) {
+        in = BIO_new_mem_buf(pem, (int) size);
+        out = BIO_new(BIO_s_mem());
+        if (!in || !out)
+                return -ENOMEM;
+        for (unsigned block = 1; PEM_read_bio(in, &name, &header, &data, &len) == 1; block++) {
+                const unsigned char *p = data;
+                X509 *cert = NULL;
+
+                r = 0;
+                if (strstr(name, "PRIVATE KEY")) {
+                        fprintf(stderr,
+                                "nodegate-verifier: --cluster-ca %s: block %u is a private key "
+                                "(%s): it would go to every node; give the CA certificate alone "
+                                "(openssl x509 -in FILE)\n",
+                                path, block, name);
+                        r = -EPERM;
+                } else if (!streq(name, "CERTIFICATE"))
+                        fprintf(stderr,
+                                "nodegate-verifier: --cluster-ca %s: block %u (%s) is not a "
+                                "certificate, not sent\n",
+                                path, block, name);
+                else if (!(cert = d2i_X509(NULL, &p, len)) || p != data + len) {
+                        fprintf(stderr,
+                                "nodegate-verifier: --cluster-ca %s: block %u is not a valid "
+                                "X.509 certificate\n",
+                                path, block);
+                        r = -EINVAL;
+                } else if (PEM_write_bio_X509(out, cert) != 1)
+                        r = -ENOMEM;
+                else
+                        n_certs++;
+                X509_free(cert);
+                OPENSSL_free(name);
+                OPENSSL_free(header);
+                OPENSSL_clear_free(data, (size_t) len);
+                name = header = NULL;
+                data = NULL;
+                if (r < 0) {
+                        ERR_clear_error();
+                        return r;
+                }
+        }
+        /* The loop ends at the end of the text ("no start line") or at a broken block. */
+        if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
+                ERR_clear_error();
+                fprintf(stderr, "nodegate-verifier: --cluster-ca %s: a PEM block does not parse\n",
+                        path);
+                return -EINVAL;
+        }
+        ERR_clear_error();
+        if (n_certs == 0) {
                 fprintf(stderr, "nodegate-verifier: --cluster-ca %s: not a PEM certificate\n",
                         path);
                 return -EINVAL;
         }
-        X509_free(cert);
-        b64 = malloc(4 * ((size + 2) / 3) + 1);
+        BIO_get_mem_ptr(out, &mem);
+        b64 = malloc(4 * ((mem->length + 2) / 3) + 1);
         if (!b64)
                 return -ENOMEM;
-        EVP_EncodeBlock((unsigned char *) b64, (const unsigned char *) pem, (int) size);
+        EVP_EncodeBlock((unsigned char *) b64, (const unsigned char *) mem->data,
+                        (int) mem->length);
         *ret = b64;
         return 0;
 }
@@ -273,6 +332,34 @@ static void verifier_teardown(struct verifier *vf)
         OPENSSL_cleanse(vf->challenge_key, sizeof(vf->challenge_key));
         OPENSSL_cleanse(vf->credential_key, sizeof(vf->credential_key));
         OPENSSL_cleanse(vf->token_key, sizeof(vf->token_key));
+}
+
+/* The loaded verifier, with the keys derived from the shared secret, in pages of its own that
+ * a core dump leaves out (MADV_DONTDUMP: belt and braces beside PR_SET_DUMPABLE, which a
+ * debugger or a changed sysctl may undo) and that stay out of swap when the memlock limit
+ * allows (mlock is best effort: the default limit of 64 KiB or more takes one page, and a
+ * refusal costs only the swap protection). @return the zeroed struct, or NULL */
+static struct verifier *verifier_alloc(void)
+{
+        size_t size = sizeof(struct verifier);
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (p == MAP_FAILED)
+                return NULL;
+        if (madvise(p, size, MADV_DONTDUMP) < 0) {
+                munmap(p, size);
+                return NULL;
+        }
+        (void) mlock(p, size);
+        return p;
+}
+
+static void verifier_freep(struct verifier **vf)
+{
+        if (!*vf)
+                return;
+        OPENSSL_cleanse(*vf, sizeof(**vf));
+        munmap(*vf, sizeof(**vf));
 }
 
 static int verifier_setup(struct verifier *vf, const struct serve_args *a)
@@ -547,7 +634,7 @@ static int cmd_serve(int argc, char **argv)
 {
         _cleanup_(erase_and_freep) char *key_pem = NULL;
         _cleanup_free_ char *cert_pem = NULL;
-        struct verifier vf = {};
+        _cleanup_(verifier_freep) struct verifier *vf = NULL;
         struct serve_args a = {};
         struct audit *audit = NULL;
         struct server *srv = NULL;
@@ -577,7 +664,13 @@ static int cmd_serve(int argc, char **argv)
         a.server.cert_pem = cert_pem;
         a.server.key_pem = key_pem;
 
-        r = verifier_setup(&vf, &a);
+        vf = verifier_alloc();
+        if (!vf) {
+                r = negative_errno();
+                fprintf(stderr, "nodegate-verifier: cannot map the key pages: %s\n", strerror(-r));
+                goto out;
+        }
+        r = verifier_setup(vf, &a);
         if (r < 0)
                 goto out;
 
@@ -595,7 +688,7 @@ static int cmd_serve(int argc, char **argv)
                 goto out;
         }
 
-        r = server_start(&a.server, &vf, audit, &srv, err, sizeof(err));
+        r = server_start(&a.server, vf, audit, &srv, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "nodegate-verifier: %s\n", err);
                 goto out;
@@ -611,7 +704,8 @@ static int cmd_serve(int argc, char **argv)
         r = 0;
 out:
         audit_close(audit);
-        verifier_teardown(&vf);
+        if (vf)
+                verifier_teardown(vf);
         free(a.ek_cas);
         return r < 0 ? 1 : 0;
 }
@@ -655,6 +749,14 @@ int main(int argc, char **argv)
 {
         const char *cmd = argc > 1 ? argv[1] : NULL;
 
+        /* No core dumps, no ptrace by other processes of the user: every command holds secrets
+         * (the shared secret and its keys, the TLS key, tokens). Undone by execve, so token
+         * source commands are unaffected. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                fprintf(stderr, "nodegate-verifier: cannot disable core dumps: %s\n",
+                        strerror(errno));
+                return 1;
+        }
         if (!cmd) {
                 fprintf(stderr, "Usage: nodegate-verifier COMMAND [OPTIONS] (see --help)\n");
                 return 2;

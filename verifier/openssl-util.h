@@ -18,6 +18,7 @@
                 free_fn(*p);                                                                       \
         }
 
+DEFINE_OPENSSL_FREEP(ASN1_OBJECT, ASN1_OBJECT_free)
 DEFINE_OPENSSL_FREEP(BIO, BIO_free)
 DEFINE_OPENSSL_FREEP(BIGNUM, BN_free)
 DEFINE_OPENSSL_FREEP(ECDSA_SIG, ECDSA_SIG_free)

@@ -218,10 +218,14 @@ static int rd_rsa(struct reader *r, struct tpm_public *pub)
         if (pub->rsa_exponent == 0)
                 pub->rsa_exponent = 65537;
         pub->rsa_n_size = rd_tpm2b(r, pub->rsa_n, sizeof(pub->rsa_n));
+        /* 3072 and 4096 are well-formed (their modulus must still fit keyBits), but no EK or
+         * AK nodegate takes is: refused here, before anything hashes or encodes the key. */
         if (pub->rsa_bits != 2048 && pub->rsa_bits != 3072 && pub->rsa_bits != 4096)
                 r->unsupported = true;
         else if (pub->rsa_n_size != pub->rsa_bits / 8u)
                 r->bad = true; /* a public key's modulus has exactly keyBits */
+        else if (pub->rsa_bits != 2048)
+                r->unsupported = true;
         return 0;
 }
 

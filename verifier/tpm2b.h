@@ -40,7 +40,7 @@
 #define TPMW_ST_ATTEST_QUOTE 0x8018
 #define TPMW_PCRS            24
 #define TPMW_DIGEST_MAX      64
-#define TPMW_RSA_MAX         512 /* bytes of modulus: RSA 4096 */
+#define TPMW_RSA_MAX         512 /* bytes of modulus: RSA 4096, read to be refused */
 #define TPMW_ECC_MAX         66  /* bytes of a P-521 coordinate */
 
 /* A parsed TPM2B_PUBLIC (RSA, ECC or KEYEDHASH). */
@@ -100,8 +100,8 @@ struct tpm_blob {
 };
 
 /* Each parser takes the whole TPM2B (size prefix included), refuses trailing bytes, and
- * returns 0 or -EBADMSG (malformed) / -EOPNOTSUPP (well-formed but an algorithm nodegate does
- * not take). */
+ * returns 0 or -EBADMSG (malformed) / -EOPNOTSUPP (well-formed but an algorithm or key size
+ * nodegate does not take: RSA other than 2048, curves other than P-256/P-384). */
 int tpm_public_parse(const uint8_t *buf, size_t size, struct tpm_public *ret);
 int tpm_quote_parse(const uint8_t *buf, size_t size, struct tpm_quote *ret); /* TPM2B_ATTEST */
 int tpm_signature_parse(const uint8_t *buf, size_t size, struct tpm_signature *ret);

@@ -31,6 +31,7 @@
         X(EK_UNKNOWN, 403, "ek-unknown")                                                           \
         X(EK_CERTIFICATE_UNTRUSTED, 403, "ek-certificate-untrusted")                               \
         X(EK_CERTIFICATE_MISMATCH, 403, "ek-certificate-mismatch")                                 \
+        X(EK_WEAK_KEY, 403, "ek-weak-key")                                                         \
         X(AK_NOT_SIGNING_KEY, 403, "ak-not-signing-key")                                           \
         X(CHALLENGE_INVALID, 403, "challenge-invalid")                                             \
         X(CHALLENGE_EXPIRED, 403, "challenge-expired")                                             \

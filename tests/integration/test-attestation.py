@@ -364,10 +364,18 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
 
     # EK templates against swtpm's certificates: the key the template gives is the certified one.
     for tpm, ek in ((tpm_b, "ecc384"), (tpm_b, "rsa2048")):
-        r = client(tpm, "ek", "--ek", ek)
+        cert = os.path.join(work, "tpm-b-%s.der" % ek)
+        r = client(tpm, "ek", "--ek", ek, "--out-cert", cert)
         f.check(r.returncode == 0 and "certificate present" in r.stdout and
                 "key matches" in r.stdout,
                 "EK template %s reproduces the key of swtpm_setup's certificate" % ek, show(r))
+        # The verifier requires the TCG EK EKU on the chain path (docs/PROTOCOL.md):
+        # swtpm_setup's certificates carry it, so the CA-chain scenarios below exercise it.
+        eku = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", cert, "-noout",
+                              "-ext", "extendedKeyUsage"], capture_output=True, text=True)
+        f.check(eku.returncode == 0 and "2.23.133.8.1" in eku.stdout,
+                "swtpm_setup's %s EK certificate carries the EKU tcg-kp-EKCertificate" % ek,
+                eku.stdout + eku.stderr)
     r = client(tpm_b, "ek")
     f.check(r.returncode == 0 and r.stdout.startswith("ek: ecc384"),
             "--ek auto picks the P-384 EK when only P-384 and RSA certificates exist", show(r))

@@ -11,6 +11,7 @@ import hmac
 import http.client
 import json
 import os
+import random
 import re
 import select
 import signal
@@ -77,13 +78,14 @@ class Verifier:
     """One `serve` process: stdout gives the port, stderr goes to a file read at the end."""
     started = []  # every instance, so main() can stop what a failed test left running
 
-    def __init__(self, binary, d, name, args, listen="127.0.0.1:0"):
+    def __init__(self, binary, d, name, args, listen="127.0.0.1:0", env=None, **popen):
         self.stderr_path = os.path.join(d, name + ".stderr")
         self.audit = os.path.join(d, name + ".audit")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", listen, "--audit-log", self.audit] + args,
-            stdout=subprocess.PIPE, stderr=self.stderr, env={**os.environ, **ASAN_ENV})
+            stdout=subprocess.PIPE, stderr=self.stderr,
+            env={**os.environ, **ASAN_ENV, **(env or {})}, **popen)
         Verifier.started.append(self)
         line = self._readline(30)
         m = re.fullmatch(r"listening on https://(\[[0-9a-f:]+\]|[0-9.]+):(\d+)\n", line)
@@ -425,7 +427,7 @@ def test_metrics(client):
 # ---- a software node: just enough TPM structures to pass both rounds ----
 # The test holds the shared secret, so it computes the credential instead of activating it;
 # EK and AK are software keys in TPM 2.0 Part 2 encoding (docs/PROTOCOL.md).
-SHA256, ECC, NULL_ALG = 0x000B, 0x0023, 0x0010
+SHA256, ECC, RSA, NULL_ALG = 0x000B, 0x0023, 0x0001, 0x0010
 EK_ATTRS = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 7) | (1 << 16) | (1 << 17)
 AK_ATTRS = (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 16) | (1 << 18)
 EK_POLICY = bytes.fromhex("837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa")
@@ -573,6 +575,196 @@ def test_attestation(client, node, expected, pool):
     return token_id
 
 
+def rsa_ek_area(bits, exponent, modulus):
+    """A TPM2B_PUBLIC shaped like a TCG EK (attributes, policy, AES-128-CFB) for an RSA key."""
+    return tpm2b(struct.pack(">HHI", RSA, SHA256, EK_ATTRS) + tpm2b(EK_POLICY)
+                 + struct.pack(">HHHH", 0x0006, 128, 0x0043, NULL_ALG)
+                 + struct.pack(">HI", bits, exponent) + tpm2b(modulus))
+
+
+def test_hostile_ek(client, node, expected):
+    """Issue 12 §1: one unauthenticated round-1 request with an RSA-4096 EK whose modulus has
+    its high bit set overflowed a stack buffer while the EK was hashed. It is refused as a
+    key nodegate does not take, and the verifier goes on serving."""
+    modulus = b"\xff" * 511 + b"\x01"
+    for bits, exponent, what in ((4096, 0xFFFFFFFF, "RSA 4096, exponent 2^32-1"),
+                                 (4096, 0, "RSA 4096, exponent 65537"),
+                                 (3072, 0, "RSA 3072")):
+        request = {"version": 2,
+                   "ek_public": b64(rsa_ek_area(bits, exponent, modulus[-bits // 8:])),
+                   "ak_public": b64(tpm2b(node.ak_tpmt))}
+        try:
+            status, _, body = client.post("/v2/challenge", request)
+        except (OSError, http.client.HTTPException) as e:
+            status, body = str(e), b""
+        message = json.loads(body).get("message", "") if body else ""
+        check(status == 403 and error_of(body) == "ek-not-storage-key"
+              and "nodegate does not take" in message and "RSA 2048" in message,
+              f"{what} EK: 403 ek-not-storage-key before any work ({status} {message!r})")
+        expected.append(("challenge", "rejected", "ek-not-storage-key"))
+    # ROCA (CVE-2017-15361): N = k*M + (65537^c mod M) has the fingerprint of Infineon's keys
+    # by construction, M the product of the first 126 primes as for their 2048-bit keys.
+    primes = [n for n in range(2, 1000) if all(n % d for d in range(2, int(n ** 0.5) + 1))][:126]
+    m = 1
+    for q in primes:
+        m *= q
+    rng = random.SystemRandom()
+    while True:
+        n = rng.getrandbits(2048 - m.bit_length() + 1) * m + pow(65537, rng.getrandbits(64), m)
+        if n.bit_length() == 2048:
+            break
+    request = {"version": 2, "ek_public": b64(rsa_ek_area(2048, 0, n.to_bytes(256, "big"))),
+               "ak_public": b64(tpm2b(node.ak_tpmt))}
+    status, _, body = client.post("/v2/challenge", request)
+    message = json.loads(body).get("message", "")
+    check(status == 403 and error_of(body) == "ek-weak-key" and "ROCA" in message,
+          f"RSA 2048 EK with the ROCA fingerprint: 403 ek-weak-key ({status} {message!r})")
+    expected.append(("challenge", "rejected", "ek-weak-key"))
+    check(client.healthy(), "still serving after the hostile EKs")
+    try:
+        status = client.post("/v2/challenge", node.challenge_request())[0]
+    except (OSError, http.client.HTTPException) as e:
+        status = str(e)
+    check(status == 200, f"and still issues challenges ({status})")
+    expected.append(("challenge", "challenged", "ok"))
+
+
+def attest_once(client, node):
+    """Both rounds; returns (status, answer) of round 2."""
+    status, _, body = client.post("/v2/challenge", node.challenge_request())
+    if status != 200:
+        return status, json.loads(body)
+    challenge = base64.b64decode(json.loads(body)["challenge"])
+    status, _, body = client.post("/v2/attest", node.attest_request(challenge))
+    return status, json.loads(body)
+
+
+def pem_blocks(text):
+    return re.findall(r"-----BEGIN ([A-Z0-9 ]+)-----\n[A-Za-z0-9+/=\n]+-----END \1-----\n", text)
+
+
+def test_cluster_ca(binary, d, ca, args, node):
+    """Issue 12 §5: the kubeconfig's certificate_authority_data carries the certificates of
+    --cluster-ca and nothing else. A file that also holds the cluster CA's private key (a
+    combined PEM) handed that key to every node that attested: refused at startup now."""
+    ca_key = os.path.join(d, "ca.key")
+    with open(ca) as f:
+        ca_pem = f.read()
+    with open(ca_key) as f:
+        key_pem = f.read()
+    other = os.path.join(d, "other-ca")
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", other + ".key", "-out", other + ".pem", "-days", "2", "-subj",
+         "/CN=second cluster CA"])
+    with open(other + ".pem") as f:
+        other_pem = f.read()
+
+    def serve(name, text):
+        path = os.path.join(d, name + ".pem")
+        with open(path, "w") as f:
+            f.write(text)
+        pool = os.path.join(d, name + ".tokens")
+        with open(pool, "w") as f:
+            f.write(TOKENS[0] + "\n")
+        os.chmod(pool, 0o600)
+        a = list(args)
+        a[a.index("--cluster-ca") + 1] = path
+        a[a.index("--token-source") + 1] = "pool:" + pool
+        try:
+            v = Verifier(binary, d, name, a)
+        except RuntimeError as e:
+            return path, None, str(e)
+        try:
+            status, answer = attest_once(Client(ca, v.host, v.port), node)
+        finally:
+            v.stop()
+        return path, answer.get("kubeconfig", {}).get("certificate_authority_data", ""), \
+            f"started; attest {status}"
+
+    started = len(Verifier.started)
+    # A bundle of two CAs with text and EC parameters around and between them: exactly the
+    # two certificates.
+    params = run(["openssl", "ecparam", "-name", "prime256v1"]).stdout.decode()
+    path, data, how = serve("ca-bundle", "# cluster CAs\n" + ca_pem + "\nrotated:\n" + params
+                            + other_pem)
+    sent = base64.b64decode(data).decode() if data else ""
+    check(data and pem_blocks(sent) == ["CERTIFICATE", "CERTIFICATE"]
+          and "# cluster CAs" not in sent and "rotated" not in sent
+          and sent == ca_pem + other_pem,
+          f"--cluster-ca bundle: the answer carries its two certificates only ({how})")
+    with open(os.path.join(d, "ca-bundle.stderr")) as f:
+        check("block 2 (EC PARAMETERS) is not a certificate, not sent" in f.read(),
+              "--cluster-ca bundle: the EC PARAMETERS block left out, with a warning")
+
+    # A certificate cut short: refused, not half sent.
+    path, data, how = serve("ca-truncated", ca_pem[:len(ca_pem) // 2])
+    check(data is None and path in how and "does not parse" in how,
+          f"--cluster-ca cut in the middle of a block: refused ({how[-100:]!r})")
+
+    # Certificate and key in one file: the key must never reach a node.
+    for name, text in (("ca-and-key", ca_pem + key_pem), ("key-and-ca", key_pem + ca_pem)):
+        path, data, how = serve(name, text)
+        leaked = data and "PRIVATE KEY" in base64.b64decode(data).decode()
+        check(data is None and path in how and "private key" in how,
+              f"--cluster-ca with the CA's private key ({name}): refused at startup, named"
+              + (" (the answer carried the CA key)" if leaked else f" ({how[-160:]!r})"))
+
+    # A key alone, or no PEM certificate at all: refused.
+    path, data, how = serve("key-only", key_pem)
+    check(data is None and path in how, f"--cluster-ca with a key and no certificate: refused "
+                                        f"({how[-120:]!r})")
+    return Verifier.started[started:]
+
+
+def test_no_core_dump(binary, d, args, secret):
+    """Issue 12 §5: the keys derived from the shared secret lie in pages excluded from core
+    dumps, and the process is not dumpable at all: SIGQUIT with RLIMIT_CORE unlimited leaves
+    no core file (ASan's own disable_coredump is turned off here)."""
+    with open(secret, "rb") as f:
+        key = hmac.new(f.read(), b"nodegate credential v1", "sha256").digest()
+    cwd = os.path.join(d, "cores")
+    os.mkdir(cwd)
+
+    def unlimited_core():
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    v = Verifier(binary, d, "cores", args, cwd=cwd, preexec_fn=unlimited_core,
+                 env={"ASAN_OPTIONS": ASAN_ENV["ASAN_OPTIONS"] + ":disable_coredump=0"})
+    in_dontdump, where = False, []
+    with open(f"/proc/{v.proc.pid}/smaps") as smaps, open(f"/proc/{v.proc.pid}/mem", "rb") as mem:
+        start = end = None
+        for line in smaps:
+            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", line)
+            if m:
+                start, end = int(m.group(1), 16), int(m.group(2), 16)
+            elif line.startswith("VmFlags:") and " dd" in line and end - start <= 1 << 20:
+                try:
+                    mem.seek(start)
+                    if key in mem.read(end - start):
+                        in_dontdump = True
+                        where.append(hex(start))
+                except OSError:
+                    pass
+    check(in_dontdump, "the credential key lies in a MADV_DONTDUMP mapping")
+    v.proc.send_signal(signal.SIGQUIT)
+    try:
+        v.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pass
+    v.stop()
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        print(f"skip  core file check: core_pattern is {pattern!r}, not a file in the cwd")
+        return
+    cores = os.listdir(cwd)
+    check(v.proc.returncode == -signal.SIGQUIT and not cores,
+          f"SIGQUIT with RLIMIT_CORE unlimited: no core file ({v.proc.returncode} {cores})")
+    for c in cores:
+        os.unlink(os.path.join(cwd, c))
+
+
 def test_slow_token_source(binary, d, ca, args, node):
     """An exec token source that takes a second: a client that leaves meanwhile is audited as
     undelivered, and SIGTERM lets a request in flight finish before the exit."""
@@ -659,7 +851,7 @@ def test_audit(v, expected, tokens, node, token_id):
           and issued[0].get("node") == {"hostname": "node-1"} and issued[0]["status"] == 200,
           "issued line: token_id, EK hash, node hostname")
     challenged = [r for r in lines if r["decision"] == "challenged"]
-    check(len(challenged) == 1 and challenged[0].get("ek") == node.ek_sha256,
+    check(len(challenged) == 2 and all(r.get("ek") == node.ek_sha256 for r in challenged),
           "challenged line: EK hash")
     check(all("token_id" not in r for r in lines if r["decision"] != "issued"),
           "token_id only on the issued line")
@@ -861,6 +1053,7 @@ def run_all(binary, d):
         test_routes(client, expected)
         test_bodies(client, expected)
         token_id = test_attestation(client, node, expected, pool)
+        test_hostile_ek(client, node, expected)
         test_oversized(client, expected)
         test_slow_clients(client)
         test_metrics(client)
@@ -875,6 +1068,8 @@ def run_all(binary, d):
     for reset in range(7, node.reset_count + 1):
         node.reset_count = reset
         derived.append(node.derived_token())
+    servers += test_cluster_ca(binary, d, ca, args, node)
+    test_no_core_dump(binary, d, args, secret)
 
     for s in filter(None, servers):
         text = s.stderr_text()
@@ -885,6 +1080,8 @@ def run_all(binary, d):
               + ("" if not bad else "\n      " + "\n      ".join(bad[:5])))
         leaked = [t for t in TOKENS + derived if t.split(".")[1] in text]
         check(not leaked, f"{os.path.basename(s.stderr_path)}: no token secret on stderr")
+        if not os.path.exists(s.audit):
+            continue  # refused at startup, before it opened one
         with open(s.audit) as f:
             text = f.read()
         leaked = [t for t in TOKENS + derived if t.split(".")[1] in text]

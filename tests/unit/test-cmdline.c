@@ -204,8 +204,11 @@ static const struct row rows[] = {
      "systemd.verity_root_hash: needs a value (systemd.verity_root_hash=...)"},
 
     /* systemd.verity_root_options= */
-    {"systemd.verity_root_options=panic-on-corruption,check-at-most-once", 0, 0,
-     "options=panic-on-corruption,check-at-most-once"},
+    {"systemd.verity_root_options=panic-on-corruption,ignore-zero-blocks", 0, 0,
+     "options=panic-on-corruption,ignore-zero-blocks"},
+    {"systemd.verity_root_options=check-at-most-once", 0, -EPERM,
+     "systemd.verity_root_options: check-at-most-once is refused: a hostile disk could serve "
+     "good blocks first and tampered ones once the page cache dropped them"},
     {"systemd.verity_root_options=superblock=no,hash=sha512,salt=-", 0, 0,
      "options=superblock=no,hash=sha512,salt=-"},
     {"systemd.verity_root_options=", 0, 0, ""},

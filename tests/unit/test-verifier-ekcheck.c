@@ -11,6 +11,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -47,8 +48,18 @@ struct shape {
         uint32_t exponent;
 };
 
+static void marshal_modulus(EVP_PKEY *key, const struct shape *s, const uint8_t *n, size_t n_size,
+                            struct tbuf *ret);
+
 /* A TPM2B_PUBLIC of key with shape s, as a TPM would marshal it. */
 static void marshal(EVP_PKEY *key, const struct shape *s, struct tbuf *ret)
+{
+        marshal_modulus(key, s, NULL, 0, ret);
+}
+
+/* The same with an RSA modulus given as bytes (n_size of them) instead of key's. */
+static void marshal_modulus(EVP_PKEY *key, const struct shape *s, const uint8_t *n, size_t n_size,
+                            struct tbuf *ret)
 {
         struct tbuf t = {};
         bool storage = s->sym_bits != 0; /* EK-shaped: a policy and a symmetric part */
@@ -68,11 +79,15 @@ static void marshal(EVP_PKEY *key, const struct shape *s, struct tbuf *ret)
         if (s->scheme != TPMW_ALG_NULL)
                 tbuf_be16(&t, s->scheme_hash);
         if (s->type == TPMW_ALG_RSA) {
-                uint8_t n[256];
+                uint8_t own[256];
                 tbuf_be16(&t, s->rsa_bits);
                 tbuf_be32(&t, s->exponent);
-                bn_param(key, OSSL_PKEY_PARAM_RSA_N, n, sizeof(n));
-                tbuf_tpm2b(&t, n, sizeof(n));
+                if (!n) {
+                        bn_param(key, OSSL_PKEY_PARAM_RSA_N, own, sizeof(own));
+                        n = own;
+                        n_size = sizeof(own);
+                }
+                tbuf_tpm2b(&t, n, n_size);
         } else {
                 size_t c = s->curve == TPMW_ECC_NIST_P384 ? 48 : 32;
                 uint8_t x[48], y[48];
@@ -145,6 +160,8 @@ enum leaf_flags {
         LEAF_TCG = 1 << 0,              /* SAN dirName + subjectDirectoryAttributes, critical */
         LEAF_UNKNOWN_CRITICAL = 1 << 1, /* a critical extension nobody knows */
         LEAF_EXPIRED = 1 << 2,
+        LEAF_NO_EKU = 1 << 3,    /* no extendedKeyUsage at all */
+        LEAF_OTHER_EKU = 1 << 4, /* an extendedKeyUsage without tcg-kp-EKCertificate */
 };
 
 static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
@@ -238,7 +255,10 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
         } else {
                 add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE");
                 add_ext(x, issuer, NID_key_usage, "critical,keyAgreement");
-                add_ext(x, issuer, NID_ext_key_usage, "2.23.133.8.1");
+                if (flags & LEAF_OTHER_EKU)
+                        add_ext(x, issuer, NID_ext_key_usage, "serverAuth,clientAuth");
+                else if (!(flags & LEAF_NO_EKU))
+                        add_ext(x, issuer, NID_ext_key_usage, "2.23.133.8.1");
         }
         if (issuer)
                 add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
@@ -604,6 +624,265 @@ static void test_spki_identity(void **state)
                 pub.type = TPMW_ALG_KEYEDHASH;
                 assert_int_equal(ek_spki_sha256(&pub, b), -EOPNOTSUPP);
         }
+}
+
+/* RSA moduli of every size the TPM format has, with the high bit set (so the DER INTEGER
+ * takes a padding byte) and the longest exponent: the allowlist identifier still equals
+ * OpenSSL's, and nothing is written past a buffer (under ASan, issue 12 §1: a 4096-bit
+ * modulus overflowed the SubjectPublicKeyInfo buffer by up to 4 bytes). */
+static void test_spki_rsa_sizes(void **state)
+{
+        static const uint32_t exponents[] = {65537, 0x80000001, 0xffffffff};
+        static const size_t sizes[] = {128, 256, 384, 512};
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(sizes); i++)
+                for (size_t j = 0; j < ELEMENTSOF(exponents); j++) {
+                        struct tpm_public pub = F.ekrsa;
+                        uint8_t a[32], b[32];
+
+                        assert_int_equal(RAND_bytes(pub.rsa_n, (int) sizes[i]), 1);
+                        pub.rsa_n[0] |= 0x80;
+                        pub.rsa_n[sizes[i] - 1] |= 1;
+                        pub.rsa_n_size = sizes[i];
+                        pub.rsa_bits = (uint16_t) (8 * sizes[i]);
+                        pub.rsa_exponent = exponents[j];
+                        assert_int_equal(tpm_public_spki_sha256(&pub, a), 0);
+                        assert_int_equal(ek_spki_sha256(&pub, b), 0);
+                        assert_memory_equal(a, b, 32);
+                }
+}
+
+/* The EK kinds nodegate does not take are refused when the area is parsed, before any
+ * hashing or key work: RSA 3072 and 4096 areas are well-formed but unsupported. */
+static void test_rsa_sizes_refused(void **state)
+{
+        static const uint16_t bits[] = {1024, 3072, 4096};
+        uint8_t n[512];
+
+        (void) state;
+        assert_int_equal(RAND_bytes(n, sizeof(n)), 1);
+        n[0] |= 0x80;
+        for (size_t i = 0; i < ELEMENTSOF(bits); i++) {
+                struct shape s = ek_rsa;
+                struct tpm_public pub;
+                struct tbuf a;
+
+                s.rsa_bits = bits[i];
+                marshal_modulus(NULL, &s, n, bits[i] / 8u, &a);
+                if (tpm_public_parse(a.b, a.n, &pub) != -EOPNOTSUPP)
+                        fail_msg("RSA %u: not refused as unsupported", bits[i]);
+        }
+}
+
+/* The TCG EK Credential Profile's extended key usage, tcg-kp-EKCertificate: a certificate from
+ * a configured CA without it was not issued as an EK certificate (swtpm's, STMicro's and
+ * Nuvoton's carry it), so the chain alone does not make the key an EK. The allowlist still
+ * enrols such an EK on the operator's word. */
+static void test_eku(void **state)
+{
+        struct ek_trust *t = trust_from("cas", NULL);
+        uint8_t none[4096], other[4096], spki[32];
+        size_t none_size, other_size;
+        char hex[65], text[128], p[256];
+        X509 *x;
+
+        (void) state;
+        x = make_cert(F.ek_key, NULL, F.inter, F.inter_key, false, LEAF_TCG | LEAF_NO_EKU);
+        none_size = der(x, none, sizeof(none));
+        X509_free(x);
+        x = make_cert(F.ek_key, NULL, F.inter, F.inter_key, false, LEAF_TCG | LEAF_OTHER_EKU);
+        other_size = der(x, other, sizeof(other));
+        X509_free(x);
+        expect(t, &F.ek, none, none_size, REASON_EK_CERTIFICATE_UNTRUSTED, 0,
+               "the EK certificate has no extended key usage tcg-kp-EKCertificate "
+               "(2.23.133.8.1)");
+        expect(t, &F.ek, other, other_size, REASON_EK_CERTIFICATE_UNTRUSTED, 0,
+               "the EK certificate has no extended key usage tcg-kp-EKCertificate "
+               "(2.23.133.8.1)");
+        /* twice: a refusal is not cached as a verified certificate */
+        expect(t, &F.ek, other, other_size, REASON_EK_CERTIFICATE_UNTRUSTED, 0, NULL);
+        expect(t, &F.ek, F.cert, F.cert_size, REASON_OK, EK_TRUST_CHAIN, NULL);
+        ek_trust_free(t);
+
+        assert_int_equal(ek_spki_sha256(&F.ek, spki), 0);
+        hex_encode(spki, 32, hex);
+        snprintf(text, sizeof(text), "%s\n", hex);
+        path_of(p, sizeof(p), "allow-eku");
+        test_write_text(p, text, 0644);
+        t = trust_from("cas", "allow-eku");
+        expect(t, &F.ek, none, none_size, REASON_OK, EK_TRUST_ALLOWLIST, NULL);
+        ek_trust_free(t);
+}
+
+/* ---- ROCA (Nemec et al., CCS 2017; CVE-2017-15361) ----
+ * Infineon's library made primes p = k*M + (65537^a mod M), M a primorial, so N mod r lies in
+ * the subgroup generated by 65537 mod r for every small prime r dividing M. Moduli of that
+ * shape are built here from real primes, as the library built them. */
+
+/* M of the 2048-bit keys: the product of the first 126 primes (970 bits). */
+static BIGNUM *roca_m(void)
+{
+        BIGNUM *m = BN_new();
+        unsigned found = 0;
+
+        assert_non_null(m);
+        assert_int_equal(BN_one(m), 1);
+        for (unsigned c = 2; found < 126; c++) {
+                bool prime = true;
+                for (unsigned d = 2; d * d <= c; d++)
+                        if (c % d == 0)
+                                prime = false;
+                if (!prime)
+                        continue;
+                assert_int_equal(BN_mul_word(m, c), 1);
+                found++;
+        }
+        return m;
+}
+
+/* A prime k*M + (65537^a mod M) of bits bits, k and a random. */
+static BIGNUM *roca_prime(const BIGNUM *m, int bits, BN_CTX *ctx)
+{
+        BIGNUM *p = BN_new(), *k = BN_new(), *a = BN_new(), *g = BN_new(), *r = BN_new();
+        int kbits = bits - BN_num_bits(m);
+
+        assert_true(p && k && a && g && r && kbits > 8);
+        assert_int_equal(BN_set_word(g, 65537), 1);
+        for (int tries = 0; tries < 100000; tries++) {
+                assert_int_equal(BN_rand(k, kbits, BN_RAND_TOP_TWO, BN_RAND_BOTTOM_ANY), 1);
+                assert_int_equal(BN_rand(a, 256, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY), 1);
+                assert_int_equal(BN_mod_exp(r, g, a, m, ctx), 1);
+                assert_int_equal(BN_mul(p, k, m, ctx), 1);
+                assert_int_equal(BN_add(p, p, r), 1);
+                if (BN_num_bits(p) == bits && BN_check_prime(p, ctx, NULL) == 1)
+                        break;
+        }
+        assert_int_equal(BN_num_bits(p), bits);
+        BN_free(k);
+        BN_free(a);
+        BN_free(g);
+        BN_free(r);
+        return p;
+}
+
+static void test_roca(void **state)
+{
+        BN_CTX *ctx = BN_CTX_new();
+        BIGNUM *m = roca_m(), *n = BN_new();
+        uint8_t bytes[256];
+
+        (void) state;
+        /* Moduli shaped as the vulnerable library made them: flagged. */
+        for (int i = 0; i < 3; i++) {
+                BIGNUM *p = roca_prime(m, 1024, ctx), *q = roca_prime(m, 1024, ctx);
+
+                assert_int_equal(BN_mul(n, p, q, ctx), 1);
+                assert_int_equal(BN_num_bits(n) >= 2047, 1);
+                assert_int_equal(BN_bn2binpad(n, bytes, sizeof(bytes)), (int) sizeof(bytes));
+                assert_true(ek_rsa_modulus_has_roca_fingerprint(bytes, sizeof(bytes)));
+                BN_free(p);
+                BN_free(q);
+        }
+        /* OpenSSL's keys, ours from the fixture among them, and random odd numbers: not. */
+        bn_param(F.rsa_key, OSSL_PKEY_PARAM_RSA_N, bytes, sizeof(bytes));
+        assert_false(ek_rsa_modulus_has_roca_fingerprint(bytes, sizeof(bytes)));
+        for (int i = 0; i < 4; i++) {
+                EVP_PKEY *key = EVP_RSA_gen(2048);
+
+                assert_non_null(key);
+                bn_param(key, OSSL_PKEY_PARAM_RSA_N, bytes, sizeof(bytes));
+                assert_false(ek_rsa_modulus_has_roca_fingerprint(bytes, sizeof(bytes)));
+                EVP_PKEY_free(key);
+        }
+        for (int i = 0; i < 10000; i++) {
+                assert_int_equal(RAND_bytes(bytes, sizeof(bytes)), 1);
+                bytes[0] |= 0x80;
+                bytes[255] |= 1;
+                assert_false(ek_rsa_modulus_has_roca_fingerprint(bytes, sizeof(bytes)));
+        }
+
+        /* An EK with such a modulus is refused, even when it is on the allowlist. */
+        {
+                BIGNUM *p = roca_prime(m, 1024, ctx), *q = roca_prime(m, 1024, ctx);
+                struct tpm_public pub;
+                struct verdict v;
+                struct ek_trust *t;
+                struct tbuf a;
+                uint8_t spki[32];
+                char hex[65], text[128], path[256];
+                enum ek_trust_kind kind;
+
+                assert_int_equal(BN_mul(n, p, q, ctx), 1);
+                assert_int_equal(BN_bn2binpad(n, bytes, sizeof(bytes)), (int) sizeof(bytes));
+                marshal_modulus(NULL, &ek_rsa, bytes, sizeof(bytes), &a);
+                assert_int_equal(tpm_public_parse(a.b, a.n, &pub), 0);
+                assert_int_equal(ek_check_storage_key(&pub, &v), REASON_EK_WEAK_KEY);
+                assert_non_null(strstr(v.message, "ROCA"));
+                /* an AK of that key: its quotes could be forged by anyone */
+                {
+                        struct tpm_public akpub;
+                        struct tbuf ak;
+
+                        marshal_modulus(NULL, &ak_rsa, bytes, sizeof(bytes), &ak);
+                        assert_int_equal(tpm_public_parse(ak.b, ak.n, &akpub), 0);
+                        assert_int_equal(ak_check_signing_key(&akpub, &v),
+                                         REASON_AK_NOT_SIGNING_KEY);
+                        assert_non_null(strstr(v.message, "ROCA"));
+                }
+                assert_int_equal(ek_spki_sha256(&pub, spki), 0);
+                hex_encode(spki, 32, hex);
+                snprintf(text, sizeof(text), "%s\n", hex);
+                path_of(path, sizeof(path), "allow-roca");
+                test_write_text(path, text, 0644);
+                t = trust_from(NULL, "allow-roca");
+                assert_int_equal(ek_trust_check(t, &pub, NULL, 0, NULL, &kind, &v),
+                                 REASON_EK_WEAK_KEY);
+                ek_trust_free(t);
+                /* and `ek allow --public` does not enrol it */
+                path_of(path, sizeof(path), "roca.pub");
+                test_write_file(path, a.b, a.n, 0644);
+                char file[256];
+                path_of(file, sizeof(file), "cli-allow-roca");
+                char *allow[] = {"ek", "allow", file, "--public", path, NULL};
+                assert_int_equal(ek_cli(5, allow), 1);
+                /* nor `ek allow --certificate` with a certificate of that key */
+                OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+                BIGNUM *e = BN_new();
+                EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+                EVP_PKEY *roca = NULL;
+                OSSL_PARAM *params;
+                X509 *x;
+                assert_true(bld && e && pctx && BN_set_word(e, 65537) == 1);
+                assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n), 1);
+                assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e), 1);
+                params = OSSL_PARAM_BLD_to_param(bld);
+                assert_int_equal(EVP_PKEY_fromdata_init(pctx), 1);
+                assert_int_equal(EVP_PKEY_fromdata(pctx, &roca, EVP_PKEY_PUBLIC_KEY, params), 1);
+                x = make_cert(roca, "roca ek", F.inter, F.inter_key, false, 0);
+                path_of(path, sizeof(path), "roca.pem");
+                write_pem(path, x, NULL);
+                char *allow_cert[] = {"ek", "allow", file, "--certificate", path, NULL};
+                assert_int_equal(ek_cli(5, allow_cert), 1);
+                /* and its certificate from a configured CA does not help either */
+                uint8_t cert[4096];
+                size_t cert_size = der(x, cert, sizeof(cert));
+                t = trust_from("cas", NULL);
+                assert_int_equal(ek_trust_check(t, &pub, cert, cert_size, NULL, &kind, &v),
+                                 REASON_EK_WEAK_KEY);
+                ek_trust_free(t);
+                X509_free(x);
+                EVP_PKEY_free(roca);
+                OSSL_PARAM_free(params);
+                OSSL_PARAM_BLD_free(bld);
+                EVP_PKEY_CTX_free(pctx);
+                BN_free(e);
+                BN_free(p);
+                BN_free(q);
+        }
+        BN_free(n);
+        BN_free(m);
+        BN_CTX_free(ctx);
 }
 
 static void test_add_ca_errors(void **state)
@@ -980,12 +1259,21 @@ static void test_ca_cli(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_chain),         cmocka_unit_test(test_untrusted),
-            cmocka_unit_test(test_allowlist),     cmocka_unit_test(test_spki_identity),
-            cmocka_unit_test(test_add_ca_errors), cmocka_unit_test(test_storage_key),
-            cmocka_unit_test(test_signing_key),   cmocka_unit_test(test_threads),
-            cmocka_unit_test(test_swtpm_localca), cmocka_unit_test(test_ek_cli),
+            cmocka_unit_test(test_chain),
+            cmocka_unit_test(test_untrusted),
+            cmocka_unit_test(test_allowlist),
+            cmocka_unit_test(test_spki_identity),
+            cmocka_unit_test(test_add_ca_errors),
+            cmocka_unit_test(test_storage_key),
+            cmocka_unit_test(test_signing_key),
+            cmocka_unit_test(test_threads),
+            cmocka_unit_test(test_swtpm_localca),
+            cmocka_unit_test(test_ek_cli),
             cmocka_unit_test(test_ca_cli),
+            cmocka_unit_test(test_spki_rsa_sizes),
+            cmocka_unit_test(test_rsa_sizes_refused),
+            cmocka_unit_test(test_eku),
+            cmocka_unit_test(test_roca),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -261,9 +261,31 @@ static void test_trailing(void **state)
         }
 }
 
+/* The RSA AK fixture with keyBits and a modulus of bits (all 0xff: the high bit set). */
+static int parse_rsa_of(unsigned bits)
+{
+        struct bytes f = unhex(AK_RSA), g = {};
+        size_t n = bits / 8;
+
+        /* 18: keyBits, 20: exponent, 24: the modulus' size, 26: the 256 bytes of RSA 2048 */
+        assert_true(f.n == 26 + 256 && 26 + n <= BUF_MAX);
+        memcpy(g.b, f.b, 26);
+        put16(g.b + 18, bits);
+        put16(g.b + 24, (unsigned) n);
+        memset(g.b + 26, 0xff, n);
+        g.n = 26 + n;
+        put16(g.b, (unsigned) (g.n - 2));
+        return parse(PUBLIC, g.b, g.n);
+}
+
 static void test_unsupported(void **state)
 {
         (void) state;
+        /* RSA keys other than 2048 bits, before anything hashes them (issue 12 §1) */
+        assert_int_equal(parse_rsa_of(2048), 0);
+        assert_int_equal(parse_rsa_of(3072), -EOPNOTSUPP);
+        assert_int_equal(parse_rsa_of(4096), -EOPNOTSUPP);
+        assert_int_equal(parse_rsa_of(1024), -EOPNOTSUPP);
         /* object types, name algorithms */
         assert_int_equal(PATCH(PUBLIC, AK_ECC, 2, 0x00, 0x25), -EOPNOTSUPP); /* SYMCIPHER */
         assert_int_equal(PATCH(PUBLIC, AK_ECC, 2, 0x12, 0x34), -EOPNOTSUPP);
