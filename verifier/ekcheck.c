@@ -3,6 +3,7 @@
  * and a bounded cache of certificates that verified, since every challenge checks one. */
 #include "ekcheck.h"
 
+#include "ek-negcache.h"
 #include "openssl-util.h"
 #include "tpmcrypto.h"
 #include "util-verifier.h"
@@ -687,7 +688,13 @@ static enum reason check_certificate(struct ek_trust *t, const struct tpm_public
         SHA256(cert, size, hash);
         key = cache_get(t, hash, now);
         if (!key) {
+                /* Refusals are remembered too: an unauthenticated client must not buy one
+                 * signature verification per request with the same certificate. */
+                r = ek_negcache_get(hash, now, v);
+                if (r != REASON_OK)
+                        return r;
                 r = verify_certificate(t, cert, size, &key, v);
+                ek_negcache_put(hash, now, r, v);
                 if (r != REASON_OK)
                         return r;
                 cache_put(t, hash, key, now);

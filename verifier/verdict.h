@@ -43,6 +43,7 @@
         X(EVENT_MISSING, 403, "event-missing")                                                     \
         X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
         X(OVERLOADED, 503, "overloaded")                                                           \
+        X(RATE_LIMITED, 429, "rate-limited")                                                       \
         X(INTERNAL, 500, "internal")
 
 enum reason {

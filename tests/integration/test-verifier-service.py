@@ -563,7 +563,7 @@ def test_slow_token_source(binary, d, ca, args, node):
     a = list(args)
     a[a.index("--token-source") + 1] = \
         f'exec:sh -c "touch {marker}; sleep 1; echo {EXEC_TOKEN}"'
-    v = Verifier(binary, d, "slow", a + ["--threads", "2"])
+    v = Verifier(binary, d, "slow", a + ["--threads", "2", "--max-inflight", "1"])
     client = Client(ca, v.host, v.port)
 
     def attest_request():
@@ -581,14 +581,24 @@ def test_slow_token_source(binary, d, ca, args, node):
     raw_http(s, "POST /v1/attest HTTP/1.1\nHost: x\nContent-Type: application/json\n"
                 f"Content-Length: {len(body)}\n\n", body)
     wait_for_token_source()  # the appraisal is past every check, waiting for its token
+    # It holds the only in-flight slot; the worker it blocks accepts nothing meanwhile, so
+    # this complete request lands on the other one and finds no slot.
+    status, headers, answer = client.post("/v1/challenge", raw=b"{}")
+    check(status == 503 and error_of(answer) == "overloaded"
+          and headers.get("Retry-After") == "1",
+          f"a complete request while the only slot is taken: 503 overloaded, Retry-After "
+          f"({status} {error_of(answer)})")
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()  # a reset: the answer has nowhere to go
     deadline = time.monotonic() + 10
     lines = []
-    while time.monotonic() < deadline and len(lines) < 3:
+    while time.monotonic() < deadline and len(lines) < 4:
         time.sleep(0.2)
         lines = v.audit_lines()
-    decisions = [(r["decision"], r.get("token_id")) for r in lines]
+    overloaded = [r for r in lines if r["decision"] == "rejected"]
+    check(len(overloaded) == 1 and overloaded[0]["reason"] == "overloaded"
+          and overloaded[0]["status"] == 503, "overload is audited once")
+    decisions = [(r["decision"], r.get("token_id")) for r in lines if r["decision"] != "rejected"]
     check(decisions == [("challenged", None), ("issued", "stuvwx"), ("undelivered", "stuvwx")]
           and "not delivered" in lines[-1].get("message", ""),
           f"client gone during appraisal: issued, then undelivered ({decisions})")
@@ -656,7 +666,8 @@ def test_limits(binary, d, ca, args):
                                               "10"])
     client = Client(ca, v.host, v.port)
     try:
-        # Two requests whose bodies never come hold both in-flight slots.
+        # Two requests whose bodies never come hold no in-flight slot (only complete bodies
+        # take one; 503 overloaded is tested with a slow token source).
         held = []
         for _ in range(2):
             s = client.tls()
@@ -665,15 +676,10 @@ def test_limits(binary, d, ca, args):
             held.append(s)
         time.sleep(0.3)
         status, headers, body = client.post("/v1/challenge", raw=b"{}")
-        check(status == 503 and error_of(body) == "overloaded"
-              and headers.get("Retry-After") == "1",
-              f"third request in flight: 503 overloaded, Retry-After ({status})")
-        check(client.healthy(), "/healthz still answers while overloaded")
+        check(status == 400, f"bodies still on their way hold no slot: a third request is "
+                             f"judged ({status} {error_of(body)})")
         for s in held:
             s.close()
-        time.sleep(0.3)
-        status, _, body = client.post("/v1/challenge", raw=b"{}")
-        check(status == 400, f"slots free again after the holders left ({status})")
 
         # Twelve connections against a limit of four: the rest wait or are refused.
         conns, lock = [], threading.Lock()
@@ -700,9 +706,6 @@ def test_limits(binary, d, ca, args):
     finally:
         rc = v.stop()
     check(rc == 0, f"limits instance exits 0 on SIGTERM ({rc})")
-    lines = v.audit_lines()
-    check(sum(r["reason"] == "overloaded" for r in lines) == 1
-          and sum(r["status"] == 503 for r in lines) == 1, "overload is audited once")
     return v
 
 
@@ -843,6 +846,131 @@ def test_slowloris(binary, d, ca, args, node):
     finally:
         rc = v.stop()
     check(rc == 0, f"slowloris instance exits 0 ({rc})")
+    return v
+
+
+def client_from(ca, v, src):
+    """A Client whose connections come from the loopback address src (127.0.0.0/8 is all
+    local on Linux), so the per-address limits can be tested from one machine."""
+    c = Client(ca, v.host, v.port)
+    orig = socket.create_connection
+
+    class SourceHTTPS(http.client.HTTPSConnection):
+        def connect(self):
+            self.sock = self._context.wrap_socket(
+                orig((self.host, self.port), self.timeout, source_address=(src, 0)),
+                server_hostname=self.host)
+
+    def request(method, path, body=None, headers=None, timeout=10, chunked=False):
+        conn = SourceHTTPS(c.host, c.port, context=c.ctx, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
+            r = conn.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            conn.close()
+
+    def tls(timeout=10, ctx=None):
+        sock = orig((c.host, c.port), timeout=timeout, source_address=(src, 0))
+        return (ctx or c.ctx).wrap_socket(sock, server_hostname=c.host)
+    c.request, c.tls = request, tls
+    return c
+
+
+def test_rate_limits(binary, d, ca, args, node):
+    """Token buckets per client address and round (429 rate-limited, Retry-After), the
+    per-address connection cap, and the refusal lines capped per reason with summaries."""
+    pool, _ = make_pool(d, "ratelimit", 10)
+    v = Verifier(binary, d, "ratelimit", with_pool(args, pool) + [
+        "--threads", "2", "--rate-limit", "2", "--rate-burst", "5",
+        "--max-connections-per-address", "4", "--audit-refusals-per-second", "3"])
+    try:
+        hostile = client_from(ca, v, "127.0.0.3")
+        answers = [hostile.post("/v1/challenge", raw=b"{}") for _ in range(20)]
+        statuses = [a[0] for a in answers]
+        limited = [a for a in answers if a[0] == 429]
+        check(statuses[:5] == [400] * 5 and len(limited) >= 13
+              and all(error_of(a[2]) == "rate-limited" and int(a[1].get("Retry-After", 0)) >= 1
+                      for a in limited),
+              f"20 challenges from one address, burst 5: the first 5 judged, then 429 "
+              f"rate-limited with Retry-After ({statuses})")
+        status, _, body = hostile.post("/v1/attest", raw=b"{}")
+        check(status == 400, f"round 2 has a bucket of its own ({status} {error_of(body)})")
+        r1, r2, took, token_id = attest_once(client_from(ca, v, "127.0.0.4"), node)
+        check(r1 == 200 and r2 == 200 and token_id,
+              f"another address attests meanwhile ({r1} {r2}, {took * 1000:.0f} ms)")
+        time.sleep(1.2)
+        status, _, _ = hostile.post("/v1/challenge", raw=b"{}")
+        check(status == 400, f"the bucket refills at the rate: judged again after 1.2 s "
+                             f"({status})")
+
+        # Connection cap: 8 connections from one address against a cap of 4.
+        capped = client_from(ca, v, "127.0.0.5")
+        conns = []
+        for _ in range(8):
+            try:
+                conns.append(capped.tls(timeout=3))  # the handshake is what is refused
+            except (OSError, ssl.SSLError):
+                pass
+        check(len(conns) == 4, f"8 connections from one address, cap 4: {len(conns)} "
+                               f"established")
+        check(client_from(ca, v, "127.0.0.6").healthy(), "another address is served meanwhile")
+        for sock in conns:
+            sock.close()
+
+        _, _, m = metrics(Client(ca, v.host, v.port))
+        check(m.get('nodegate_verifier_decisions_total{decision="rejected",'
+                    'reason="rate-limited"}') == len(limited)
+              and m.get('nodegate_verifier_requests_total{endpoint="challenge",status="429"}')
+              == len(limited)
+              and m.get('nodegate_verifier_audit_suppressed_total{reason="rate-limited"}', 0) >= 1,
+              "metrics: rate-limited decisions, 429 answers, suppressed audit lines")
+        time.sleep(1.5)  # the summaries of the last second are written by the reaper
+    finally:
+        rc = v.stop()
+    check(rc == 0, f"rate-limit instance exits 0 ({rc})")
+    lines = v.audit_lines()
+    judged = statuses.count(400) + 2  # the challenges let through, round 2's, the refilled one
+    for reason, sent in (("rate-limited", len(limited)), ("missing-field", judged)):
+        written = [r for r in lines if r["reason"] == reason and r["decision"] == "rejected"]
+        summaries = [r for r in lines if r["reason"] == reason and r["decision"] == "suppressed"]
+        total = len(written) + sum(r["count"] for r in summaries)
+        per_second = collections.Counter(r["time"] for r in written)
+        check(total == sent and max(per_second.values()) <= 3,
+              f"audit {reason}: {len(written)} lines (at most 3 a second) + "
+              f"{len(summaries)} summaries = {total} of {sent} refusals")
+        check(all(r["remote"] == "127.0.0.3" and r["message"] ==
+                  f"suppressed {r['count']} refusals of reason {reason} from 127.0.0.3"
+                  for r in summaries), f"audit {reason}: summary lines name reason and address")
+    issued = [r for r in lines if r["decision"] == "issued"]
+    check(len(issued) == 1, "the issued token is audited")
+    return v
+
+
+def test_audit_reserve(binary, d, ca, args, node):
+    """The audit volume down to its reserve (a reserve larger than the free space): refusal
+    and challenge lines are left out (counted in metrics), the issued line is written."""
+    pool, _ = make_pool(d, "reserve", 4)
+    v = Verifier(binary, d, "reserve", with_pool(args, pool) + [
+        "--threads", "2", "--audit-reserve-mb", str(1 << 30)])
+    client = Client(ca, v.host, v.port)
+    try:
+        for _ in range(5):
+            client.post("/v1/challenge", raw=b"{}")
+        r1, r2, _, token_id = attest_once(client, node)
+        check(r1 == 200 and r2 == 200 and token_id,
+              f"audit volume at its reserve: the attestation still issues ({r1} {r2})")
+        _, _, m = metrics(client)
+        check(m.get("nodegate_verifier_audit_dropped_total") == 6
+              and m.get("nodegate_verifier_audit_errors_total") == 0,
+              f"5 refusals and 1 challenge not written, counted "
+              f"({m.get('nodegate_verifier_audit_dropped_total')})")
+    finally:
+        rc = v.stop()
+    lines = v.audit_lines()
+    check(rc == 0 and [(r["decision"], r.get("token_id")) for r in lines]
+          == [("issued", token_id)], f"only the issued line is in the log "
+                                     f"({[r['decision'] for r in lines]})")
     return v
 
 
@@ -1001,6 +1129,10 @@ def run_all(binary, d):
         servers.append(test_ipv6_and_sigint(binary, d, ca, args))
     if want("slowtoken"):
         servers.append(test_slow_token_source(binary, d, ca, args, node))
+    if want("ratelimit"):
+        servers.append(test_rate_limits(binary, d, ca, args, node))
+    if want("reserve"):
+        servers.append(test_audit_reserve(binary, d, ca, args, node))
     if want("slowloris"):
         servers.append(test_slowloris(binary, d, ca, args, node))
 
