@@ -20,3 +20,11 @@ SOAK_ARGS ?=
 .PHONY: bench-soak
 bench-soak: $(VERIFIER_ASAN) $(LOADGEN)
 	tests/bench/soak.py --verifier $(VERIFIER_ASAN) --loadgen $(LOADGEN) $(SOAK_ARGS)
+
+# Unit test of the limits: token buckets, the per-address count, the EK chain negative cache,
+# the audit log's refusal cap and reserve.
+test-verifier-limits_SRCS := verifier/ratelimit.c verifier/audit.c verifier/metrics.c \
+	verifier/verdict.c
+test-verifier-limits_CFLAGS := -Iverifier $(shell pkg-config --cflags json-c openssl)
+test-verifier-limits_LIBS := $(shell pkg-config --libs json-c openssl) -lpthread -lm
+$(UNIT_BUILD)/test-verifier-limits $(UNIT_BUILD)/test-verifier-audit: $(wildcard verifier/*.h)
