@@ -72,17 +72,22 @@ int ratelimit_key(const struct sockaddr *sa, uint8_t ret[16])
 
 /* SipHash would be the textbook choice; a keyed multiply-xorshift is enough here, since a
  * collision only shares a set of 8, never a bucket. */
-static size_t set_of(const struct ratelimit *rl, const uint8_t key[16])
+static uint64_t keyed_hash(const uint64_t seed[2], const uint8_t key[16])
 {
         uint64_t a, b, h;
 
         memcpy(&a, key, 8);
         memcpy(&b, key + 8, 8);
-        h = (a ^ rl->seed[0]) * 0x9e3779b97f4a7c15ull;
+        h = (a ^ seed[0]) * 0x9e3779b97f4a7c15ull;
         h ^= h >> 29;
-        h = (h ^ b ^ rl->seed[1]) * 0xbf58476d1ce4e5b9ull;
+        h = (h ^ b ^ seed[1]) * 0xbf58476d1ce4e5b9ull;
         h ^= h >> 32;
-        return (size_t) (h % SETS);
+        return h;
+}
+
+static size_t set_of(const struct ratelimit *rl, const uint8_t key[16])
+{
+        return (size_t) (keyed_hash(rl->seed, key) % SETS);
 }
 
 unsigned ratelimit_take(struct ratelimit *rl, const struct sockaddr *sa, uint64_t now_ns)
@@ -141,7 +146,7 @@ struct addr_entry {
 
 struct addrcount {
         unsigned cap;
-        struct ratelimit *hash; /* only for its seed and set_of() */
+        uint64_t seed[2];
         pthread_mutex_t lock;
         struct addr_entry *buckets[COUNT_BUCKETS];
 };
@@ -149,15 +154,12 @@ struct addrcount {
 int addrcount_new(unsigned cap, struct addrcount **ret)
 {
         struct addrcount *ac = calloc(1, sizeof(*ac));
-        int r;
 
         if (!ac)
                 return -ENOMEM;
-        /* A one-request rate limit table is the seed holder; its buckets stay unused. */
-        r = ratelimit_new(0, 1, &ac->hash);
-        if (r < 0) {
+        if (RAND_bytes((unsigned char *) ac->seed, sizeof(ac->seed)) != 1) {
                 free(ac);
-                return r;
+                return -EIO;
         }
         ac->cap = cap;
         pthread_mutex_init(&ac->lock, NULL);
@@ -174,7 +176,6 @@ void addrcount_free(struct addrcount *ac)
                         next = e->next;
                         free(e);
                 }
-        ratelimit_free(ac->hash);
         pthread_mutex_destroy(&ac->lock);
         free(ac);
 }
@@ -191,7 +192,7 @@ bool addrcount_acquire(struct addrcount *ac, const struct sockaddr *sa, uint8_t 
         if (ac->cap == 0)
                 return true;
         pthread_mutex_lock(&ac->lock);
-        head = &ac->buckets[set_of(ac->hash, ret_key) % COUNT_BUCKETS];
+        head = &ac->buckets[keyed_hash(ac->seed, ret_key) % COUNT_BUCKETS];
         for (e = *head; e; e = e->next)
                 if (memcmp(e->key, ret_key, 16) == 0)
                         break;
@@ -219,7 +220,7 @@ void addrcount_release(struct addrcount *ac, const uint8_t key[16])
         if (ac->cap == 0)
                 return;
         pthread_mutex_lock(&ac->lock);
-        for (p = &ac->buckets[set_of(ac->hash, key) % COUNT_BUCKETS]; *p; p = &(*p)->next)
+        for (p = &ac->buckets[keyed_hash(ac->seed, key) % COUNT_BUCKETS]; *p; p = &(*p)->next)
                 if (memcmp((*p)->key, key, 16) == 0) {
                         struct addr_entry *e = *p;
 
