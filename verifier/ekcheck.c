@@ -34,8 +34,9 @@ struct ek_trust {
         size_t n_ca;
         uint8_t (*allowed)[32]; /* sorted, unique */
         size_t n_allowed;
-        pthread_mutex_t lock; /* the cache */
+        pthread_mutex_t lock; /* the caches */
         struct cache_slot cache[CACHE_SLOTS];
+        struct ek_negcache refused;
 };
 
 int ek_trust_new(struct ek_trust **ret)
@@ -144,6 +145,7 @@ static int add_ca_file(struct ek_trust *t, const char *path, char *err, size_t e
                 }
                 t->n_ca++;
         }
+        ek_negcache_clear(&t->refused, &t->lock);
         return 0;
 }
 
@@ -690,11 +692,11 @@ static enum reason check_certificate(struct ek_trust *t, const struct tpm_public
         if (!key) {
                 /* Refusals are remembered too: an unauthenticated client must not buy one
                  * signature verification per request with the same certificate. */
-                r = ek_negcache_get(hash, now, v);
+                r = ek_negcache_get(&t->refused, &t->lock, hash, now, v);
                 if (r != REASON_OK)
                         return r;
                 r = verify_certificate(t, cert, size, &key, v);
-                ek_negcache_put(hash, now, r, v);
+                ek_negcache_put(&t->refused, &t->lock, hash, now, r, v);
                 if (r != REASON_OK)
                         return r;
                 cache_put(t, hash, key, now);

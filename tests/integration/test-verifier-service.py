@@ -827,7 +827,10 @@ def test_slowloris(binary, d, ca, args, node):
         bad = [r[:2] for r in results if r[1] != 200]
         check(not bad, f"slowloris with {len(slow)} slow clients: all {len(results)} "
                        f"attestations meanwhile issued (failed: {bad})")
-        limit = max(3 * normal, normal + 0.5)
+        # The bound is the attestation's own time plus a second: the gate's deadline is tens of
+        # seconds, and the test's 80 client threads share the GIL and the 2 CPUs with it.
+        limit = normal + 1.0
+        median = sorted(r[2] for r in results)[len(results) // 2]
         check(worst <= limit, f"slowloris: worst attestation latency {worst * 1000:.0f} ms, "
                               f"normal {normal * 1000:.0f} ms (limit {limit * 1000:.0f} ms)")
         bodies = [x for s in slow if not s.headers_only for x in s.lifetimes]
@@ -841,8 +844,8 @@ def test_slowloris(binary, d, ca, args, node):
         check(not any(a.startswith(b"HTTP/1.1 2") for s in slow for a in s.answers),
               "no slow client got a 2xx")
         print(f"info  slowloris: {sum(s.connected for s in slow)} slow connections, "
-              f"{len(results)} attestations, normal {normal * 1000:.0f} ms, "
-              f"worst {worst * 1000:.0f} ms")
+              f"{len(results)} attestations, normal {normal * 1000:.0f} ms, during the attack "
+              f"median {median * 1000:.0f} ms, worst {worst * 1000:.0f} ms")
     finally:
         rc = v.stop()
     check(rc == 0, f"slowloris instance exits 0 ({rc})")

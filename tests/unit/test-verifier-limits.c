@@ -140,26 +140,34 @@ static void test_addrcount(void **state)
 
 static void test_negcache(void **state)
 {
+        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
         uint8_t h1[32] = {1, 2, 3}, h2[32] = {9, 9, 9};
+        struct ek_negcache *nc = calloc(1, sizeof(*nc));
         struct verdict v, got;
 
         (void) state;
+        assert_non_null(nc);
         verdict_set(&v, REASON_EK_CERTIFICATE_UNTRUSTED, "does not chain: bad signature");
-        assert_int_equal(ek_negcache_get(h1, 1000, &got), REASON_OK);
-        ek_negcache_put(h1, 1000, v.reason, &v);
-        assert_int_equal(ek_negcache_get(h1, 1001, &got), REASON_EK_CERTIFICATE_UNTRUSTED);
+        assert_int_equal(ek_negcache_get(nc, &lock, h1, 1000, &got), REASON_OK);
+        ek_negcache_put(nc, &lock, h1, 1000, v.reason, &v);
+        assert_int_equal(ek_negcache_get(nc, &lock, h1, 1001, &got),
+                         REASON_EK_CERTIFICATE_UNTRUSTED);
         assert_string_equal(got.message, "does not chain: bad signature");
-        assert_int_equal(ek_negcache_get(h2, 1001, &got), REASON_OK);
+        assert_int_equal(ek_negcache_get(nc, &lock, h2, 1001, &got), REASON_OK);
         /* Expired, and never from the future (a clock stepped back). */
-        assert_int_equal(ek_negcache_get(h1, 1000 + EK_NEGCACHE_TTL, &got), REASON_OK);
-        assert_int_equal(ek_negcache_get(h1, 999, &got), REASON_OK);
+        assert_int_equal(ek_negcache_get(nc, &lock, h1, 1000 + EK_NEGCACHE_TTL, &got), REASON_OK);
+        assert_int_equal(ek_negcache_get(nc, &lock, h1, 999, &got), REASON_OK);
+        /* A CA added: forgotten. */
+        ek_negcache_clear(nc, &lock);
+        assert_int_equal(ek_negcache_get(nc, &lock, h1, 1001, &got), REASON_OK);
         /* Only refusals the same bytes will always get: not an internal error, not a pass. */
         verdict_set(&v, REASON_INTERNAL, "out of memory");
-        ek_negcache_put(h2, 1000, v.reason, &v);
-        assert_int_equal(ek_negcache_get(h2, 1000, &got), REASON_OK);
+        ek_negcache_put(nc, &lock, h2, 1000, v.reason, &v);
+        assert_int_equal(ek_negcache_get(nc, &lock, h2, 1000, &got), REASON_OK);
         verdict_set(&v, REASON_OK, "ok");
-        ek_negcache_put(h2, 1000, v.reason, &v);
-        assert_int_equal(ek_negcache_get(h2, 1000, &got), REASON_OK);
+        ek_negcache_put(nc, &lock, h2, 1000, v.reason, &v);
+        assert_int_equal(ek_negcache_get(nc, &lock, h2, 1000, &got), REASON_OK);
+        free(nc);
 }
 
 static int read_lines(const char *path, json_object **ret, int max)
