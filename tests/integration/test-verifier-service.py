@@ -13,6 +13,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import ssl
@@ -78,9 +79,9 @@ class Verifier:
     """One `serve` process: stdout gives the port, stderr goes to a file read at the end."""
     started = []  # every instance, so main() can stop what a failed test left running
 
-    def __init__(self, binary, d, name, args, listen="127.0.0.1:0"):
+    def __init__(self, binary, d, name, args, listen="127.0.0.1:0", audit=None):
         self.stderr_path = os.path.join(d, name + ".stderr")
-        self.audit = os.path.join(d, name + ".audit")
+        self.audit = audit or os.path.join(d, name + ".audit")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", listen, "--audit-log", self.audit] + args,
@@ -977,6 +978,58 @@ def test_audit_reserve(binary, d, ca, args, node):
     return v
 
 
+def test_audit_disk_full(binary, d, ca, args, node):
+    """The audit flood of issue 12 on a real full volume (a tmpfs, so root only): refusals
+    from many addresses until the audit volume is full, then a node attests. With the default
+    limits it gets its token and its issued line (the refusals stopped at the reserve); without
+    them every node got 500 internal."""
+    if os.geteuid() != 0:
+        print("skip  audit volume full: needs root for a tmpfs")
+        return None
+    small = os.path.join(d, "small")
+    os.mkdir(small)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", small],
+                      capture_output=True).returncode != 0:
+        print("skip  audit volume full: cannot mount a tmpfs")
+        return None
+    v = None
+    try:
+        # Leave 24 KiB free: about 80 refusal lines.
+        st = os.statvfs(small)
+        with open(os.path.join(small, "filler"), "wb") as f:
+            f.write(b"\0" * (st.f_bavail * st.f_frsize - 24 * 1024))
+        pool, _ = make_pool(d, "diskfull", 4)
+        v = Verifier(binary, d, "diskfull", with_pool(args, pool) + ["--threads", "2"],
+                     audit=os.path.join(small, "audit"))
+        for i in range(300):
+            src = f"127.0.4.{1 + i % 50}"
+            client_from(ca, v, src).post("/v1/challenge", {"version": 1, "x": "y" * 200})
+        free = os.statvfs(small).f_bavail * os.statvfs(small).f_frsize
+        r1, r2, _, token_id = attest_once(Client(ca, v.host, v.port), node)
+        check(r1 == 200 and r2 == 200 and token_id,
+              f"audit volume full of refusals ({free} bytes free): a node still gets its "
+              f"token ({r1} {r2})")
+        rc = v.stop()
+        lines, torn = [], 0
+        with open(v.audit, errors="replace") as f:
+            for line in f:
+                try:
+                    lines.append(json.loads(line))
+                except ValueError:
+                    torn += 1  # a write cut short by ENOSPC
+        check(rc == 0 and not torn and [r.get("token_id") for r in lines
+                                        if r["decision"] == "issued"] == [token_id],
+              f"its issued line is in the audit log ({len(lines)} lines, {torn} torn)")
+    finally:
+        if v:
+            v.stop()
+            if os.path.exists(v.audit):  # kept for the checks of every instance's files
+                shutil.copy(v.audit, os.path.join(d, "diskfull.audit"))
+            v.audit = os.path.join(d, "diskfull.audit")
+        subprocess.run(["umount", small], capture_output=True)
+    return v
+
+
 def test_ipv6_and_sigint(binary, d, ca, args):
     try:
         socket.socket(socket.AF_INET6).bind(("::1", 0))
@@ -1136,6 +1189,8 @@ def run_all(binary, d):
         servers.append(test_rate_limits(binary, d, ca, args, node))
     if want("reserve"):
         servers.append(test_audit_reserve(binary, d, ca, args, node))
+    if want("diskfull"):
+        servers.append(test_audit_disk_full(binary, d, ca, args, node))
     if want("slowloris"):
         servers.append(test_slowloris(binary, d, ca, args, node))
 
