@@ -287,7 +287,7 @@ def soak(a, d):
         # Keep-alive, no TLS handshake per request: faster than the bucket refills.
         c = svc.client_from(ca, v, "127.0.2.1")
         conn = None
-        for _ in range(100):
+        for _ in range(50):
             try:
                 if conn is None:
                     conn = http.client.HTTPSConnection(v.host, v.port, context=c.ctx,
@@ -325,14 +325,29 @@ def soak(a, d):
         for s in held:
             s.close()
 
+    def loadgen(label, duration, rate):
+        out = subprocess.run(
+            [a.loadgen, "run", "--url", url, "--ca", ca, "--keys", d, "--log", log,
+             "--rate", str(rate), "--duration", str(duration), "--connections", "4",
+             "--warmup", "1", "--timeout-ms", "10000", "--label", label],
+            capture_output=True, text=True, timeout=300)
+        m = re.search(r"^RESULT (.*)$", out.stdout, re.M)
+        if not m:
+            failures.append(f"loadgen: no result (exit {out.returncode}): {out.stderr[-500:]}")
+            return None
+        return out.returncode, dict(kv.split("=", 1) for kv in m.group(1).split())
+
+    # The same valid load alone first: what "normal" is on this machine, for comparison.
+    alone = loadgen("alone", 10, a.rate)
+
     slow = [svc.SlowClient(svc.Client(ca, v.host, v.port), f"127.0.3.{1 + i % 32}",
                            headers_only=i % 4 == 0) for i in range(a.slow)]
     t0 = time.monotonic()
     for s in slow:
         s.start()
     threads = [threading.Thread(target=worker) for _ in range(a.workers)]
-    # Four flooders on one address: faster than its bucket refills.
-    threads += [threading.Thread(target=flooder) for _ in range(4)]
+    # Eight flooders on one address: faster than its bucket refills.
+    threads += [threading.Thread(target=flooder) for _ in range(8)]
     threads += [threading.Thread(target=hog)]
     for t in threads:
         t.start()
@@ -341,16 +356,10 @@ def soak(a, d):
     # is done: loadgen runs in slices of 20 s, and every slice must issue everything.
     results = []
     while True:
-        out = subprocess.run(
-            [a.loadgen, "run", "--url", url, "--ca", ca, "--keys", d, "--log", log,
-             "--rate", str(a.rate), "--duration", "20", "--connections", "4",
-             "--warmup", "1", "--timeout-ms", "10000", "--label", f"slice{len(results)}"],
-            capture_output=True, text=True, timeout=300)
-        m = re.search(r"^RESULT (.*)$", out.stdout, re.M)
-        if not m:
-            failures.append(f"loadgen: no result (exit {out.returncode}): {out.stderr[-500:]}")
+        r = loadgen(f"slice{len(results)}", 20, a.rate)
+        if r is None:
             break
-        results.append((out.returncode, dict(kv.split("=", 1) for kv in m.group(1).split())))
+        results.append(r)
         if all(not t.is_alive() for t in threads) or v.proc.poll() is not None:
             break
     for t in threads:
@@ -371,11 +380,14 @@ def soak(a, d):
     foreign = [r for r in issued if r["remote"] != "127.0.0.1"]
     suppressed = sum(r.get("count", 0) for r in lines if r["decision"] == "suppressed")
 
+    if alone:
+        results.append(alone)
     ok = sum(int(r["ok"]) for _, r in results)
     failed = sum(int(r["failed"]) + int(r["unstarted"]) for _, r in results)
     warmups = len(results)  # one warm-up attestation a slice, issued but not in "ok"
-    p99 = max((float(r["p99"]) for _, r in results), default=float("nan"))
-    p50 = max((float(r["p50"]) for _, r in results), default=float("nan"))
+    attacked = [r for _, r in results if r["label"] != "alone"]
+    p99 = max((float(r["p99"]) for r in attacked), default=float("nan"))
+    p50 = max((float(r["p50"]) for r in attacked), default=float("nan"))
     hostile_total = sum(stats[n] for n in names) + stats["flood"] + stats["connection-hog"] \
         + stats["slow-client"]
 
@@ -393,8 +405,11 @@ def soak(a, d):
     cuts = {k: int(val) for k, val in metrics.items() if "connections_cut_total" in k}
     print(f"  connections cut: {cuts}")
     print(f"  audit: {len(lines)} lines, {suppressed} refusals suppressed into summaries")
-    print(f"valid attestations: {ok} ok (+{warmups} warm-up), {failed} failed; "
-          f"worst slice p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    print(f"valid attestations: {ok} ok (+{warmups} warm-up), {failed} failed; under attack "
+          f"(worst 20 s slice) p50 {p50:.1f} ms, p99 {p99:.1f} ms; alone before the attack "
+          f"p50 {alone[1]['p50'] if alone else '?'} ms, p99 {alone[1]['p99'] if alone else '?'} "
+          f"ms")
+    print(f"hostile rate: {hostile_total / elapsed:.0f} requests/s")
     print(f"crashes: {int(crashed or rc != 0)} (exit {rc}); sanitizer reports: {len(sanitizer)}; "
           f"tokens on refusal paths: {len(token_leaks)} answers, {len(foreign)} issued lines "
           f"for hostile addresses")
