@@ -3,6 +3,7 @@
  * and a bounded cache of certificates that verified, since every challenge checks one. */
 #include "ekcheck.h"
 
+#include "ek-negcache.h"
 #include "openssl-util.h"
 #include "tpmcrypto.h"
 #include "util-verifier.h"
@@ -33,8 +34,9 @@ struct ek_trust {
         size_t n_ca;
         uint8_t (*allowed)[32]; /* sorted, unique */
         size_t n_allowed;
-        pthread_mutex_t lock; /* the cache */
+        pthread_mutex_t lock; /* the caches */
         struct cache_slot cache[CACHE_SLOTS];
+        struct ek_negcache refused;
 };
 
 int ek_trust_new(struct ek_trust **ret)
@@ -143,6 +145,7 @@ static int add_ca_file(struct ek_trust *t, const char *path, char *err, size_t e
                 }
                 t->n_ca++;
         }
+        ek_negcache_clear(&t->refused, &t->lock);
         return 0;
 }
 
@@ -790,7 +793,13 @@ static enum reason check_certificate(struct ek_trust *t, const struct tpm_public
         SHA256(cert, size, hash);
         key = cache_get(t, hash, now);
         if (!key) {
+                /* Refusals are remembered too: an unauthenticated client must not buy one
+                 * signature verification per request with the same certificate. */
+                r = ek_negcache_get(&t->refused, &t->lock, hash, now, v);
+                if (r != REASON_OK)
+                        return r;
                 r = verify_certificate(t, cert, size, &key, v);
+                ek_negcache_put(&t->refused, &t->lock, hash, now, r, v);
                 if (r != REASON_OK)
                         return r;
                 cache_put(t, hash, key, now);

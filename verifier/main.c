@@ -63,6 +63,20 @@ static void help(void)
                "  --max-connections N          open connections (default 256)\n"
                "  --max-inflight N             requests received or appraised (default 64)\n"
                "  --connection-timeout S       idle connection timeout (default 10)\n"
+               "  --max-connections-per-address N  open connections of one client address\n"
+               "                               (default 32, 0: no limit)\n"
+               "  --request-deadline S         a request (idle wait, headers, body) or an\n"
+               "                               answer must be done within S (default 10)\n"
+               "  --min-body-rate BYTES        a body must average BYTES/s after its first\n"
+               "                               2 s (default 1024, 0: no minimum)\n"
+               "  --rate-limit N               requests/s of each round per client address\n"
+               "                               (IPv6: per /64; default 10, 0: no limit)\n"
+               "  --rate-burst N               requests a client address may send at once\n"
+               "                               (default 40)\n"
+               "  --audit-refusals-per-second N  refusal lines per reason a second; the rest\n"
+               "                               are summarized (default 20, 0: no cap)\n"
+               "  --audit-reserve-mb N         free MiB of the audit volume that only issued\n"
+               "                               tokens' lines may use (default 64)\n"
                "  --challenge-lifetime S       challenge validity (default 30)\n"
                "  --round2-per-ek N            round-2 answers one EK may have at once, one\n"
                "                               more every 4 s (default 16; 0: no limit, for\n"
@@ -276,6 +290,7 @@ struct serve_args {
         size_t n_ek_cas;
         unsigned challenge_lifetime;
         unsigned round2_per_ek;
+        struct audit_limits audit;
 };
 
 /* The EK trust anchors: the allowlist and every CA file or directory. */
@@ -466,6 +481,13 @@ enum {
         OPT_CONNECTION_TIMEOUT,
         OPT_CHALLENGE_LIFETIME,
         OPT_ROUND2_PER_EK,
+        OPT_MAX_PER_ADDRESS,
+        OPT_REQUEST_DEADLINE,
+        OPT_MIN_BODY_RATE,
+        OPT_RATE_LIMIT,
+        OPT_RATE_BURST,
+        OPT_AUDIT_REFUSALS,
+        OPT_AUDIT_RESERVE,
 };
 
 static const struct option serve_options[] = {
@@ -487,6 +509,13 @@ static const struct option serve_options[] = {
     {"connection-timeout", required_argument, NULL, OPT_CONNECTION_TIMEOUT},
     {"challenge-lifetime", required_argument, NULL, OPT_CHALLENGE_LIFETIME},
     {"round2-per-ek", required_argument, NULL, OPT_ROUND2_PER_EK},
+    {"max-connections-per-address", required_argument, NULL, OPT_MAX_PER_ADDRESS},
+    {"request-deadline", required_argument, NULL, OPT_REQUEST_DEADLINE},
+    {"min-body-rate", required_argument, NULL, OPT_MIN_BODY_RATE},
+    {"rate-limit", required_argument, NULL, OPT_RATE_LIMIT},
+    {"rate-burst", required_argument, NULL, OPT_RATE_BURST},
+    {"audit-refusals-per-second", required_argument, NULL, OPT_AUDIT_REFUSALS},
+    {"audit-reserve-mb", required_argument, NULL, OPT_AUDIT_RESERVE},
     {}};
 
 static int parse_serve_args(int argc, char **argv, struct serve_args *a)
@@ -503,9 +532,15 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                     .max_inflight = 64,
                     .connection_timeout = 10,
                     .connection_memory = 64 * 1024,
+                    .max_per_address = 32,
+                    .request_deadline = 10,
+                    .min_body_rate = 1024,
+                    .rate_limit = 10,
+                    .rate_burst = 40,
                 },
             .challenge_lifetime = 30,
             .round2_per_ek = ISSUANCE_EK_BURST,
+            .audit = {.refusals_per_second = 20, .reserve_bytes = 64ull << 20},
         };
         a->ek_cas = calloc((size_t) argc, sizeof(*a->ek_cas));
         if (!a->ek_cas)
@@ -573,6 +608,37 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                         r = parse_unsigned("--round2-per-ek", optarg, 0, 1000000,
                                            &a->round2_per_ek);
                         break;
+                case OPT_MAX_PER_ADDRESS:
+                        r = parse_unsigned("--max-connections-per-address", optarg, 0, 65536,
+                                           &a->server.max_per_address);
+                        break;
+                case OPT_REQUEST_DEADLINE:
+                        r = parse_unsigned("--request-deadline", optarg, 1, 3600,
+                                           &a->server.request_deadline);
+                        break;
+                case OPT_MIN_BODY_RATE:
+                        r = parse_unsigned("--min-body-rate", optarg, 0, 1 << 30,
+                                           &a->server.min_body_rate);
+                        break;
+                case OPT_RATE_LIMIT:
+                        r = parse_unsigned("--rate-limit", optarg, 0, 1000000,
+                                           &a->server.rate_limit);
+                        break;
+                case OPT_RATE_BURST:
+                        r = parse_unsigned("--rate-burst", optarg, 1, 1000000,
+                                           &a->server.rate_burst);
+                        break;
+                case OPT_AUDIT_REFUSALS:
+                        r = parse_unsigned("--audit-refusals-per-second", optarg, 0, 1000000,
+                                           &a->audit.refusals_per_second);
+                        break;
+                case OPT_AUDIT_RESERVE: {
+                        unsigned mib;
+
+                        r = parse_unsigned("--audit-reserve-mb", optarg, 0, 1u << 30, &mib);
+                        a->audit.reserve_bytes = (uint64_t) mib << 20;
+                        break;
+                }
                 default:
                         return -EINVAL;
                 }
@@ -680,6 +746,7 @@ static int cmd_serve(int argc, char **argv)
                         strerror(-r));
                 goto out;
         }
+        audit_set_limits(audit, &a.audit);
 
         r = install_signals();
         if (r < 0) {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 /* Every status the service answers with; anything else (never expected) counts as "other". */
-static const unsigned statuses[] = {200, 400, 403, 404, 405, 411, 413, 415, 500, 503};
+static const unsigned statuses[] = {200, 400, 403, 404, 405, 411, 413, 415, 429, 500, 503};
 #define N_STATUS (ELEMENTSOF(statuses) + 1)
 
 /* Upper bounds in seconds: an appraisal takes about a millisecond, an exec token source up
@@ -26,6 +26,9 @@ static struct {
         atomic_uint_fast64_t duration_bucket[_ENDPOINT_MAX][N_BUCKET];
         atomic_uint_fast64_t duration_sum_ns[_ENDPOINT_MAX];
         atomic_uint_fast64_t audit_errors;
+        atomic_uint_fast64_t audit_suppressed[_REASON_MAX];
+        atomic_uint_fast64_t audit_dropped;
+        atomic_uint_fast64_t cuts[_CUT_MAX];
         atomic_int_fast64_t inflight;
 } m;
 
@@ -96,6 +99,23 @@ void metrics_decision(enum decision d, enum reason r)
 void metrics_audit_error(void)
 {
         inc(&m.audit_errors, 1);
+}
+
+void metrics_audit_suppressed(enum reason r)
+{
+        if ((unsigned) r < _REASON_MAX)
+                inc(&m.audit_suppressed[r], 1);
+}
+
+void metrics_audit_dropped(void)
+{
+        inc(&m.audit_dropped, 1);
+}
+
+void metrics_connection_cut(enum cut why)
+{
+        if ((unsigned) why < _CUT_MAX)
+                inc(&m.cuts[why], 1);
 }
 
 void metrics_inflight_add(int delta)
@@ -186,6 +206,41 @@ static void render_durations(FILE *f)
         }
 }
 
+static void render_defences(FILE *f)
+{
+        static const char *const cut_names[_CUT_MAX] = {
+            [CUT_DEADLINE] = "deadline",
+            [CUT_SLOW_BODY] = "slow-body",
+            [CUT_PER_ADDRESS] = "per-address",
+        };
+
+        fputs("# HELP nodegate_verifier_audit_suppressed_total Refusal audit lines over the "
+              "per-reason rate, counted in a summary line instead.\n"
+              "# TYPE nodegate_verifier_audit_suppressed_total counter\n",
+              f);
+        for (size_t r = 0; r < _REASON_MAX; r++) {
+                uint64_t n = get(&m.audit_suppressed[r]);
+
+                if (n > 0)
+                        fprintf(f, "nodegate_verifier_audit_suppressed_total{reason=\"%s\"} %llu\n",
+                                reason_name((enum reason) r), (unsigned long long) n);
+        }
+        fprintf(f,
+                "# HELP nodegate_verifier_audit_dropped_total Refusal and summary lines not "
+                "written because the audit volume is down to its reserve for issued tokens.\n"
+                "# TYPE nodegate_verifier_audit_dropped_total counter\n"
+                "nodegate_verifier_audit_dropped_total %llu\n",
+                (unsigned long long) get(&m.audit_dropped));
+        fputs("# HELP nodegate_verifier_connections_cut_total Connections the server closed: "
+              "request deadline missed, a body below the minimum rate, or over the "
+              "per-address cap.\n"
+              "# TYPE nodegate_verifier_connections_cut_total counter\n",
+              f);
+        for (size_t c = 0; c < _CUT_MAX; c++)
+                fprintf(f, "nodegate_verifier_connections_cut_total{why=\"%s\"} %llu\n",
+                        cut_names[c], (unsigned long long) get(&m.cuts[c]));
+}
+
 char *metrics_render(const char *version)
 {
         _cleanup_free_ char *text = NULL;
@@ -199,8 +254,8 @@ char *metrics_render(const char *version)
         render_decisions(f);
         render_durations(f);
         fprintf(f,
-                "# HELP nodegate_verifier_inflight_requests Protocol requests being received or "
-                "appraised.\n"
+                "# HELP nodegate_verifier_inflight_requests Protocol requests with a complete body "
+                "being appraised.\n"
                 "# TYPE nodegate_verifier_inflight_requests gauge\n"
                 "nodegate_verifier_inflight_requests %lld\n",
                 (long long) atomic_load_explicit(&m.inflight, memory_order_relaxed));
@@ -210,6 +265,7 @@ char *metrics_render(const char *version)
                 "# TYPE nodegate_verifier_audit_errors_total counter\n"
                 "nodegate_verifier_audit_errors_total %llu\n",
                 (unsigned long long) get(&m.audit_errors));
+        render_defences(f);
         fprintf(f,
                 "# HELP nodegate_verifier_build_info The verifier's version.\n"
                 "# TYPE nodegate_verifier_build_info gauge\n"

@@ -25,6 +25,14 @@ enum decision {
         _DECISION_MAX,
 };
 
+/* Why the server cut a connection (server.c's reaper). */
+enum cut {
+        CUT_DEADLINE,    /* request (or answer) not done within the request deadline */
+        CUT_SLOW_BODY,   /* body arriving below the minimum rate */
+        CUT_PER_ADDRESS, /* over the per-address connection cap, at accept */
+        _CUT_MAX,
+};
+
 const char *endpoint_name(enum endpoint e);
 const char *decision_name(enum decision d);
 
@@ -35,6 +43,11 @@ void metrics_request(enum endpoint e, unsigned status, double seconds);
 void metrics_request_aborted(enum endpoint e);
 void metrics_decision(enum decision d, enum reason r);
 void metrics_audit_error(void);
+/* Refusal audit lines left out by audit.c: over the per-reason rate (summarized instead), or
+ * (summaries included) below the audit volume's reserve. */
+void metrics_audit_suppressed(enum reason r);
+void metrics_audit_dropped(void);
+void metrics_connection_cut(enum cut why);
 void metrics_inflight_add(int delta);
 
 /* The Prometheus text exposition (format 0.0.4). @return malloc'ed text or NULL */

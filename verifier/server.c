@@ -1,13 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The HTTPS service: libmicrohttpd parses HTTP and runs TLS (GnuTLS); this file routes, caps
- * bodies and concurrency, hands complete bodies to appraise_*() and audits every decision. */
+ * bodies and concurrency, hands complete bodies to appraise_*() and audits every decision.
+ *
+ * Slow clients: libmicrohttpd's own timeout is for inactivity only, so a client sending a byte
+ * now and then would keep its connection forever. A reaper thread therefore watches every
+ * connection (registered by libmicrohttpd's connection callbacks) against a total deadline and,
+ * while a body arrives, a minimum rate, and shuts the socket down when one is missed; the
+ * worker thread that owns the connection then sees the end of the stream and closes it. An
+ * in-flight slot is taken only once a body is complete, so clients still sending hold none. */
 #include "server.h"
 
+#include "ratelimit.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -18,28 +27,61 @@
         "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"   \
         "+CHACHA20-POLY1305"
 
+#define RETRY_AFTER_SECONDS 1u
+#define NSEC_PER_SEC        1000000000ull
+#define REAPER_PERIOD_NS    (200 * 1000 * 1000ull)
+/* A body's rate is judged only after this long: TLS records and TCP slow start make the first
+ * moments of any upload look slow. */
+#define BODY_RATE_GRACE_NS (2 * NSEC_PER_SEC)
+
+/* One per TCP connection, from accept to close: what the reaper watches. The atomics are
+ * written by the connection's worker thread and read (and, to cut, swapped) by the reaper. */
+struct conn {
+        struct conn *prev, *next; /* server.conns, under conns_lock */
+        int fd;
+        uint8_t key[16]; /* its client's, for the per-address count */
+        /* When the connection is cut unless its request is complete by then; 0 while a complete
+         * request is appraised (the server's time, not the client's) or once it was cut. */
+        atomic_uint_fast64_t deadline_ns;
+        atomic_uint_fast64_t body_start_ns; /* 0 when no body is being received */
+        atomic_uint_fast64_t body_bytes;
+};
+
 struct server {
         struct MHD_Daemon *daemon;
         const struct verifier *vf;
         struct audit *audit;
         unsigned max_inflight;
+        uint64_t deadline_ns;
+        unsigned min_body_rate;
+        struct ratelimit *rate[2]; /* round 1, round 2 */
+        struct addrcount *per_address;
         atomic_uint inflight;
         atomic_bool stopping;
         char url[96];
+
+        pthread_mutex_t conns_lock;
+        pthread_cond_t reaper_wake; /* CLOCK_MONOTONIC */
+        struct conn *conns;
+        bool reaper_started, reaper_stop;
+        pthread_t reaper;
 };
 
 /* One per HTTP request, from its headers to its completion callback. */
 struct request {
         struct server *srv;
+        struct conn *conn; /* NULL when the connection could not be registered (then cut) */
         enum endpoint endpoint;
         struct timespec start;
+        struct sockaddr_storage addr;
+        bool have_addr;
         char remote[INET6_ADDRSTRLEN];
-        bool counted; /* holds one of the max_inflight slots */
-        char *body;   /* holds the credential secret in round 2: wiped when freed */
+        unsigned retry_after; /* seconds, for 429 and 503 */
+        bool counted;         /* holds one of the max_inflight slots */
+        char *body;           /* holds the credential secret in round 2: wiped when freed */
         size_t size, allocated;
         unsigned status;      /* of the answer queued, 0 while none */
         bool issued;          /* the answer carries a sealed token */
-        unsigned retry_after; /* seconds, for a 429 answer */
         struct appraisal_facts facts;
 };
 
@@ -55,6 +97,14 @@ static const struct route routes[] = {
     {"/healthz", ENDPOINT_HEALTHZ, false},
     {"/metrics", ENDPOINT_METRICS, false},
 };
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
+}
 
 static double seconds_since(const struct timespec *start)
 {
@@ -135,20 +185,43 @@ static void request_free(struct request *req)
         free(req);
 }
 
-static void remote_address(struct MHD_Connection *c, char *buf, size_t size)
+static void remote_address(struct MHD_Connection *c, struct request *req)
 {
         const union MHD_ConnectionInfo *ci;
         const struct sockaddr *sa;
+        char *buf = req->remote;
+        size_t size = sizeof(req->remote);
 
         snprintf(buf, size, "unknown");
         ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (!ci || !ci->client_addr)
                 return;
         sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
+        if (sa->sa_family == AF_INET) {
                 inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf, size);
-        else if (sa->sa_family == AF_INET6)
+                memcpy(&req->addr, sa, sizeof(struct sockaddr_in));
+                req->have_addr = true;
+        } else if (sa->sa_family == AF_INET6) {
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, buf, size);
+                memcpy(&req->addr, sa, sizeof(struct sockaddr_in6));
+                req->have_addr = true;
+        }
+}
+
+/* The connection's next deadline: a request (its idle wait, headers and body) or an answer
+ * must be done within the deadline from now. */
+static void conn_rearm(const struct server *s, struct conn *k)
+{
+        if (k)
+                atomic_store(&k->deadline_ns, now_ns() + s->deadline_ns);
+}
+
+static bool add_retry_after(struct MHD_Response *resp, unsigned seconds)
+{
+        char text[16];
+
+        snprintf(text, sizeof(text), "%u", seconds ? seconds : RETRY_AFTER_SECONDS);
+        return MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, text) == MHD_YES;
 }
 
 /* Queues body (malloc'ed, taken) with status. @return MHD_NO to drop the connection when even
@@ -158,12 +231,9 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct request *req, uns
 {
         struct MHD_Response *resp;
         enum MHD_Result r;
-        char retry_after[16];
 
         if (!body)
                 return MHD_NO;
-        snprintf(retry_after, sizeof(retry_after), "%u",
-                 status == 429 && req->retry_after ? req->retry_after : 1);
         resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
         if (!resp) {
                 free(body);
@@ -172,15 +242,18 @@ static enum MHD_Result answer(struct MHD_Connection *c, struct request *req, uns
         if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES ||
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
             (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES) ||
-            ((status == 503 || status == 429) &&
-             MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after) != MHD_YES)) {
+            ((status == 503 || status == 429) && !add_retry_after(resp, req->retry_after))) {
                 MHD_destroy_response(resp);
                 return MHD_NO;
         }
         r = MHD_queue_response(c, status, resp);
         MHD_destroy_response(resp);
-        if (r == MHD_YES)
+        if (r == MHD_YES) {
                 req->status = status;
+                /* The answer gets a deadline of its own: a client that does not read it
+                 * holds the connection no longer than one that does not send. */
+                conn_rearm(req->srv, req->conn);
+        }
         return r;
 }
 
@@ -220,7 +293,8 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct request *req,
 {
         if (is_protocol(req->endpoint))
                 (void) decide(req, DECISION_REJECTED, v);
-        req->retry_after = v->retry_after;
+        if (v->retry_after) /* the appraisal's own wait: the EK's bucket */
+                req->retry_after = v->retry_after;
         return answer(c, req, reason_http_status(v->reason), verdict_to_json(v), "application/json",
                       allow);
 }
@@ -251,7 +325,7 @@ static enum MHD_Result on_headers(struct server *s, struct MHD_Connection *c, st
         const struct route *route = NULL;
         const char *length, *encoding;
         unsigned long long declared = 0;
-        unsigned prev;
+        unsigned wait;
 
         for (size_t i = 0; i < ELEMENTSOF(routes); i++)
                 if (streq(url, routes[i].path))
@@ -283,16 +357,15 @@ static enum MHD_Result on_headers(struct server *s, struct MHD_Connection *c, st
         if (!streq(method, MHD_HTTP_METHOD_POST))
                 return refuse_with(c, req, REASON_METHOD_NOT_ALLOWED, "POST", "use POST");
 
-        /* The slot is taken before the body is read: bodies live outside libmicrohttpd's
-         * per-connection pool, so this bound is also what bounds their memory. */
-        prev = atomic_fetch_add(&s->inflight, 1);
-        if (prev >= s->max_inflight) {
-                atomic_fetch_sub(&s->inflight, 1);
-                return refuse_with(c, req, REASON_OVERLOADED, NULL,
-                                   "too many requests in flight, retry later");
+        /* Before anything costs: the body, and round 1's signature checks and ECDH. */
+        wait =
+            ratelimit_take(s->rate[route->endpoint == ENDPOINT_ATTEST],
+                           req->have_addr ? (const struct sockaddr *) &req->addr : NULL, now_ns());
+        if (wait > 0) {
+                req->retry_after = wait;
+                return refuse_with(c, req, REASON_RATE_LIMITED, NULL,
+                                   "too many requests from this address, retry later");
         }
-        req->counted = true;
-        metrics_inflight_add(1);
 
         if (!content_type_is_json(
                 MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
@@ -320,11 +393,18 @@ static enum MHD_Result on_headers(struct server *s, struct MHD_Connection *c, st
                 return refuse_with(c, req, REASON_LENGTH_REQUIRED, NULL,
                                    "a body needs Content-Length or chunked encoding");
 
-        /* Chunked bodies grow from a small buffer; declared ones get their size at once. */
-        req->allocated = length ? (size_t) declared + 1 : 16384;
+        /* The buffer grows with the bytes that actually arrive, never with what the headers
+         * announce: no slot bounds bodies still on their way, so a client must pay with bytes
+         * sent for the memory it holds (at most max-connections × 1 MiB, each for at most
+         * the request deadline). */
+        req->allocated = length && declared < 16383 ? (size_t) declared + 1 : 16384;
         req->body = malloc(req->allocated);
         if (!req->body)
                 return MHD_NO;
+        if (req->conn) {
+                atomic_store(&req->conn->body_bytes, 0);
+                atomic_store(&req->conn->body_start_ns, now_ns());
+        }
         return MHD_YES;
 }
 
@@ -361,6 +441,26 @@ static enum MHD_Result on_body(struct server *s, struct MHD_Connection *c, struc
         char *body = NULL;
         struct verdict v = {};
         enum decision d;
+        unsigned prev;
+
+        /* The body is complete: from here the time is the server's, not the client's, so the
+         * reaper stops watching. Had it already cut the connection, nobody is left to answer. */
+        if (req->conn) {
+                atomic_store(&req->conn->body_start_ns, 0);
+                if (atomic_exchange(&req->conn->deadline_ns, 0) == 0)
+                        return MHD_NO;
+        }
+
+        /* Only complete bodies take a slot: what they bound is appraisals (CPU, token source
+         * calls) at once, which a client still sending costs nothing of. */
+        prev = atomic_fetch_add(&s->inflight, 1);
+        if (prev >= s->max_inflight) {
+                atomic_fetch_sub(&s->inflight, 1);
+                return refuse_with(c, req, REASON_OVERLOADED, NULL,
+                                   "too many requests in flight, retry later");
+        }
+        req->counted = true;
+        metrics_inflight_add(1);
 
         req->body[req->size] = '\0';
         if (req->endpoint == ENDPOINT_CHALLENGE)
@@ -402,6 +502,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
         struct server *s = cls;
         struct request *req = *con_cls;
+        const union MHD_ConnectionInfo *ci;
 
         if (!req) {
                 req = calloc(1, sizeof(*req));
@@ -410,7 +511,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 req->srv = s;
                 req->endpoint = ENDPOINT_OTHER;
                 clock_gettime(CLOCK_MONOTONIC, &req->start);
-                remote_address(c, req->remote, sizeof(req->remote));
+                remote_address(c, req);
+                ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+                req->conn = ci ? ci->socket_context : NULL;
                 *con_cls = req;
                 return on_headers(s, c, req, url, method);
         }
@@ -418,6 +521,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (*upload_data_size > 0) {
                 int r = body_append(req, upload_data, *upload_data_size);
 
+                if (req->conn)
+                        atomic_fetch_add(&req->conn->body_bytes, *upload_data_size);
                 *upload_data_size = 0;
                 if (r == -EFBIG) {
                         struct verdict v;
@@ -487,13 +592,178 @@ static void on_completed(void *cls, struct MHD_Connection *c _unused_, void **co
                 atomic_fetch_sub(&s->inflight, 1);
                 metrics_inflight_add(-1);
         }
+        /* Keep-alive: the next request of this connection has a whole deadline of its own. */
+        if (req->conn && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+                atomic_store(&req->conn->body_start_ns, 0);
+                conn_rearm(s, req->conn);
+        }
         request_free(req);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+        struct server *s = cls;
+        struct conn *k = *socket_context;
+
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci =
+                    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+                const union MHD_ConnectionInfo *ai =
+                    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                uint8_t key[16];
+
+                if (!ci)
+                        return;
+                /* Over the cap, the connection ends before its TLS handshake: the shut down
+                 * socket reads as closed by the client. */
+                if (!addrcount_acquire(s->per_address, ai ? ai->client_addr : NULL, key)) {
+                        shutdown(ci->connect_fd, SHUT_RDWR);
+                        metrics_connection_cut(CUT_PER_ADDRESS);
+                        return;
+                }
+                k = calloc(1, sizeof(*k));
+                if (!k) {
+                        /* Unwatched, a slow client could keep this one forever: none at all. */
+                        addrcount_release(s->per_address, key);
+                        shutdown(ci->connect_fd, SHUT_RDWR);
+                        return;
+                }
+                memcpy(k->key, key, sizeof(key));
+                k->fd = ci->connect_fd;
+                atomic_init(&k->deadline_ns, now_ns() + s->deadline_ns);
+                pthread_mutex_lock(&s->conns_lock);
+                k->next = s->conns;
+                if (s->conns)
+                        s->conns->prev = k;
+                s->conns = k;
+                pthread_mutex_unlock(&s->conns_lock);
+                *socket_context = k;
+                return;
+        }
+        if (!k)
+                return;
+        /* libmicrohttpd closes the socket after this callback: once unlinked here (under the
+         * lock the reaper holds while it looks), the reaper can never shut down a reused fd. */
+        pthread_mutex_lock(&s->conns_lock);
+        if (k->prev)
+                k->prev->next = k->next;
+        else
+                s->conns = k->next;
+        if (k->next)
+                k->next->prev = k->prev;
+        pthread_mutex_unlock(&s->conns_lock);
+        addrcount_release(s->per_address, k->key);
+        *socket_context = NULL;
+        free(k);
+}
+
+/* Cuts k when it is past its deadline or, receiving a body, below the minimum rate. */
+static void reap(struct server *s, struct conn *k, uint64_t now)
+{
+        uint_fast64_t deadline = atomic_load(&k->deadline_ns);
+        uint64_t body_start = atomic_load(&k->body_start_ns);
+        enum cut why;
+
+        if (deadline == 0)
+                return;
+        if (now > deadline)
+                why = CUT_DEADLINE;
+        else if (body_start != 0 && s->min_body_rate > 0 && now > body_start + BODY_RATE_GRACE_NS &&
+                 (double) atomic_load(&k->body_bytes) <
+                     (double) s->min_body_rate * (double) (now - body_start) / 1e9)
+                why = CUT_SLOW_BODY;
+        else
+                return;
+        /* The swap decides against the worker finishing the body at this moment (on_body()):
+         * exactly one of the two wins. */
+        if (!atomic_compare_exchange_strong(&k->deadline_ns, &deadline, 0))
+                return;
+        shutdown(k->fd, SHUT_RDWR);
+        metrics_connection_cut(why);
+}
+
+static void *reaper_main(void *arg)
+{
+        struct server *s = arg;
+
+        pthread_mutex_lock(&s->conns_lock);
+        while (!s->reaper_stop) {
+                struct timespec until;
+                uint64_t now;
+
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_nsec += (long) REAPER_PERIOD_NS;
+                if (until.tv_nsec >= (long) NSEC_PER_SEC) {
+                        until.tv_sec++;
+                        until.tv_nsec -= (long) NSEC_PER_SEC;
+                }
+                (void) pthread_cond_timedwait(&s->reaper_wake, &s->conns_lock, &until);
+                if (s->reaper_stop)
+                        break;
+                /* Bounded: the list holds at most --max-connections entries. */
+                now = now_ns();
+                for (struct conn *k = s->conns; k; k = k->next)
+                        reap(s, k, now);
+                pthread_mutex_unlock(&s->conns_lock);
+                /* Summaries of suppressed audit lines go out even when nothing else is written. */
+                audit_flush(s->audit);
+                pthread_mutex_lock(&s->conns_lock);
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+        return NULL;
 }
 
 static void mhd_log(void *cls _unused_, const char *fmt, va_list ap)
 {
         fputs("nodegate-verifier: libmicrohttpd: ", stderr);
         vfprintf(stderr, fmt, ap);
+}
+
+/* Stops the reaper (when started) and frees; the daemon must be stopped already. */
+static void server_free(struct server *s)
+{
+        if (s->reaper_started) {
+                pthread_mutex_lock(&s->conns_lock);
+                s->reaper_stop = true;
+                pthread_cond_signal(&s->reaper_wake);
+                pthread_mutex_unlock(&s->conns_lock);
+                pthread_join(s->reaper, NULL);
+                pthread_cond_destroy(&s->reaper_wake);
+                pthread_mutex_destroy(&s->conns_lock);
+        }
+        ratelimit_free(s->rate[0]);
+        ratelimit_free(s->rate[1]);
+        addrcount_free(s->per_address);
+        free(s);
+}
+
+static int server_start_reaper(struct server *s)
+{
+        pthread_condattr_t attr;
+        int r;
+
+        if (pthread_condattr_init(&attr) != 0)
+                return -ENOMEM;
+        r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        if (r == 0)
+                r = pthread_cond_init(&s->reaper_wake, &attr);
+        pthread_condattr_destroy(&attr);
+        if (r != 0)
+                return -r;
+        r = pthread_mutex_init(&s->conns_lock, NULL);
+        if (r != 0) {
+                pthread_cond_destroy(&s->reaper_wake);
+                return -r;
+        }
+        r = pthread_create(&s->reaper, NULL, reaper_main, s);
+        if (r != 0) {
+                pthread_mutex_destroy(&s->conns_lock);
+                pthread_cond_destroy(&s->reaper_wake);
+                return -r;
+        }
+        s->reaper_started = true;
+        return 0;
 }
 
 int server_start(const struct server_config *cfg, const struct verifier *vf, struct audit *audit,
@@ -512,10 +782,11 @@ int server_start(const struct server_config *cfg, const struct verifier *vf, str
                          cfg->listen);
                 return -EINVAL;
         }
-        if (cfg->threads < 1 || cfg->max_connections < cfg->threads || cfg->max_inflight < 1) {
+        if (cfg->threads < 1 || cfg->max_connections < cfg->threads || cfg->max_inflight < 1 ||
+            cfg->request_deadline < 1) {
                 snprintf(err, errlen,
-                         "--max-connections must be at least --threads, --max-inflight at "
-                         "least 1");
+                         "--max-connections must be at least --threads, --max-inflight and "
+                         "--request-deadline at least 1");
                 return -EINVAL;
         }
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
@@ -530,6 +801,16 @@ int server_start(const struct server_config *cfg, const struct verifier *vf, str
         s->vf = vf;
         s->audit = audit;
         s->max_inflight = cfg->max_inflight;
+        s->deadline_ns = (uint64_t) cfg->request_deadline * NSEC_PER_SEC;
+        s->min_body_rate = cfg->min_body_rate;
+        if (ratelimit_new(cfg->rate_limit, cfg->rate_burst, &s->rate[0]) < 0 ||
+            ratelimit_new(cfg->rate_limit, cfg->rate_burst, &s->rate[1]) < 0 ||
+            addrcount_new(cfg->max_per_address, &s->per_address) < 0 ||
+            server_start_reaper(s) < 0) {
+                snprintf(err, errlen, "out of memory");
+                server_free(s);
+                return -ENOMEM;
+        }
 
         flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                 MHD_USE_ERROR_LOG;
@@ -549,11 +830,12 @@ int server_start(const struct server_config *cfg, const struct verifier *vf, str
             (unsigned) cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned) cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t) cfg->connection_memory, MHD_OPTION_STRICT_FOR_CLIENT, (int) 1,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, s, MHD_OPTION_END);
         if (!s->daemon) {
                 snprintf(err, errlen, "cannot serve on %s (see the libmicrohttpd message above)",
                          cfg->listen);
-                free(s);
+                server_free(s);
                 return -EADDRNOTAVAIL;
         }
 
@@ -591,5 +873,5 @@ void server_stop(struct server *s, unsigned grace_seconds)
         while (atomic_load(&s->inflight) > 0 && seconds_since(&start) < grace_seconds)
                 nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
         MHD_stop_daemon(s->daemon);
-        free(s);
+        server_free(s);
 }

@@ -23,6 +23,14 @@ struct server_config {
         unsigned max_inflight;       /* protocol requests received or appraised at once */
         unsigned connection_timeout; /* seconds a connection may stay idle */
         size_t connection_memory;    /* libmicrohttpd's per-connection pool: headers, buffers */
+        /* The slow-client limits (docs/verifier.md, "Limits"). */
+        unsigned max_per_address;  /* open connections of one client address (IPv6: /64) */
+        unsigned request_deadline; /* seconds from a connection's start, or the end of its last
+                                    * answer, to the last byte of the next request's body; and
+                                    * from an answer's start to its last byte */
+        unsigned min_body_rate;    /* bytes/s a body must average after its first 2 seconds */
+        unsigned rate_limit;       /* requests/s of each round per client address, 0: none */
+        unsigned rate_burst;       /* requests of each round a client address may send at once */
 };
 
 struct server;
