@@ -33,6 +33,17 @@ nodegate_cap_failed() {
         nodegate_stop "$(getarg nodegate.on_failure=)"
 }
 
+# Whether dracut's emergency_shell opens a shell after its hooks: rd.shell (bare, or a value
+# other than 0/n/no/off: dracut's getargbool) or rd.break, the last word winning.
+nodegate_shell_follows() {
+        getarg rd.break= >/dev/null && return 0
+        _nodegate_v=$(getarg rd.shell=) || return 1
+        case "$_nodegate_v" in
+        0 | n | no | off) return 1 ;;
+        esac
+        return 0
+}
+
 # Usage: nodegate_stop ACTION (halt, poweroff or reboot; anything else halts)
 nodegate_stop() {
         case "$1" in

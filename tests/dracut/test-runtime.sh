@@ -25,8 +25,8 @@ fixture=tests/dracut/fixture
 # Events: G the gate's run for the hook's phase; M modprobe of dm_mod dm_verity; WM modprobe's
 # warning; W the boot-stops warning; WR=VALUE the root= warning; E dracut's emergency_shell
 # called; T modprobe of the TPM drivers; CF nodegate --cap-failed; WC the no-shell warning of a
-# cap that failed; S the shell itself (after the emergency hooks); KC the no-shell line on
-# /dev/kmsg;
+# cap that failed; WN the no-shell warning when rd.shell=0 (the module's default); S the shell
+# itself (after the emergency hooks); KC the no-shell line on /dev/kmsg;
 # H, P, B halt, poweroff, reboot -f; Z sleep (the hook holds the boot forever); C the boot
 # continued past the hook; R root=nodegate rootok=1 after the cmdline hooks; I systemctl
 # isolates emergency.target; SH, SP, SB systemctl --force halt, poweroff, reboot; K the
@@ -37,10 +37,14 @@ rows=(
     'mount: success, modprobe fails|mount||0|modprobe-fails|M WM G C'
     'mount: $NEWROOT is passed|mount||0|newroot=/newroot|M G C'
     'mount: $NEWROOT already mounted|mount||0|mounted|C'
-    'mount: shell (exit 3)|mount|nodegate.on_failure=shell|3||M G E T CF S W H'
-    'mount: shell (exit 3), the cap fails|mount|nodegate.on_failure=shell|3|cap-fails|M G E T CF WC H'
-    'mount: shell from nodegate.conf (exit 3)|mount||3||M G E T CF S W H'
-    'mount: exit 3, the stop fails|mount|nodegate.on_failure=shell|3|action-fails|M G E T CF S W H Z'
+    'mount: shell (exit 3), rd.shell=0: no shell|mount|nodegate.on_failure=shell|3||M G E T CF WN H'
+    'mount: shell (exit 3), rd.shell=1|mount|nodegate.on_failure=shell rd.shell=1|3||M G E T CF S W H'
+    'mount: shell (exit 3), bare rd.shell|mount|nodegate.on_failure=shell rd.shell|3||M G E T CF S W H'
+    'mount: shell (exit 3), rd.break|mount|nodegate.on_failure=shell rd.break=pre-mount|3||M G E T CF S W H'
+    'mount: shell (exit 3), rd.shell=1 rd.shell=no|mount|nodegate.on_failure=shell rd.shell=1 rd.shell=no|3||M G E T CF WN H'
+    'mount: shell (exit 3), the cap fails|mount|nodegate.on_failure=shell rd.shell=1|3|cap-fails|M G E T CF WC H'
+    'mount: shell from nodegate.conf (exit 3)|mount|rd.shell=1|3||M G E T CF S W H'
+    'mount: exit 3, the stop fails|mount|nodegate.on_failure=shell rd.shell=1|3|action-fails|M G E T CF S W H Z'
     'mount: exit 3, the cap and the stop fail|mount|nodegate.on_failure=shell|3|cap-fails,action-fails|M G E T CF WC H Z'
     'mount: reboot(2) failed (exit 1)|mount|nodegate.on_failure=reboot|1||M G W B'
     'mount: exit 1, default halt|mount|quiet|1||M G W H'
@@ -67,9 +71,10 @@ rows=(
     'attest: success|attest|ip=dhcp|0||G C'
     'attest: $NEWROOT is passed|attest||0|newroot=/newroot|G C'
     'attest: runs on a mounted $NEWROOT|attest||0|mounted|G C'
-    'attest: shell (exit 3)|attest|nodegate.on_failure=shell|3||G E T CF S W H'
+    'attest: shell (exit 3)|attest|nodegate.on_failure=shell rd.shell=1|3||G E T CF S W H'
+    'attest: shell (exit 3), rd.shell=0: no shell, poweroff|attest|nodegate.on_failure=shell nodegate.on_failure=poweroff|3||G E T CF WN P'
     'attest: shell (exit 3), the cap fails|attest|nodegate.on_failure=shell|3|cap-fails|G E T CF WC H'
-    'attest: exit 3, the stop fails|attest|nodegate.on_failure=shell|3|action-fails|G E T CF S W H Z'
+    'attest: exit 3, the stop fails|attest|nodegate.on_failure=shell rd.shell=1|3|action-fails|G E T CF S W H Z'
     'attest: reboot(2) failed (exit 1)|attest|nodegate.on_failure=reboot|1||G W B'
     'attest: killed, poweroff|attest|nodegate.on_failure=poweroff|KILL||G W P'
     'attest: killed, default halt|attest||TERM||G W H'
@@ -105,6 +110,9 @@ rows=(
     'emergency: the cap fails, no shell|emergency|rd.shell=1|-|cap-fails|E T CF WC H'
     'emergency: the cap fails, poweroff|emergency|nodegate.on_failure=poweroff|-|cap-fails|E T CF WC P'
     'emergency: the cap and the stop fail|emergency||-|cap-fails,action-fails|E T CF WC H Z'
+    'emergency: rd.shell=0: capped, no shell, halt|emergency||-||E T CF WN H'
+    'emergency: rd.shell=0: capped, no shell, poweroff|emergency|nodegate.on_failure=poweroff|-||E T CF WN P'
+    'emergency: rd.shell=0, the stop fails|emergency||-|action-fails|E T CF WN H Z'
 )
 
 work=$(mktemp -d)
@@ -249,6 +257,7 @@ expected_events() {
         CF) echo "nodegate [--cap-failed]" ;;
         WC) echo "warn nodegate: PCR 15 could not be capped: no shell while the TPM could still release a token" ;;
         S) echo "shell" ;;
+        WN) echo "warn nodegate: the boot failed outside the gate; no shell (rd.shell=0)" ;;
         KC) echo "kmsg nodegate: PCR 15 could not be capped: no shell" ;;
         H) echo "halt -f" ;;
         P) echo "poweroff -f" ;;
