@@ -4,7 +4,7 @@
 # going to a log file, and decides how the boot ended.
 # Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--disk more.img…] [--log FILE]
 #                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture] [--tpm-ca DIR]
-#                [--tpm-state DIR] [--secure-boot]
+#                [--tpm-state DIR] [--secure-boot] [--no-network]
 # Each --disk becomes a virtio-blk disk, in the order given (the first is /dev/vda).
 # The TPM is fresh for every boot unless --tpm-state names a directory that keeps its state, as
 # a node's TPM keeps its seeds and counters across reboots (made on first use, never removed).
@@ -13,6 +13,7 @@
 # --secure-boot: OVMF with Secure Boot enforced (the secboot build, which needs SMM) and the
 # snakeoil variables (PK, KEK and db: /usr/share/ovmf/PkKek-1-snakeoil.pem): only a UKI signed
 # by that key boots.
+# --no-network: no NIC at all, as a host that holds the network back (no DHCP, no verifier).
 # Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
 # STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
 set -euo pipefail
@@ -25,7 +26,7 @@ if [[ ${NG_HEAVY_LOCKED:-} != 1 ]]; then
 fi
 
 uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0 tpm_ca=''
-tpm_state='' secure_boot=0
+tpm_state='' secure_boot=0 net_args=(-netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile=")
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
@@ -38,6 +39,7 @@ while (($#)); do
         --tpm-ca) tpm_ca=$2; shift 2 ;;
         --tpm-state) tpm_state=$2; shift 2 ;;
         --secure-boot) secure_boot=1; shift ;;
+        --no-network) net_args=(-nic none); shift ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -158,7 +160,7 @@ qemu=(qemu-system-x86_64
         -drive "if=none,id=esp,format=raw,snapshot=on,file=$esp"
         -device "ide-hd,drive=esp,bus=ide.0,bootindex=0"
         "${disk_args[@]}"
-        -netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile="
+        "${net_args[@]}"
         "${tpm_args[@]}"
         -nographic -monitor none -serial "file:$log" -no-reboot)
 

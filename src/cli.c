@@ -33,7 +33,11 @@ static void print_help(void)
                "  --help              this text\n"
                "  --version           version and the statically linked library versions\n"
                "  --tpm-info [DEVICE] TPM manufacturer, firmware and allocated PCR banks\n"
-               "                      (DEVICE defaults to /dev/tpmrm0, then /dev/tpm0)\n",
+               "                      (DEVICE defaults to /dev/tpmrm0, then /dev/tpm0)\n"
+               "  --cap-failed        before any shell in the initramfs: extend PCR 15 with\n"
+               "                      \"nodegate: failed\" (TPM of nodegate.tpm=, else the\n"
+               "                      default) and wipe /run/nodegate; exit 0 when capped or\n"
+               "                      there is no TPM (docs/failures.md)\n",
                NODEGATE_VERSION);
 }
 

@@ -64,8 +64,9 @@ int cmdline_parse(const char *text, size_t len, struct settings *s, char *errbuf
         return 0;
 }
 
-int cmdline_failure_action(const char *text, size_t len)
+int cmdline_failure_settings(const char *text, size_t len, int *ret_action, char **ret_tpm)
 {
+        _cleanup_(settings_done) struct settings scratch = {0};
         const char *nul = len > 0 ? memchr(text, '\0', len) : NULL;
         int action = -ENOENT;
         size_t pos = 0;
@@ -74,10 +75,11 @@ int cmdline_failure_action(const char *text, size_t len)
                 len = (size_t) (nul - text);
         if (len > CMDLINE_MAX)
                 len = CMDLINE_MAX;
+        settings_init(&scratch);
 
         for (;;) {
                 _cleanup_free_ char *word = NULL;
-                char *value;
+                char *value, err[1];
                 int r;
 
                 r = parse_next_word(text, len, &pos, &word, NULL, 0);
@@ -90,14 +92,29 @@ int cmdline_failure_action(const char *text, size_t len)
                 if (!value)
                         continue;
                 *value++ = '\0';
-                /* Matched by the same rules as settings_apply() uses. */
+                /* Matched and checked by the same rules as settings_apply() uses. */
                 if (settings_key_is(word, "nodegate.on_failure")) {
                         r = failure_action_from_string(value);
                         if (r >= 0)
                                 action = r;
+                } else if (settings_key_is(word, "nodegate.tpm")) {
+                        r = settings_apply(&scratch, word, value, false, err, sizeof(err));
+                        if (r == -ENOMEM)
+                                return r;
                 }
         }
-        return action;
+        *ret_action = action;
+        *ret_tpm = TAKE_PTR(scratch.tpm);
+        return 0;
+}
+
+int cmdline_failure_action(const char *text, size_t len)
+{
+        _cleanup_free_ char *tpm = NULL;
+        int action, r;
+
+        r = cmdline_failure_settings(text, len, &action, &tpm);
+        return r < 0 ? r : action;
 }
 
 int cmdline_read(const char *path, char **ret_text, size_t *ret_len)

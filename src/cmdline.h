@@ -28,6 +28,11 @@ int cmdline_parse(const char *text, size_t len, struct settings *s, char *errbuf
  * choice of action. Safe because every action stops the boot.
  * @return the enum failure_action, -ENOENT when there is none, -ENOMEM */
 int cmdline_failure_action(const char *text, size_t len);
+/* The same for the failure path's cap: the last valid nodegate.on_failure= (*ret_action, or
+ * -ENOENT) and the last valid nodegate.tpm= (*ret_tpm, malloc'ed, NULL when there is none), so
+ * that a refused command line still caps the TPM it names rather than another one.
+ * @return 0, or -ENOMEM */
+int cmdline_failure_settings(const char *text, size_t len, int *ret_action, char **ret_tpm);
 
 /* Reads the command line from path (/proc/cmdline; tests pass fixtures) into a malloc'ed,
  * NUL-terminated buffer, reading at most CMDLINE_MAX + 1 bytes to tell a too-long one apart.

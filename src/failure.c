@@ -26,6 +26,11 @@ void failure_set_owner(enum failure_owner o)
         owner = o;
 }
 
+enum failure_owner failure_get_owner(void)
+{
+        return owner;
+}
+
 const char *failure_name(enum failure f)
 {
         return (unsigned) f < _FAILURE_MAX ? failures[f].name : NULL;

@@ -113,6 +113,8 @@ enum failure failure_last(void);
 
 /* Who carries out failure_stop_boot(); FAILURE_OWNER_CALLER unless set (PID 1 sets PID1). */
 void failure_set_owner(enum failure_owner owner);
+/* Async-signal-safe. */
+enum failure_owner failure_get_owner(void);
 
 /* Never returns: prints the final verdict, then halts, powers off or reboots. As PID 1 it
  * never exits (exiting would panic the kernel); under an initramfs framework it exits only

@@ -188,3 +188,82 @@ int log_full_errno(enum log_level level, int err, const char *fmt, ...)
         va_end(ap);
         return r;
 }
+
+/* Appends s to buf[*l..size) without snprintf, which is not async-signal-safe. */
+static void append(char *buf, size_t size, size_t *l, const char *s)
+{
+        for (; s && *s && *l + 1 < size; s++)
+                buf[(*l)++] = *s;
+        buf[*l] = 0;
+}
+
+static void append_uint(char *buf, size_t size, size_t *l, uint64_t v, unsigned min_digits)
+{
+        char digits[24];
+        unsigned n = 0;
+
+        do {
+                digits[n++] = (char) ('0' + v % 10U);
+                v /= 10U;
+        } while (v > 0 && n < sizeof(digits));
+        while (n < min_digits && n < sizeof(digits))
+                digits[n++] = '0';
+        while (n > 0 && *l + 1 < size)
+                buf[(*l)++] = digits[--n];
+        buf[*l] = 0;
+}
+
+void log_signal_safe(enum log_level level, const char *const parts[], size_t n_parts)
+{
+        char prefix[96], line[LOG_LINE_MAX];
+        size_t p = 0, l = 0, h = 0;
+        int saved_errno = errno;
+
+        append(prefix, sizeof(prefix), &p, current_step ? "nodegate[" : "nodegate:");
+        if (current_step) {
+                append(prefix, sizeof(prefix), &p, current_step);
+                append(prefix, sizeof(prefix), &p, "]:");
+        }
+        append(prefix, sizeof(prefix), &p, " ");
+        for (size_t i = 0; i < n_parts; i++)
+                append(line, sizeof(line), &l, parts[i]);
+        append(line, sizeof(line), &l, "\n");
+
+        if (kmsg_fd >= 0) {
+                char head[8];
+                struct iovec iov[3];
+
+                append(head, sizeof(head), &h, "<");
+                append_uint(head, sizeof(head), &h, (uint64_t) level, 1);
+                append(head, sizeof(head), &h, ">");
+                iov[0] = (struct iovec){.iov_base = head, .iov_len = h};
+                iov[1] = (struct iovec){.iov_base = prefix, .iov_len = p};
+                iov[2] = (struct iovec){.iov_base = line, .iov_len = l};
+                (void) !writev(kmsg_fd, iov, 3);
+        }
+        if (kmsg_fd < 0 || console_level < 0 || (int) level >= console_level) {
+                struct timespec ts;
+                char stamp[40];
+                size_t s = 0;
+                struct iovec iov[3];
+
+                /* clock_gettime() is async-signal-safe; the stamp has write_console()'s shape. */
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                append(stamp, sizeof(stamp), &s, "[");
+                if (ts.tv_sec < 10000)
+                        append(stamp, sizeof(stamp), &s,
+                               ts.tv_sec < 10     ? "    "
+                               : ts.tv_sec < 100  ? "   "
+                               : ts.tv_sec < 1000 ? "  "
+                                                  : " ");
+                append_uint(stamp, sizeof(stamp), &s, (uint64_t) ts.tv_sec, 1);
+                append(stamp, sizeof(stamp), &s, ".");
+                append_uint(stamp, sizeof(stamp), &s, (uint64_t) ts.tv_nsec / 1000U, 6);
+                append(stamp, sizeof(stamp), &s, "] ");
+                iov[0] = (struct iovec){.iov_base = stamp, .iov_len = s};
+                iov[1] = (struct iovec){.iov_base = prefix, .iov_len = p};
+                iov[2] = (struct iovec){.iov_base = line, .iov_len = l};
+                (void) !writev(STDERR_FILENO, iov, 3);
+        }
+        errno = saved_errno;
+}

@@ -45,5 +45,10 @@ int log_full_errnov(enum log_level level, int err, const char *fmt, va_list ap);
 #define log_info(...)               ((void) log_full_errno(LOG_LEVEL_INFO, 0, __VA_ARGS__))
 #define log_debug(...)              ((void) log_full_errno(LOG_LEVEL_DEBUG, 0, __VA_ARGS__))
 
+/* One line built from parts, for a signal handler: only write(2)/writev(2) and
+ * clock_gettime(2), no stdio and no allocation; the same prefix and destinations as the others.
+ * Never logs the level's filter away: a handler writes only what must be seen. */
+void log_signal_safe(enum log_level level, const char *const parts[], size_t n_parts);
+
 /* CLOCK_MONOTONIC in microseconds: the same clock as the kernel's printk timestamps. */
 uint64_t now_usec(void);

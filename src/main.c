@@ -30,6 +30,7 @@
 #include "token.h"
 #include "tpm.h"
 #include "verity.h"
+#include "watchdog.h"
 
 #define VERITY_NAME "root"
 #define MAX_STEPS   13
@@ -43,8 +44,18 @@
 /* The cap before the verifier said otherwise (docs/PROTOCOL.md, "The cap"). */
 #define CAP_DEFAULT_PCR    15U
 #define CAP_DEFAULT_FAILED "nodegate: failed"
-#define HOSTNAME_FALLBACK  "nodegate"
-#define HOSTNAME_MAX       253U
+/* The watchdog (watchdog.c) fires this long after nodegate.timeout: the gate's own checks end
+ * the boot at the deadline and cap; the watchdog is for what blocks them (a TPM that stopped
+ * answering), so it must not cut a failure path that is capping right at the deadline. */
+#define WATCHDOG_GRACE_USEC (1U * 1000000U)
+/* What a failed boot allows for opening the TPM and capping: a TPM that answers needs a few ms. */
+#define FAILURE_CAP_USEC (5U * 1000000U)
+#define FAILURE_CAP_WHY  "the 5 s a failed boot allows for the cap"
+/* nodegate --cap-failed: the driver may just have been loaded by the hook, then the cap. */
+#define CAP_FAILED_USEC   (10U * 1000000U)
+#define CAP_FAILED_WHY    "the 10 s nodegate --cap-failed allows"
+#define HOSTNAME_FALLBACK "nodegate"
+#define HOSTNAME_MAX      253U
 
 struct boot {
         const char *root;    /* "/" as PID 1; the directory of a --attest-only run */
@@ -64,7 +75,8 @@ struct boot {
         char *data_node, *hash_node, *root_node;
         char hostname[HOSTNAME_MAX + 1]; /* the node claim; "" until known */
 
-        struct tpm *tpm; /* open from the attest step until just before the switch */
+        struct tpm *tpm;   /* open from the attest step until just before the switch */
+        char *failure_tpm; /* nodegate.tpm= of a command line the parse refused, for the cap */
         uint64_t tpm_commands;
         struct tpm_ek ek;
         struct tpm_blob ak_public;
@@ -179,13 +191,28 @@ static int step_setup(struct boot *b)
 }
 
 /* When the settings cannot be parsed, a nodegate.on_failure= that is readable on the command
- * line still counts: every action stops the boot, so honouring that choice is safe. */
-static void honour_failure_action(struct boot *b, const char *text, size_t len)
+ * line still counts: every action stops the boot, so honouring that choice is safe. So does its
+ * nodegate.tpm=: the failure caps that TPM, not whichever /dev/tpm* happens to exist. */
+static void honour_failure_settings(struct boot *b, const char *text, size_t len)
 {
-        int action = cmdline_failure_action(text, len);
+        int action;
 
+        if (cmdline_failure_settings(text, len, &action, &b->failure_tpm) < 0)
+                return;
         if (action >= 0)
                 b->settings.on_failure = (enum failure_action) action;
+}
+
+static void arm_watchdog(struct boot *b)
+{
+        char why[64];
+        int r;
+
+        snprintf(why, sizeof(why), "nodegate.timeout=%u s", b->settings.timeout_sec);
+        r = watchdog_arm(b->deadline_usec + WATCHDOG_GRACE_USEC, b->settings.on_failure, why);
+        if (r < 0)
+                log_warning_errno(r, "cannot arm the watchdog: %m: a TPM that stops answering "
+                                     "would hold the boot past nodegate.timeout");
 }
 
 static int step_parse(struct boot *b)
@@ -207,17 +234,18 @@ static int step_parse(struct boot *b)
                 return fail(FAILURE_CONFIG_INVALID, ENAMETOOLONG, "root directory path too long");
         r = config_load(path, &b->settings, err, sizeof(err));
         if (r < 0) {
-                honour_failure_action(b, text, len);
+                honour_failure_settings(b, text, len);
                 return fail(FAILURE_CONFIG_INVALID, r, "%s", err);
         }
         r = cmdline_parse(text, len, &b->settings, err, sizeof(err));
         if (r < 0) {
-                honour_failure_action(b, text, len);
+                honour_failure_settings(b, text, len);
                 return fail(FAILURE_CMDLINE_INVALID, r, "kernel command line: %s", err);
         }
         if (b->settings.debug)
                 log_set_max_level(LOG_LEVEL_DEBUG);
         b->deadline_usec = b->start_usec + (uint64_t) b->settings.timeout_sec * 1000000U;
+        arm_watchdog(b);
 
         if (b->settings.verity_enabled == 0)
                 return fail(FAILURE_VERITY_DISABLED, EPERM,
@@ -721,33 +749,53 @@ static void close_tpm(struct boot *b)
         b->tpm = NULL;
 }
 
-/* Any failure once the TPM is open: cap the PCR with the "failed" event, so nothing issued to
- * this boot can be unsealed any more, and take back a kubeconfig already written. */
-static void after_failure(struct boot *b)
+/* Any failure, and before any shell: cap the PCR with the "failed" event, so nothing issued to
+ * this boot can be unsealed any more, and wipe /run/nodegate (a kubeconfig already written).
+ * The TPM is opened for this if the failure came before the attest step: a shell, or a
+ * framework carrying on after the gate, must never meet an uncapped PCR (docs/security.md).
+ * wait_usec: how long a TPM device may take to appear.
+ * @return true when the PCR is capped or there is no TPM to cap, false otherwise */
+static bool after_failure(struct boot *b, uint64_t wait_usec)
 {
         unsigned pcr = b->have_answer ? b->answer.cap_pcr : CAP_DEFAULT_PCR;
         const char *text = b->have_answer ? b->answer.cap_failed : CAP_DEFAULT_FAILED;
+        const char *device = b->settings.tpm ? b->settings.tpm : b->failure_tpm;
         char err[TPM_ERROR_MAX];
         int r;
 
         explicit_bzero(b->token, sizeof(b->token));
         b->token_size = 0;
-        if (b->handed_over) {
-                r = token_remove_kubeconfig(b->root);
-                if (r < 0)
-                        log_error_errno(r, "cannot remove %s: %m", TOKEN_KUBECONFIG);
-                else
-                        log_notice("%s removed", TOKEN_KUBECONFIG);
-        }
-        if (!b->tpm)
-                return;
+        r = token_wipe_dir(b->root);
+        if (r < 0)
+                log_error_errno(r, "cannot wipe %s: %m", TOKEN_DIR);
+        else if (b->handed_over)
+                log_notice("%s removed", TOKEN_KUBECONFIG);
         log_set_step("cap");
+        if (!b->tpm) {
+                uint64_t until = now_usec() + wait_usec;
+
+                for (;;) {
+                        r = tpm_open(device, &b->tpm, err, sizeof(err));
+                        if (r != -ENOENT || now_usec() >= until)
+                                break;
+                        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+                }
+                if (r == -ENOENT) {
+                        log_notice("%s: there is no TPM, so no PCR %u to cap", err, pcr);
+                        return true;
+                }
+                if (r < 0) {
+                        log_error_errno(r, "cannot open the TPM to cap PCR %u: %s", pcr, err);
+                        return false;
+                }
+        }
         r = tpm_pcr_extend_text(b->tpm, pcr, text, err, sizeof(err));
         if (r < 0)
                 log_error_errno(r, "cannot extend PCR %u with \"%s\": %s", pcr, text, err);
         else
                 log_notice("PCR %u extended with \"%s\"", pcr, text);
         close_tpm(b);
+        return r >= 0;
 }
 
 static int step_switch(struct boot *b, char **argv)
@@ -768,8 +816,10 @@ static int step_switch(struct boot *b, char **argv)
                             "nodegate.timeout=%u passed before the switch to the new root",
                             b->settings.timeout_sec);
         /* The resource manager would flush our objects anyway; closing now frees them before
-         * the new init's TPM users start. */
+         * the new init's TPM users start. Nothing below talks to the TPM, and a timer must not
+         * outlive the exec into the new init. */
         close_tpm(b);
+        watchdog_disarm();
         r = switchroot_move(b->sysroot);
         if (r < 0)
                 return fail(FAILURE_SWITCH_ROOT, r, "cannot switch root to %s: %m", b->sysroot);
@@ -797,6 +847,7 @@ static void boot_done(struct boot *b)
         free(b->data_node);
         free(b->hash_node);
         free(b->root_node);
+        free(b->failure_tpm);
 }
 
 /* The verified root at the sysroot: devices, dm-verity, the read-only mount, init checked. */
@@ -826,10 +877,19 @@ static int boot_attest(struct boot *b)
 /* Only failures get here: cap, take back what was handed over, then stop the boot. */
 _noreturn_ static void boot_failed(struct boot *b)
 {
-        enum failure_action action;
+        enum failure_action action = b->settings.on_failure;
+        bool capped;
 
-        after_failure(b);
-        action = b->settings.on_failure;
+        /* The deadline's watchdog would cut the cap short; this one covers a TPM that hangs in
+         * it, and the action stays the same. */
+        (void) watchdog_arm(now_usec() + FAILURE_CAP_USEC, action, FAILURE_CAP_WHY);
+        capped = after_failure(b, 0);
+        watchdog_disarm();
+        if (action == FAILURE_ACTION_SHELL && !capped) {
+                log_error("no emergency shell while PCR %u is not capped: halting instead",
+                          b->have_answer ? b->answer.cap_pcr : CAP_DEFAULT_PCR);
+                action = FAILURE_ACTION_HALT;
+        }
         boot_done(b);
         failure_stop_boot(action);
 }
@@ -854,12 +914,55 @@ static int attest_only(const char *root)
         if (r >= 0)
                 r = boot_attest(&b);
         if (r >= 0) {
+                watchdog_disarm();
                 close_tpm(&b);
                 log_timeline(&b);
                 boot_done(&b);
                 return EXIT_SUCCESS;
         }
         boot_failed(&b); /* not PID 1: prints the verdict and exits 1 */
+}
+
+/* nodegate --cap-failed [ROOT]: what the hooks of dracut and mkinitcpio run before any shell
+ * (emergency, rescue, debug shell, nodegate.on_failure=shell): PCR 15 capped with "nodegate:
+ * failed" on the TPM of nodegate.tpm= (else /dev/tpmrm0, /dev/tpm0) and /run/nodegate wiped, so
+ * that neither the gate nor its kubeconfig can yield a token from that shell. Capping twice is
+ * harmless. ROOT (default /) is for the tests, as for --attest-only.
+ * @return 0 when capped or when there is no TPM, 1 otherwise: then the hook allows no shell */
+static int cap_failed(const char *root)
+{
+        struct boot b = {.root = root, .start_usec = now_usec()};
+        _cleanup_free_ char *text = NULL;
+        char path[4096], err[256];
+        size_t len;
+        int action;
+        bool capped;
+
+        settings_init(&b.settings);
+        if (streq(root, "/"))
+                (void) log_open("/");
+        /* Best effort: whatever names the TPM is used, nothing refused stops the cap. */
+        if (root_path(&b, CONFIG_PATH, path, sizeof(path)) >= 0)
+                (void) config_load(path, &b.settings, err, sizeof(err));
+        if (root_path(&b, "/proc/cmdline", path, sizeof(path)) >= 0 &&
+            cmdline_read(path, &text, &len) >= 0)
+                (void) cmdline_failure_settings(text, len, &action, &b.failure_tpm);
+        if (b.failure_tpm) {
+                free(b.settings.tpm);
+                b.settings.tpm = TAKE_PTR(b.failure_tpm);
+        }
+        (void) watchdog_arm(now_usec() + CAP_FAILED_USEC, FAILURE_ACTION_HALT, CAP_FAILED_WHY);
+        capped = after_failure(&b, TPM_WAIT_USEC);
+        watchdog_disarm();
+        log_set_step(NULL);
+        if (capped)
+                log_notice("%s wiped, PCR %u capped or no TPM: a shell may follow", TOKEN_DIR,
+                           CAP_DEFAULT_PCR);
+        else
+                log_error("PCR %u is not capped: no shell may follow", CAP_DEFAULT_PCR);
+        log_restore_kernel_settings();
+        boot_done(&b);
+        return capped ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* The framework mounted /dev, /proc, /sys and /run, and another tmpfs over its /run would hide
@@ -966,6 +1069,7 @@ static int initrd_main(int argc, char **argv)
                         r = boot_attest(&b);
         }
         if (r >= 0) {
+                watchdog_disarm();
                 close_tpm(&b);
                 log_timeline(&b);
                 log_info("the initramfs may switch root into %s now", b.sysroot);
@@ -986,6 +1090,8 @@ int main(int argc, char **argv)
         if (getpid() != 1) {
                 if (argc == 3 && streq(argv[1], "--attest-only"))
                         return attest_only(argv[2]);
+                if ((argc == 2 || argc == 3) && streq(argv[1], "--cap-failed"))
+                        return cap_failed(argc == 3 ? argv[2] : "/");
                 if (argc >= 2 && startswith(argv[1], "--mode="))
                         return initrd_main(argc, argv);
                 return cli_main(argc, argv);

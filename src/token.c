@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Writing the kubelet bootstrap kubeconfig: the only place the token leaves the gate's memory,
  * onto a RAM file system that only root can read, and gone at the next boot. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -252,32 +253,77 @@ int token_write_kubeconfig_at(const char *root, const struct token_kubeconfig *k
         return 0;
 }
 
-int token_remove_kubeconfig(const char *root)
+/* Overwrites a regular file's bytes with zeros, then unlinks it: tmpfs frees the pages on unlink
+ * without clearing them. Anything else (a symlink, an empty directory) is only removed. */
+static int wipe_at(int dir, const char *name)
 {
         _cleanup_close_ int fd = -1;
-        char path[4096], zeros[512] = {};
+        char zeros[512] = {};
         struct stat st;
         off_t left;
 
-        if (pathf(path, sizeof(path), "%s%s", !root || streq(root, "/") ? "" : root,
-                  TOKEN_KUBECONFIG) < 0)
+        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return unlinkat(dir, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0
+                           ? negative_errno()
+                           : 0;
+        fd = openat(dir, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd >= 0 && fstat(fd, &st) == 0)
+                for (left = st.st_size; left > 0;) {
+                        ssize_t n =
+                            write(fd, zeros,
+                                  left < (off_t) sizeof(zeros) ? (size_t) left : sizeof(zeros));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        left -= n;
+                }
+        return unlinkat(dir, name, 0) < 0 ? negative_errno() : 0;
+}
+
+int token_remove_kubeconfig(const char *root)
+{
+        _cleanup_close_ int dir = -1;
+        char path[4096];
+
+        if (pathf(path, sizeof(path), "%s%s", !root || streq(root, "/") ? "" : root, TOKEN_DIR) < 0)
                 return -ENAMETOOLONG;
-        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
+        dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
                 return negative_errno();
-        /* tmpfs frees the pages on unlink without clearing them: zero them first. */
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        for (left = st.st_size; left > 0;) {
-                ssize_t n =
-                    write(fd, zeros, left < (off_t) sizeof(zeros) ? (size_t) left : sizeof(zeros));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                left -= n;
+        return wipe_at(dir, "bootstrap-kubelet.conf");
+}
+
+int token_wipe_dir(const char *root)
+{
+        char path[4096];
+        DIR *d;
+        int dir, r = 0;
+
+        if (pathf(path, sizeof(path), "%s%s", !root || streq(root, "/") ? "" : root, TOKEN_DIR) < 0)
+                return -ENAMETOOLONG;
+        dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        d = fdopendir(dir);
+        if (!d) {
+                r = negative_errno();
+                close(dir);
+                return r;
         }
-        if (unlink(path) < 0)
-                return negative_errno();
-        return 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                int q;
+
+                if (streq(e->d_name, ".") || streq(e->d_name, ".."))
+                        continue;
+                q = wipe_at(dir, e->d_name);
+                if (q < 0 && r == 0)
+                        r = q;
+        }
+        closedir(d);
+        if (rmdir(path) < 0 && r == 0)
+                r = negative_errno();
+        return r;
 }

@@ -52,6 +52,11 @@ int token_write_kubeconfig_at(const char *root, const struct token_kubeconfig *k
  * unlinks <root>TOKEN_KUBECONFIG. @return 0, -ENOENT when there is none, other negative errno */
 int token_remove_kubeconfig(const char *root);
 
+/* Before a shell or at the end of a failed boot: wipes every file in <root>TOKEN_DIR as
+ * token_remove_kubeconfig() does (the kubeconfig and anything else the gate wrote there), then
+ * removes the directory. @return 0, also when there is no TOKEN_DIR, or the first negative errno */
+int token_wipe_dir(const char *root);
+
 static inline int token_write_kubeconfig(const char *root, const struct token_kubeconfig *k,
                                          char *errbuf, size_t errlen)
 {

@@ -3,6 +3,7 @@
  * verifier's sealed token. The device TCTI is linked in directly (no dlopen in a static
  * binary), and /dev/tpmrm0 is preferred so the kernel's resource manager flushes our handles. */
 #include <endian.h>
+#include <signal.h>
 #include <stdio.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
@@ -193,11 +194,21 @@ static int tpm_error(int r, char *errbuf, size_t errlen, const char *fmt, ...)
         return r;
 }
 
+/* Set from a command's transmit until its response arrived, for the watchdog's signal handler:
+ * a TPM that stops answering holds the gate in Tss2_Tcti_Receive()'s read(2). */
+static volatile sig_atomic_t waiting_for_tpm;
+
+bool tpm_waiting(void)
+{
+        return waiting_for_tpm != 0;
+}
+
 static TSS2_RC counting_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t *command)
 {
         struct counting_tcti *c = (struct counting_tcti *) ctx;
 
         c->commands++;
+        waiting_for_tpm = 1;
         return Tss2_Tcti_Transmit(c->inner, size, command);
 }
 
@@ -208,6 +219,9 @@ static TSS2_RC counting_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *r
         TSS2_RC rc;
 
         rc = Tss2_Tcti_Receive(c->inner, size, response, timeout);
+        /* ESAPI first asks for the size with a NULL buffer; the wait ends with the data. */
+        if (response || rc != TSS2_RC_SUCCESS)
+                waiting_for_tpm = 0;
         if (rc == TSS2_RC_SUCCESS && response) {
                 c->last_response = response;
                 c->last_response_size = *size;

@@ -91,6 +91,10 @@ void tpm_close(struct tpm *t);
  * (e.g. TPM2_ReadPublic) are included. */
 uint64_t tpm_command_count(const struct tpm *t);
 
+/* True from sending a TPM command until its response arrived (or the TCTI gave up): the TPM
+ * owes an answer. Async-signal-safe: the watchdog's handler asks it. */
+bool tpm_waiting(void);
+
 /* @return 0 on success or negative errno (message in errbuf) */
 int tpm_get_info(struct tpm *t, struct tpm_info *ret, char *errbuf, size_t errlen);
 

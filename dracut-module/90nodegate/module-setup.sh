@@ -58,9 +58,17 @@ install() {
         fi
         inst_simple "$moddir/nodegate-lib.sh" /lib/nodegate-lib.sh
         inst_hook cmdline 90 "$moddir/parse-nodegate.sh"
+        # Before any shell (dracut sources these hooks in emergency_shell, shell or not, and in
+        # dracut-emergency): PCR 15 capped, /run/nodegate wiped, or no shell at all.
+        inst_hook emergency 00 "$moddir/emergency-nodegate.sh"
+        inst_hook shutdown-emergency 00 "$moddir/emergency-nodegate.sh"
         # The token comes over the network: dracut must bring it up even without a network root.
+        # rd.shell defaults to on: a host that holds back DHCP or the disk would get a
+        # passwordless shell in the genuine initramfs. rd.shell=0 rd.emergency=halt: a failed
+        # boot halts; an explicit rd.shell=1 on the (measured) command line still wins, and
+        # even then the shell comes only after the cap.
         mkdir -p "$initdir/etc/cmdline.d"
-        echo "rd.neednet=1" >"$initdir/etc/cmdline.d/90nodegate.conf"
+        echo "rd.neednet=1 rd.shell=0 rd.emergency=halt" >"$initdir/etc/cmdline.d/90nodegate.conf"
         # nodegate-lib.sh stops the boot with halt, poweroff or reboot -f when the gate could
         # not: dracut's shutdown module has them, but not every initramfs has that module.
         inst_multiple modprobe halt poweroff reboot
@@ -74,6 +82,12 @@ install() {
                         "$systemdsystemunitdir/nodegate-failed.service"
                 inst_simple "$moddir/nodegate-failed.sh" /usr/lib/nodegate/nodegate-failed.sh
                 inst_rules "$moddir/60-nodegate.rules"
+                local unit
+                for unit in emergency.service rescue.service dracut-emergency.service \
+                        debug-shell.service; do
+                        inst_simple "$moddir/nodegate-shell.conf" \
+                                "$systemdsystemunitdir/$unit.d/nodegate.conf"
+                done
                 inst_simple "$moddir/initrd-switch-root-nodegate.conf" \
                         "$systemdsystemunitdir/initrd-switch-root.service.d/nodegate.conf"
                 $SYSTEMCTL -q --root "$initdir" enable nodegate-root.service nodegate-attest.service

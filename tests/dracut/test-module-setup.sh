@@ -63,13 +63,17 @@ group() {
         # The paths the runtime scripts source and test-runtime.sh installs them at.
         echo "inst_simple @MODDIR@/nodegate-lib.sh /lib/nodegate-lib.sh"
         echo "inst_hook cmdline 90 @MODDIR@/parse-nodegate.sh"
+        # Sourced by dracut before any shell, and the same for shutdown-emergency, which
+        # dracut-emergency sources under rd.shell=0.
+        echo "inst_hook emergency 00 @MODDIR@/emergency-nodegate.sh"
+        echo "inst_hook shutdown-emergency 00 @MODDIR@/emergency-nodegate.sh"
         # What nodegate-lib.sh runs: the shutdown module, which also has halt and friends, is
         # not in every initramfs.
         echo "inst_multiple modprobe"
         echo "inst_multiple halt"
         echo "inst_multiple poweroff"
         echo "inst_multiple reboot"
-        echo "file etc/cmdline.d/90nodegate.conf: rd.neednet=1"
+        echo "file etc/cmdline.d/90nodegate.conf: rd.neednet=1 rd.shell=0 rd.emergency=halt"
         ;;
     conf) echo "inst_simple @CONF@ /etc/nodegate/nodegate.conf" ;;
     systemd)
@@ -78,6 +82,9 @@ group() {
         echo "inst_simple @MODDIR@/nodegate-failed.service $unitdir/nodegate-failed.service"
         echo "inst_simple @MODDIR@/nodegate-failed.sh /usr/lib/nodegate/nodegate-failed.sh"
         echo "inst_rules @MODDIR@/60-nodegate.rules"
+        for unit in emergency.service rescue.service dracut-emergency.service debug-shell.service; do
+            echo "inst_simple @MODDIR@/nodegate-shell.conf $unitdir/$unit.d/nodegate.conf"
+        done
         echo "inst_simple @MODDIR@/initrd-switch-root-nodegate.conf $unitdir/initrd-switch-root.service.d/nodegate.conf"
         echo "systemctl -q --root @INITDIR@ enable nodegate-root.service nodegate-attest.service"
         echo "link etc/systemd/system-generators/systemd-veritysetup-generator -> /dev/null"
@@ -128,7 +135,7 @@ run_fn() (
     }
     inst_hook() {
         [[ -f $3 ]] || record "inst_hook of a missing file: $*"
-        [[ " cmdline pre-udev pre-trigger netroot initqueue pre-mount pre-pivot cleanup mount " == *" $1 "* ]] ||
+        [[ " cmdline pre-udev pre-trigger netroot initqueue pre-mount pre-pivot cleanup mount emergency shutdown-emergency " == *" $1 "* ]] ||
             record "inst_hook of an unknown hook: $*"
         record inst_hook "$@"
     }

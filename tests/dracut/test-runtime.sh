@@ -15,13 +15,18 @@ fixture=tests/dracut/fixture
 
 # One row a run: name | hook | /proc/cmdline | gate | flags | expected events.
 # Hook: parse (cmdline hook), mount (mount hook), attest (pre-pivot hook), failed
-# (nodegate-failed.sh, as nodegate-failed.service runs it).
+# (nodegate-failed.sh, as nodegate-failed.service runs it), emergency (dracut's emergency_shell
+# for a boot that failed outside the gate, which sources the emergency hook).
 # Gate: the stand-in gate's exit status, or the signal that kills it, or missing (no
 # /usr/bin/nodegate), noexec (not executable); for failed: $MONITOR_EXIT_STATUS (- for unset).
 # Flags: mounted ($NEWROOT is a mount point already), modprobe-fails, action-fails (halt and
-# friends return), newroot=DIR (dracut's $NEWROOT, default /sysroot).
+# friends return), newroot=DIR (dracut's $NEWROOT, default /sysroot), cap-fails (nodegate
+# --cap-failed exits 1).
 # Events: G the gate's run for the hook's phase; M modprobe of dm_mod dm_verity; WM modprobe's
-# warning; W the boot-stops warning; WR=VALUE the root= warning; E the emergency shell;
+# warning; W the boot-stops warning; WR=VALUE the root= warning; E dracut's emergency_shell
+# called; T modprobe of the TPM drivers; CF nodegate --cap-failed; WC the no-shell warning of a
+# cap that failed; WN the no-shell warning when rd.shell=0 (the module's default); S the shell
+# itself (after the emergency hooks); KC the no-shell line on /dev/kmsg;
 # H, P, B halt, poweroff, reboot -f; Z sleep (the hook holds the boot forever); C the boot
 # continued past the hook; R root=nodegate rootok=1 after the cmdline hooks; I systemctl
 # isolates emergency.target; SH, SP, SB systemctl --force halt, poweroff, reboot; K the
@@ -32,9 +37,15 @@ rows=(
     'mount: success, modprobe fails|mount||0|modprobe-fails|M WM G C'
     'mount: $NEWROOT is passed|mount||0|newroot=/newroot|M G C'
     'mount: $NEWROOT already mounted|mount||0|mounted|C'
-    'mount: shell (exit 3)|mount|nodegate.on_failure=shell|3||M G E W H'
-    'mount: shell from nodegate.conf (exit 3)|mount||3||M G E W H'
-    'mount: exit 3, the stop fails|mount|nodegate.on_failure=shell|3|action-fails|M G E W H Z'
+    'mount: shell (exit 3), rd.shell=0: no shell|mount|nodegate.on_failure=shell|3||M G E T CF WN H'
+    'mount: shell (exit 3), rd.shell=1|mount|nodegate.on_failure=shell rd.shell=1|3||M G E T CF S W H'
+    'mount: shell (exit 3), bare rd.shell|mount|nodegate.on_failure=shell rd.shell|3||M G E T CF S W H'
+    'mount: shell (exit 3), rd.break|mount|nodegate.on_failure=shell rd.break=pre-mount|3||M G E T CF S W H'
+    'mount: shell (exit 3), rd.shell=1 rd.shell=no|mount|nodegate.on_failure=shell rd.shell=1 rd.shell=no|3||M G E T CF WN H'
+    'mount: shell (exit 3), the cap fails|mount|nodegate.on_failure=shell rd.shell=1|3|cap-fails|M G E T CF WC H'
+    'mount: shell from nodegate.conf (exit 3)|mount|rd.shell=1|3||M G E T CF S W H'
+    'mount: exit 3, the stop fails|mount|nodegate.on_failure=shell rd.shell=1|3|action-fails|M G E T CF S W H Z'
+    'mount: exit 3, the cap and the stop fail|mount|nodegate.on_failure=shell|3|cap-fails,action-fails|M G E T CF WC H Z'
     'mount: reboot(2) failed (exit 1)|mount|nodegate.on_failure=reboot|1||M G W B'
     'mount: exit 1, default halt|mount|quiet|1||M G W H'
     'mount: killed, poweroff|mount|nodegate.on_failure=poweroff|KILL||M G W P'
@@ -60,8 +71,10 @@ rows=(
     'attest: success|attest|ip=dhcp|0||G C'
     'attest: $NEWROOT is passed|attest||0|newroot=/newroot|G C'
     'attest: runs on a mounted $NEWROOT|attest||0|mounted|G C'
-    'attest: shell (exit 3)|attest|nodegate.on_failure=shell|3||G E W H'
-    'attest: exit 3, the stop fails|attest|nodegate.on_failure=shell|3|action-fails|G E W H Z'
+    'attest: shell (exit 3)|attest|nodegate.on_failure=shell rd.shell=1|3||G E T CF S W H'
+    'attest: shell (exit 3), rd.shell=0: no shell, poweroff|attest|nodegate.on_failure=shell nodegate.on_failure=poweroff|3||G E T CF WN P'
+    'attest: shell (exit 3), the cap fails|attest|nodegate.on_failure=shell|3|cap-fails|G E T CF WC H'
+    'attest: exit 3, the stop fails|attest|nodegate.on_failure=shell rd.shell=1|3|action-fails|G E T CF S W H Z'
     'attest: reboot(2) failed (exit 1)|attest|nodegate.on_failure=reboot|1||G W B'
     'attest: killed, poweroff|attest|nodegate.on_failure=poweroff|KILL||G W P'
     'attest: killed, default halt|attest||TERM||G W H'
@@ -79,8 +92,10 @@ rows=(
     'parse: last root= wins, nodegate|parse|root=/dev/vda2 root=nodegate|-||R C'
     'parse: the stop fails|parse|root=/dev/vda2|-|action-fails|WR=/dev/vda2 W H Z'
     'parse: hostile root=|parse|root=$(touch${IFS}/tmp/pwned)|-||WR=$(touch${IFS}/tmp/pwned) W H'
-    'failed: shell (exit 3)|failed|nodegate.on_failure=shell|3||I'
-    'failed: exit 3 goes by the status|failed|nodegate.on_failure=poweroff|3||I'
+    'failed: shell (exit 3)|failed|nodegate.on_failure=shell|3||CF I'
+    'failed: shell (exit 3), the cap fails|failed|nodegate.on_failure=shell|3|cap-fails|CF SH KC K'
+    'failed: exit 3 goes by the status|failed|nodegate.on_failure=poweroff|3||CF I'
+    'failed: exit 3, the cap fails, poweroff|failed|nodegate.on_failure=poweroff|3|cap-fails|CF SP KC K'
     'failed: no status, default halt|failed||-||SH K'
     'failed: exit 1, poweroff|failed|nodegate.on_failure=poweroff|1||SP K'
     'failed: exit 1, reboot|failed|nodegate.on_failure=reboot|1||SB K'
@@ -91,6 +106,13 @@ rows=(
     'failed: hostile|failed|nodegate.on_failure=$(touch${IFS}/tmp/pwned)|1||SH K'
     'failed: hostile redirection|failed|nodegate.on_failure=`:>/tmp/pwned`|1||SH K'
     'failed: last one wins|failed|nodegate.on_failure=reboot nodegate.on_failure=poweroff|1||SP K'
+    'emergency: capped, then the shell|emergency|rd.shell=1|-||E T CF S C'
+    'emergency: the cap fails, no shell|emergency|rd.shell=1|-|cap-fails|E T CF WC H'
+    'emergency: the cap fails, poweroff|emergency|nodegate.on_failure=poweroff|-|cap-fails|E T CF WC P'
+    'emergency: the cap and the stop fail|emergency||-|cap-fails,action-fails|E T CF WC H Z'
+    'emergency: rd.shell=0: capped, no shell, halt|emergency||-||E T CF WN H'
+    'emergency: rd.shell=0: capped, no shell, poweroff|emergency|nodegate.on_failure=poweroff|-||E T CF WN P'
+    'emergency: rd.shell=0, the stop fails|emergency||-|action-fails|E T CF WN H Z'
 )
 
 work=$(mktemp -d)
@@ -116,7 +138,7 @@ ns=("${SANDBOX_NS[@]}")
 
 base=$work/base
 mkdir -p "$base"/{usr/bin,usr/lib/nodegate,usr/lib64,proc,tmp,run,sysroot,newroot,etc/cmdline.d}
-mkdir -p "$base"/usr/lib/dracut/hooks/{cmdline,mount,pre-pivot}
+mkdir -p "$base"/usr/lib/dracut/hooks/{cmdline,mount,pre-pivot,emergency,shutdown-emergency}
 ln -s usr/bin "$base/bin"
 ln -s usr/bin "$base/sbin"
 ln -s bin "$base/usr/sbin"
@@ -161,13 +183,15 @@ install -m 644 "$module/nodegate-lib.sh" "$base/usr/lib/nodegate-lib.sh"
 install -m 644 "$module/parse-nodegate.sh" "$base/usr/lib/dracut/hooks/cmdline/90-parse-nodegate.sh"
 install -m 644 "$module/mount-nodegate.sh" "$base/usr/lib/dracut/hooks/mount/90-mount-nodegate.sh"
 install -m 644 "$module/attest-nodegate.sh" "$base/usr/lib/dracut/hooks/pre-pivot/10-attest-nodegate.sh"
+install -m 644 "$module/emergency-nodegate.sh" "$base/usr/lib/dracut/hooks/emergency/00-emergency-nodegate.sh"
+install -m 644 "$module/emergency-nodegate.sh" "$base/usr/lib/dracut/hooks/shutdown-emergency/00-emergency-nodegate.sh"
 # Its mode as the module has it: systemd execs it.
 cp -p "$module/nodegate-failed.sh" "$base/usr/lib/nodegate/nodegate-failed.sh"
 install -m 755 "$fixture/init" "$base/init"
 install -m 755 "$fixture/nodegate" "$base/usr/bin/nodegate"
 install -m 755 "$fixture/systemctl" "$base/usr/bin/systemctl"
 # What install() writes, so every getarg reads more than /proc/cmdline.
-echo "rd.neednet=1" >"$base/etc/cmdline.d/90nodegate.conf"
+echo "rd.neednet=1 rd.shell=0 rd.emergency=halt" >"$base/etc/cmdline.d/90nodegate.conf"
 
 for name in halt poweroff reboot shutdown sleep modprobe; do
     if [[ -e $base/usr/bin/$name ]]; then
@@ -222,7 +246,19 @@ expected_events() {
         WM) echo "warn nodegate: modprobe dm_mod dm_verity failed" ;;
         W) echo "warn nodegate: the boot stops: the root is never entered without the gate's success" ;;
         WR=*) echo "warn nodegate: root=${token#WR=} given: with nodegate the root is roothash='s verity device and root= must not be set" ;;
-        E) echo "emergency_shell -n nodegate" ;;
+        E)
+            if [[ $hook == emergency ]]; then
+                echo "emergency_shell"
+            else
+                echo "emergency_shell -n nodegate"
+            fi
+            ;;
+        T) echo "modprobe -q -a tpm_tis tpm_crb" ;;
+        CF) echo "nodegate [--cap-failed]" ;;
+        WC) echo "warn nodegate: PCR 15 could not be capped: no shell while the TPM could still release a token" ;;
+        S) echo "shell" ;;
+        WN) echo "warn nodegate: the boot failed outside the gate; no shell (rd.shell=0)" ;;
+        KC) echo "kmsg nodegate: PCR 15 could not be capped: no shell" ;;
         H) echo "halt -f" ;;
         P) echo "poweroff -f" ;;
         B) echo "reboot -f" ;;
@@ -250,7 +286,7 @@ run_case() {
     case $hook:$gate in
     failed:-) ;;
     failed:*) echo "$gate" >"$dir/fixture/monitor-exit-status" ;;
-    parse:-) ;;
+    parse:- | emergency:-) ;;
     *:missing) rm "$dir/usr/bin/nodegate" ;;
     *:noexec)
         # A copy: the tree's file is a hard link shared by every row.
@@ -263,6 +299,7 @@ run_case() {
     for flag in ${flags//,/ }; do
         case $flag in
         modprobe-fails | action-fails) : >"$dir/fixture/$flag" ;;
+        cap-fails) echo 1 >"$dir/fixture/cap" ;;
         newroot=*)
             newroot=${flag#newroot=}
             echo "$newroot" >"$dir/fixture/newroot"

@@ -19,6 +19,16 @@ MODULE = os.path.abspath(os.environ.get("NODEGATE_DRACUT_MODULE", os.path.join(
 UNITDIR = "/usr/lib/systemd/system"
 # The host's unit the drop-in extends, if it has one: the drop-in is then checked merged.
 HOST_SWITCH_ROOT = os.path.join(UNITDIR, "initrd-switch-root.service")
+# The shells nodegate-shell.conf goes over: dracut's own emergency units where dracut is
+# installed (its emergency.service is also its rescue.service), else the host's.
+DRACUT_SYSTEMD = "/usr/lib/dracut/modules.d/98dracut-systemd"
+SHELL_UNITS = {
+    "emergency.service": os.path.join(DRACUT_SYSTEMD, "emergency.service"),
+    "rescue.service": os.path.join(DRACUT_SYSTEMD, "emergency.service"),
+    "dracut-emergency.service": os.path.join(DRACUT_SYSTEMD, "dracut-emergency.service"),
+    "debug-shell.service": os.path.join(UNITDIR, "debug-shell.service"),
+}
+CAP_FAILED = "/usr/bin/nodegate --cap-failed"
 
 # Keys whose assignments add up (space-separated unit names), an empty one resetting the list.
 LIST_KEYS = {
@@ -80,6 +90,10 @@ def load_units():
     base = parse_unit(read(HOST_SWITCH_ROOT), HOST_SWITCH_ROOT) if os.path.exists(
         HOST_SWITCH_ROOT) else {}
     units["initrd-switch-root.service"] = parse_unit(read(dropin), dropin, into=base)
+    shell = os.path.join(MODULE, "nodegate-shell.conf")
+    for name, path in SHELL_UNITS.items():
+        base = parse_unit(read(path), path) if os.path.exists(path) else {}
+        units[name] = parse_unit(read(shell), shell, into=base)
     return units
 
 
@@ -125,6 +139,16 @@ ROWS = [
     # Merged over the host's unit: nothing there may reset what the drop-in adds.
     ("initrd-switch-root.service", "Unit", "Requisite", "has", ["nodegate-attest.service"]),
     ("initrd-switch-root.service", "Unit", "After", "has", ["nodegate-attest.service"]),
+] + [
+    # No shell before the cap (and the wipe of /run/nodegate): the cap is the last command
+    # before the shell and its failure is not ignored ("-"); a failed unit and a shell that
+    # ends both power off; nothing resumes the boot afterwards (dracut's "systemctl default").
+    row for unit in SHELL_UNITS for row in (
+        (unit, "Service", "ExecStartPre", "last", CAP_FAILED),
+        (unit, "Unit", "FailureAction", "is", "poweroff-force"),
+        (unit, "Unit", "SuccessAction", "is", "poweroff-force"),
+        (unit, "Service", "ExecStopPost", "is", []),
+    )
 ]
 
 
@@ -156,6 +180,8 @@ def check_rows(units):
         actual = units[unit].get((section, key))
         if op == "has":
             ok = isinstance(actual, list) and all(w in actual for w in expected)
+        elif op == "last":
+            ok = isinstance(actual, list) and actual[-1:] == [expected]
         else:
             ok = actual == expected
         label = f"{unit} [{section}] {key} {op} {expected}"
@@ -183,6 +209,14 @@ def check_verify():
         shutil.copy(os.path.join(MODULE, "initrd-switch-root-nodegate.conf"),
                     unitdir + "/initrd-switch-root.service.d/nodegate.conf")
         units = ["nodegate-root.service", "nodegate-attest.service", "nodegate-failed.service"]
+        for name, path in SHELL_UNITS.items():
+            if not os.path.exists(path):
+                continue
+            shutil.copy(path, os.path.join(unitdir, name))
+            os.makedirs(os.path.join(unitdir, name + ".d"))
+            shutil.copy(os.path.join(MODULE, "nodegate-shell.conf"),
+                        os.path.join(unitdir, name + ".d", "nodegate.conf"))
+            units.append(name)
         if os.path.exists(HOST_SWITCH_ROOT):
             shutil.copy(HOST_SWITCH_ROOT, unitdir)
             units.append("initrd-switch-root.service")
@@ -190,7 +224,8 @@ def check_verify():
         os.makedirs(root + "/etc")
         open(root + "/etc/initrd-release", "w").close()
         for path in ("/usr/bin/nodegate", "/usr/lib/nodegate/nodegate-failed.sh",
-                     "/usr/bin/modprobe", "/usr/bin/systemctl"):
+                     "/usr/bin/modprobe", "/usr/bin/systemctl", "/bin/dracut-emergency",
+                     "/bin/rm", "/bin/sh", "/bin/bash", "/usr/lib/systemd/systemd-sulogin-shell"):
             os.makedirs(os.path.dirname(root + path), exist_ok=True)
             with open(root + path, "w") as f:
                 f.write("#!/bin/sh\n")

@@ -39,6 +39,8 @@ E2E_VDIR=''
 # harness's swtpm CA, which the verifier trusts. A scenario may change it before a boot.
 E2E_PKI="$NG_QEMU_OUT/pki"
 E2E_TPM_ARGS=(--tpm-ca "$E2E_PKI/swtpm-ca")
+# More boot.sh options for every boot (e.g. --no-network); a scenario sets them before a boot.
+E2E_BOOT_ARGS=()
 
 e2e_ok() { printf '  ok    %s\n' "$*"; }
 e2e_fail() {
@@ -76,7 +78,8 @@ e2e_boot_disks() {
         BOOT_LOG="$E2E_OUT/$name.log"
         echo "  boot  $name (timeout ${timeout}s, log $BOOT_LOG)"
         "$NG_TOP/qemu/boot.sh" --uki "$uki" "${disk_args[@]}" --log "$BOOT_LOG" \
-                --timeout "$timeout" "${E2E_TPM_ARGS[@]}" >"$E2E_OUT/$name.boot" 2>&1 || rc=$?
+                --timeout "$timeout" "${E2E_TPM_ARGS[@]}" ${E2E_BOOT_ARGS[@]+"${E2E_BOOT_ARGS[@]}"} \
+                >"$E2E_OUT/$name.boot" 2>&1 || rc=$?
         E2E_BOOTS=$((E2E_BOOTS + 1))
         BOOT_STATUS=$(sed -n 's/^status: //p' "$E2E_OUT/$name.boot")
         BOOT_WALL_MS=$(sed -n 's/^wall_ms: //p' "$E2E_OUT/$name.boot")

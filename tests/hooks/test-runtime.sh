@@ -13,10 +13,15 @@ modules='crc32c_generic dm_mod dm_verity erofs squashfs ext4 tpm_tis tpm_crb'
 # One row a boot: name | mount point init passes | /proc/cmdline | nodegate.conf (\n between
 # lines, empty for none) | the stand-in gate's outcome per phase | flags | expected events.
 # Flags: no-gate (no /usr/bin/nodegate), modprobe-fails, action-fails (halt & co. return),
-# other-hook (a hook after nodegate replaces the mount handler).
+# other-hook (a hook after nodegate replaces the mount handler), init-missing (the root the
+# gate mounts has no /sbin/init: init's own shell). The plan's cap=N: nodegate --cap-failed's
+# exit status (0 if not given).
 # Events: R, A the gate's root and attest runs; O the other mount handler; C the boot went on
-# to switch_root; H, P, B halt, poweroff, reboot (after sleep 10); S the emergency hooks and
-# the shell; X init exited (the kernel would panic).
+# to switch_root; H, P, B halt, poweroff, reboot (after sleep 10); S the emergency hooks, the
+# cap and the shell; K the cap and the shell (init's own shell, no emergency hooks); N the
+# emergency hooks and the cap, and no shell; F the cap, no shell; E the emergency hooks alone; X init exited (the kernel
+# would panic). The shell is the one the hook opens on /dev/console, recorded by the shell
+# itself.
 # shellcheck disable=SC2016 # the hostile rows are meant literally
 rows=(
     'success|/sysroot|ip=dhcp nodegate.url=https://v:8443||root=0 attest=0||R A C'
@@ -49,6 +54,12 @@ rows=(
     'nodegate.conf shell|/sysroot||nodegate.url=https://v\nnodegate.on_failure=shell|root=0 attest=1||R A S'
     'command line wins|/sysroot|nodegate.on_failure=reboot|nodegate.on_failure=shell|root=1 attest=0||R B'
     'nodegate.conf comment|/sysroot||# nodegate.on_failure=shell|root=1 attest=0||R H'
+    'shell requested, the cap fails|/sysroot|nodegate.on_failure=shell||root=1 attest=0 cap=1||R N H'
+    'attest fails, shell, the cap fails|/sysroot|nodegate.on_failure=shell||root=0 attest=1 cap=1||R A N H'
+    'shell, the cap and the halt fail|/sysroot|nodegate.on_failure=shell||root=1 attest=0 cap=1|action-fails|R N H X'
+    'no gate, shell requested|/sysroot|nodegate.on_failure=shell||root=0 attest=0|no-gate|E H'
+    'no init in the root: init'"'"'s shell|/sysroot|||root=0 attest=0|init-missing|R A K'
+    'no init, the cap fails|/sysroot|nodegate.on_failure=poweroff||root=0 attest=0 cap=1|init-missing|R A F P'
 )
 
 work=$(mktemp -d)
@@ -81,6 +92,9 @@ done < <("$busybox" --list)
 : >"$base/dev/null"
 : >"$base/dev/console"
 install -m 755 "$fixture/init" "$base/init"
+# Read by the interactive shell the hook opens (init exports ENV): it records that it runs,
+# and exits.
+printf '%s\n' 'echo "shell on /dev/console" >>/results/events' 'exit 0' >"$base/fixture-shellrc"
 install -m 644 "$fixture/init_functions" "$base/init_functions"
 install -m 755 "$fixture/nodegate" "$base/usr/bin/nodegate"
 # add_runscript installs it as /hooks/nodegate, mode 755.
@@ -90,6 +104,7 @@ install -m 755 "$fixture"/hooks/* "$base/hooks/"
 expected_events() {
     local sysroot=$1 token
     shift
+    echo "modprobe -qab tpm_tis tpm_crb"
     echo "modprobe -qab $modules"
     echo "fsck root="
     for token in "$@"; do
@@ -101,7 +116,11 @@ expected_events() {
         H) echo "halt -f" ;;
         P) echo "poweroff -f" ;;
         B) printf '%s\n' "sleep 10" "reboot -f" ;;
-        S) printf '%s\n' "emergency hook" "shell --exec" ;;
+        S) printf '%s\n' "emergency hook" "nodegate [--cap-failed]" "shell on /dev/console" ;;
+        K) printf '%s\n' "nodegate [--cap-failed]" "shell on /dev/console" ;;
+        N) printf '%s\n' "emergency hook" "nodegate [--cap-failed]" ;;
+        F) echo "nodegate [--cap-failed]" ;;
+        E) echo "emergency hook" ;;
         X) ;;
         *) echo "test-runtime: unknown event '$token'" >&2 && return 1 ;;
         esac
@@ -132,10 +151,11 @@ for row in "${rows[@]}"; do
         no-gate) rm "$dir/usr/bin/nodegate" ;;
         modprobe-fails | action-fails) : >"$dir/fixture/$flag" ;;
         other-hook) hooks="nodegate other" ;;
+        init-missing) : >"$dir/fixture/init-missing" ;;
         *) echo "test-runtime: unknown flag '$flag'" >&2 && exit 1 ;;
         esac
     done
-    printf '%s\n' "HOOKS='$hooks'" "LATEHOOKS='nodegate'" "CLEANUPHOOKS=''" \
+    printf '%s\n' "EARLYHOOKS='nodegate'" "HOOKS='$hooks'" "LATEHOOKS='nodegate'" "CLEANUPHOOKS=''" \
         "EMERGENCYHOOKS='fixture-emergency'" "fixture_sysroot='$sysroot'" >"$dir/config"
 
     status=0
@@ -153,7 +173,8 @@ for row in "${rows[@]}"; do
     else
         ((status == 0)) || problems+=("init exited $status")
     fi
-    if [[ " $expect " != *" C "* ]] && ! grep -q 'nodegate: boot stopped (.*), action: ' "$dir/console"; then
+    # init's own shell (K, F) is mkinitcpio's message, not the hook's.
+    if [[ " $expect " != *" C "* && " $expect " != *" K"* && " $expect " != *" F "* ]] && ! grep -q 'nodegate: boot stopped (.*), action: ' "$dir/console"; then
         problems+=("no 'boot stopped' line on the console")
     fi
     if [[ -n $(find "$dir" -name pwned) ]]; then

@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import shutil
 import socket
 import ssl
@@ -58,7 +59,8 @@ def free_port():
 class Proxy:
     """HTTPS between the gate and the verifier. plan: one action per request, in order, then
     "forward" for the rest: "forward", "garbage", "garbage-json", "503", ("delay", s),
-    "replay" (the recorded /v2/attest answer instead of asking the verifier)."""
+    "replay" (the recorded /v2/attest answer instead of asking the verifier), ("call", fn)
+    (fn() first, then forward)."""
 
     def __init__(self, cert, key, ca, upstream_port):
         self.plan, self.log, self.recorded = [], [], None
@@ -90,6 +92,8 @@ class Proxy:
                                            b'"message": "too many requests in flight"}')
                 if action == "replay":
                     return self.reply(200, proxy.recorded)
+                if isinstance(action, tuple) and action[0] == "call":
+                    action[1]()
                 if isinstance(action, tuple) and action[0] == "delay":
                     time.sleep(action[1])
                 ctx = ssl.create_default_context(cafile=ca)
@@ -139,10 +143,18 @@ class Gate:
             shutil.copy(log, os.path.join(root, EVENTLOG))
         return root
 
-    def run(self, root, wrap=(), timeout=120):
+    def run(self, root, wrap=(), timeout=120, command="--attest-only"):
+        """A gate that outlives timeout is killed: returncode None, what it printed kept."""
         t0 = time.monotonic()
-        r = subprocess.run(list(wrap) + [self.binary, "--attest-only", root],
-                           capture_output=True, text=True, timeout=timeout)
+        try:
+            r = subprocess.run(list(wrap) + [self.binary, command, root],
+                               capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            r = subprocess.CompletedProcess(e.cmd, None, e.stdout or "", e.stderr or "")
+            for k in ("stdout", "stderr"):
+                v = getattr(r, k)
+                setattr(r, k, v.decode(errors="replace") if isinstance(v, bytes) else v)
+            r.stderr += "\n(killed after %d s)" % timeout
         r.elapsed = time.monotonic() - t0
         r.console = r.stdout + r.stderr
         return r
@@ -274,7 +286,7 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
         return bytes.fromhex(m.group(1)) if m else None
 
     def show(r):
-        return "exit %d after %.1f s\n%s" % (r.returncode, r.elapsed, r.console[-4000:])
+        return "exit %s after %.1f s\n%s" % (r.returncode, r.elapsed, r.console[-4000:])
 
     def no_kubeconfig(root):
         return not os.path.lexists(os.path.join(root, KUBECONFIG))
@@ -476,11 +488,22 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
                 'handover: PCR 15 capped "released", then "failed"', str(pcr15()))
 
     # ---- configuration and the node itself ------------------------------------------------------
-    root = gate.root(good_log, cmdline(None, tpm))
+    # A failure before the attest step still caps: a shell (nodegate.on_failure=shell, or the
+    # framework's own) must never meet an uncapped PCR 15 from which the gate would get a token.
+    boot()
+    root = gate.root(good_log, cmdline(None, tpm, extra="nodegate.on_failure=shell"))
     r = gate.run(root)
     f.check(failed(r, "FAILED verifier-config") and "no nodegate.url=" in r.console and
             "nodegate[attest]" not in r.console,
-            "no nodegate.url=: FAILED verifier-config at parse, the TPM untouched", show(r))
+            "no nodegate.url=: FAILED verifier-config at parse, before the attest step", show(r))
+    capped_failed(r, "no-url, on_failure=shell: the TPM opened for the cap alone")
+    # A refused command line: its nodegate.tpm= is still the TPM that gets capped.
+    boot()
+    root = gate.root(good_log, cmdline(v.url, tpm, extra="nodegate.typo=1"))
+    r = gate.run(root)
+    f.check(failed(r, "FAILED cmdline-invalid") and "nodegate.typo" in r.console,
+            "unknown nodegate.* key: FAILED cmdline-invalid", show(r))
+    capped_failed(r, "refused command line: the TPM of its nodegate.tpm=")
     root = gate.root(good_log, cmdline(v.url, tpm, extra="nodegate.ca=/etc/nodegate/none.pem"))
     r = gate.run(root)
     f.check(failed(r, "FAILED verifier-config") and
@@ -491,8 +514,9 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
         path = "/dev/nodegate-test-no-such-tpm"
     root = gate.root(good_log, cmdline(v.url, NoTpm))
     r = gate.run(root)
-    f.check(failed(r, "FAILED tpm-missing") and NoTpm.path in r.console and r.elapsed < 10,
-            "no TPM device: FAILED tpm-missing after the short wait", show(r))
+    f.check(failed(r, "FAILED tpm-missing") and NoTpm.path in r.console and r.elapsed < 10 and
+            re.search(r"nodegate\[cap\]: .*: there is no TPM, so no PCR 15 to cap", r.console),
+            "no TPM device: FAILED tpm-missing after the short wait, nothing to cap", show(r))
 
     class NullTpm:
         path = "/dev/null"
@@ -522,6 +546,61 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
     f.check(r.returncode == 0 and os.path.exists(os.path.join(root, KUBECONFIG)),
             "good again, direct to the verifier with nodegate.ek=ecc384", show(r))
     f.check(v.alive() and v_empty.alive() and v_short.alive(), "the verifiers are still running")
+
+    # ---- nodegate --cap-failed: what the dracut and mkinitcpio hooks run before any shell ------
+    boot()
+    root = gate.root(good_log, cmdline(v.url, tpm))
+    os.makedirs(os.path.join(root, "run/nodegate"), mode=0o700)
+    for name in ("bootstrap-kubelet.conf", "leftover"):
+        with open(os.path.join(root, "run/nodegate", name), "w") as out:
+            out.write("token: abcdef.0123456789abcdef\n")
+    r = gate.run(root, command="--cap-failed")
+    f.check(r.returncode == 0 and not os.path.lexists(os.path.join(root, "run/nodegate")) and
+            pcr15() == extend(bytes(32), FAILED) and
+            'nodegate[cap]: PCR 15 extended with "nodegate: failed"' in r.console,
+            "cap-failed: exit 0, PCR 15 capped, /run/nodegate wiped", show(r))
+    r = gate.run(root, command="--cap-failed")
+    f.check(r.returncode == 0 and pcr15() == extend(extend(bytes(32), FAILED), FAILED),
+            "cap-failed twice: exit 0, capped again", show(r))
+    root = gate.root(good_log, cmdline(v.url, NoTpm))
+    r = gate.run(root, command="--cap-failed")
+    f.check(r.returncode == 0 and "there is no TPM, so no PCR 15 to cap" in r.console,
+            "cap-failed without a TPM: exit 0, says there is nothing to cap", show(r))
+    root = gate.root(good_log, cmdline(v.url, NullTpm))
+    r = gate.run(root, command="--cap-failed")
+    f.check(r.returncode == 1 and "PCR 15 is not capped: no shell may follow" in r.console,
+            "cap-failed with a device that is no TPM: exit 1, no shell", show(r))
+    # A command line the gate refuses (an unterminated quote): its nodegate.tpm= is still found.
+    boot()
+    root = gate.root(good_log, cmdline(v.url, tpm, extra="nodegate.url=\"unterminated"))
+    r = gate.run(root, command="--cap-failed")
+    f.check(r.returncode == 0 and pcr15() == extend(bytes(32), FAILED),
+            "cap-failed with a malformed command line: the TPM of its nodegate.tpm= capped",
+            show(r))
+
+    # ---- a TPM that stops answering: the watchdog ends the run at the deadline ----------------
+    # Its own swtpm: the stopped one keeps the gate's last command, and its answer would reach
+    # whoever reads the pty next. SIGSTOP when round 2 goes out: the gate then waits in
+    # tpm2-tss for the import, which nothing but the watchdog interrupts.
+    hung = A.Swtpm(work, "tpm-hung", ca_conf)
+    tpms.append(hung)
+    for cmd in (["startup"], ["extend-log", good_ext]):
+        client(hung, *cmd)
+    stopped = []
+
+    def stop_tpm():
+        os.kill(hung.proc.pid, signal.SIGSTOP)
+        stopped.append(time.monotonic())
+    proxy.plan = ["forward", ("call", stop_tpm)]
+    root = gate.root(good_log, cmdline(proxy.url, hung, timeout=10))
+    r = gate.run(root, timeout=40)
+    os.kill(hung.proc.pid, signal.SIGCONT)
+    f.check(stopped and failed(r, "FAILED tpm") and
+            "the TPM has not answered a command by nodegate.timeout=10 s" in r.console and
+            "PCR 15 cannot be capped (the TPM does not answer)" in r.console and
+            10.0 <= r.elapsed <= 14.0 and no_kubeconfig(root),
+            "hung TPM: FAILED tpm from the watchdog at nodegate.timeout + 1 s (%.1f s)" %
+            r.elapsed, show(r))
 
 
 if __name__ == "__main__":

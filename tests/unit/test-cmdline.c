@@ -483,6 +483,43 @@ static void test_failure_action_long(void **state)
         free(text);
 }
 
+/* The failure path's TPM: the last valid nodegate.tpm= among the words that can be read. */
+static const struct {
+        const char *input;
+        const char *tpm; /* NULL: none */
+        int action;
+} failure_settings_rows[] = {
+    {"nodegate.tpm=/dev/tpm1", "/dev/tpm1", -ENOENT},
+    {"nodegate.tpm=/dev/tpm1 nodegate.typo=1", "/dev/tpm1", -ENOENT},
+    {"rd.nodegate.tpm=/dev/tpm1 nodegate.on_failure=shell", "/dev/tpm1", FAILURE_ACTION_SHELL},
+    {"nodegate.tpm=/dev/tpm1 nodegate.tpm=/tmp/x", "/dev/tpm1", -ENOENT},
+    {"nodegate.tpm=/dev/tpm1 nodegate.tpm=/dev/tpm2", "/dev/tpm2", -ENOENT},
+    {"nodegate.tpm=/dev/tpm1 x=\"open nodegate.tpm=/dev/tpm2", "/dev/tpm1", -ENOENT},
+    {"nodegate.tpm=/dev/tpm1 -- nodegate.tpm=/dev/tpm2", "/dev/tpm1", -ENOENT},
+    {"nodegate.tpm=", NULL, -ENOENT},
+    {"nodegate.tpm=../dev/tpm0", NULL, -ENOENT},
+    {"quiet", NULL, -ENOENT},
+};
+
+static void test_failure_settings(void **state)
+{
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(failure_settings_rows); i++) {
+                char *tpm = (char *) "unset";
+                int action = 99;
+
+                assert_int_equal(cmdline_failure_settings(failure_settings_rows[i].input,
+                                                          strlen(failure_settings_rows[i].input),
+                                                          &action, &tpm),
+                                 0);
+                if (!streq_ptr(tpm, failure_settings_rows[i].tpm))
+                        print_message("tpm row %zu: got %s\n", i, tpm ? tpm : "(null)");
+                assert_true(streq_ptr(tpm, failure_settings_rows[i].tpm));
+                assert_int_equal(action, failure_settings_rows[i].action);
+                free(tpm);
+        }
+}
+
 static void test_settings_init_done(void **state)
 {
         struct settings s;
@@ -515,6 +552,7 @@ int main(void)
             cmocka_unit_test(test_small_error_buffers),
             cmocka_unit_test(test_failure_action),
             cmocka_unit_test(test_failure_action_long),
+            cmocka_unit_test(test_failure_settings),
             cmocka_unit_test(test_settings_init_done),
         };
 

@@ -153,6 +153,38 @@ static void test_write(void **state)
         assert_int_equal(token_remove_kubeconfig(root), -ENOENT);
 }
 
+/* Before a shell: everything in /run/nodegate overwritten and removed, the directory too; a
+ * symlink there is removed, never followed; no directory at all is fine. */
+static void test_wipe_dir(void **state)
+{
+        char root[PATH_MAX], dir[PATH_MAX], path[PATH_MAX], target[PATH_MAX], err[256];
+        struct stat st;
+        FILE *f;
+
+        (void) state;
+        assert_int_equal(make_root(shm_dir, "wipe", root, sizeof(root)), 0);
+        assert_int_equal(token_wipe_dir(root), 0);
+        assert_int_equal(token_write_kubeconfig(root, &good, err, sizeof(err)), 0);
+        assert_int_equal(fixture_pathf(dir, sizeof(dir), "%s" TOKEN_DIR, root), 0);
+        assert_int_equal(fixture_pathf(path, sizeof(path), "%s/leftover", dir), 0);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(TOKEN "\n", f);
+        fclose(f);
+        assert_int_equal(fixture_pathf(target, sizeof(target), "%s/elsewhere", root), 0);
+        f = fopen(target, "w");
+        assert_non_null(f);
+        fclose(f);
+        assert_int_equal(fixture_pathf(path, sizeof(path), "%s/link", dir), 0);
+        assert_int_equal(symlink(target, path), 0);
+
+        assert_int_equal(token_wipe_dir(root), 0);
+        assert_int_equal(lstat(dir, &st), -1);
+        assert_int_equal(errno, ENOENT);
+        assert_int_equal(stat(target, &st), 0);
+        assert_int_equal(token_wipe_dir(root), 0);
+}
+
 static void test_symlinks(void **state)
 {
         char root[PATH_MAX], path[PATH_MAX], target[PATH_MAX], dir[PATH_MAX], err[256];
@@ -283,7 +315,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_write),     cmocka_unit_test(test_symlinks),
             cmocka_unit_test(test_not_tmpfs), cmocka_unit_test(test_refused_values),
-            cmocka_unit_test(test_token_id),
+            cmocka_unit_test(test_token_id),  cmocka_unit_test(test_wipe_dir),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
