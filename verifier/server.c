@@ -80,8 +80,8 @@ struct request {
         bool counted;         /* holds one of the max_inflight slots */
         char *body;           /* holds the credential secret in round 2: wiped when freed */
         size_t size, allocated;
-        unsigned status;      /* of the answer queued, 0 while none */
-        bool issued;          /* the answer carries a sealed token */
+        unsigned status; /* of the answer queued, 0 while none */
+        bool issued;     /* the answer carries a sealed token */
         struct appraisal_facts facts;
 };
 
