@@ -462,9 +462,8 @@ static int extend(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *pcr, const uint8_t
 
         memcpy(block, pcr, size);
         memcpy(block + size, digest, size);
-        if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
-            EVP_DigestUpdate(ctx, block, 2 * size) != 1 || EVP_DigestFinal_ex(ctx, pcr, &len) != 1 ||
-            len != size)
+        if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, block, 2 * size) != 1 ||
+            EVP_DigestFinal_ex(ctx, pcr, &len) != 1 || len != size)
                 return -ENOMEM;
         return 0;
 }

@@ -62,13 +62,14 @@ static bool check_log(const char *name)
                 if (sscanf(line, "result %63s", reason) == 1) {
                         if (streq(reason, "ok")) {
                                 if (r != 0 && (ok = false))
-                                        print_error("%s: refused (%s: %s), the oracle (%s) replays it\n",
-                                                 name, reason_name(v.reason), v.message, oracle);
+                                        print_error(
+                                            "%s: refused (%s: %s), the oracle (%s) replays it\n",
+                                            name, reason_name(v.reason), v.message, oracle);
                         } else if ((r == 0 || !streq(reason_name(v.reason), reason)) &&
                                    !(ok = false))
                                 print_error("%s: got %s (%s), want %s\n", name,
-                                         r == 0 ? "accepted" : reason_name(v.reason), v.message,
-                                         reason);
+                                            r == 0 ? "accepted" : reason_name(v.reason), v.message,
+                                            reason);
                         continue;
                 }
                 assert_int_equal(sscanf(line, "%15s %u %128s", bank, &pcr, hex), 3);
@@ -85,8 +86,8 @@ static bool check_log(const char *name)
                 } else
                         fail_msg("%s: bank %s", name, bank);
                 if (r == 0 && !streq(got, hex) && !(ok = false))
-                        print_error("%s: %s PCR %u is %s, the oracle (%s) says %s\n", name, bank, pcr,
-                                 got, oracle, hex);
+                        print_error("%s: %s PCR %u is %s, the oracle (%s) says %s\n", name, bank,
+                                    pcr, got, oracle, hex);
                 n_values++;
         }
         fclose(f);
@@ -235,8 +236,7 @@ static void ek_of_certificate(const uint8_t *der, size_t size, struct tpm_public
         int pklen;
 
         assert_non_null(x);
-        assert_int_equal(X509_PUBKEY_get0_param(&alg, &pk, &pklen, &algor,
-                                                X509_get_X509_PUBKEY(x)),
+        assert_int_equal(X509_PUBKEY_get0_param(&alg, &pk, &pklen, &algor, X509_get_X509_PUBKEY(x)),
                          1);
         key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &pk, pklen);
         assert_non_null(key);
@@ -346,9 +346,17 @@ static void test_stm_oaep(void **state)
                        "STM TPM EK Intermediate CA 02");
                 ek_trust_free(t);
 
-                /* As of now (2026) the certificate has expired. */
+                /* The intermediate alone: its signature verifies, but it reaches no root. */
                 assert_int_equal(ek_trust_new(&t), 0);
                 char err[512];
+                assert_int_equal(ek_trust_add_ca(t, EKCERTS "/stm-int02.crt", err, sizeof(err)), 0);
+                ek_trust_set_time(t, 1577836800);
+                expect(t, &ek, der, size, REASON_EK_CERTIFICATE_UNTRUSTED,
+                       "does not chain to a configured root");
+                ek_trust_free(t);
+
+                /* As of now (2026) the certificate has expired. */
+                assert_int_equal(ek_trust_new(&t), 0);
                 assert_int_equal(ek_trust_add_ca(t, EKCERTS "/gs-tpm-root.crt", err, sizeof(err)),
                                  0);
                 assert_int_equal(ek_trust_add_ca(t, EKCERTS "/stm-root.crt", err, sizeof(err)), 0);
@@ -422,9 +430,9 @@ static void test_nuvoton_oaep_padded(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_eventlog_corpus),      cmocka_unit_test(test_hcrtm_rules),
-            cmocka_unit_test(test_hcrtm_conflicts),      cmocka_unit_test(test_stm_oaep),
-            cmocka_unit_test(test_stm_nv_header),        cmocka_unit_test(test_nuvoton_oaep_padded),
+            cmocka_unit_test(test_eventlog_corpus), cmocka_unit_test(test_hcrtm_rules),
+            cmocka_unit_test(test_hcrtm_conflicts), cmocka_unit_test(test_stm_oaep),
+            cmocka_unit_test(test_stm_nv_header),   cmocka_unit_test(test_nuvoton_oaep_padded),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
