@@ -523,7 +523,7 @@ int eventlog_parse(const uint8_t *buf, size_t size, struct eventlog *ret, struct
         for (long index = 1; reader_left(&r) > 0; index++) {
                 size_t start = r.off;
                 struct eventlog_event *e, event;
-                const uint8_t *sha1;
+                const uint8_t *sha1 = NULL; /* set whenever the log has a SHA-1 bank */
 
                 k = parse_event2(&r, &spec, index, &event, &sha1, v);
                 if (k < 0)
