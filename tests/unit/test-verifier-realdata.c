@@ -427,12 +427,82 @@ static void test_nuvoton_oaep_padded(void **state)
         assert_int_equal(test_remove_tree(dir), 0);
 }
 
+/* A GCE vTPM's ECC P-256 EK certificate: OpenSSL's own path. Its CA is not configured, and
+ * the reason says so; the allowlist entry `ek allow --certificate` computes from it is the
+ * EK's, and with it on the allowlist the EK passes whatever its certificate. */
+static void test_gce_ecc(void **state)
+{
+        _cleanup_free_ uint8_t *der = NULL;
+        struct ek_trust *t = stm_trust(true);
+        uint8_t spki[32], want[32], x_b[32], y_b[32];
+        char dir[] = "/tmp/test-verifier-realdata-XXXXXX", list[300], err[512] = "", hex[65];
+        const unsigned char *p;
+        enum ek_trust_kind kind = 0;
+        struct tpm_public ek;
+        struct verdict v = {};
+        struct tbuf a = {}, b = {};
+        BIGNUM *qx = NULL, *qy = NULL;
+        EVP_PKEY *key;
+        size_t size;
+        X509 *x;
+
+        (void) state;
+        der = read_der("gce-ek-ecc.pem", &size);
+        p = der;
+        x = d2i_X509(NULL, &p, (long) size);
+        assert_non_null(x);
+        key = X509_get0_pubkey(x);
+        assert_non_null(key);
+        assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &qx), 1);
+        assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &qy), 1);
+        assert_int_equal(BN_bn2binpad(qx, x_b, 32), 32);
+        assert_int_equal(BN_bn2binpad(qy, y_b, 32), 32);
+        BN_free(qx);
+        BN_free(qy);
+        tbuf_be16(&a, TPMW_ALG_ECC);
+        tbuf_be16(&a, TPMW_ALG_SHA256);
+        tbuf_be32(&a, TEST_EK_ATTRIBUTES);
+        tbuf_tpm2b(&a, test_ek_policy_sha256, 32);
+        tbuf_be16(&a, TPMW_ALG_AES);
+        tbuf_be16(&a, 128);
+        tbuf_be16(&a, TPMW_ALG_CFB);
+        tbuf_be16(&a, TPMW_ALG_NULL);
+        tbuf_be16(&a, TPMW_ECC_NIST_P256);
+        tbuf_be16(&a, TPMW_ALG_NULL);
+        tbuf_tpm2b(&a, x_b, 32);
+        tbuf_tpm2b(&a, y_b, 32);
+        tbuf_tpm2b(&b, a.b, a.n);
+        assert_int_equal(tpm_public_parse(b.b, b.n, &ek), 0);
+
+        expect(t, &ek, der, size, REASON_EK_CERTIFICATE_UNTRUSTED, "does not chain");
+        ek_trust_free(t);
+
+        assert_int_equal(ek_spki_sha256(&ek, want), 0);
+        assert_int_equal(ek_certificate_spki_sha256(x, spki), 0);
+        assert_memory_equal(spki, want, 32);
+        X509_free(x);
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(list, sizeof(list), "%s/allow", dir);
+        char *allow[] = {"ek", "allow", list, "--certificate", EKCERTS "/gce-ek-ecc.pem", NULL};
+        assert_int_equal(ek_cli(5, allow), 0);
+        t = stm_trust(true);
+        assert_int_equal(ek_trust_load_allowlist(t, list, err, sizeof(err)), 0);
+        assert_int_equal(ek_trust_check(t, &ek, der, size, NULL, &kind, &v), REASON_OK);
+        assert_int_equal(kind, EK_TRUST_ALLOWLIST);
+        hex_encode(want, 32, hex);
+        print_message("  allowlisted as %s\n", hex);
+        ek_trust_free(t);
+        assert_int_equal(test_remove_tree(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_eventlog_corpus), cmocka_unit_test(test_hcrtm_rules),
             cmocka_unit_test(test_hcrtm_conflicts), cmocka_unit_test(test_stm_oaep),
             cmocka_unit_test(test_stm_nv_header),   cmocka_unit_test(test_nuvoton_oaep_padded),
+            cmocka_unit_test(test_gce_ecc),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
