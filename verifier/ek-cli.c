@@ -142,8 +142,8 @@ static int hash_of_public(const char *cmd, const char *path, uint8_t ret[32])
 static bool certificate_key_is_roca(X509 *cert)
 {
         _cleanup_(BN_freep) BIGNUM *n = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = ek_certificate_get_pubkey(cert);
         uint8_t bytes[TPMW_RSA_MAX];
-        EVP_PKEY *key = X509_get0_pubkey(cert);
         int size;
 
         if (!key || !EVP_PKEY_is_a(key, "RSA") ||

@@ -67,6 +67,11 @@ void ek_trust_free(struct ek_trust *t)
         free(t);
 }
 
+void ek_trust_set_time(struct ek_trust *t, time_t at)
+{
+        X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(t->store), at);
+}
+
 size_t ek_trust_n_ca(const struct ek_trust *t)
 {
         return t->n_ca;
@@ -620,15 +625,58 @@ int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32])
         return 0;
 }
 
+/* Whether the certificate's SubjectPublicKeyInfo names id-RSAES-OAEP: TPM 1.2-era EK
+ * certificates (STMicro 2014, Nuvoton 2016) say so, as the TCG EK Credential Profile 1.x
+ * suggested, to restrict the key to OAEP. OpenSSL 3 has no decoder for it. */
+static bool key_is_oaep(X509 *x)
+{
+        ASN1_OBJECT *alg = NULL;
+
+        if (X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, X509_get_X509_PUBKEY(x)) != 1) {
+                ERR_clear_error();
+                return false;
+        }
+        return OBJ_obj2nid(alg) == NID_rsaesOaep;
+}
+
+EVP_PKEY *ek_certificate_get_pubkey(X509 *x)
+{
+        const unsigned char *p = NULL, *end;
+        ASN1_OBJECT *alg = NULL;
+        EVP_PKEY *key;
+        int len = 0;
+
+        key = X509_get_pubkey(x);
+        if (key)
+                return key;
+        ERR_clear_error();
+        if (!key_is_oaep(x) ||
+            X509_PUBKEY_get0_param(&alg, &p, &len, NULL, X509_get_X509_PUBKEY(x)) != 1 || len <= 0)
+                goto fail;
+        /* The BIT STRING holds a PKCS#1 RSAPublicKey, as for rsaEncryption; the OAEP
+         * parameters only restrict its use. All of it, nothing after it. */
+        end = p + len;
+        key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len);
+        if (key && p == end)
+                return key;
+        EVP_PKEY_free(key);
+fail:
+        ERR_clear_error();
+        return NULL;
+}
+
 int ek_certificate_spki_sha256(X509 *cert, uint8_t ret[32])
 {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL, *cert_key = NULL;
         unsigned char *der = NULL;
         int n;
 
-        if (!X509_get0_pubkey(cert))
+        /* The same key as rsaEncryption when the certificate says id-RSAES-OAEP: the TPM's
+         * public area knows no such distinction, and the entry must match it. */
+        cert_key = ek_certificate_get_pubkey(cert);
+        if (!cert_key)
                 return -EBADMSG;
-        key = EVP_PKEY_dup(X509_get0_pubkey(cert));
+        key = EVP_PKEY_dup(cert_key);
         if (!key)
                 return -ENOMEM;
         /* A certificate may carry a compressed point; the TPM's key is always written out
@@ -731,6 +779,114 @@ static void cache_put(struct ek_trust *t, const uint8_t hash[32], EVP_PKEY *key,
         EVP_PKEY_free(old);
 }
 
+/* The time certificates are checked at: the store's (ek_trust_set_time()) or now. */
+static time_t check_time(struct ek_trust *t)
+{
+        const X509_VERIFY_PARAM *param = X509_STORE_get0_param(t->store);
+
+        if (X509_VERIFY_PARAM_get_flags((X509_VERIFY_PARAM *) param) & X509_V_FLAG_USE_CHECK_TIME)
+                return X509_VERIFY_PARAM_get_time(param);
+        return time(NULL);
+}
+
+/* An EK certificate whose key OpenSSL cannot load (id-RSAES-OAEP) fails X509_verify_cert()
+ * before it looks at the chain ("unspecified certificate verification error"). What that
+ * would check, checked here: the issuer is a configured CA that itself verifies to a root;
+ * its signature over the TBS verifies (X509_verify() hashes the TBS bytes as received, and
+ * refuses a signature algorithm differing from the TBS's); the leaf is within its validity,
+ * within every CA's path length, carries no unknown critical extension but TCG's, and has the
+ * EK EKU; its key is a well-formed RSAPublicKey. */
+static enum reason verify_oaep_certificate(struct ek_trust *t, X509 *x, EVP_PKEY **ret_key,
+                                           struct verdict *v)
+{
+        _cleanup_(X509_STORE_CTX_freep) X509_STORE_CTX *ctx = NULL, *ictx = NULL;
+        _cleanup_(X509_freep) X509 *issuer = NULL;
+        STACK_OF(X509) * chain;
+        time_t at = check_time(t);
+        char name[128];
+        EVP_PKEY *key;
+        int e;
+
+        X509_NAME_oneline(X509_get_issuer_name(x), name, sizeof(name));
+        ctx = X509_STORE_CTX_new();
+        ictx = X509_STORE_CTX_new();
+        if (!ctx || !ictx || X509_STORE_CTX_init(ctx, t->store, x, NULL) != 1) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_INTERNAL, "out of memory");
+        }
+        if (X509_STORE_CTX_get1_issuer(&issuer, ctx, x) != 1 || !issuer) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate (key id-RSAES-OAEP, checked without "
+                                   "OpenSSL's chain builder) has issuer %s, which is not a "
+                                   "configured CA",
+                                   name);
+        }
+        if (X509_check_ca(issuer) != 1 || !X509_get0_pubkey(issuer)) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate's issuer %s is not a CA with a usable key",
+                                   name);
+        }
+        if (X509_verify(x, X509_get0_pubkey(issuer)) != 1) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate (key id-RSAES-OAEP): the signature of %s "
+                                   "over it does not verify",
+                                   name);
+        }
+        if (X509_cmp_time(X509_get0_notBefore(x), &at) >= 0)
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate (issuer %s) is not yet valid", name);
+        if (X509_cmp_time(X509_get0_notAfter(x), &at) <= 0)
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate (issuer %s) has expired", name);
+        if (!only_tcg_critical(x)) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate (issuer %s) has an unknown critical "
+                                   "extension",
+                                   name);
+        }
+
+        /* The issuer's own chain, by OpenSSL, with no TCG leniency: it is a CA certificate. */
+        if (X509_STORE_CTX_init(ictx, t->store, issuer, NULL) != 1) {
+                ERR_clear_error();
+                return verdict_set(v, REASON_INTERNAL, "out of memory");
+        }
+        if (X509_verify_cert(ictx) != 1) {
+                e = X509_STORE_CTX_get_error(ictx);
+                ERR_clear_error();
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate's issuer %s does not chain to a configured "
+                                   "root: %s",
+                                   name, X509_verify_cert_error_string(e));
+        }
+        /* Verified with the issuer at depth 0, every CA above sits one lower than it would
+         * above the leaf: a pathLenConstraint of n allows n CAs below it, the issuer included. */
+        chain = X509_STORE_CTX_get0_chain(ictx);
+        for (int j = 1; chain && j < sk_X509_num(chain); j++) {
+                long pathlen = X509_get_pathlen(sk_X509_value(chain, j));
+                if (pathlen >= 0 && pathlen < j)
+                        return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                           "the EK certificate's chain exceeds the path length "
+                                           "constraint of a CA above %s",
+                                           name);
+        }
+        if (!has_ek_eku(x))
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate has no extended key usage "
+                                   "tcg-kp-EKCertificate (2.23.133.8.1): the CA did not issue "
+                                   "it as an EK certificate");
+        key = ek_certificate_get_pubkey(x);
+        if (!key)
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate's id-RSAES-OAEP key is not an "
+                                   "RSAPublicKey");
+        *ret_key = key;
+        return REASON_OK;
+}
+
 /* Verifies the chain of the DER certificate. @return REASON_OK and its public key */
 static enum reason verify_certificate(struct ek_trust *t, const uint8_t *cert, size_t size,
                                       EVP_PKEY **ret_key, struct verdict *v)
@@ -748,6 +904,14 @@ static enum reason verify_certificate(struct ek_trust *t, const uint8_t *cert, s
                 ERR_clear_error();
                 return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
                                    "the EK certificate is not a DER X.509 certificate");
+        }
+        if (!X509_get0_pubkey(x)) {
+                ERR_clear_error();
+                if (key_is_oaep(x))
+                        return verify_oaep_certificate(t, x, ret_key, v);
+                return verdict_set(v, REASON_EK_CERTIFICATE_UNTRUSTED,
+                                   "the EK certificate's public key cannot be loaded (neither "
+                                   "a key type OpenSSL knows nor id-RSAES-OAEP)");
         }
         ctx = X509_STORE_CTX_new();
         if (!ctx || X509_STORE_CTX_init(ctx, t->store, x, NULL) != 1) {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* CA roots and intermediates, the allowlist and a cache of verified certificates. Built once
  * by `serve`; ek_trust_check() may then be called from any number of threads. */
@@ -29,6 +30,10 @@ int ek_trust_add_ca(struct ek_trust *t, const char *path, char *err, size_t errl
 /* Adds the entries of an allowlist file: one SHA-256 hex a line (64 digits, either case),
  * blank lines and `#` comments ignored. @return 0, or negative errno with the line in err */
 int ek_trust_load_allowlist(struct ek_trust *t, const char *path, char *err, size_t errlen);
+
+/* Verifies certificates as of at instead of now (tests with real certificates that have
+ * expired since). Call before any ek_trust_check(). */
+void ek_trust_set_time(struct ek_trust *t, time_t at);
 
 /* Counts, for the startup log. */
 size_t ek_trust_n_ca(const struct ek_trust *t);
@@ -72,6 +77,10 @@ int ek_allowlist_parse_line(const char *line, uint8_t ret[32]);
  * and would run twice per attestation. The key is not validated (a point off the curve hashes
  * to an entry no real EK has). @return 0 or -EOPNOTSUPP */
 int ek_spki_sha256(const struct tpm_public *pub, uint8_t ret[32]);
+
+/* The certificate's public key, new reference: X509_get_pubkey(), or for an id-RSAES-OAEP
+ * key (which OpenSSL 3 cannot load) the RSA key its RSAPublicKey holds. NULL when neither. */
+EVP_PKEY *ek_certificate_get_pubkey(X509 *x);
 
 /* SHA-256 of the DER SubjectPublicKeyInfo of cert's key, encoded as tpm_public_spki_sha256()
  * encodes an EK (EC points uncompressed), so both give the same allowlist entry.

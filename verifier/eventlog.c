@@ -237,7 +237,11 @@ static int refuse_legacy(const uint8_t *buf, size_t size, struct verdict *v)
                                       "truncated event header: %zu bytes left, a SHA-1 event "
                                       "header needs %u (no Spec ID Event03: read as a SHA-1 log)",
                                       size - start, SHA1_HEADER_SIZE);
-                if (pcr >= EVENTLOG_PCRS)
+                /* Windows and some firmware write informational EV_NO_ACTION events with
+                 * PCR 0xFFFFFFFF ("no PCR"; TCG_PCR_EVENT allows it, go-attestation's
+                 * option_rom_eventlog ends with one): they extend nothing, so they do not make
+                 * a SHA-1 log malformed. */
+                if (pcr >= EVENTLOG_PCRS && !(pcr == UINT32_MAX && type == EV_NO_ACTION))
                         return refuse(v, REASON_EVENTLOG_MALFORMED, index, start,
                                       "PCR %" PRIu32 " out of range 0-%d (no Spec ID Event03: read "
                                       "as a SHA-1 log)",
@@ -374,11 +378,11 @@ static void sha256_fetch(void)
 /* A TCG_PCR_EVENT2: pcrIndex, eventType, TPML_DIGEST_VALUES with exactly the Spec ID's banks
  * (each once, any order), eventSize, event. */
 static int parse_event2(struct reader *r, const struct spec *spec, long index,
-                        struct eventlog_event *ret, struct verdict *v)
+                        struct eventlog_event *ret, const uint8_t **ret_sha1, struct verdict *v)
 {
         size_t start = r->off;
         uint32_t pcr, type, count, data_size;
-        const uint8_t *sha256 = NULL, *data;
+        const uint8_t *sha256 = NULL, *sha1 = NULL, *data;
         unsigned seen = 0;
 
         if (!take_le32(r, &pcr) || !take_le32(r, &type) || !take_le32(r, &count))
@@ -416,6 +420,8 @@ static int parse_event2(struct reader *r, const struct spec *spec, long index,
                                       "truncated in the %s digest", alg_name(id));
                 if (id == TPM_ALG_SHA256)
                         sha256 = digest;
+                else if (id == TPM_ALG_SHA1)
+                        sha1 = digest;
         }
         if (!take_le32(r, &data_size))
                 return refuse(v, REASON_EVENTLOG_MALFORMED, index, start,
@@ -434,6 +440,31 @@ static int parse_event2(struct reader *r, const struct spec *spec, long index,
             .data_size = data_size,
         };
         memcpy(ret->sha256, sha256, 32);
+        *ret_sha1 = sha1;
+        return 0;
+}
+
+/* Fetched once per process: an implicit fetch on every extend costs more than the hash. */
+static EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void sha1_fetch(void)
+{
+        sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+/* PCR_new = H(PCR_old || digest), as TPM2_PCR_Extend does. @return 0 or -ENOMEM */
+static int extend(EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *pcr, const uint8_t *digest,
+                  size_t size)
+{
+        uint8_t block[64];
+        unsigned len;
+
+        memcpy(block, pcr, size);
+        memcpy(block + size, digest, size);
+        if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, block, 2 * size) != 1 ||
+            EVP_DigestFinal_ex(ctx, pcr, &len) != 1 || len != size)
+                return -ENOMEM;
         return 0;
 }
 
@@ -474,17 +505,27 @@ int eventlog_parse(const uint8_t *buf, size_t size, struct eventlog *ret, struct
         ctx = EVP_MD_CTX_new();
         if (!sha256_md || !ctx)
                 goto oom;
+        for (size_t i = 0; i < spec.n_algs; i++)
+                log.has_sha1 = log.has_sha1 || spec.algs[i] == TPM_ALG_SHA1;
+        /* Informational (nothing decides on it): an OpenSSL without SHA-1 only loses it. */
+        if (log.has_sha1) {
+                pthread_once(&sha1_once, sha1_fetch);
+                log.has_sha1 = sha1_md != NULL;
+        }
 
         /* PC Client PFP: PCRs 17-22 (DRTM) start at all ones, every other PCR at zero, PCR 0
-         * with the startup locality in its last byte. */
-        for (unsigned i = 17; i <= 22; i++)
+         * with the startup locality in its last byte, or at 4 after an H-CRTM sequence. */
+        for (unsigned i = 17; i <= 22; i++) {
                 memset(log.pcr_sha256[i], 0xff, 32);
+                memset(log.pcr_sha1[i], 0xff, 20);
+        }
 
         for (long index = 1; reader_left(&r) > 0; index++) {
                 size_t start = r.off;
                 struct eventlog_event *e, event;
+                const uint8_t *sha1 = NULL; /* set whenever the log has a SHA-1 bank */
 
-                k = parse_event2(&r, &spec, index, &event, v);
+                k = parse_event2(&r, &spec, index, &event, &sha1, v);
                 if (k < 0)
                         return k;
                 /* n_max fits every event the bytes can hold, so only the cap can bind here. */
@@ -504,6 +545,7 @@ int eventlog_parse(const uint8_t *buf, size_t size, struct eventlog *ret, struct
                         if (locality_seen)
                                 return refuse(v, REASON_EVENTLOG_MALFORMED, index, start,
                                               "a second StartupLocality event");
+                        /* After an H-CRTM event too: that extended PCR 0. */
                         if (log.pcr_extended_mask & 1u)
                                 return refuse(v, REASON_EVENTLOG_MALFORMED, index, start,
                                               "StartupLocality event after PCR 0 was extended");
@@ -513,18 +555,31 @@ int eventlog_parse(const uint8_t *buf, size_t size, struct eventlog *ret, struct
                         locality_seen = true;
                         log.startup_locality = e->data[16];
                         log.pcr_sha256[0][31] = e->data[16];
+                        log.pcr_sha1[0][19] = e->data[16];
                         continue;
                 }
 
-                /* PCR_new = SHA-256(PCR_old || digest), as TPM2_PCR_Extend does. */
-                uint8_t *pcr = log.pcr_sha256[e->pcr];
-                uint8_t block[64];
-                unsigned len;
-                memcpy(block, pcr, 32);
-                memcpy(block + 32, e->sha256, 32);
-                if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 ||
-                    EVP_DigestUpdate(ctx, block, sizeof(block)) != 1 ||
-                    EVP_DigestFinal_ex(ctx, pcr, &len) != 1 || len != 32)
+                /* H-CRTM (TPM 2.0 Library Part 1, "H-CRTM before TPM2_Startup"; PC Client PFP
+                 * "EV_EFI_HCRTM_EVENT"): _TPM_Hash_Start resets PCR 0 to 4 (locality 4 in the
+                 * last byte) and _TPM_Hash_End extends the H-CRTM's digest, which the firmware
+                 * logs as PCR 0's first event. TPM2_Startup then leaves PCR 0 alone, so a
+                 * StartupLocality event before it changes nothing. Anywhere else in PCR 0 no
+                 * platform can have produced it. */
+                if (e->type == EV_EFI_HCRTM_EVENT && e->pcr == 0) {
+                        if (log.pcr_extended_mask & 1u)
+                                return refuse(v, REASON_EVENTLOG_MALFORMED, index, start,
+                                              "H-CRTM event (EV_EFI_HCRTM_EVENT) after PCR 0 was "
+                                              "extended: it can only be PCR 0's first event");
+                        log.hcrtm = true;
+                        memset(log.pcr_sha256[0], 0, 32);
+                        memset(log.pcr_sha1[0], 0, 20);
+                        log.pcr_sha256[0][31] = 4;
+                        log.pcr_sha1[0][19] = 4;
+                }
+
+                if (extend(ctx, sha256_md, log.pcr_sha256[e->pcr], e->sha256, 32) < 0)
+                        goto oom;
+                if (log.has_sha1 && extend(ctx, sha1_md, log.pcr_sha1[e->pcr], sha1, 20) < 0)
                         goto oom;
                 log.pcr_extended_mask |= 1u << e->pcr;
         }

@@ -11,7 +11,8 @@
 
 #define EVENTLOG_PCRS 24
 
-#define EV_NO_ACTION 0x00000003u
+#define EV_NO_ACTION       0x00000003u
+#define EV_EFI_HCRTM_EVENT 0x80000010u
 
 struct eventlog_event {
         long index; /* position in the log; the Spec ID event is 0 */
@@ -28,7 +29,10 @@ struct eventlog {
         uint16_t algs[8]; /* the banks the Spec ID event declares */
         size_t n_algs;
         uint8_t startup_locality; /* from a StartupLocality EV_NO_ACTION event, else 0 */
+        bool hcrtm; /* PCR 0's first event is EV_EFI_HCRTM_EVENT: PCR 0 started at 4 */
         uint8_t pcr_sha256[EVENTLOG_PCRS][32]; /* the SHA-256 replay */
+        bool has_sha1;                         /* a SHA-1 bank (and OpenSSL has SHA-1): */
+        uint8_t pcr_sha1[EVENTLOG_PCRS][20];   /* for comparing with tools that record it */
         uint32_t pcr_extended_mask;            /* PCRs with at least one extended event */
 };
 

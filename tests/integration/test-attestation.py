@@ -653,6 +653,40 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
             "exec: the hook ran once on each replica (2 runs for 5 answers), with the same "
             "token and the node's name", "calls: %d" % len(calls))
 
+    # ---- 8c. H-CRTM firmware: PCR 0 starts at 4 ------------------------------------------
+    # swtpm_ioctl -h is _TPM_Hash_Start/Data/End after TPM_Init and before TPM2_Startup, as an
+    # H-CRTM platform does: PCR 0 = 0…04 extended with the H-CRTM digest, which the log shows
+    # as PCR 0's first event, EV_EFI_HCRTM_EVENT. Refused with pcr-mismatch on PCR 0 before
+    # the verifier knew the rule.
+    hcrtm_data = "nodegate test H-CRTM"
+    hcrtm_log, hcrtm_ext, _ = extensions(work, "hcrtm", hcrtm=hcrtm_data)
+
+    def boot_hcrtm(tpm, ext):
+        tpm.power_cycle()
+        must(["swtpm_ioctl", "--unix", tpm.ctrl, "-h", hcrtm_data])
+        r = client(tpm, "startup")
+        if r.returncode != 0:
+            raise RuntimeError("startup failed: " + show(r))
+        r = client(tpm, "extend-log", ext)
+        if r.returncode != 0:
+            raise RuntimeError("extend-log failed: " + show(r))
+
+    boot_hcrtm(tpm_b, hcrtm_ext)
+    r = client(tpm_b, "attest", "--event-log", hcrtm_log, "--unseal", "--hostname", "node-hcrtm")
+    issued_ok(r, "H-CRTM platform: PCR 0 replayed from 4, EV_EFI_HCRTM_EVENT first")
+    # The same log from a TPM that never ran the H-CRTM sequence, and a log without the
+    # H-CRTM event from one that did: PCR 0 differs both ways.
+    boot(tpm_b, good_ext)
+    r = client(tpm_b, "attest", "--event-log", hcrtm_log)
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "pcr-mismatch" and
+            detail(r, "pcr") == "0",
+            "an H-CRTM log from a TPM started without H-CRTM: pcr-mismatch on PCR 0", show(r))
+    boot_hcrtm(tpm_b, good_ext)
+    r = client(tpm_b, "attest", "--event-log", good_log)
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "pcr-mismatch" and
+            detail(r, "pcr") == "0",
+            "a log without the H-CRTM event from an H-CRTM TPM: pcr-mismatch on PCR 0", show(r))
+
     # ---- 9. hostile bodies; the verifier keeps serving ------------------------------------
     port = va.port
     st, doc = https_post(port, tls_ca, "/v2/attest", b"this is not json")

@@ -24,3 +24,17 @@ $(addprefix $(UNIT_BUILD)/test-verifier-,$(VERIFIER_APPRAISE_TESTS)): $(wildcard
 
 fuzz-request_SRCS := verifier/request.c verifier/base64.c verifier/verdict.c
 $(FUZZ_BUILD)/fuzz-request: FUZZ_CFLAGS += -iquote verifier
+
+# Real firmware event logs and vendor EK certificates (tests/fixtures/*/PROVENANCE), replayed
+# against the values their sources recorded. Part of check-unit; `make check-real-data` alone.
+test-verifier-realdata_SRCS := verifier/ekcheck.c verifier/ek-cli.c verifier/eventlog.c \
+	verifier/fileutil.c verifier/tpm2b.c verifier/tpmcrypto.c verifier/verdict.c
+test-verifier-realdata_CFLAGS := $(VERIFIER_UNIT_CFLAGS) \
+	-DREALDATA_DIR='"$(abspath tests/fixtures)"'
+test-verifier-realdata_LIBS := $(VERIFIER_UNIT_LIBS)
+$(UNIT_BUILD)/test-verifier-realdata: $(wildcard verifier/*.h) \
+	$(wildcard tests/fixtures/eventlogs/* tests/fixtures/ek-certs/*)
+
+.PHONY: check-real-data
+check-real-data: $(UNIT_BUILD)/test-verifier-realdata
+	$(UNIT_ENV) $<

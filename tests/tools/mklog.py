@@ -45,6 +45,7 @@ EV_EFI_GPT_EVENT = 0x80000006
 EV_EFI_ACTION = 0x80000007
 EV_EFI_PLATFORM_FIRMWARE_BLOB = 0x80000008
 EV_EFI_HANDOFF_TABLES = 0x80000009
+EV_EFI_HCRTM_EVENT = 0x80000010
 EV_EFI_VARIABLE_AUTHORITY = 0x800000E0
 
 TYPE_NAMES = {
@@ -61,6 +62,7 @@ TYPE_NAMES = {
     EV_EFI_ACTION: "EV_EFI_ACTION",
     EV_EFI_PLATFORM_FIRMWARE_BLOB: "EV_EFI_PLATFORM_FIRMWARE_BLOB",
     EV_EFI_HANDOFF_TABLES: "EV_EFI_HANDOFF_TABLES",
+    EV_EFI_HCRTM_EVENT: "EV_EFI_HCRTM_EVENT",
     EV_EFI_VARIABLE_AUTHORITY: "EV_EFI_VARIABLE_AUTHORITY",
 }
 
@@ -134,6 +136,10 @@ def model(args):
     if args.startup_locality is not None:
         ev.append(Event(0, EV_NO_ACTION, b"StartupLocality\0" + bytes([args.startup_locality]),
                         None))
+    # H-CRTM: the TPM measured these bytes itself (_TPM_Hash_Start/Data/End, swtpm_ioctl -h)
+    # before TPM2_Startup; the firmware logs it first in PCR 0, its data the string "HCRTM".
+    if args.hcrtm is not None:
+        ev.append(Event(0, EV_EFI_HCRTM_EVENT, b"HCRTM", args.hcrtm.encode()))
 
     # PCR 0: the S-CRTM version string and the two firmware volumes (PEI, DXE).
     crtm = utf16("nodegate test firmware %s\0" % args.firmware)
@@ -247,6 +253,8 @@ def replay(events, bank, locality):
     for i in range(17, 23):
         pcrs[i] = bytearray(b"\xff" * size)
     pcrs[0][-1] = locality
+    if any(e.type == EV_EFI_HCRTM_EVENT for e in events):
+        pcrs[0][-1] = 4  # _TPM_Hash_Start: PCR 0 reset to locality 4
     for e in events:
         if e.type == EV_NO_ACTION:
             continue
@@ -277,6 +285,9 @@ def main():
                     "format of TPM 1.2 firmware (no Spec ID Event03)")
     ap.add_argument("--startup-locality", type=int, choices=range(5), metavar="N",
                     help="log a StartupLocality event (PCR 0 starts with N in its last byte)")
+    ap.add_argument("--hcrtm", metavar="DATA",
+                    help="an H-CRTM event first in PCR 0 measuring DATA (the TPM measures it, "
+                    "so it is not in --extensions or --extend-script)")
     ap.add_argument("--pcrs", action="store_true", help="print the replayed PCR values as JSON")
     ap.add_argument("--extensions", metavar="OUT", help="write the extensions as JSON")
     ap.add_argument("--extend-script", metavar="OUT",
@@ -294,6 +305,8 @@ def main():
         ap.error("-o - and --pcrs both write to stdout")
     if args.legacy and args.startup_locality is not None:
         ap.error("the legacy format has no StartupLocality event")
+    if args.hcrtm is not None and (args.legacy or args.startup_locality is not None):
+        ap.error("--hcrtm goes with neither --legacy nor --startup-locality")
     if not (args.output or args.pcrs or args.extensions or args.extend_script):
         ap.error("nothing to do: give -o, --pcrs, --extensions or --extend-script")
 
@@ -313,9 +326,12 @@ def main():
             with open(args.output, "wb") as f:
                 f.write(log)
 
-    extended = [(i, e) for i, e in enumerate(events, start=1) if e.type != EV_NO_ACTION]
+    extended = [(i, e) for i, e in enumerate(events, start=1)
+                if e.type not in (EV_NO_ACTION, EV_EFI_HCRTM_EVENT)]
     if args.extensions:
         out = {"startup_locality": locality, "extensions": []}
+        if args.hcrtm is not None:
+            out["hcrtm"] = args.hcrtm
         for i, e in extended:
             x = {"index": i, "pcr": e.pcr, "type": TYPE_NAMES[e.type]}
             for bank in banks:
