@@ -21,6 +21,30 @@
 #define DEFAULT_QUOTE_MASK (0xffu | 1u << 9 | 1u << 11 | 1u << 15) /* 0-7, 9, 11, 15 */
 #define DEFAULT_CAP_PCR    15
 #define IMA_PCR            10
+/* TCG PC Client PTP: PCR 16 (debug) and 23 (application) are resettable from locality 0, and
+ * 17-22 by the DRTM localities; a cap there is one TPM2_PCR_Reset away from undone. */
+#define FIRST_RESETTABLE_PCR 16
+
+/* SHA-256 of the cap strings, as the gate's TPM2_PCR_Event extends them. */
+static const struct {
+        const char *text;
+        uint8_t sha256[32];
+} cap_strings[] = {
+    {POLICY_CAP_RELEASED, {0x45, 0x35, 0xf9, 0x33, 0x3c, 0x95, 0x34, 0x17, 0x38, 0x39, 0x30,
+                           0x1f, 0x08, 0x79, 0x44, 0x96, 0x91, 0x39, 0x33, 0x8b, 0xa4, 0xb5,
+                           0x6d, 0x51, 0xc9, 0x53, 0x63, 0xff, 0x59, 0xb3, 0x1f, 0x63}},
+    {POLICY_CAP_FAILED, {0x36, 0xfb, 0x0a, 0xf1, 0x43, 0x1a, 0x04, 0x14, 0x34, 0x03, 0x51,
+                         0x28, 0x3f, 0x56, 0xd3, 0x47, 0x0d, 0x33, 0xd7, 0xd8, 0x5e, 0x6a,
+                         0x90, 0x5a, 0x9c, 0x77, 0xd7, 0x04, 0xd9, 0xdf, 0x23, 0xe3}},
+};
+
+const char *policy_cap_string(const uint8_t digest[32])
+{
+        for (size_t i = 0; i < ELEMENTSOF(cap_strings); i++)
+                if (memcmp(digest, cap_strings[i].sha256, 32) == 0)
+                        return cap_strings[i].text;
+        return NULL;
+}
 
 struct policy_rule {
         uint32_t type;
@@ -322,6 +346,18 @@ static int parse_rule(json_object *o, const char *path, struct policy_rule *ret,
                                          "%s.sha256[%zu]: \"%s\" is not 64 lowercase hex digits",
                                          path, i, printable(hs, buf));
         }
+        for (size_t i = 0; i < n; i++) {
+                const char *cap = policy_cap_string(digests[i]);
+                /* Allowing it would let a log that claims the cap replay to a capped PCR:
+                 * a second token in the same boot (issue 11). Never, whatever the PCR. */
+                if (cap)
+                        return set_error(
+                            err, errlen, -EINVAL,
+                            "%s.sha256[%zu]: %s is SHA-256(\"%s\"), the gate's cap: "
+                            "no policy may allow it",
+                            path, i, json_object_get_string(json_object_array_get_idx(sha256, i)),
+                            cap);
+        }
         qsort(digests, n, sizeof(*digests), digest_cmp);
         for (size_t i = 1; i < n; i++)
                 if (memcmp(digests[i - 1], digests[i], 32) == 0) {
@@ -494,6 +530,12 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 if (r < 0)
                         return r;
         }
+        if (p->cap_pcr >= FIRST_RESETTABLE_PCR)
+                return set_error(err, errlen, -EINVAL,
+                                 "cap_pcr: PCR %u is resettable (16 and 23 from locality 0, "
+                                 "17-22 by DRTM): root could reset it and undo the cap; use "
+                                 "a PCR 0-15 (15 is the default)",
+                                 p->cap_pcr);
         if (!(p->quote_mask & 1u << p->cap_pcr))
                 return set_error(
                     err, errlen, -EINVAL,
@@ -520,6 +562,10 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 if (r < 0)
                         return r;
         }
+        /* The cap PCR is always judged: unless the policy lists the events that precede
+         * the gate there (systemd 253+ measures into PCR 15), pinned empty, so it must hold
+         * its reset value when the gate attests. */
+        p->pinned_mask |= 1u << p->cap_pcr;
 
         *ret = TAKE_PTR(p);
         return 0;
@@ -594,8 +640,25 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
                 const struct eventlog_event *e = &log->events[i];
                 const struct policy_rule *rule;
 
-                if (e->type == EV_NO_ACTION || e->pcr >= EVENTLOG_PCRS ||
-                    !(p->pinned_mask & 1u << e->pcr))
+                if (e->type == EV_NO_ACTION || e->pcr >= EVENTLOG_PCRS)
+                        continue;
+                /* In any PCR, pinned or not: a log may claim the cap only after the gate ran,
+                 * and then this boot has had its token. */
+                const char *cap = policy_cap_string(e->sha256);
+                if (cap) {
+                        const char *name = eventlog_type_name(e->type, tbuf);
+                        hex_encode(e->sha256, 32, h);
+                        verdict_set(v, REASON_ALREADY_ATTESTED,
+                                    "PCR %" PRIu32 " event %ld is the cap \"%s\": the gate "
+                                    "already ran in this boot",
+                                    e->pcr, e->index, cap);
+                        v->pcr = (int) e->pcr;
+                        v->event = e->index;
+                        snprintf(v->event_type, sizeof(v->event_type), "%s", name);
+                        snprintf(v->digest, sizeof(v->digest), "%s", h);
+                        return REASON_ALREADY_ATTESTED;
+                }
+                if (!(p->pinned_mask & 1u << e->pcr))
                         continue;
                 rule = find_rule(p, e->pcr, e->type);
                 if (rule && bsearch(e->sha256, rule->digests, rule->n_digests, 32, digest_cmp)) {

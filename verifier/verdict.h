@@ -41,6 +41,7 @@
         X(PCR_MISMATCH, 403, "pcr-mismatch")                                                       \
         X(EVENT_NOT_ALLOWED, 403, "event-not-allowed")                                             \
         X(EVENT_MISSING, 403, "event-missing")                                                     \
+        X(ALREADY_ATTESTED, 403, "already-attested")                                               \
         X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
         X(OVERLOADED, 503, "overloaded")                                                           \
         X(INTERNAL, 500, "internal")

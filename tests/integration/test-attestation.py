@@ -442,9 +442,29 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
 
     # Attesting again in the same boot: PCR 15 now holds the cap, not the log's value.
     r = client(tpm_a, "attest", "--event-log", good_log, "--ek", "ecc256")
-    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "pcr-mismatch" and
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "already-attested" and
             detail(r, "pcr") == "15",
-            "a second attestation after the cap is refused: pcr-mismatch on PCR 15", show(r))
+            "a second attestation after the cap is refused: already-attested, PCR 15", show(r))
+
+    # reattest-after-cap (issue 11): root in the booted system recreates EK and AK, and sends
+    # the log with the cap event appended, so the replay matches the capped PCR 15.
+    def pool_left():
+        with open(pool) as fp:
+            return sum(1 for line in fp if line.strip() and not line.startswith("#"))
+    left = pool_left()
+    r = client(tpm_a, "attest", "--event-log", good_log, "--ek", "ecc256", "--append-cap-event",
+               "--unseal", "--no-cap", "--hostname", "node-a-root")
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "already-attested" and
+            detail(r, "pcr") == "15" and "issued:" not in r.stdout and
+            "unsealed:" not in r.stdout,
+            "reattest-after-cap: a log claiming the cap is refused: already-attested, PCR 15, "
+            "nothing issued or unsealed", show(r))
+    f.check(pool_left() == left, "reattest-after-cap: no token left the pool",
+            "%d before, %d after" % (left, pool_left()))
+    f.check(any(a.get("decision") == "rejected" and a.get("reason") == "already-attested" and
+                a.get("node", {}).get("hostname") == "node-a-root" and not a.get("token_id")
+                for a in audit_lines(audit)),
+            "reattest-after-cap: audited as rejected, already-attested, without a token id")
 
     # ---- 2. happy path, certified EKs by the CA chain, round 2 on another replica --------
     boot(tpm_b)
@@ -614,6 +634,7 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     # ---- the record of it all -----------------------------------------------------------
     reasons = {a.get("reason") for a in audit_lines(audit) if a.get("decision") == "rejected"}
     expected = {"event-not-allowed", "pcr-mismatch", "challenge-expired", "quote-nonce",
+                "already-attested",
                 "ak-not-bound", "ek-unknown", "ek-certificate-untrusted"}
     f.check(expected <= reasons, "every refusal is in the audit log with its reason",
             "missing: %s" % sorted(expected - reasons))

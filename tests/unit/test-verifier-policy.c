@@ -100,6 +100,25 @@ static const struct bad_row bad_rows[] = {
      "cap_pcr: PCR 15 is not in quote_pcrs (the cap PCR is always quoted)"},
     {"{\"version\": 1, \"cap_pcr\": null, \"pcrs\": {}}",
      "cap_pcr: must be a PCR number, not null"},
+    /* a resettable cap PCR: root resets it and the cap is gone (issue 11) */
+    {"{\"version\": 1, \"quote_pcrs\": [4, 16], \"cap_pcr\": 16, \"pcrs\": {}}",
+     "cap_pcr: PCR 16 is resettable (16 and 23 from locality 0, 17-22 by DRTM): root could "
+     "reset it and undo the cap; use a PCR 0-15 (15 is the default)"},
+    {"{\"version\": 1, \"quote_pcrs\": [17], \"cap_pcr\": 17, \"pcrs\": {}}",
+     "cap_pcr: PCR 17 is resettable (16 and 23 from locality 0, 17-22 by DRTM): root could "
+     "reset it and undo the cap; use a PCR 0-15 (15 is the default)"},
+    {"{\"version\": 1, \"quote_pcrs\": [23], \"cap_pcr\": 23, \"pcrs\": {}}",
+     "cap_pcr: PCR 23 is resettable (16 and 23 from locality 0, 17-22 by DRTM): root could "
+     "reset it and undo the cap; use a PCR 0-15 (15 is the default)"},
+    /* a policy that accepts a cap string, in any PCR (issue 11) */
+    {"{\"version\": 1, \"pcrs\": {\"15\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@a1\", "
+     "\"4535f9333c9534173839301f087944969139338ba4b56d51c95363ff59b31f63\"]}]}}",
+     "pcrs.15[0].sha256[1]: 4535f9333c9534173839301f087944969139338ba4b56d51c95363ff59b31f63 is "
+     "SHA-256(\"nodegate: token released\"), the gate's cap: no policy may allow it"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": "
+     "[\"36fb0af1431a0414340351283f56d3470d33d7d85e6a905a9c77d704d9df23e3\"]}]}}",
+     "pcrs.4[0].sha256[0]: 36fb0af1431a0414340351283f56d3470d33d7d85e6a905a9c77d704d9df23e3 is "
+     "SHA-256(\"nodegate: failed\"), the gate's cap: no policy may allow it"},
     /* null is present, not absent */
     {"{\"version\": null, \"pcrs\": {}}", "version: must be 1"},
     {"{\"version\": 1, \"pcrs\": null}", "pcrs: must be an object, not null"},
@@ -258,6 +277,7 @@ static void test_defaults_and_canonical(void **state)
             "\"required\": true},\n"
             "      {\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}\n"
             "    ],\n"
+            "    \"9\": [],\n"
             "    \"11\": [\n"
             "      {\"type\": \"EV_IPL\", \"sha256\": [\"@c1\", \"@c2\"]}\n"
             "    ],\n"
@@ -290,8 +310,10 @@ static void test_defaults_and_canonical(void **state)
         assert_int_equal(policy_cap_pcr(p), 15);
         free(out);
         out = policy_to_json(p);
-        assert_string_equal(out, "{\n  \"version\": 1,\n  \"quote_pcrs\": [0, 1, 2, 3, 4, 5, 6, 7, "
-                                 "9, 11, 15],\n  \"cap_pcr\": 15,\n  \"pcrs\": {}\n}\n");
+        assert_string_equal(out,
+                            "{\n  \"version\": 1,\n  \"quote_pcrs\": [0, 1, 2, 3, 4, 5, 6, 7, "
+                            "9, 11, 15],\n  \"cap_pcr\": 15,\n  \"pcrs\": {\n    \"15\": []\n  "
+                            "}\n}\n");
         policy_free(p);
         policy_free(NULL);
         assert_null(policy_to_json(NULL));
@@ -446,6 +468,89 @@ static void test_verdicts(void **state)
                 assert_string_equal(r == REASON_OK ? "" : v.digest, digest);
                 policy_free(p);
         }
+}
+
+/* ---- the cap (issue 11, reattest-after-cap) ---- */
+
+/* A log of one PCR 4 event, and one event in pcr with the digest given as 64 hex digits. */
+static enum reason check_with_event(const char *pcrs, unsigned pcr, const char *hex,
+                                    struct verdict *v)
+{
+        struct eventlog_event events[2] = {
+            {.index = 1, .pcr = 4, .type = 0x80000007},
+            {.index = 2, .pcr = pcr, .type = 0x0000000d},
+        };
+        struct eventlog log = {.events = events, .n_events = 2};
+        _cleanup_free_ char *tmpl = NULL, *json = NULL;
+        struct policy *p = NULL;
+        char err[512];
+        enum reason r;
+
+        memset(events[0].sha256, 0xa1, 32);
+        for (size_t i = 0; i < 32; i++)
+                sscanf(hex + 2 * i, "%2hhx", &events[1].sha256[i]);
+        assert_true(asprintf(&tmpl, "{\"version\": 1, \"pcrs\": %s}", pcrs) > 0);
+        json = expand(tmpl);
+        if (policy_parse(json, strlen(json), &p, err, sizeof(err)) < 0)
+                print_message("%s: %s\n", json, err);
+        assert_non_null(p);
+        *v = (struct verdict){.pcr = -1, .event = -1};
+        r = policy_check(p, &log, v);
+        policy_free(p);
+        return r;
+}
+
+static void test_cap(void **state)
+{
+        static const char released[] =
+            "4535f9333c9534173839301f087944969139338ba4b56d51c95363ff59b31f63";
+        static const char failed[] =
+            "36fb0af1431a0414340351283f56d3470d33d7d85e6a905a9c77d704d9df23e3";
+        static const char allow_15[] = "{\"15\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@e1\"]}]}";
+        struct verdict v;
+        uint8_t d[32];
+
+        (void) state;
+        SHA256((const uint8_t *) POLICY_CAP_RELEASED, strlen(POLICY_CAP_RELEASED), d);
+        assert_string_equal(policy_cap_string(d), POLICY_CAP_RELEASED);
+        SHA256((const uint8_t *) POLICY_CAP_FAILED, strlen(POLICY_CAP_FAILED), d);
+        assert_string_equal(policy_cap_string(d), POLICY_CAP_FAILED);
+        d[0] ^= 1;
+        assert_null(policy_cap_string(d));
+
+        /* The forged log: the cap event appended. Refused though the policy pins nothing. */
+        assert_int_equal(check_with_event("{}", 15, released, &v), REASON_ALREADY_ATTESTED);
+        assert_string_equal(v.message, "PCR 15 event 2 is the cap \"nodegate: token released\": "
+                                       "the gate already ran in this boot");
+        assert_int_equal(v.pcr, 15);
+        assert_int_equal(v.event, 2);
+        assert_string_equal(v.event_type, "EV_IPL");
+        assert_string_equal(v.digest, released);
+        /* the failure cap too, and in any PCR, pinned or not, whatever the policy allows */
+        assert_int_equal(check_with_event("{}", 15, failed, &v), REASON_ALREADY_ATTESTED);
+        assert_int_equal(check_with_event("{}", 3, released, &v), REASON_ALREADY_ATTESTED);
+        assert_int_equal(v.pcr, 3);
+        assert_int_equal(check_with_event(allow_15, 15, released, &v), REASON_ALREADY_ATTESTED);
+
+        /* The cap PCR is pinned empty by default: any other event there is refused... */
+        assert_int_equal(check_with_event("{}", 15,
+                                          "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1"
+                                          "e1e1e1e1e1e1e1e1",
+                                          &v),
+                         REASON_EVENT_NOT_ALLOWED);
+        assert_int_equal(v.pcr, 15);
+        /* ...unless the operator allows it (systemd 253+ measuring into PCR 15 first) */
+        assert_int_equal(check_with_event(allow_15, 15,
+                                          "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1"
+                                          "e1e1e1e1e1e1e1e1",
+                                          &v),
+                         REASON_OK);
+        /* an unpinned PCR other than the cap's stays unjudged */
+        assert_int_equal(check_with_event("{}", 3,
+                                          "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1"
+                                          "e1e1e1e1e1e1e1e1",
+                                          &v),
+                         REASON_OK);
 }
 
 static void test_load(void **state)
@@ -714,7 +819,9 @@ static void test_cli_from_log_and_allow(void **state)
         assert_non_null(strstr(out, ": valid\n"));
         assert_non_null(strstr(out, "PCR 4 pinned: 3 event types, 3 digests; required: "
                                     "EV_EFI_BOOT_SERVICES_APPLICATION\n"));
-        assert_non_null(strstr(out, "quoted, replayed, not judged: 0 1 2 3 5 6 15\n"));
+        assert_non_null(strstr(out, "quoted, replayed, not judged: 0 1 2 3 5 6\n"));
+        /* the cap PCR is always judged: pinned empty though the file did not list it */
+        assert_non_null(strstr(out, "PCR 15 pinned: no extended event allowed\n"));
         free(out);
         free(err);
         assert_int_equal(run_cli(&out, &err, "show", pol, NULL), 0);
@@ -731,15 +838,25 @@ static void test_cli_from_log_options(void **state)
 
         (void) state;
         mklog("opt", "--sha1 --secure-boot");
-        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "7,11", "--quote", "0,7,11,23",
-                                 "--cap", "23", log, NULL),
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "7,11", "--quote", "0,7,11,14",
+                                 "--cap", "14", log, NULL),
                          0);
         assert_int_equal(policy_parse(out, strlen(out), &p, e, sizeof(e)), 0);
-        assert_int_equal(policy_quote_mask(p), 1u << 0 | 1u << 7 | 1u << 11 | 1u << 23);
-        assert_int_equal(policy_cap_pcr(p), 23);
+        assert_int_equal(policy_quote_mask(p), 1u << 0 | 1u << 7 | 1u << 11 | 1u << 14);
+        assert_int_equal(policy_cap_pcr(p), 14);
         assert_non_null(strstr(out, "\"EV_EFI_VARIABLE_AUTHORITY\""));
         assert_null(strstr(out, "\"4\""));
+        /* the cap PCR pinned empty (issue 11) */
+        assert_non_null(strstr(out, "\"14\": []"));
         policy_free(p);
+
+        /* a resettable cap PCR: root could undo the cap */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "7,11", "--quote", "0,7,11,23",
+                                 "--cap", "23", log, NULL),
+                         1);
+        assert_non_null(strstr(err, "cap_pcr: PCR 23 is resettable"));
 
         /* a pinned PCR with no event: pinned empty, with a note */
         free(out);
@@ -920,6 +1037,7 @@ int main(void)
             cmocka_unit_test(test_bad_policies_raw),
             cmocka_unit_test(test_defaults_and_canonical),
             cmocka_unit_test(test_verdicts),
+            cmocka_unit_test(test_cap),
             cmocka_unit_test(test_load),
             cmocka_unit_test(test_cli_from_log_and_allow),
             cmocka_unit_test(test_cli_from_log_options),
