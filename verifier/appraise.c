@@ -105,6 +105,7 @@ static struct appraisal_facts *start(char **ret_body, struct verdict *v,
         facts->ek_sha256[0] = '\0';
         facts->hostname[0] = '\0';
         facts->token_id[0] = '\0';
+        facts->opt_ins = 0;
         *ret_body = NULL;
         verdict_set(v, REASON_OK, "%s", "");
         return facts;
@@ -475,7 +476,8 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
         if (r != REASON_OK)
                 return r;
 
-        /* 7. */
+        /* 7. The audit line of the token names what the policy let pass unjudged. */
+        facts->opt_ins = policy_opt_ins(vf->policy);
         return release(vf, req, &ek, &q, ret_body, facts, v);
 }
 

@@ -29,6 +29,7 @@ struct appraisal_facts {
         char ek_sha256[65]; /* hex SPKI hash of the EK, "" if not parsed that far */
         char hostname[254]; /* node's claim, "" if none */
         char token_id[7];   /* "" unless a token was issued */
+        uint32_t opt_ins;   /* the policy's POLICY_ALLOW_* in force when a token was issued */
 };
 
 /* Round 1 (POST /v1/challenge) and round 2 (POST /v1/attest). now is Unix time (a parameter
