@@ -37,7 +37,7 @@ import threading
 import time
 
 PERMISSIVE = {"version": 1, "quote_pcrs": [0, 1, 2, 3, 4, 5, 6, 7, 9, 11, 15], "cap_pcr": 15,
-              "pcrs": {}}
+              "allow": ["firmware-unjudged", "secure-boot-off"], "pcrs": {}}
 API_SERVER = "https://10.0.0.1:6443"
 MAX_BODY = 2 * 1024 * 1024
 
@@ -324,7 +324,10 @@ def start_verifier(a, st, cert, key):
     err = open(os.path.join(d, "verifier.stderr"), "w")
     proc = subprocess.Popen(
         [v, "serve", "--listen", listen, "--cert", cert, "--key", key, "--secret", secret,
-         "--policy", policy, "--ek-ca", ek_ca, "--token-source", "pool:" + os.path.join(d, "pool"),
+         # Every boot makes a fresh swtpm whose EK only the harness's throwaway CA certifies:
+         # no inventory to keep, so CA trust alone, as the opt-in it is (issue 11).
+         "--policy", policy, "--ek-ca", ek_ca, "--ek-trust", "ca-only",
+         "--token-source", "pool:" + os.path.join(d, "pool"),
          "--api-server", a.api_server, "--cluster-ca", os.path.join(a.pki, "cluster-ca.pem"),
          "--audit-log", os.path.join(d, "audit.jsonl"), "--threads", "2"],
         stdout=subprocess.PIPE, stderr=err, text=True)

@@ -4,7 +4,7 @@
 # going to a log file, and decides how the boot ended.
 # Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--disk more.img…] [--log FILE]
 #                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture] [--tpm-ca DIR]
-#                [--tpm-state DIR] [--secure-boot] [--no-network]
+#                [--tpm-state DIR] [--secure-boot] [--no-network] [--driver driver.efi]
 # Each --disk becomes a virtio-blk disk, in the order given (the first is /dev/vda).
 # The TPM is fresh for every boot unless --tpm-state names a directory that keeps its state, as
 # a node's TPM keeps its seeds and counters across reboots (made on first use, never removed).
@@ -14,6 +14,8 @@
 # snakeoil variables (PK, KEK and db: /usr/share/ovmf/PkKek-1-snakeoil.pem): only a UKI signed
 # by that key boots.
 # --no-network: no NIC at all, as a host that holds the network back (no DHCP, no verifier).
+# --driver: the ESP also holds driver.efi, and the firmware variables a Driver0000 entry for it
+# (tests/tools/ovmf-vars.py), as root could write with efibootmgr --driver (issue 11).
 # Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
 # STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
 set -euo pipefail
@@ -26,7 +28,7 @@ if [[ ${NG_HEAVY_LOCKED:-} != 1 ]]; then
 fi
 
 uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0 tpm_ca=''
-tpm_state='' secure_boot=0 net_args=(-netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile=")
+tpm_state='' secure_boot=0 net_args=(-netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile=") driver=''
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
@@ -40,6 +42,7 @@ while (($#)); do
         --tpm-state) tpm_state=$2; shift 2 ;;
         --secure-boot) secure_boot=1; shift ;;
         --no-network) net_args=(-nic none); shift ;;
+        --driver) driver=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -92,11 +95,17 @@ trap cleanup EXIT
 work=$(mktemp -d "${TMPDIR:-/tmp}/nodegate-boot.XXXXXX")
 
 if [[ -n $uki ]]; then
-        "$NG_TOP/qemu/mkesp.sh" --uki "$uki" --out "$work/esp.img"
+        "$NG_TOP/qemu/mkesp.sh" --uki "$uki" --out "$work/esp.img" ${driver:+--driver "$driver"}
         esp="$work/esp.img"
 fi
 # Firmware variables are written during boot: every boot starts from a pristine private copy.
-cp "$ovmf_vars" "$work/vars.fd"
+if [[ -n $driver ]]; then
+        [[ -n $uki ]] || ng_die "--driver needs --uki"
+        python3 "$NG_TOP/tests/tools/ovmf-vars.py" "$ovmf_vars" --driver '\EFI\nodegate\driver.efi' \
+                --out "$work/vars.fd"
+else
+        cp "$ovmf_vars" "$work/vars.fd"
+fi
 
 tpm_args=()
 if [[ $tpm != none ]]; then

@@ -2,16 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds a GPT disk with one EFI System Partition holding a UKI as EFI/BOOT/BOOTX64.EFI, the
 # removable-media path OVMF boots without any boot entry. mtools only: no loop mounts, no root.
-# Usage: mkesp.sh --uki uki.efi --out esp.img
+# Usage: mkesp.sh --uki uki.efi --out esp.img [--driver driver.efi]
+# --driver also puts an EFI driver at EFI/nodegate/driver.efi, for a Driver#### entry
+# (boot.sh --driver; issue 11: a DXE driver root could add on the ESP).
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-uki='' out=''
+uki='' out='' driver=''
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
+        --driver) driver=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -26,7 +29,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/mkesp.XXXXXX")
 
 mib=$((1024 * 1024))
 # Room for the FAT itself and directory entries on top of the UKI.
-fat_size=$(ng_roundup $(( $(ng_size "$uki") + 4 * mib )) "$mib")
+extra=0
+[[ -z $driver ]] || extra=$(ng_size "$driver")
+fat_size=$(ng_roundup $(( $(ng_size "$uki") + extra + 4 * mib )) "$mib")
 fat="$tmp/fat.img"
 # --invariant and a fixed volume id: no clock, no randomness in the file system.
 mkfs.fat --invariant -i "$(printf '%08x' $((SOURCE_DATE_EPOCH & 0xffffffff)))" -n NODEGATEESP \
@@ -39,6 +44,12 @@ touch -d "@$SOURCE_DATE_EPOCH" "$tmp/BOOTX64.EFI"
 export MTOOLS_SKIP_CHECK=1
 mmd -i "$fat" ::/EFI ::/EFI/BOOT
 mcopy -m -i "$fat" "$tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+if [[ -n $driver ]]; then
+        cp "$driver" "$tmp/driver.efi"
+        touch -d "@$SOURCE_DATE_EPOCH" "$tmp/driver.efi"
+        mmd -i "$fat" ::/EFI/nodegate
+        mcopy -m -i "$fat" "$tmp/driver.efi" ::/EFI/nodegate/driver.efi
+fi
 
 disk="$tmp/esp.img"
 truncate -s $((mib + fat_size + mib)) "$disk"

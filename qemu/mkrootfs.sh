@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Builds the test root filesystem (erofs) and its dm-verity hash tree, reproducibly.
-# Usage: mkrootfs.sh --out DIR [--init stand-in|none|text] [--helper FILE]
+# Usage: mkrootfs.sh --out DIR [--init stand-in|none|text] [--helper FILE] [--ca PEM]
 # Writes DIR/root.erofs (data), DIR/root.verity (hash tree with superblock), DIR/roothash,
 # and DIR/tamper-offset: a byte offset inside root.erofs that only /sbin/init's data covers.
 # --init picks /sbin/init: the stand-in (default), none at all, or "text": an executable file
@@ -9,16 +9,19 @@
 # The two variants write no tamper-offset: the scenarios that use them never get that far.
 # The stand-in needs --helper: the static nodegate-test-unseal (qemu/rootfs/unseal-again.c),
 # installed as /bin/nodegate-test-unseal for the scenario that unseals the gate's blob again.
+# --ca: the verifier's CA, as /etc/nodegate-test/ca.pem, for the helper's own attestation
+# (root after the gate, issue 11): the gate's bundle goes away with the initramfs.
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-out='' init=stand-in helper=''
+out='' init=stand-in helper='' ca=''
 while (($#)); do
         case $1 in
         --out) out=$2; shift 2 ;;
         --init) init=$2; shift 2 ;;
         --helper) helper=$2; shift 2 ;;
+        --ca) ca=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -45,6 +48,9 @@ mkdir -p "$tree"/{bin,sbin,etc,dev,proc,sys,run,tmp,sysroot}
 install -m 0755 "$(ng_static_busybox)" "$tree/bin/busybox"
 ln -s busybox "$tree/bin/sh"
 install -m 0644 "$NG_TOP/qemu/rootfs/os-release" "$tree/etc/os-release"
+if [[ -n $ca ]]; then
+        install -D -m 0644 "$ca" "$tree/etc/nodegate-test/ca.pem"
+fi
 
 # The stand-in init: its text, then comment padding so the file spans several 4 KiB data
 # blocks of its own. Small files would be inlined into the inode's metadata block, where a

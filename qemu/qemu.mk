@@ -14,7 +14,8 @@ QEMU_PKI := $(QEMU_OUT)/pki/.done
 QEMU_INITRD := $(QEMU_OUT)/initrd.img
 # The static helper of the test root that unseals the gate's blob again (unseal-again scenario).
 QEMU_UNSEAL := $(QEMU_OUT)/nodegate-test-unseal
-QEMU_UNSEAL_SRCS := qemu/rootfs/unseal-again.c src/tpm.c src/protocol.c src/base64.c
+QEMU_UNSEAL_SRCS := qemu/rootfs/unseal-again.c src/tpm.c src/protocol.c src/base64.c src/attest.c \
+	src/eventlog.c src/log.c src/retry.c
 REF_INITRD := $(QEMU_OUT)/ref-initrd.img
 REF_UKI := $(QEMU_OUT)/ref.efi
 REF_ESP := $(QEMU_OUT)/ref-esp.img
@@ -54,8 +55,9 @@ $(QEMU_UNSEAL): $(QEMU_UNSEAL_SRCS) $(wildcard src/*.h) $(DEPS_STAMP)
 	$(MUSL_CC) $(GATE_CFLAGS) -Isrc $(GATE_LDFLAGS) -o $@ $(QEMU_UNSEAL_SRCS) $(DEPS_LIBS)
 
 $(QEMU_ROOTFS) &: qemu/mkrootfs.sh qemu/rootfs/init qemu/rootfs/os-release $(QEMU_LIB) \
-		$(QEMU_UNSEAL)
-	BUILD=$(ABS_BUILD) qemu/mkrootfs.sh --out $(QEMU_ROOT) --helper $(QEMU_UNSEAL)
+		$(QEMU_UNSEAL) $(QEMU_PKI)
+	BUILD=$(ABS_BUILD) qemu/mkrootfs.sh --out $(QEMU_ROOT) --helper $(QEMU_UNSEAL) \
+		--ca $(QEMU_OUT)/pki/ca.pem
 
 # Made once per build directory (fresh keys each time would change every test UKI).
 $(QEMU_PKI): qemu/mkpki.sh

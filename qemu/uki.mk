@@ -18,6 +18,9 @@ UKI_CMDLINE ?=
 UKI_SIGN_KEY ?=
 UKI_SIGN_CERT ?=
 UKI_PLATFORM_LOG ?=
+# The policy's opt-ins (docs/PROTOCOL.md, "The policy file"), e.g. firmware-unjudged when there
+# is no platform log, secure-boot-off for a platform without Secure Boot.
+UKI_POLICY_ALLOW ?=
 UKI_POLICY := $(UKI_OUT:.efi=.policy.json)
 
 .PHONY: uki uki-policy check-predict check-reproducible
@@ -34,7 +37,8 @@ uki: $(UKI_INITRD)
 
 uki-policy: uki $(VERIFIER)
 	$(VERIFIER) policy from-uki $(UKI_OUT) \
-		$(if $(UKI_PLATFORM_LOG),--platform-log $(UKI_PLATFORM_LOG)) >$(UKI_POLICY).tmp
+		$(if $(UKI_PLATFORM_LOG),--platform-log $(UKI_PLATFORM_LOG)) \
+		$(if $(UKI_POLICY_ALLOW),--allow $(UKI_POLICY_ALLOW)) >$(UKI_POLICY).tmp
 	@mv -f $(UKI_POLICY).tmp $(UKI_POLICY)
 	@echo "policy predicted from $(UKI_OUT): $(UKI_POLICY)"
 	@$(VERIFIER) policy check $(UKI_POLICY)

@@ -114,6 +114,7 @@ static struct appraisal_facts *start(char **ret_body, struct verdict *v,
         facts->hostname[0] = '\0';
         facts->token_id[0] = '\0';
         facts->reissued = false;
+        facts->opt_ins = 0;
         *ret_body = NULL;
         verdict_set(v, REASON_OK, "%s", "");
         return facts;
@@ -304,16 +305,43 @@ static enum reason check_pcr_digest(const struct attest_request *req, const stru
         return REASON_OK;
 }
 
+/* Does the quoted value of the cap PCR hold a cap on top of what the log replays to? Then the
+ * gate has run in this boot, and an honest log says so by this alone. @return the cap string */
+static const char *capped(const uint8_t replay[32], const uint8_t quoted[32])
+{
+        static const char *const caps[] = {POLICY_CAP_RELEASED, POLICY_CAP_FAILED};
+
+        for (size_t i = 0; i < ELEMENTSOF(caps); i++) {
+                uint8_t cat[64], d[32];
+
+                memcpy(cat, replay, 32);
+                SHA256((const uint8_t *) caps[i], strlen(caps[i]), cat + 32);
+                SHA256(cat, sizeof(cat), d);
+                if (CRYPTO_memcmp(d, quoted, 32) == 0)
+                        return caps[i];
+        }
+        return NULL;
+}
+
 /* Step 5's comparison: the log's replay gives every quoted value. */
 static enum reason check_replay(const struct attest_request *req, const struct tpm_quote *q,
-                                const struct eventlog *log, struct verdict *v)
+                                const struct eventlog *log, unsigned cap_pcr, struct verdict *v)
 {
         for (unsigned i = 0; i < TPMW_PCRS; i++) {
                 char replay[65], quoted[65];
+                const char *cap;
 
                 if (!(q->pcr_mask & (UINT32_C(1) << i)) ||
                     memcmp(log->pcr_sha256[i], req->pcrs[i], 32) == 0)
                         continue;
+                if (i == cap_pcr && (cap = capped(log->pcr_sha256[i], req->pcrs[i]))) {
+                        verdict_set(v, REASON_ALREADY_ATTESTED,
+                                    "PCR %u holds the cap \"%s\": the gate already ran in this "
+                                    "boot",
+                                    i, cap);
+                        v->pcr = (int) i;
+                        return REASON_ALREADY_ATTESTED;
+                }
                 hex_encode(log->pcr_sha256[i], 32, replay);
                 hex_encode(req->pcrs[i], 32, quoted);
                 verdict_set(v, REASON_PCR_MISMATCH,
@@ -496,14 +524,15 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
                         verdict_set(v, REASON_EVENTLOG_MALFORMED, "the event log does not parse");
                 return v->reason;
         }
-        r = check_replay(req, &q, &log, v);
+        r = check_replay(req, &q, &log, policy_cap_pcr(vf->policy), v);
         if (r == REASON_OK)
                 r = policy_check(vf->policy, &log, v);
         eventlog_done(&log);
         if (r != REASON_OK)
                 return r;
 
-        /* 7. */
+        /* 7. The audit line of the token names what the policy let pass unjudged. */
+        facts->opt_ins = policy_opt_ins(vf->policy);
         if (issuance_boot(vf->token_key, ek.name, ek.name_size, q.reset_count, q.restart_count,
                           &boot) < 0)
                 return verdict_set(v, REASON_INTERNAL, "cannot derive the boot's token");

@@ -34,6 +34,7 @@ struct appraisal_facts {
         char hostname[254]; /* node's claim, "" if none */
         char token_id[7];   /* "" unless a token was issued */
         bool reissued;      /* the boot had its token already: the same one again */
+        uint32_t opt_ins;   /* the policy's POLICY_ALLOW_* in force when a token was issued */
 };
 
 /* Round 1 (POST /v2/challenge) and round 2 (POST /v2/attest). now is Unix time (a parameter

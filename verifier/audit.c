@@ -115,6 +115,16 @@ char *audit_format(const struct audit_record *r, int64_t t)
                         k |= json_add(node, "hostname", json_object_new_string(r->facts->hostname));
                 k |= json_add(o, "node", node);
         }
+        /* On issued lines, always: a token given under a weakened policy says so. */
+        if (r->facts && r->decision == DECISION_ISSUED) {
+                json_object *list = json_object_new_array();
+
+                for (unsigned n = 0; list && policy_opt_in_name(n); n++)
+                        if (r->facts->opt_ins & 1u << n)
+                                json_object_array_add(
+                                    list, json_object_new_string(policy_opt_in_name(n)));
+                k |= json_add(o, "opt_ins", list);
+        }
         k |= json_add(o, "status", json_object_new_int64(r->status));
         if (r->message && r->message[0])
                 k |= json_add(o, "message", json_object_new_string(r->message));

@@ -34,6 +34,7 @@ struct ek_trust {
         size_t n_ca;
         uint8_t (*allowed)[32]; /* sorted, unique */
         size_t n_allowed;
+        bool ca_only;
         pthread_mutex_t lock; /* the caches */
         struct cache_slot cache[CACHE_SLOTS];
         struct ek_negcache refused;
@@ -987,6 +988,16 @@ static bool allowlisted(const struct ek_trust *t, const uint8_t spki[32])
         return t->n_allowed > 0 && bsearch(spki, t->allowed, t->n_allowed, 32, cmp_hash);
 }
 
+void ek_trust_set_ca_only(struct ek_trust *t, bool ca_only)
+{
+        t->ca_only = ca_only;
+}
+
+bool ek_trust_ca_only(const struct ek_trust *t)
+{
+        return t->ca_only;
+}
+
 enum reason ek_trust_check(struct ek_trust *t, const struct tpm_public *ek, const uint8_t *cert,
                            size_t cert_size, const uint8_t *spki_sha256,
                            enum ek_trust_kind *ret_kind, struct verdict *v)
@@ -1000,7 +1011,7 @@ enum reason ek_trust_check(struct ek_trust *t, const struct tpm_public *ek, cons
                 return r;
         if (cert) {
                 r = check_certificate(t, ek, cert, cert_size, &cert_verdict);
-                if (r == REASON_OK) {
+                if (r == REASON_OK && t->ca_only) {
                         *ret_kind = EK_TRUST_CHAIN;
                         return REASON_OK;
                 }
@@ -1018,6 +1029,12 @@ enum reason ek_trust_check(struct ek_trust *t, const struct tpm_public *ek, cons
                 *ret_kind = EK_TRUST_ALLOWLIST;
                 return REASON_OK;
         }
+        if (cert && r == REASON_OK)
+                /* A vendor's or a cloud's CA certified it: so it did every TPM of theirs. */
+                return verdict_set(v, REASON_EK_UNKNOWN,
+                                   "the EK's certificate chains to a configured CA, but the EK is "
+                                   "not enrolled (the allowlist is the inventory; the verifier "
+                                   "does not run with --ek-trust ca-only)");
         if (cert) {
                 *v = cert_verdict;
                 return r;

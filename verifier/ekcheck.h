@@ -34,14 +34,19 @@ int ek_trust_load_allowlist(struct ek_trust *t, const char *path, char *err, siz
 /* Verifies certificates as of at instead of now (tests with real certificates that have
  * expired since). Call before any ek_trust_check(). */
 void ek_trust_set_time(struct ek_trust *t, time_t at);
+/* CA trust alone (`serve --ek-trust ca-only`): a certificate that chains to a configured CA
+ * admits its EK without enrollment — every TPM the CA ever certified. Off by default: then the
+ * allowlist is the inventory, and a certified EK that is not on it is ek-unknown. */
+void ek_trust_set_ca_only(struct ek_trust *t, bool ca_only);
+bool ek_trust_ca_only(const struct ek_trust *t);
 
 /* Counts, for the startup log. */
 size_t ek_trust_n_ca(const struct ek_trust *t);
 size_t ek_trust_n_allowed(const struct ek_trust *t);
 
-/* Decides round 1's EK trust: ek_check_storage_key() first; then the certificate (cert,
- * cert_size; NULL/0 when the node sent none) must chain to a CA and carry ek's public key, or
- * else ek's SPKI hash must be on the allowlist (either suffices). spki_sha256 is that hash
+/* Decides round 1's EK trust: ek_check_storage_key() first; then ek's SPKI hash must be on the
+ * allowlist, or — only with ek_trust_set_ca_only() — the certificate (cert, cert_size; NULL/0
+ * when the node sent none) must chain to a CA and carry ek's public key. spki_sha256 is that hash
  * when the caller has it already (tpm_public_spki_sha256()), NULL to compute it here.
  * @return REASON_OK and the kind in *ret_kind, or REASON_EK_NOT_STORAGE_KEY, _EK_WEAK_KEY,
  * _EK_UNKNOWN,

@@ -55,6 +55,8 @@ static void help(void)
                "  --policy FILE                policy file\n"
                "  --ek-allowlist FILE          enrolled EK public key hashes\n"
                "  --ek-ca FILE_OR_DIR          EK CA certificates (repeatable)\n"
+               "  --ek-trust inventory|ca-only EKs must be enrolled (default), or any EK\n"
+               "                               the CAs certified is admitted (loud opt-in)\n"
                "  --token-source exec:CMD ARG...|pool:FILE\n"
                "  --api-server URL             kubeconfig server (https://...)\n"
                "  --cluster-ca PEM             kubeconfig certificate authority\n"
@@ -285,6 +287,7 @@ static int load_cluster_ca(const char *path, char **ret)
 struct serve_args {
         struct server_config server;
         const char *cert_path, *key_path, *secret, *policy, *allowlist, *token_source;
+        bool ek_ca_only;
         const char *api_server, *cluster_ca, *audit_log;
         const char **ek_cas;
         size_t n_ek_cas;
@@ -319,8 +322,12 @@ static int load_ek_trust(struct verifier *vf, const struct serve_args *a)
                         return r;
                 }
         }
-        fprintf(stderr, "nodegate-verifier: EK trust: %zu CA certificates, %zu allowlisted EKs\n",
-                ek_trust_n_ca(vf->ek_trust), ek_trust_n_allowed(vf->ek_trust));
+        ek_trust_set_ca_only(vf->ek_trust, a->ek_ca_only);
+        fprintf(stderr,
+                "nodegate-verifier: EK trust: %zu CA certificates, %zu allowlisted EKs, %s\n",
+                ek_trust_n_ca(vf->ek_trust), ek_trust_n_allowed(vf->ek_trust),
+                a->ek_ca_only ? "ca-only: ANY EK THE CAs CERTIFIED IS ADMITTED"
+                              : "inventory: only allowlisted EKs");
         return 0;
 }
 
@@ -471,6 +478,7 @@ enum {
         OPT_POLICY,
         OPT_EK_ALLOWLIST,
         OPT_EK_CA,
+        OPT_EK_TRUST,
         OPT_TOKEN_SOURCE,
         OPT_API_SERVER,
         OPT_CLUSTER_CA,
@@ -499,6 +507,7 @@ static const struct option serve_options[] = {
     {"policy", required_argument, NULL, OPT_POLICY},
     {"ek-allowlist", required_argument, NULL, OPT_EK_ALLOWLIST},
     {"ek-ca", required_argument, NULL, OPT_EK_CA},
+    {"ek-trust", required_argument, NULL, OPT_EK_TRUST},
     {"token-source", required_argument, NULL, OPT_TOKEN_SOURCE},
     {"api-server", required_argument, NULL, OPT_API_SERVER},
     {"cluster-ca", required_argument, NULL, OPT_CLUSTER_CA},
@@ -572,6 +581,17 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                         break;
                 case OPT_EK_CA:
                         a->ek_cas[a->n_ek_cas++] = optarg;
+                        break;
+                case OPT_EK_TRUST:
+                        if (streq(optarg, "inventory"))
+                                a->ek_ca_only = false;
+                        else if (streq(optarg, "ca-only"))
+                                a->ek_ca_only = true;
+                        else {
+                                fprintf(stderr, "nodegate-verifier: serve: --ek-trust: inventory "
+                                                "or ca-only\n");
+                                return -EINVAL;
+                        }
                         break;
                 case OPT_TOKEN_SOURCE:
                         a->token_source = optarg;
@@ -672,6 +692,18 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
         if (!a->allowlist && a->n_ek_cas == 0) {
                 fprintf(stderr, "nodegate-verifier: serve: no EK could ever be accepted: give "
                                 "--ek-allowlist or --ek-ca\n");
+                return -EINVAL;
+        }
+        if (a->ek_ca_only && a->n_ek_cas == 0) {
+                fprintf(stderr, "nodegate-verifier: serve: --ek-trust ca-only without --ek-ca\n");
+                return -EINVAL;
+        }
+        if (!a->allowlist && !a->ek_ca_only) {
+                fprintf(stderr,
+                        "nodegate-verifier: serve: --ek-ca without --ek-allowlist: by default "
+                        "only enrolled EKs are admitted (the allowlist is the inventory); give "
+                        "--ek-allowlist, or --ek-trust ca-only to admit every TPM the CAs "
+                        "certified\n");
                 return -EINVAL;
         }
         {

@@ -27,9 +27,9 @@ static const char help_main[] =
     "quotes and the token is sealed to, and which event digests are allowed in the pinned ones.\n"
     "\n"
     "Commands:\n"
-    "  from-log LOG [--pin LIST] [--quote LIST] [--cap N]\n"
+    "  from-log LOG [--pin LIST] [--quote LIST] [--cap N] [--allow LIST]\n"
     "                  print a policy allowing exactly the events of a reference event log\n"
-    "  from-uki UKI [--platform-log LOG] [--platform-pcrs LIST] [--events]\n"
+    "  from-uki UKI [--platform-log LOG] [--platform-pcrs LIST] [--allow LIST] [--events]\n"
     "                  print the policy a good boot of UKI meets, predicted from the file\n"
     "  check POLICY    validate a policy file and summarize it\n"
     "  show POLICY     print a policy file in canonical form\n"
@@ -39,25 +39,29 @@ static const char help_main[] =
     "COMMAND --help describes each. Exit status: 0 done, 1 failed, 2 usage error.\n";
 
 static const char help_from_log[] =
-    "Usage: " PROG " from-log LOG [--pin LIST] [--quote LIST] [--cap N]\n"
+    "Usage: " PROG " from-log LOG [--pin LIST] [--quote LIST] [--cap N] [--allow LIST]\n"
     "\n"
     "Reads a TCG event log (crypto-agile, with a SHA-256 bank; on a node it is\n"
     "/sys/kernel/security/tpm0/binary_bios_measurements) and prints, on stdout, a policy that\n"
     "pins the PCRs of --pin and allows in each exactly the (event type, SHA-256) pairs the\n"
     "reference log has there. Nothing is marked required.\n"
     "\n"
-    "  --pin LIST     PCRs whose events are judged (default 4,7,9,11: the boot application,\n"
-    "                 Secure Boot, the kernel's initrd and command line, the UKI's sections)\n"
+    "  --pin LIST     PCRs whose events are judged (default 2,4,7,9,11: boot-time drivers,\n"
+    "                 the boot application, Secure Boot, the kernel's initrd and command line,\n"
+    "                 the UKI's sections); the cap PCR is always pinned, empty\n"
     "  --quote LIST   PCRs quoted and sealed to (default 0,1,2,3,4,5,6,7,9,11,15); must\n"
     "                 include every pinned PCR and the cap PCR, never 10\n"
-    "  --cap N        the PCR the gate extends after Unseal (default 15)\n"
+    "  --cap N        the PCR the gate extends after Unseal (default 15; never 16-23)\n"
+    "  --allow LIST   opt-ins, written into the policy: firmware-unjudged (PCRs 2 and 7 need\n"
+    "                 not be pinned), secure-boot-off (a boot without Secure Boot passes; a\n"
+    "                 reference log with SecureBoot=0 is refused without it)\n"
     "\n"
     "Trade-offs of a policy taken from one reference boot:\n"
     "  - It admits that boot and nothing else in the pinned PCRs: a new UKI, command line,\n"
     "    initrd or Secure Boot database is refused until `allow` adds its digests (or a new\n"
     "    reference log is merged in). Pin only what must not change without review; the\n"
-    "    quoted but unpinned PCRs (firmware 0-3, 5, 6) are replayed and sealed to, not judged,\n"
-    "    so a firmware update does not lock the fleet out.\n"
+    "    quoted but unpinned PCRs (firmware 0, 1, 3, 5, 6) are replayed and sealed to, not\n"
+    "    judged, so a firmware update does not lock the fleet out.\n"
     "  - Every event of the reference is allowed, incidental ones too (boot variables,\n"
     "    an option ROM, ...): machines of the same kind that differ there need their own\n"
     "    digests added.\n"
@@ -68,7 +72,7 @@ static const char help_from_log[] =
 
 static const char help_from_uki[] =
     "Usage: " PROG " from-uki UKI [--platform-log LOG] [--platform-pcrs LIST] [--quote LIST]\n"
-    "                [--cap N] [--events]\n"
+    "                [--cap N] [--allow LIST] [--events]\n"
     "\n"
     "Predicts, from the UKI file alone, every event a good boot of it extends into PCRs 4, 9\n"
     "and 11 (docs/measure.md), and prints a policy that pins those PCRs to exactly them:\n"
@@ -85,8 +89,11 @@ static const char help_from_uki[] =
     "                      (SecureBoot=1 in it) the UKI's EV_EFI_VARIABLE_AUTHORITY is\n"
     "                      predicted from its signature and the log's db; the log's own\n"
     "                      authority events are not taken. Without it, only 4, 9 and 11 are\n"
-    "                      pinned and the firmware PCRs are quoted, sealed to, not judged.\n"
-    "  --platform-pcrs LIST  PCRs taken from the platform log (default 7; never 4, 9, 11)\n"
+    "                      pinned, which needs --allow firmware-unjudged: PCR 2 (drivers) and\n"
+    "                      7 (Secure Boot) are then quoted, sealed to, not judged.\n"
+    "  --platform-pcrs LIST  PCRs taken from the platform log (default 2,7; never 4, 9, 11)\n"
+    "  --allow LIST   opt-ins, written into the policy: firmware-unjudged, secure-boot-off\n"
+    "                 (needed when the platform log says SecureBoot=0)\n"
     "  --quote LIST   PCRs quoted and sealed to (default 0,1,2,3,4,5,6,7,9,11,15)\n"
     "  --cap N        the PCR the gate extends after Unseal (default 15)\n"
     "  --events       print the predicted events and PCR values instead of the policy:\n"
@@ -100,7 +107,7 @@ static const char help_from_uki[] =
 static const char help_check[] = "Usage: " PROG " check POLICY\n"
                                  "\n"
                                  "Validates POLICY as the verifier would load it and prints "
-                                 "what it quotes, pins and requires.\n"
+                                 "what it quotes, pins and requires, and its opt-ins.\n"
                                  "Exit status 1 and the offending key on stderr if invalid.\n";
 
 static const char help_show[] = "Usage: " PROG " show POLICY\n"
@@ -186,6 +193,42 @@ static int parse_pcr(const char *s, unsigned *ret)
         return 0;
 }
 
+/* "firmware-unjudged,secure-boot-off" into POLICY_ALLOW_* bits. @return 0 or -EINVAL */
+static int parse_allow_list(const char *s, uint32_t *ret)
+{
+        _cleanup_free_ char *copy = strdup(s);
+        char *save = NULL;
+        uint32_t mask = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                uint32_t bit = policy_opt_in_from_name(w);
+                if (!bit)
+                        return -EINVAL;
+                mask |= bit;
+        }
+        if (!mask)
+                return -EINVAL;
+        *ret = mask;
+        return 0;
+}
+
+static int add_allow(json_object *root, uint32_t mask)
+{
+        json_object *a;
+
+        if (!mask)
+                return 0;
+        a = json_object_new_array();
+        if (!a)
+                return -ENOMEM;
+        for (unsigned n = 0; policy_opt_in_name(n); n++)
+                if (mask & 1u << n)
+                        json_object_array_add(a, json_object_new_string(policy_opt_in_name(n)));
+        return json_object_object_add(root, "allow", a) < 0 ? -ENOMEM : 0;
+}
+
 /* Serializes a tree, runs it through the real parser and gives the canonical text: the CLI
  * never writes or prints what the verifier would refuse. */
 static int canonicalize(json_object *root, char **ret, char *err, size_t errlen)
@@ -259,14 +302,12 @@ static bool add_digest(json_object *rule, const char *h)
 static int cmd_from_log(int argc, char **argv)
 {
         static const struct option options[] = {
-            {"help", no_argument, NULL, 'h'},
-            {"pin", required_argument, NULL, 'p'},
-            {"quote", required_argument, NULL, 'q'},
-            {"cap", required_argument, NULL, 'c'},
-            {},
+            {"help", no_argument, NULL, 'h'},        {"pin", required_argument, NULL, 'p'},
+            {"quote", required_argument, NULL, 'q'}, {"cap", required_argument, NULL, 'c'},
+            {"allow", required_argument, NULL, 'a'}, {},
         };
-        uint32_t pin = 1u << 4 | 1u << 7 | 1u << 9 | 1u << 11;
-        uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15;
+        uint32_t pin = 1u << 2 | 1u << 4 | 1u << 7 | 1u << 9 | 1u << 11;
+        uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15, allow = 0;
         unsigned cap = 15;
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_free_ char *buf = NULL, *out = NULL;
@@ -296,6 +337,13 @@ static int cmd_from_log(int argc, char **argv)
                         if (parse_pcr(optarg, &cap) < 0)
                                 return usage_error("from-log", "--cap %s: not a PCR", optarg);
                         break;
+                case 'a':
+                        if (parse_allow_list(optarg, &allow) < 0)
+                                return usage_error("from-log",
+                                                   "--allow %s: not a list of firmware-unjudged, "
+                                                   "secure-boot-off",
+                                                   optarg);
+                        break;
                 default:
                         return usage_error("from-log", "bad option");
                 }
@@ -315,7 +363,8 @@ static int cmd_from_log(int argc, char **argv)
         if (!root || json_object_object_add(root, "version", json_object_new_int(1)) < 0 ||
             add_int_array(root, "quote_pcrs", quote) < 0 ||
             json_object_object_add(root, "cap_pcr", json_object_new_int((int) cap)) < 0 ||
-            !(pcrs = json_object_new_object()) || json_object_object_add(root, "pcrs", pcrs) < 0) {
+            add_allow(root, allow) < 0 || !(pcrs = json_object_new_object()) ||
+            json_object_object_add(root, "pcrs", pcrs) < 0) {
                 eventlog_done(&log);
                 return failed("from-log", "out of memory");
         }
@@ -344,20 +393,37 @@ static int cmd_from_log(int argc, char **argv)
                                 PROG " from-log: note: %s has no event in PCR %u; pinned empty, "
                                      "any event there will be refused\n",
                                 path, pcr);
-        eventlog_done(&log);
-
         r = canonicalize(root, &out, err, sizeof(err));
-        if (r == -EINVAL)
-                return failed("from-log", "%s", err);
-        if (r < 0)
-                return failed("from-log", "%s", strerror(-r));
+        if (r < 0) {
+                eventlog_done(&log);
+                return r == -EINVAL ? failed("from-log", "%s", err)
+                                    : failed("from-log", "%s", strerror(-r));
+        }
+        /* The reference must pass its own policy: a boot the verifier would refuse (Secure
+         * Boot off, a cap in the log) makes no reference, unless an opt-in says so. */
+        {
+                _cleanup_(policy_freep) struct policy *p = NULL;
+
+                r = policy_parse(out, strlen(out), &p, err, sizeof(err));
+                v.reason = REASON_OK;
+                if (r == 0 && policy_check(p, &log, &v) != REASON_OK) {
+                        eventlog_done(&log);
+                        return failed("from-log",
+                                      "%s: the reference boot fails its own policy: %s: %s%s", path,
+                                      reason_name(v.reason), v.message,
+                                      v.reason == REASON_SECURE_BOOT_OFF
+                                          ? " (--allow secure-boot-off to accept such boots)"
+                                          : "");
+                }
+        }
+        eventlog_done(&log);
         fputs(out, stdout);
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
 
 /* The predicted events as a policy: one rule per (PCR, type), the UKI's own ones required. */
 static int prediction_policy(const struct prediction *pred, uint32_t quote, unsigned cap,
-                             char **ret, char *err, size_t errlen)
+                             uint32_t allow, char **ret, char *err, size_t errlen)
 {
         _cleanup_(json_object_putp) json_object *root = NULL;
         json_object *pcrs = NULL, *arrays[EVENTLOG_PCRS] = {};
@@ -366,7 +432,8 @@ static int prediction_policy(const struct prediction *pred, uint32_t quote, unsi
         if (!root || json_object_object_add(root, "version", json_object_new_int(1)) < 0 ||
             add_int_array(root, "quote_pcrs", quote) < 0 ||
             json_object_object_add(root, "cap_pcr", json_object_new_int((int) cap)) < 0 ||
-            !(pcrs = json_object_new_object()) || json_object_object_add(root, "pcrs", pcrs) < 0)
+            add_allow(root, allow) < 0 || !(pcrs = json_object_new_object()) ||
+            json_object_object_add(root, "pcrs", pcrs) < 0)
                 return -ENOMEM;
         for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
                 char key[4];
@@ -404,9 +471,11 @@ static int cmd_from_uki(int argc, char **argv)
             {"quote", required_argument, NULL, 'q'},
             {"cap", required_argument, NULL, 'c'},
             {"events", no_argument, NULL, 'e'},
+            {"allow", required_argument, NULL, 'a'},
             {},
         };
-        uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15, platform_pcrs = 1u << 7;
+        uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15, platform_pcrs = 1u << 2 | 1u << 7;
+        uint32_t allow = 0;
         const char *platform_path = NULL;
         unsigned cap = 15;
         bool events = false;
@@ -447,6 +516,13 @@ static int cmd_from_uki(int argc, char **argv)
                         break;
                 case 'e':
                         events = true;
+                        break;
+                case 'a':
+                        if (parse_allow_list(optarg, &allow) < 0)
+                                return usage_error("from-uki",
+                                                   "--allow %s: not a list of firmware-unjudged, "
+                                                   "secure-boot-off",
+                                                   optarg);
                         break;
                 default:
                         return usage_error("from-uki", "bad option");
@@ -504,7 +580,14 @@ static int cmd_from_uki(int argc, char **argv)
                                    "the cap PCR",
                                    po.platform ? "4, 9, 11 and the platform's" : "4, 9, 11");
         }
-        r = prediction_policy(&pred, quote, cap, &out, err, sizeof(err));
+        if (po.platform && !pred.secure_boot && !(allow & POLICY_ALLOW_SECURE_BOOT_OFF)) {
+                prediction_done(&pred);
+                return failed("from-uki",
+                              "%s: the platform log says Secure Boot is off: a node booting "
+                              "that way would be refused (--allow secure-boot-off to accept it)",
+                              platform_path);
+        }
+        r = prediction_policy(&pred, quote, cap, allow, &out, err, sizeof(err));
         prediction_done(&pred);
         if (r == -EINVAL)
                 return failed("from-uki", "%s", err);
@@ -631,6 +714,16 @@ static int cmd_check(int argc, char **argv)
                         printf("\n");
         }
         print_pcrs("quoted, replayed, not judged:", policy_quote_mask(p) & ~pinned);
+        printf("opt-ins:");
+        if (!policy_opt_ins(p))
+                printf(" none (PCRs 2 and 7 judged, Secure Boot required)");
+        if (policy_opt_ins(p) & POLICY_ALLOW_FIRMWARE_UNJUDGED)
+                printf(" firmware-unjudged (PCR 2 drivers and PCR 7 Secure Boot state may go "
+                       "unjudged)");
+        if (policy_opt_ins(p) & POLICY_ALLOW_SECURE_BOOT_OFF)
+                printf("%s secure-boot-off (a boot without Secure Boot passes)",
+                       policy_opt_ins(p) & POLICY_ALLOW_FIRMWARE_UNJUDGED ? ";" : "");
+        printf("\n");
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
 

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 
 #define POLICY_MAX_SIZE    (16u << 20)
@@ -21,6 +22,38 @@
 #define DEFAULT_QUOTE_MASK (0xffu | 1u << 9 | 1u << 11 | 1u << 15) /* 0-7, 9, 11, 15 */
 #define DEFAULT_CAP_PCR    15
 #define IMA_PCR            10
+/* TCG PC Client PTP: PCR 16 (debug) and 23 (application) are resettable from locality 0, and
+ * 17-22 by the DRTM localities; a cap there is one TPM2_PCR_Reset away from undone. */
+#define FIRST_RESETTABLE_PCR 16
+
+/* SHA-256 of the cap strings, as the gate's TPM2_PCR_Event extends them. */
+static const struct {
+        const char *text;
+        uint8_t sha256[32];
+} cap_strings[] = {
+    {POLICY_CAP_RELEASED, {0x45, 0x35, 0xf9, 0x33, 0x3c, 0x95, 0x34, 0x17, 0x38, 0x39, 0x30,
+                           0x1f, 0x08, 0x79, 0x44, 0x96, 0x91, 0x39, 0x33, 0x8b, 0xa4, 0xb5,
+                           0x6d, 0x51, 0xc9, 0x53, 0x63, 0xff, 0x59, 0xb3, 0x1f, 0x63}},
+    {POLICY_CAP_FAILED, {0x36, 0xfb, 0x0a, 0xf1, 0x43, 0x1a, 0x04, 0x14, 0x34, 0x03, 0x51,
+                         0x28, 0x3f, 0x56, 0xd3, 0x47, 0x0d, 0x33, 0xd7, 0xd8, 0x5e, 0x6a,
+                         0x90, 0x5a, 0x9c, 0x77, 0xd7, 0x04, 0xd9, 0xdf, 0x23, 0xe3}},
+};
+
+uint32_t policy_opt_in_from_name(const char *name)
+{
+        for (unsigned n = 0; n < _POLICY_ALLOW_MAX; n++)
+                if (streq(name, policy_opt_in_name(n)))
+                        return 1u << n;
+        return 0;
+}
+
+const char *policy_cap_string(const uint8_t digest[32])
+{
+        for (size_t i = 0; i < ELEMENTSOF(cap_strings); i++)
+                if (memcmp(digest, cap_strings[i].sha256, 32) == 0)
+                        return cap_strings[i].text;
+        return NULL;
+}
 
 struct policy_rule {
         uint32_t type;
@@ -30,6 +63,7 @@ struct policy_rule {
 };
 
 struct policy {
+        uint32_t opt_ins; /* POLICY_ALLOW_* */
         uint32_t quote_mask;
         unsigned cap_pcr;
         uint32_t pinned_mask;
@@ -322,6 +356,18 @@ static int parse_rule(json_object *o, const char *path, struct policy_rule *ret,
                                          "%s.sha256[%zu]: \"%s\" is not 64 lowercase hex digits",
                                          path, i, printable(hs, buf));
         }
+        for (size_t i = 0; i < n; i++) {
+                const char *cap = policy_cap_string(digests[i]);
+                /* Allowing it would let a log that claims the cap replay to a capped PCR:
+                 * a second token in the same boot (issue 11). Never, whatever the PCR. */
+                if (cap)
+                        return set_error(
+                            err, errlen, -EINVAL,
+                            "%s.sha256[%zu]: %s is SHA-256(\"%s\"), the gate's cap: "
+                            "no policy may allow it",
+                            path, i, json_object_get_string(json_object_array_get_idx(sha256, i)),
+                            cap);
+        }
         qsort(digests, n, sizeof(*digests), digest_cmp);
         for (size_t i = 1; i < n; i++)
                 if (memcmp(digests[i - 1], digests[i], 32) == 0) {
@@ -391,8 +437,9 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(policy_freep) struct policy *p = NULL;
         /* json-c gives null as a NULL pointer: presence is tracked on its own. */
-        json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL;
-        bool has_version = false, has_quote = false, has_cap = false, has_pcrs = false;
+        json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL, *allow = NULL;
+        bool has_version = false, has_quote = false, has_cap = false, has_pcrs = false,
+             has_allow = false;
         char buf[48];
         size_t end;
         int r;
@@ -445,6 +492,8 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                         cap = val, has_cap = true;
                 else if (streq(key, "pcrs"))
                         pcrs = val, has_pcrs = true;
+                else if (streq(key, "allow"))
+                        allow = val, has_allow = true;
                 else
                         return set_error(err, errlen, -EINVAL, "unknown key \"%s\"",
                                          printable(key, buf));
@@ -488,12 +537,48 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 }
         }
 
+        if (has_allow) {
+                size_t n;
+
+                if (!json_object_is_type(allow, json_type_array))
+                        return set_error(err, errlen, -EINVAL,
+                                         "allow: must be an array of opt-in names, not %s",
+                                         json_type_word(allow));
+                n = json_object_array_length(allow);
+                for (size_t i = 0; i < n; i++) {
+                        json_object *o = json_object_array_get_idx(allow, i);
+                        uint32_t bit;
+
+                        if (!json_object_is_type(o, json_type_string))
+                                return set_error(err, errlen, -EINVAL,
+                                                 "allow[%zu]: must be a string, not %s", i,
+                                                 json_type_word(o));
+                        bit = policy_opt_in_from_name(json_object_get_string(o));
+                        if (!bit)
+                                return set_error(err, errlen, -EINVAL,
+                                                 "allow[%zu]: unknown opt-in \"%s\" (%s or %s)", i,
+                                                 printable(json_object_get_string(o), buf),
+                                                 policy_opt_in_name(0), policy_opt_in_name(1));
+                        if (p->opt_ins & bit)
+                                return set_error(err, errlen, -EINVAL,
+                                                 "allow[%zu]: \"%s\" listed twice", i,
+                                                 json_object_get_string(o));
+                        p->opt_ins |= bit;
+                }
+        }
+
         p->cap_pcr = DEFAULT_CAP_PCR;
         if (has_cap) {
                 r = parse_pcr_number(cap, "cap_pcr", &p->cap_pcr, err, errlen);
                 if (r < 0)
                         return r;
         }
+        if (p->cap_pcr >= FIRST_RESETTABLE_PCR)
+                return set_error(err, errlen, -EINVAL,
+                                 "cap_pcr: PCR %u is resettable (16 and 23 from locality 0, "
+                                 "17-22 by DRTM): root could reset it and undo the cap; use "
+                                 "a PCR 0-15 (15 is the default)",
+                                 p->cap_pcr);
         if (!(p->quote_mask & 1u << p->cap_pcr))
                 return set_error(
                     err, errlen, -EINVAL,
@@ -520,6 +605,27 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 if (r < 0)
                         return r;
         }
+        /* A Driver#### on the ESP (or an option ROM) runs before the boot application and
+         * could report the image's events while booting another: its measurement lands in
+         * PCR 2, and Secure Boot's state in PCR 7. Not judging them is a choice the policy
+         * must name. */
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                if (!(POLICY_FIRMWARE_JUDGED_PCRS & 1u << pcr) ||
+                    (p->opt_ins & POLICY_ALLOW_FIRMWARE_UNJUDGED) ||
+                    (p->quote_mask & p->pinned_mask & 1u << pcr))
+                        continue;
+                return set_error(err, errlen, -EINVAL,
+                                 "pcrs: PCR %u (%s) is not %s: pin it (policy from-uki "
+                                 "--platform-log, from-log) or opt in with \"allow\": "
+                                 "[\"firmware-unjudged\"]",
+                                 pcr, pcr == 2 ? "boot-time drivers" : "Secure Boot",
+                                 p->quote_mask & 1u << pcr ? "pinned" : "quoted and pinned");
+        }
+
+        /* The cap PCR is always judged: unless the policy lists the events that precede
+         * the gate there (systemd 253+ measures into PCR 15), pinned empty, so it must hold
+         * its reset value when the gate attests. */
+        p->pinned_mask |= 1u << p->cap_pcr;
 
         *ret = TAKE_PTR(p);
         return 0;
@@ -566,6 +672,11 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t errlen)
         return policy_parse(buf, size, ret, err, errlen);
 }
 
+uint32_t policy_opt_ins(const struct policy *p)
+{
+        return p->opt_ins;
+}
+
 uint32_t policy_quote_mask(const struct policy *p)
 {
         return p->quote_mask;
@@ -585,6 +696,82 @@ static const struct policy_rule *find_rule(const struct policy *p, unsigned pcr,
         return bsearch(&key, p->rules[pcr], p->n_rules[pcr], sizeof(struct policy_rule), rule_cmp);
 }
 
+/* EFI_GLOBAL_VARIABLE as laid out in memory. */
+static const uint8_t GUID_GLOBAL_VARIABLE[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+                                                 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
+
+static uint64_t le64(const uint8_t *p)
+{
+        uint64_t v = 0;
+
+        for (int i = 7; i >= 0; i--)
+                v = v << 8 | p[i];
+        return v;
+}
+
+/* Is e PCR 7's measurement of the SecureBoot variable (UEFI_VARIABLE_DATA: GUID, name length in
+ * characters, data length, UTF-16 name, data)? @return its data, or NULL */
+static const uint8_t *secure_boot_variable(const struct eventlog_event *e, uint64_t *ret_size)
+{
+        static const char name[] = "SecureBoot";
+        const size_t n = sizeof(name) - 1;
+        uint64_t name_len, data_len;
+
+        if (e->pcr != 7 || e->type != 0x80000001u /* EV_EFI_VARIABLE_DRIVER_CONFIG */ ||
+            e->data_size < 32 || memcmp(e->data, GUID_GLOBAL_VARIABLE, 16) != 0)
+                return NULL;
+        name_len = le64(e->data + 16);
+        data_len = le64(e->data + 24);
+        if (name_len != n || data_len > e->data_size || 32 + 2 * n + data_len > e->data_size)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (e->data[32 + 2 * i] != (uint8_t) name[i] || e->data[32 + 2 * i + 1] != 0)
+                        return NULL;
+        *ret_size = data_len;
+        return e->data + 32 + 2 * n;
+}
+
+/* Secure Boot on: the log's SecureBoot event says 1, and its digest is of its own data (the
+ * digest is what the replay proved; the data is what says 1). */
+static enum reason check_secure_boot(const struct eventlog *log, struct verdict *v)
+{
+        bool seen = false;
+
+        for (size_t i = 0; i < log->n_events; i++) {
+                const struct eventlog_event *e = &log->events[i];
+                const uint8_t *value;
+                uint64_t size = 0;
+                uint8_t d[32];
+
+                value = secure_boot_variable(e, &size);
+                if (!value)
+                        continue;
+                SHA256(e->data, e->data_size, d);
+                if (size == 1 && value[0] == 1 && memcmp(d, e->sha256, 32) == 0) {
+                        seen = true;
+                        continue;
+                }
+                verdict_set(v, REASON_SECURE_BOOT_OFF,
+                            "PCR 7 event %ld: %s; the policy does not allow \"secure-boot-off\"",
+                            e->index,
+                            memcmp(d, e->sha256, 32) != 0
+                                ? "the SecureBoot variable's digest is not of its data"
+                                : "Secure Boot is off (SecureBoot is not 1)");
+                v->pcr = 7;
+                v->event = e->index;
+                snprintf(v->event_type, sizeof(v->event_type), "EV_EFI_VARIABLE_DRIVER_CONFIG");
+                hex_encode(e->sha256, 32, v->digest);
+                return REASON_SECURE_BOOT_OFF;
+        }
+        if (seen)
+                return REASON_OK;
+        verdict_set(v, REASON_SECURE_BOOT_OFF,
+                    "PCR 7 has no SecureBoot variable event: Secure Boot state unknown; the "
+                    "policy does not allow \"secure-boot-off\"");
+        v->pcr = 7;
+        return REASON_SECURE_BOOT_OFF;
+}
+
 enum reason policy_check(const struct policy *p, const struct eventlog *log, struct verdict *v)
 {
         uint64_t matched[EVENTLOG_PCRS] = {};
@@ -594,8 +781,25 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
                 const struct eventlog_event *e = &log->events[i];
                 const struct policy_rule *rule;
 
-                if (e->type == EV_NO_ACTION || e->pcr >= EVENTLOG_PCRS ||
-                    !(p->pinned_mask & 1u << e->pcr))
+                if (e->type == EV_NO_ACTION || e->pcr >= EVENTLOG_PCRS)
+                        continue;
+                /* In any PCR, pinned or not: a log may claim the cap only after the gate ran,
+                 * and then this boot has had its token. */
+                const char *cap = policy_cap_string(e->sha256);
+                if (cap) {
+                        const char *name = eventlog_type_name(e->type, tbuf);
+                        hex_encode(e->sha256, 32, h);
+                        verdict_set(v, REASON_ALREADY_ATTESTED,
+                                    "PCR %" PRIu32 " event %ld is the cap \"%s\": the gate "
+                                    "already ran in this boot",
+                                    e->pcr, e->index, cap);
+                        v->pcr = (int) e->pcr;
+                        v->event = e->index;
+                        snprintf(v->event_type, sizeof(v->event_type), "%s", name);
+                        snprintf(v->digest, sizeof(v->digest), "%s", h);
+                        return REASON_ALREADY_ATTESTED;
+                }
+                if (!(p->pinned_mask & 1u << e->pcr))
                         continue;
                 rule = find_rule(p, e->pcr, e->type);
                 if (rule && bsearch(e->sha256, rule->digests, rule->n_digests, 32, digest_cmp)) {
@@ -639,6 +843,8 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
                         return REASON_EVENT_MISSING;
                 }
 
+        if (!(p->opt_ins & POLICY_ALLOW_SECURE_BOOT_OFF))
+                return check_secure_boot(log, v);
         return REASON_OK;
 }
 
@@ -664,7 +870,18 @@ char *policy_to_json(const struct policy *p)
                         fprintf(f, "%s%u", first ? "" : ", ", pcr);
                         first = false;
                 }
-        fprintf(f, "],\n  \"cap_pcr\": %u,\n  \"pcrs\": {", p->cap_pcr);
+        fprintf(f, "],\n  \"cap_pcr\": %u,\n", p->cap_pcr);
+        if (p->opt_ins) {
+                fputs("  \"allow\": [", f);
+                first = true;
+                for (unsigned n = 0; n < _POLICY_ALLOW_MAX; n++)
+                        if (p->opt_ins & 1u << n) {
+                                fprintf(f, "%s\"%s\"", first ? "" : ", ", policy_opt_in_name(n));
+                                first = false;
+                        }
+                fputs("],\n", f);
+        }
+        fputs("  \"pcrs\": {", f);
         first = true;
         for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
                 if (!(p->pinned_mask & 1u << pcr))

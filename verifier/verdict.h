@@ -46,6 +46,8 @@
         X(EVENT_NOT_ALLOWED, 403, "event-not-allowed")                                             \
         X(EVENT_MISSING, 403, "event-missing")                                                     \
         X(RATE_LIMITED, 429, "rate-limited")                                                       \
+        X(ALREADY_ATTESTED, 403, "already-attested")                                               \
+        X(SECURE_BOOT_OFF, 403, "secure-boot-off")                                                 \
         X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
         X(OVERLOADED, 503, "overloaded")                                                           \
         X(INTERNAL, 500, "internal")

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nodegate-test-unseal: in the test root, after the gate's handover, fetches the verifier's answer
  * that the harness recorded and tries to unseal its blob again; the cap must make the TPM refuse.
- */
+ * Then it plays root after the gate (issue 11): both rounds anew with a log claiming the cap. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include "../../tests/node/forge-log.h"
+#include "attest.h"
+#include "eventlog.h"
+#include "log.h"
 #include "protocol.h"
 #include "tpm.h"
 #include "util.h"
@@ -22,7 +27,11 @@ enum {
         EXIT_ERROR = 3,       /* anything else: the test could not be made */
 };
 
-#define FETCH_TIMEOUT_MS 10000
+#define FETCH_TIMEOUT_MS    10000
+#define REATTEST_TIMEOUT_US (30ULL * 1000000ULL)
+/* Put in the test root by qemu/mkrootfs.sh --ca: the gate's own CA bundle went with the
+ * initramfs. An attacker would skip the check; the helper reuses the gate's client instead. */
+#define REATTEST_CA "/etc/nodegate-test/ca.pem"
 
 static void say(const char *fmt, ...) _printf_(1, 2);
 static void say(const char *fmt, ...)
@@ -130,6 +139,117 @@ static void hex(const uint8_t *data, size_t size, char *out)
         out[2 * size] = '\0';
 }
 
+/* nodegate.url= of the kernel command line, in a malloc'ed string. @return 0 or -ENOENT */
+static int cmdline_url(char **ret)
+{
+        FILE *f = fopen("/proc/cmdline", "re");
+        char line[4096], *save = NULL;
+        bool ok;
+
+        if (!f)
+                return -ENOENT;
+        ok = fgets(line, sizeof(line), f) != NULL;
+        fclose(f);
+        if (!ok)
+                return -ENOENT;
+        for (char *w = strtok_r(line, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+                if (strncmp(w, "nodegate.url=", 13) == 0) {
+                        *ret = strdup(w + 13);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        return -ENOENT;
+}
+
+/* reattest-after-cap (issue 11): root recreates EK and AK from the standard templates, runs
+ * round 1, activates, quotes, and sends the firmware's log with the cap event appended, so the
+ * replay of PCR 15 matches the capped TPM. The verifier must refuse (already-attested); if it
+ * issues, the new blob is unsealed to show what that would give root. */
+static void reattest(struct tpm *t, const struct tpm_ek *ek)
+{
+        _cleanup_free_ char *url = NULL;
+        _cleanup_free_ uint8_t *log = NULL, *forged = NULL;
+        _cleanup_(protocol_attest_answer_done) struct protocol_attest_answer a = {};
+        struct attest_client *c = NULL;
+        struct attest_stats stats = {};
+        struct tpm_blob ak = {};
+        enum failure failure;
+        uint8_t token[TPM_UNSEALED_MAX];
+        char err[ATTEST_ERROR_MAX];
+        size_t log_size = 0, forged_size = 0, token_size = 0;
+        int r;
+
+        if (cmdline_url(&url) < 0) {
+                say("reattest: cannot: no nodegate.url= on the kernel command line");
+                return;
+        }
+        /* The gate's securityfs went away with the initramfs's /sys mounts, or never came. */
+        if (mount("securityfs", SECURITYFS_PATH, "securityfs", 0, NULL) < 0 && errno != EBUSY) {
+                say("reattest: cannot mount securityfs: %s", strerror(errno));
+                return;
+        }
+        r = eventlog_read("/", &log, &log_size, err, sizeof(err));
+        if (r < 0) {
+                say("reattest: cannot read the event log: %s", err);
+                return;
+        }
+        r = forge_append_event(log, log_size, 15, FORGE_CAP_RELEASED_SHA256,
+                               "nodegate: token released", &forged, &forged_size);
+        if (r < 0) {
+                say("reattest: cannot append the cap event: %s", strerror(-r));
+                return;
+        }
+        r = tpm_create_ak(t, &ak, err, sizeof(err));
+        if (r < 0) {
+                say("reattest: cannot create the AK: %s", err);
+                return;
+        }
+        say("reattest: log of %zu bytes + the cap event on PCR 15 (%zu bytes), to %s", log_size,
+            forged_size, url);
+
+        r = attest_client_new(url, REATTEST_CA, &c, err, sizeof(err));
+        if (r < 0) {
+                say("reattest: cannot: %s", err);
+                return;
+        }
+        r = attest_run(c,
+                       &(struct attest_evidence){
+                           .tpm = t,
+                           .ek = ek,
+                           .ak_public = &ak,
+                           .event_log = forged,
+                           .event_log_size = forged_size,
+                           .node = {.hostname = "reattest-after-cap"},
+                       },
+                       now_usec() + REATTEST_TIMEOUT_US, &a, &stats, &failure, err, sizeof(err));
+        attest_client_free(c);
+        if (r == -EACCES) {
+                say("reattest: refused by the verifier: %s", err);
+                return;
+        }
+        if (r < 0) {
+                say("reattest: cannot: %s (%s)", err, strerror(-r));
+                return;
+        }
+        say("reattest: ISSUED token_id=%s to a log claiming the cap", a.token_id);
+        r = tpm_unseal_imported(t,
+                                &(struct tpm_sealed){
+                                    .public = a.sealed_public.data,
+                                    .public_size = a.sealed_public.size,
+                                    .duplicate = a.sealed_duplicate.data,
+                                    .duplicate_size = a.sealed_duplicate.size,
+                                    .encrypted_seed = a.sealed_seed.data,
+                                    .encrypted_seed_size = a.sealed_seed.size,
+                                    .pcr_mask = a.sealed_pcr_mask,
+                                    .reset_count = a.reset_count,
+                                },
+                                token, &token_size, err, sizeof(err));
+        explicit_bzero(token, sizeof(token));
+        if (r >= 0)
+                say("reattest: UNSEALED the second token: the verifier did not enforce the cap");
+        else
+                say("reattest: the second blob did not unseal: %s", err);
+}
+
 static int run(const char *device, const char *address)
 {
         _cleanup_free_ char *body = NULL;
@@ -208,6 +328,7 @@ static int run(const char *device, const char *address)
         } else if (r == -EACCES) {
                 say("refused by the TPM: %s", err);
                 code = EXIT_REFUSED;
+                reattest(t, &ek);
         } else {
                 say("failed, but not by the policy: %s (%s)", err, strerror(-r));
                 code = EXIT_ERROR;

@@ -208,7 +208,7 @@ def extensions(work, name, **opts):
     ext = os.path.join(work, name + ".ext.json")
     cmd = [sys.executable, MKLOG, "-o", log, "--extensions", ext]
     for k, v in opts.items():
-        cmd += ["--" + k.replace("_", "-"), v]
+        cmd += ["--" + k.replace("_", "-")] + ([] if v is True else [v])
     must(cmd)
     with open(ext) as f:
         return log, ext, json.load(f)
@@ -333,14 +333,28 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     tpm_other = Swtpm(work, "tpm-other")        # holds a foreign AK
     tpms.append(tpm_other)
 
-    good_log, good_ext, good = extensions(work, "good")
-    bad_log, bad_ext, bad = extensions(work, "other-uki", uki="not-the-approved-uki")
+    # The reference boots under Secure Boot: the default policy judges PCRs 2 and 7 and wants it.
+    good_log, good_ext, good = extensions(work, "good", secure_boot=True)
+    bad_log, bad_ext, bad = extensions(work, "other-uki", uki="not-the-approved-uki",
+                                       secure_boot=True)
+    # Issue 11 §3: a Driver#### DXE driver from the ESP (PCR 2), and Secure Boot off (PCR 7).
+    drv_log, drv_ext, drv = extensions(work, "driver", secure_boot=True, extra_driver="evil")
+    sboff_log, sboff_ext, _ = extensions(work, "sb-off")
 
     secret = os.path.join(work, "secret")
     V("keygen", secret)
     policy = os.path.join(work, "policy.json")
     with open(policy, "w") as out:
         out.write(V("policy", "from-log", good_log).stdout)
+    # The same platform without Secure Boot, accepted only by a policy that names the opt-in.
+    policy_sboff = os.path.join(work, "policy-sb-off.json")
+    r = run([verifier_bin, "policy", "from-log", sboff_log])
+    f.check(r.returncode == 1 and "secure-boot-off" in r.stderr and
+            "--allow secure-boot-off" in r.stderr,
+            "policy from-log refuses a reference boot without Secure Boot unless allowed",
+            r.stderr)
+    with open(policy_sboff, "w") as out:
+        out.write(V("policy", "from-log", "--allow", "secure-boot-off", sboff_log).stdout)
     allowlist = os.path.join(work, "ek-allowlist")
     ek_ca = os.path.join(work, "ek-ca")
     for pem in ("swtpm-localca-rootca-cert.pem", "issuercert.pem"):
@@ -384,6 +398,16 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
               "--ek-ca", ek_ca, "--token-source", "pool:" + pool,
               "--api-server", "https://10.0.0.1:6443", "--cluster-ca", tls_ca,
               "--cert", tls_cert, "--key", tls_key, "--audit-log", audit, "--threads", "2"]
+    # Issue 11 §3: the CA alone admitting a TPM is an opt-in; the default is the inventory.
+    r = run([verifier_bin, "serve", "--listen", "127.0.0.1:0"] +
+            [a for a in common if a != allowlist and a != "--ek-allowlist"], timeout=30)
+    f.check(r.returncode != 0 and "--ek-trust ca-only" in r.stderr and
+            "inventory" in r.stderr,
+            "serve refuses --ek-ca without an allowlist unless --ek-trust ca-only", r.stderr)
+    vc_common = [a if a != policy else policy_sboff for a in common]
+    vc = Verifier(verifier_bin, work, "verifier-inventory", vc_common)
+    verifiers.append(vc)
+    common += ["--ek-trust", "ca-only"]
     va = Verifier(verifier_bin, work, "verifier-a", common)
     verifiers.append(va)
     # A second replica: same secret, short-lived challenges.
@@ -457,9 +481,66 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
 
     # Attesting again in the same boot: PCR 15 now holds the cap, not the log's value.
     r = client(tpm_a, "attest", "--event-log", good_log, "--ek", "ecc256")
-    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "pcr-mismatch" and
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "already-attested" and
             detail(r, "pcr") == "15",
-            "a second attestation after the cap is refused: pcr-mismatch on PCR 15", show(r))
+            "a second attestation after the cap is refused: already-attested, PCR 15", show(r))
+
+    # reattest-after-cap (issue 11): root in the booted system recreates EK and AK, and sends
+    # the log with the cap event appended, so the replay matches the capped PCR 15.
+    def pool_left():
+        with open(pool) as fp:
+            return sum(1 for line in fp if line.strip() and not line.startswith("#"))
+    left = pool_left()
+    r = client(tpm_a, "attest", "--event-log", good_log, "--ek", "ecc256", "--append-cap-event",
+               "--unseal", "--no-cap", "--hostname", "node-a-root")
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "already-attested" and
+            detail(r, "pcr") == "15" and "issued:" not in r.stdout and
+            "unsealed:" not in r.stdout,
+            "reattest-after-cap: a log claiming the cap is refused: already-attested, PCR 15, "
+            "nothing issued or unsealed", show(r))
+    f.check(pool_left() == left, "reattest-after-cap: no token left the pool",
+            "%d before, %d after" % (left, pool_left()))
+    f.check(any(a.get("decision") == "rejected" and a.get("reason") == "already-attested" and
+                a.get("node", {}).get("hostname") == "node-a-root" and not a.get("token_id")
+                for a in audit_lines(audit)),
+            "reattest-after-cap: audited as rejected, already-attested, without a token id")
+
+    # ---- 1c. firmware that steers the judged PCRs (issue 11 §3) ---------------------------
+    boot(tpm_a, drv_ext)
+    r = client(tpm_a, "attest", "--event-log", drv_log, "--ek", "ecc256", "--unseal",
+               "--hostname", "node-driver")
+    evil = [e for e in drv["extensions"] if e["pcr"] == 2 and
+            e["type"] == "EV_EFI_BOOT_SERVICES_DRIVER"][-1]
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "event-not-allowed" and
+            detail(r, "pcr") == "2" and detail(r, "digest") == evil["sha256"] and
+            "unsealed:" not in r.stdout,
+            "driver-via-driver####: a DXE driver from the ESP is refused by the default policy: "
+            "event-not-allowed, PCR 2, its digest; no token", show(r))
+    boot(tpm_a, sboff_ext)
+    r = client(tpm_a, "attest", "--event-log", sboff_log, "--ek", "ecc256", "--unseal",
+               "--hostname", "node-sb-off")
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "event-not-allowed" and
+            detail(r, "pcr") == "7" and "unsealed:" not in r.stdout,
+            "secure-boot-off: the same platform with Secure Boot off is refused by the default "
+            "policy: event-not-allowed, PCR 7; no token", show(r))
+    # The opt-in, written down: the inventory verifier's policy allows secure-boot-off.
+    r = client(tpm_a, "attest", "--event-log", sboff_log, "--ek", "ecc256", "--unseal",
+               "--hostname", "node-sb-off-allowed", url=vc.url)
+    token = issued_ok(r, "Secure Boot off, the policy allowing secure-boot-off, EK enrolled")
+    f.check(any(a.get("decision") == "issued" and
+                a.get("node", {}).get("hostname") == "node-sb-off-allowed" and
+                a.get("opt_ins") == ["secure-boot-off"] for a in audit_lines(audit)),
+            "the audit line of that token names the opt-in in force: opt_ins [secure-boot-off]")
+    f.check(all(a.get("opt_ins") == [] for a in audit_lines(audit)
+                if a.get("decision") == "issued" and
+                a.get("node", {}).get("hostname") != "node-sb-off-allowed"),
+            "issued lines under the default policy say opt_ins []")
+    boot(tpm_b, sboff_ext)
+    r = client(tpm_b, "attest", "--event-log", sboff_log, url=vc.url)
+    f.check(r.returncode == EXIT_REJECTED and rejection(r)[0] == "ek-unknown" and
+            "not enrolled" in rejection(r)[1],
+            "ca-trust-alone: a TPM the CA certified but not enrolled is ek-unknown by default",
+            show(r))
 
     # ---- 2. happy path, certified EKs by the CA chain, round 2 on another replica --------
     boot(tpm_b)
@@ -749,6 +830,7 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     # ---- the record of it all -----------------------------------------------------------
     reasons = {a.get("reason") for a in audit_lines(audit) if a.get("decision") == "rejected"}
     expected = {"event-not-allowed", "pcr-mismatch", "challenge-expired", "quote-nonce",
+                "already-attested",
                 "ak-not-bound", "ek-unknown", "ek-certificate-untrusted"}
     f.check(expected <= reasons, "every refusal is in the audit log with its reason",
             "missing: %s" % sorted(expected - reasons))

@@ -237,7 +237,7 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
     V("keygen", secret)
     policy = os.path.join(work, "policy.json")
     with open(policy, "w") as out:
-        out.write(V("policy", "from-log", good_log).stdout)
+        out.write(V("policy", "from-log", "--allow", "secure-boot-off", good_log).stdout)
     ek_ca = os.path.join(work, "ek-ca")
     for pem in ("swtpm-localca-rootca-cert.pem", "issuercert.pem"):
         V("ca", "add", ek_ca, os.path.join(ca_dir, pem))
@@ -254,7 +254,8 @@ def scenarios(f, work, shm, args, tpms, verifiers, proxies):
     audit = os.path.join(work, "audit.jsonl")
     api_server = "https://10.0.0.1:6443"
     common = ["--secret", secret, "--policy", policy, "--ek-allowlist", allowlist,
-              "--ek-ca", ek_ca, "--api-server", api_server, "--cluster-ca", tls_ca,
+              "--ek-ca", ek_ca, "--ek-trust", "ca-only", "--api-server", api_server,
+              "--cluster-ca", tls_ca,
               "--cert", tls_cert, "--key", tls_key, "--threads", "2"]
     v = A.Verifier(os.path.abspath(args.verifier), work, "verifier",
                    common + ["--token-source", "pool:" + pool, "--audit-log", audit])

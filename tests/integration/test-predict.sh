@@ -92,16 +92,25 @@ same "PCR 9: the initrd" "$(sha256sum "$initrd" | cut -d' ' -f1)" \
         "$(predicted "$tmp/uki.events" 'Linux EFI stub: initrd')"
 
 echo "== the policy"
-"$verifier" policy from-uki "$tmp/uki.efi" >"$tmp/policy.json"
+# Without a platform log PCRs 2 and 7 cannot be pinned: the policy must say so (issue 11).
+if "$verifier" policy from-uki "$tmp/uki.efi" >/dev/null 2>"$tmp/err"; then
+        bad "a policy without the firmware PCRs judged and without the opt-in was written"
+elif grep -q 'PCR 2 (boot-time drivers) is not pinned.*firmware-unjudged' "$tmp/err"; then
+        ok "no platform log, no opt-in: refused, naming PCR 2 and firmware-unjudged"
+else
+        bad "unexpected refusal: $(cat "$tmp/err")"
+fi
+"$verifier" policy from-uki "$tmp/uki.efi" --allow firmware-unjudged >"$tmp/policy.json"
 if "$verifier" policy check "$tmp/policy.json" >"$tmp/check.txt"; then
         ok "the predicted policy loads: $(grep -i pinned "$tmp/check.txt" | tr '\n' ';')"
 else
         bad "the predicted policy does not load"
 fi
-python3 - "$tmp/policy.json" <<'PY' && ok "pins 4, 9, 11 only, UKI digest required" || bad "unexpected policy shape"
+python3 - "$tmp/policy.json" <<'PY' && ok "pins 4, 9, 11 and the cap PCR 15 (empty), UKI digest required, the opt-in written" || bad "unexpected policy shape"
 import json, sys
 p = json.load(open(sys.argv[1]))
-assert sorted(p["pcrs"], key=int) == ["4", "9", "11"], p["pcrs"].keys()
+assert sorted(p["pcrs"], key=int) == ["4", "9", "11", "15"], p["pcrs"].keys()
+assert p["pcrs"]["15"] == [] and p["allow"] == ["firmware-unjudged"], p
 apps = [r for r in p["pcrs"]["4"] if r["type"] == "EV_EFI_BOOT_SERVICES_APPLICATION"]
 assert apps and apps[0].get("required") is True and len(apps[0]["sha256"]) == 2
 PY

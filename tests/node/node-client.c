@@ -22,6 +22,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "base64.h"
+#include "forge-log.h"
 #include "protocol.h"
 #include "tpm.h"
 #include "util.h"
@@ -41,7 +42,7 @@ struct options {
         const char *nonce_from, *challenge_from, *foreign_ak_tpm, *hostname;
         const char *out_public, *out_pem, *out_cert;
         unsigned delay;
-        bool unseal, no_cap;
+        bool unseal, no_cap, append_cap_event;
 };
 
 static double now_ms(void)
@@ -548,6 +549,22 @@ static int cmd_attest(const struct options *o)
                 printf("%s: %s\n", o->log_override ?: o->event_log, strerror(-r));
                 return EXIT_OTHER;
         }
+        if (o->append_cap_event) {
+                /* Root after the gate: the log claims the cap the TPM really has. */
+                _cleanup_free_ uint8_t *forged = NULL;
+                size_t forged_size;
+
+                r = forge_append_event(log, log_size, 15, FORGE_CAP_RELEASED_SHA256,
+                                       "nodegate: token released", &forged, &forged_size);
+                if (r < 0) {
+                        printf("cannot append the cap event to the log: %s\n", strerror(-r));
+                        return EXIT_OTHER;
+                }
+                free(log);
+                log = TAKE_PTR(forged);
+                log_size = forged_size;
+                printf("log: appended PCR 15 EV_IPL \"nodegate: token released\"\n");
+        }
 
         r = open_keys(o, &s, true);
         if (r != EXIT_OK)
@@ -1000,6 +1017,7 @@ static void usage(void)
             "         [--save-request FILE]\n"
             "         [--challenge-from FILE] [--nonce-from FILE] [--delay S]\n"
             "         [--foreign-ak-tpm DEV] [--log-override FILE] [--attest-url URL]\n"
+            "         [--append-cap-event]\n"
             "  unseal ANSWER_FILE [--ek TYPE] [--no-cap]\n"
             "  ek [--ek TYPE] [--out-public F] [--out-pem F] [--out-cert F]\n"
             "  extend PCR STRING | extend-log EXTENSIONS_JSON | startup | pcrread 0,1,…\n"
@@ -1029,6 +1047,7 @@ enum {
         OPT_OUT_PEM,
         OPT_OUT_CERT,
         OPT_SAVE_REQUEST,
+        OPT_APPEND_CAP_EVENT,
 };
 
 int main(int argc, char **argv)
@@ -1054,6 +1073,7 @@ int main(int argc, char **argv)
             {"out-public", required_argument, NULL, OPT_OUT_PUBLIC},
             {"out-pem", required_argument, NULL, OPT_OUT_PEM},
             {"out-cert", required_argument, NULL, OPT_OUT_CERT},
+            {"append-cap-event", no_argument, NULL, OPT_APPEND_CAP_EVENT},
             {"help", no_argument, NULL, 'h'},
             {},
         };
@@ -1152,6 +1172,9 @@ int main(int argc, char **argv)
                         break;
                 case OPT_OUT_CERT:
                         o.out_cert = optarg;
+                        break;
+                case OPT_APPEND_CAP_EVENT:
+                        o.append_cap_event = true;
                         break;
                 default:
                         usage();

@@ -181,6 +181,12 @@ def model(args):
     rom = ascii_("iPXE option ROM of %s" % args.firmware)
     load = struct.pack("<QQQQ", 0x7E000000, len(rom), 0, 0)  # UEFI_IMAGE_LOAD_EVENT, no path
     ev.append(Event(2, EV_EFI_BOOT_SERVICES_DRIVER, load, rom))
+    if args.extra_driver:
+        # A Driver#### entry's DXE driver from the ESP (issue 11): loaded, and measured, before
+        # the boot application, it could report the image's PCR 4/9/11 events for another one.
+        drv = ascii_("Authenticode of EFI driver %s" % args.extra_driver)
+        load = struct.pack("<QQQQ", 0x7C000000, 0x10000, 0, 0)
+        ev.append(Event(2, EV_EFI_BOOT_SERVICES_DRIVER, load, drv))
 
     # ReadyToBoot: the boot attempt, then the separators of PCRs 0-6.
     action = ascii_("Calling EFI Application from Boot Option")
@@ -277,6 +283,8 @@ def main():
     ap.add_argument("--disk", default="disk0", help="names the boot disk's GPT (PCR 5)")
     ap.add_argument("--secure-boot", action="store_true", help="Secure Boot on (adds an "
                     "EV_EFI_VARIABLE_AUTHORITY event in PCR 7)")
+    ap.add_argument("--extra-driver", metavar="NAME", help="a second PCR 2 driver event: a "
+                    "DXE driver a Driver#### entry loads from the ESP")
     ap.add_argument("--boot-entries", type=int, default=3,
                     help="number of Boot#### variables (PCR 1)")
     ap.add_argument("--sha1", action="store_true", help="add a SHA-1 bank")

@@ -178,12 +178,14 @@ static int setup(void **state)
         test_write_text(path, "short", 0600);
         assert_int_equal(verifier_load_secret(&vf, path), -EINVAL);
 
-        /* the policy: PCR 4 pinned, the UKI required */
+        /* the policy: PCR 4 pinned, the UKI required; the synthetic log has no firmware, so
+         * the firmware opt-ins are written down */
         hex_encode(good_events[1].digest, 32, h[0]);
         hex_encode(good_events[2].digest, 32, h[1]);
         hex_encode(uki_digest, 32, h[2]);
         snprintf(text, sizeof(text),
-                 "{\"version\":1,\"quote_pcrs\":[0,4,15],\"cap_pcr\":15,\"pcrs\":{\"4\":["
+                 "{\"version\":1,\"quote_pcrs\":[0,4,15],\"cap_pcr\":15,"
+                 "\"allow\":[\"firmware-unjudged\",\"secure-boot-off\"],\"pcrs\":{\"4\":["
                  "{\"type\":\"EV_EFI_ACTION\",\"sha256\":[\"%s\"]},"
                  "{\"type\":\"EV_SEPARATOR\",\"sha256\":[\"%s\"]},"
                  "{\"type\":\"EV_EFI_BOOT_SERVICES_APPLICATION\",\"sha256\":[\"%s\"],"

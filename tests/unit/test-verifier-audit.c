@@ -51,8 +51,22 @@ static void test_format_full(void **state)
         assert_string_equal(line, "{\"time\":\"2026-11-28T10:00:00Z\",\"endpoint\":\"attest\","
                                   "\"remote\":\"10.0.2.15\",\"decision\":\"issued\","
                                   "\"reason\":\"ok\",\"token_id\":\"abcdef\",\"ek\":\"ab12\","
-                                  "\"node\":{\"hostname\":\"node-1\"},\"status\":200,"
-                                  "\"message\":\"token issued\"}");
+                                  "\"node\":{\"hostname\":\"node-1\"},\"opt_ins\":[],"
+                                  "\"status\":200,\"message\":\"token issued\"}");
+        /* A token issued under a policy's opt-ins says which (issue 11). */
+        facts.opt_ins = POLICY_ALLOW_FIRMWARE_UNJUDGED | POLICY_ALLOW_SECURE_BOOT_OFF;
+        free(line);
+        line = audit_format(&r, 1795860000);
+        assert_non_null(strstr(line, ",\"opt_ins\":[\"firmware-unjudged\",\"secure-boot-off\"],"));
+        /* never on other decisions */
+        r.decision = DECISION_REJECTED;
+        free(line);
+        line = audit_format(&r, 1795860000);
+        assert_null(strstr(line, "opt_ins"));
+        r.decision = DECISION_ISSUED;
+        facts.opt_ins = 0;
+        free(line);
+        line = audit_format(&r, 1795860000);
         o = json_tokener_parse(line);
         assert_non_null(o);
         assert_true(json_object_object_get_ex(o, "node", &node));

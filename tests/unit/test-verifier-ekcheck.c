@@ -408,6 +408,8 @@ static struct ek_trust *trust_from(const char *ca, const char *allowlist)
         char p[256], err[512] = "";
 
         assert_int_equal(ek_trust_new(&t), 0);
+        /* The chain's own checks: CA trust alone, the opt-in (test_inventory has the default). */
+        ek_trust_set_ca_only(t, ca != NULL);
         if (ca) {
                 path_of(p, sizeof(p), ca);
                 if (ek_trust_add_ca(t, p, err, sizeof(err)) != 0)
@@ -464,6 +466,46 @@ static void test_chain(void **state)
         assert_int_equal(ek_trust_n_ca(t), 2);
         expect(t, &F.ek, F.cert, F.cert_size, REASON_OK, EK_TRUST_CHAIN, NULL);
         ek_trust_free(t);
+}
+
+/* ca-trust-alone (issue 11): by default the allowlist is the inventory; a certificate from a
+ * configured CA is not enough. */
+static void test_inventory(void **state)
+{
+        struct ek_trust *t = trust_from("cas", NULL);
+        struct ek_trust *u;
+        char p[256], err[512] = "";
+        FILE *f;
+        char line[80];
+
+        (void) state;
+        assert_true(ek_trust_ca_only(t));
+        ek_trust_set_ca_only(t, false);
+        assert_false(ek_trust_ca_only(t));
+        expect(t, &F.ek, F.cert, F.cert_size, REASON_EK_UNKNOWN, 0,
+               "the EK's certificate chains to a configured CA, but the EK is not enrolled");
+        expect(t, &F.ek384, F.cert384, F.cert384_size, REASON_EK_UNKNOWN, 0, "not enrolled");
+        /* a certificate that does not chain still says why */
+        expect(t, &F.ek384, F.cert, F.cert_size, REASON_EK_CERTIFICATE_MISMATCH, 0, NULL);
+        ek_trust_free(t);
+
+        /* enrolled: admitted, with or without the certificate */
+        uint8_t spki[32];
+        assert_int_equal(ek_spki_sha256(&F.ek, spki), 0);
+        path_of(p, sizeof(p), "inventory");
+        f = fopen(p, "w");
+        assert_non_null(f);
+        for (int i = 0; i < 32; i++)
+                sprintf(line + 2 * i, "%02x", spki[i]);
+        fprintf(f, "%s # node-1\n", line);
+        fclose(f);
+        u = trust_from("cas", "inventory");
+        ek_trust_set_ca_only(u, false);
+        expect(u, &F.ek, F.cert, F.cert_size, REASON_OK, EK_TRUST_ALLOWLIST, NULL);
+        expect(u, &F.ek, NULL, 0, REASON_OK, EK_TRUST_ALLOWLIST, NULL);
+        expect(u, &F.ek384, F.cert384, F.cert384_size, REASON_EK_UNKNOWN, 0, "not enrolled");
+        (void) err;
+        ek_trust_free(u);
 }
 
 static void test_untrusted(void **state)
@@ -1123,6 +1165,7 @@ static void test_swtpm_localca(void **state)
         ek_trust_free(t);
         /* without the local CA's intermediate it does not chain */
         assert_int_equal(ek_trust_new(&t), 0);
+        ek_trust_set_ca_only(t, true);
         path_of(p, sizeof(p), "localca/swtpm-localca-rootca-cert.pem");
         assert_int_equal(ek_trust_add_ca(t, p, err, sizeof(err)), 0);
         expect(t, &F.ek, buf, n, REASON_EK_CERTIFICATE_UNTRUSTED, 0,
@@ -1274,6 +1317,7 @@ int main(void)
             cmocka_unit_test(test_rsa_sizes_refused),
             cmocka_unit_test(test_eku),
             cmocka_unit_test(test_roca),
+            cmocka_unit_test(test_inventory),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

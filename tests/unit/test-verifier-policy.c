@@ -100,6 +100,34 @@ static const struct bad_row bad_rows[] = {
      "cap_pcr: PCR 15 is not in quote_pcrs (the cap PCR is always quoted)"},
     {"{\"version\": 1, \"cap_pcr\": null, \"pcrs\": {}}",
      "cap_pcr: must be a PCR number, not null"},
+    /* opt-ins */
+    {"{\"version\": 1, \"allow\": \"secure-boot-off\", \"pcrs\": {}}",
+     "allow: must be an array of opt-in names, not a string"},
+    {"{\"version\": 1, \"allow\": [\"secure-boot-of\"], \"pcrs\": {}}",
+     "allow[0]: unknown opt-in \"secure-boot-of\" (firmware-unjudged or secure-boot-off)"},
+    {"{\"version\": 1, \"allow\": [\"secure-boot-off\", 7], \"pcrs\": {}}",
+     "allow[1]: must be a string, not an integer"},
+    {"{\"version\": 1, \"allow\": [\"firmware-unjudged\", \"firmware-unjudged\"], \"pcrs\": {}}",
+     "allow[1]: \"firmware-unjudged\" listed twice"},
+    /* a resettable cap PCR: root resets it and the cap is gone (issue 11) */
+    {"{\"version\": 1, \"quote_pcrs\": [4, 16], \"cap_pcr\": 16, \"pcrs\": {}}",
+     "cap_pcr: PCR 16 is resettable (16 and 23 from locality 0, 17-22 by DRTM): root could "
+     "reset it and undo the cap; use a PCR 0-15 (15 is the default)"},
+    {"{\"version\": 1, \"quote_pcrs\": [17], \"cap_pcr\": 17, \"pcrs\": {}}",
+     "cap_pcr: PCR 17 is resettable (16 and 23 from locality 0, 17-22 by DRTM): root could "
+     "reset it and undo the cap; use a PCR 0-15 (15 is the default)"},
+    {"{\"version\": 1, \"quote_pcrs\": [23], \"cap_pcr\": 23, \"pcrs\": {}}",
+     "cap_pcr: PCR 23 is resettable (16 and 23 from locality 0, 17-22 by DRTM): root could "
+     "reset it and undo the cap; use a PCR 0-15 (15 is the default)"},
+    /* a policy that accepts a cap string, in any PCR (issue 11) */
+    {"{\"version\": 1, \"pcrs\": {\"15\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@a1\", "
+     "\"4535f9333c9534173839301f087944969139338ba4b56d51c95363ff59b31f63\"]}]}}",
+     "pcrs.15[0].sha256[1]: 4535f9333c9534173839301f087944969139338ba4b56d51c95363ff59b31f63 is "
+     "SHA-256(\"nodegate: token released\"), the gate's cap: no policy may allow it"},
+    {"{\"version\": 1, \"pcrs\": {\"4\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": "
+     "[\"36fb0af1431a0414340351283f56d3470d33d7d85e6a905a9c77d704d9df23e3\"]}]}}",
+     "pcrs.4[0].sha256[0]: 36fb0af1431a0414340351283f56d3470d33d7d85e6a905a9c77d704d9df23e3 is "
+     "SHA-256(\"nodegate: failed\"), the gate's cap: no policy may allow it"},
     /* null is present, not absent */
     {"{\"version\": null, \"pcrs\": {}}", "version: must be 1"},
     {"{\"version\": 1, \"pcrs\": null}", "pcrs: must be an object, not null"},
@@ -216,7 +244,8 @@ static void test_bad_policies_raw(void **state)
         /* 65 rules for one PCR */
         char *big = malloc(65 * 120 + 100), *o = big;
         assert_non_null(big);
-        o += sprintf(o, "{\"version\": 1, \"pcrs\": {\"4\": [");
+        o += sprintf(o, "{\"version\": 1, %s\"pcrs\": {\"4\": [",
+                     "\"allow\": [\"firmware-unjudged\", \"secure-boot-off\"], ");
         for (int i = 0; i < 65; i++)
                 o += sprintf(o, "%s{\"type\": \"0x%08x\", \"sha256\": [\"%064d\"]}", i ? ", " : "",
                              0x100 + i, 0);
@@ -244,12 +273,14 @@ static void test_defaults_and_canonical(void **state)
             " false}, {\"type\": \"0x00001234\", \"sha256\": [\"@d1\"]}, {\"type\": "
             "\"EV_SEPARATOR\","
             " \"sha256\": [\"@a2\"]}], \"15\": []},\n \"cap_pcr\": 9, \"version\": 1,"
-            " \"quote_pcrs\": [15, 11, 9, 4, 0]}\n\n";
+            " \"quote_pcrs\": [15, 11, 9, 4, 0], \"allow\": [\"secure-boot-off\", "
+            "\"firmware-unjudged\"]}\n\n";
         static const char canonical[] =
             "{\n"
             "  \"version\": 1,\n"
             "  \"quote_pcrs\": [0, 4, 9, 11, 15],\n"
             "  \"cap_pcr\": 9,\n"
+            "  \"allow\": [\"firmware-unjudged\", \"secure-boot-off\"],\n"
             "  \"pcrs\": {\n"
             "    \"4\": [\n"
             "      {\"type\": \"EV_SEPARATOR\", \"sha256\": [\"@a2\"]},\n"
@@ -258,6 +289,7 @@ static void test_defaults_and_canonical(void **state)
             "\"required\": true},\n"
             "      {\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}\n"
             "    ],\n"
+            "    \"9\": [],\n"
             "    \"11\": [\n"
             "      {\"type\": \"EV_IPL\", \"sha256\": [\"@c1\", \"@c2\"]}\n"
             "    ],\n"
@@ -283,15 +315,39 @@ static void test_defaults_and_canonical(void **state)
         policy_free(p);
         policy_free(q);
 
-        /* defaults */
+        /* defaults: PCRs 2 and 7 judged, or an opt-in that says they are not (issue 11) */
         assert_int_equal(policy_parse("{\"version\": 1, \"pcrs\": {}}", 26, &p, err, sizeof(err)),
-                         0);
+                         -EINVAL);
+        assert_string_equal(err, "pcrs: PCR 2 (boot-time drivers) is not pinned: pin it (policy "
+                                 "from-uki --platform-log, from-log) or opt in with \"allow\": "
+                                 "[\"firmware-unjudged\"]");
+        static const char p2[] = "{\"version\": 1, \"pcrs\": {\"2\": []}}";
+        assert_int_equal(policy_parse(p2, strlen(p2), &p, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "pcrs: PCR 7 (Secure Boot) is not pinned: pin it (policy "
+                                 "from-uki --platform-log, from-log) or opt in with \"allow\": "
+                                 "[\"firmware-unjudged\"]");
+        static const char q7[] = "{\"version\": 1, \"quote_pcrs\": [7, 15], \"pcrs\": {\"7\": []}}";
+        assert_int_equal(policy_parse(q7, strlen(q7), &p, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "pcrs: PCR 2 (boot-time drivers) is not quoted and pinned: pin "
+                                 "it (policy from-uki --platform-log, from-log) or opt in with "
+                                 "\"allow\": [\"firmware-unjudged\"]");
+        static const char p27[] = "{\"version\": 1, \"pcrs\": {\"2\": [], \"7\": []}}";
+        assert_int_equal(policy_parse(p27, strlen(p27), &p, err, sizeof(err)), 0);
+        assert_int_equal(policy_opt_ins(p), 0);
+        policy_free(p);
+        static const char def[] = "{\"version\": 1, \"allow\": [\"firmware-unjudged\"], "
+                                  "\"pcrs\": {}}";
+        assert_int_equal(policy_parse(def, strlen(def), &p, err, sizeof(err)), 0);
+        assert_int_equal(policy_opt_ins(p), POLICY_ALLOW_FIRMWARE_UNJUDGED);
         assert_int_equal(policy_quote_mask(p), 0xffu | 1u << 9 | 1u << 11 | 1u << 15);
         assert_int_equal(policy_cap_pcr(p), 15);
         free(out);
         out = policy_to_json(p);
-        assert_string_equal(out, "{\n  \"version\": 1,\n  \"quote_pcrs\": [0, 1, 2, 3, 4, 5, 6, 7, "
-                                 "9, 11, 15],\n  \"cap_pcr\": 15,\n  \"pcrs\": {}\n}\n");
+        assert_string_equal(
+            out, "{\n  \"version\": 1,\n  \"quote_pcrs\": [0, 1, 2, 3, 4, 5, 6, 7, "
+                 "9, 11, 15],\n  \"cap_pcr\": 15,\n  \"allow\": [\"firmware-unjudged\"],\n"
+                 "  \"pcrs\": {\n    \"15\": []\n  "
+                 "}\n}\n");
         policy_free(p);
         policy_free(NULL);
         assert_null(policy_to_json(NULL));
@@ -426,7 +482,9 @@ static void test_verdicts(void **state)
                 char err[512];
                 enum reason r;
 
-                assert_true(asprintf(&tmpl, "{\"version\": 1, \"pcrs\": %s}", row->pcrs) > 0);
+                assert_true(asprintf(&tmpl, "{\"version\": 1, %s\"pcrs\": %s}",
+                                     "\"allow\": [\"firmware-unjudged\", \"secure-boot-off\"], ",
+                                     row->pcrs) > 0);
                 json = expand(tmpl);
                 if (policy_parse(json, strlen(json), &p, err, sizeof(err)) < 0)
                         print_message("row %zu: %s\n", i, err);
@@ -448,6 +506,91 @@ static void test_verdicts(void **state)
         }
 }
 
+/* ---- the cap (issue 11, reattest-after-cap) ---- */
+
+/* A log of one PCR 4 event, and one event in pcr with the digest given as 64 hex digits. */
+static enum reason check_with_event(const char *pcrs, unsigned pcr, const char *hex,
+                                    struct verdict *v)
+{
+        struct eventlog_event events[2] = {
+            {.index = 1, .pcr = 4, .type = 0x80000007},
+            {.index = 2, .pcr = pcr, .type = 0x0000000d},
+        };
+        struct eventlog log = {.events = events, .n_events = 2};
+        _cleanup_free_ char *tmpl = NULL, *json = NULL;
+        struct policy *p = NULL;
+        char err[512];
+        enum reason r;
+
+        memset(events[0].sha256, 0xa1, 32);
+        for (size_t i = 0; i < 32; i++)
+                sscanf(hex + 2 * i, "%2hhx", &events[1].sha256[i]);
+        assert_true(asprintf(&tmpl, "{\"version\": 1, %s\"pcrs\": %s}",
+                             "\"allow\": [\"firmware-unjudged\", \"secure-boot-off\"], ",
+                             pcrs) > 0);
+        json = expand(tmpl);
+        if (policy_parse(json, strlen(json), &p, err, sizeof(err)) < 0)
+                print_message("%s: %s\n", json, err);
+        assert_non_null(p);
+        *v = (struct verdict){.pcr = -1, .event = -1};
+        r = policy_check(p, &log, v);
+        policy_free(p);
+        return r;
+}
+
+static void test_cap(void **state)
+{
+        static const char released[] =
+            "4535f9333c9534173839301f087944969139338ba4b56d51c95363ff59b31f63";
+        static const char failed[] =
+            "36fb0af1431a0414340351283f56d3470d33d7d85e6a905a9c77d704d9df23e3";
+        static const char allow_15[] = "{\"15\": [{\"type\": \"EV_IPL\", \"sha256\": [\"@e1\"]}]}";
+        struct verdict v;
+        uint8_t d[32];
+
+        (void) state;
+        SHA256((const uint8_t *) POLICY_CAP_RELEASED, strlen(POLICY_CAP_RELEASED), d);
+        assert_string_equal(policy_cap_string(d), POLICY_CAP_RELEASED);
+        SHA256((const uint8_t *) POLICY_CAP_FAILED, strlen(POLICY_CAP_FAILED), d);
+        assert_string_equal(policy_cap_string(d), POLICY_CAP_FAILED);
+        d[0] ^= 1;
+        assert_null(policy_cap_string(d));
+
+        /* The forged log: the cap event appended. Refused though the policy pins nothing. */
+        assert_int_equal(check_with_event("{}", 15, released, &v), REASON_ALREADY_ATTESTED);
+        assert_string_equal(v.message, "PCR 15 event 2 is the cap \"nodegate: token released\": "
+                                       "the gate already ran in this boot");
+        assert_int_equal(v.pcr, 15);
+        assert_int_equal(v.event, 2);
+        assert_string_equal(v.event_type, "EV_IPL");
+        assert_string_equal(v.digest, released);
+        /* the failure cap too, and in any PCR, pinned or not, whatever the policy allows */
+        assert_int_equal(check_with_event("{}", 15, failed, &v), REASON_ALREADY_ATTESTED);
+        assert_int_equal(check_with_event("{}", 3, released, &v), REASON_ALREADY_ATTESTED);
+        assert_int_equal(v.pcr, 3);
+        assert_int_equal(check_with_event(allow_15, 15, released, &v), REASON_ALREADY_ATTESTED);
+
+        /* The cap PCR is pinned empty by default: any other event there is refused... */
+        assert_int_equal(check_with_event("{}", 15,
+                                          "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1"
+                                          "e1e1e1e1e1e1e1e1",
+                                          &v),
+                         REASON_EVENT_NOT_ALLOWED);
+        assert_int_equal(v.pcr, 15);
+        /* ...unless the operator allows it (systemd 253+ measuring into PCR 15 first) */
+        assert_int_equal(check_with_event(allow_15, 15,
+                                          "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1"
+                                          "e1e1e1e1e1e1e1e1",
+                                          &v),
+                         REASON_OK);
+        /* an unpinned PCR other than the cap's stays unjudged */
+        assert_int_equal(check_with_event("{}", 3,
+                                          "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1"
+                                          "e1e1e1e1e1e1e1e1",
+                                          &v),
+                         REASON_OK);
+}
+
 static void test_load(void **state)
 {
         char path[256], err[256];
@@ -458,7 +601,9 @@ static void test_load(void **state)
         snprintf(path, sizeof(path), "%s/load.json", tmpdir);
         f = fopen(path, "w");
         assert_non_null(f);
-        fputs("{\"version\": 1, \"cap_pcr\": 7, \"pcrs\": {}}\n", f);
+        fputs("{\"version\": 1, \"cap_pcr\": 7, \"allow\": [\"firmware-unjudged\"], \"pcrs\": "
+              "{}}\n",
+              f);
         fclose(f);
         assert_int_equal(policy_load(path, &p, err, sizeof(err)), 0);
         assert_int_equal(policy_cap_pcr(p), 7);
@@ -603,9 +748,9 @@ static void test_cli_from_log_and_allow(void **state)
         FILE *f;
 
         (void) state;
-        mklog("ref", "");
-        mklog("changed", "--cmdline 'console=ttyS0 init=/bin/sh'");
-        mklog("other-uki", "--uki other");
+        mklog("ref", "--secure-boot");
+        mklog("changed", "--secure-boot --cmdline 'console=ttyS0 init=/bin/sh'");
+        mklog("other-uki", "--secure-boot --uki other");
 
         assert_int_equal(run_cli(&out, &err, "from-log", ref, NULL), 0);
         assert_string_equal(err, "");
@@ -714,11 +859,86 @@ static void test_cli_from_log_and_allow(void **state)
         assert_non_null(strstr(out, ": valid\n"));
         assert_non_null(strstr(out, "PCR 4 pinned: 3 event types, 3 digests; required: "
                                     "EV_EFI_BOOT_SERVICES_APPLICATION\n"));
-        assert_non_null(strstr(out, "quoted, replayed, not judged: 0 1 2 3 5 6 15\n"));
+        assert_non_null(strstr(out, "quoted, replayed, not judged: 0 1 3 5 6\n"));
+        assert_non_null(strstr(out, "opt-ins: none (PCRs 2 and 7 judged, Secure Boot required)\n"));
+        /* the cap PCR is always judged: pinned empty though the file did not list it */
+        assert_non_null(strstr(out, "PCR 15 pinned: no extended event allowed\n"));
         free(out);
         free(err);
         assert_int_equal(run_cli(&out, &err, "show", pol, NULL), 0);
         assert_string_equal(out, before);
+}
+
+/* Issue 11 §3: a Driver#### DXE driver (PCR 2) and Secure Boot off (PCR 7) against the default
+ * policy, and what the opt-ins change. */
+static void test_firmware(void **state)
+{
+        _cleanup_free_ char *ref = tmp_path("fw-ref.log"), *sboff = tmp_path("fw-sboff.log"),
+                            *pol = tmp_path("fw-policy.json"), *out = NULL, *err = NULL;
+        struct policy *p;
+        struct verdict v;
+        FILE *f;
+
+        (void) state;
+        mklog("fw-ref", "--secure-boot");
+        mklog("fw-drv", "--secure-boot --extra-driver evil");
+        mklog("fw-sboff", "");
+
+        /* the default policy from a Secure Boot reference pins 2 and 7 */
+        assert_int_equal(run_cli(&out, &err, "from-log", ref, NULL), 0);
+        assert_null(strstr(out, "\"allow\""));
+        f = fopen(pol, "w");
+        fputs(out, f);
+        fclose(f);
+        p = load_policy(pol);
+        assert_int_equal(policy_opt_ins(p), 0);
+        assert_int_equal(check_log(p, "fw-ref.log", &v), REASON_OK);
+        assert_int_equal(check_log(p, "fw-drv.log", &v), REASON_EVENT_NOT_ALLOWED);
+        assert_int_equal(v.pcr, 2);
+        assert_string_equal(v.event_type, "EV_EFI_BOOT_SERVICES_DRIVER");
+        assert_int_equal(check_log(p, "fw-sboff.log", &v), REASON_EVENT_NOT_ALLOWED);
+        assert_int_equal(v.pcr, 7);
+        assert_string_equal(v.event_type, "EV_EFI_VARIABLE_DRIVER_CONFIG");
+        policy_free(p);
+
+        /* a reference without Secure Boot makes no policy unless the opt-in is written */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", sboff, NULL), 1);
+        assert_non_null(strstr(err, "the reference boot fails its own policy: secure-boot-off: PCR "
+                                    "7 event"));
+        assert_non_null(strstr(err, "(--allow secure-boot-off to accept such boots)"));
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--allow", "secure-boot-off", sboff, NULL),
+                         0);
+        assert_non_null(strstr(out, "\"allow\": [\"secure-boot-off\"],\n"));
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--allow", "secure-boot-on", sboff, NULL),
+                         2);
+
+        /* firmware unjudged but Secure Boot still wanted: the SecureBoot event is read anyway */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "4,9,11", "--allow",
+                                 "firmware-unjudged", ref, NULL),
+                         0);
+        f = fopen(pol, "w");
+        fputs(out, f);
+        fclose(f);
+        p = load_policy(pol);
+        assert_int_equal(check_log(p, "fw-drv.log", &v), REASON_OK); /* the opt-in's price */
+        assert_int_equal(check_log(p, "fw-sboff.log", &v), REASON_SECURE_BOOT_OFF);
+        assert_int_equal(v.pcr, 7);
+        assert_non_null(strstr(v.message, "Secure Boot is off (SecureBoot is not 1)"));
+        policy_free(p);
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "check", pol, NULL), 0);
+        assert_non_null(strstr(out, "opt-ins: firmware-unjudged (PCR 2 drivers and PCR 7 Secure "
+                                    "Boot state may go unjudged)\n"));
+        assert_non_null(strstr(out, "quoted, replayed, not judged: 0 1 2 3 5 6 7\n"));
 }
 
 static void test_cli_from_log_options(void **state)
@@ -731,20 +951,32 @@ static void test_cli_from_log_options(void **state)
 
         (void) state;
         mklog("opt", "--sha1 --secure-boot");
-        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "7,11", "--quote", "0,7,11,23",
-                                 "--cap", "23", log, NULL),
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "7,11", "--quote", "0,7,11,14",
+                                 "--cap", "14", "--allow", "firmware-unjudged", log, NULL),
                          0);
         assert_int_equal(policy_parse(out, strlen(out), &p, e, sizeof(e)), 0);
-        assert_int_equal(policy_quote_mask(p), 1u << 0 | 1u << 7 | 1u << 11 | 1u << 23);
-        assert_int_equal(policy_cap_pcr(p), 23);
+        assert_int_equal(policy_quote_mask(p), 1u << 0 | 1u << 7 | 1u << 11 | 1u << 14);
+        assert_int_equal(policy_cap_pcr(p), 14);
         assert_non_null(strstr(out, "\"EV_EFI_VARIABLE_AUTHORITY\""));
         assert_null(strstr(out, "\"4\""));
+        /* the cap PCR pinned empty (issue 11) */
+        assert_non_null(strstr(out, "\"14\": []"));
         policy_free(p);
+
+        /* a resettable cap PCR: root could undo the cap */
+        free(out);
+        free(err);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "7,11", "--quote", "0,7,11,23",
+                                 "--cap", "23", "--allow", "firmware-unjudged", log, NULL),
+                         1);
+        assert_non_null(strstr(err, "cap_pcr: PCR 23 is resettable"));
 
         /* a pinned PCR with no event: pinned empty, with a note */
         free(out);
         free(err);
-        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "15", log, NULL), 0);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "15", "--allow",
+                                 "firmware-unjudged", log, NULL),
+                         0);
         assert_non_null(strstr(out, "\"15\": []"));
         assert_non_null(strstr(err, "has no event in PCR 15"));
 
@@ -875,7 +1107,9 @@ static void test_timing(void **state)
 
         (void) state;
         mklog("timing", "--boot-entries 26");
-        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "1,4,7,9,11", path, NULL), 0);
+        assert_int_equal(run_cli(&out, &err, "from-log", "--pin", "1,2,4,7,9,11", "--allow",
+                                 "secure-boot-off", path, NULL),
+                         0);
         assert_int_equal(policy_parse(out, strlen(out), &p, e, sizeof(e)), 0);
         f = fopen(path, "rb");
         n = fread(buf, 1, 1 << 16, f);
@@ -920,9 +1154,11 @@ int main(void)
             cmocka_unit_test(test_bad_policies_raw),
             cmocka_unit_test(test_defaults_and_canonical),
             cmocka_unit_test(test_verdicts),
+            cmocka_unit_test(test_cap),
             cmocka_unit_test(test_load),
             cmocka_unit_test(test_cli_from_log_and_allow),
             cmocka_unit_test(test_cli_from_log_options),
+            cmocka_unit_test(test_firmware),
             cmocka_unit_test(test_cli_usage),
             cmocka_unit_test(test_timing),
         };

@@ -269,6 +269,7 @@ static struct ek_trust *stm_trust(bool with_intermediate)
         char path[512], err[512] = "";
 
         assert_int_equal(ek_trust_new(&t), 0);
+        ek_trust_set_ca_only(t, true); /* the chain path: no allowlist here */
         for (size_t i = 0; i < ELEMENTSOF(cas) - !with_intermediate; i++) {
                 snprintf(path, sizeof(path), "%s/%s", EKCERTS, cas[i]);
                 if (ek_trust_add_ca(t, path, err, sizeof(err)) != 0)
@@ -348,6 +349,8 @@ static void test_stm_oaep(void **state)
 
                 /* The intermediate alone: its signature verifies, but it reaches no root. */
                 assert_int_equal(ek_trust_new(&t), 0);
+                ek_trust_set_ca_only(t, true);
+                ek_trust_set_ca_only(t, true); /* the chain path: no allowlist here */
                 char err[512];
                 assert_int_equal(ek_trust_add_ca(t, EKCERTS "/stm-int02.crt", err, sizeof(err)), 0);
                 ek_trust_set_time(t, 1577836800);
@@ -357,6 +360,8 @@ static void test_stm_oaep(void **state)
 
                 /* As of now (2026) the certificate has expired. */
                 assert_int_equal(ek_trust_new(&t), 0);
+                ek_trust_set_ca_only(t, true);
+                ek_trust_set_ca_only(t, true); /* the chain path: no allowlist here */
                 assert_int_equal(ek_trust_add_ca(t, EKCERTS "/gs-tpm-root.crt", err, sizeof(err)),
                                  0);
                 assert_int_equal(ek_trust_add_ca(t, EKCERTS "/stm-root.crt", err, sizeof(err)), 0);

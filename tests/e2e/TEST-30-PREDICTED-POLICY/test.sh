@@ -32,10 +32,10 @@ test_run() {
         pinned=$(python3 -c '
 import json, sys
 print(" ".join(sorted(json.load(open(sys.argv[1]))["pcrs"], key=int)))' "$E2E_OUT/policy.json")
-        if [[ $pinned == "4 7 9 11" ]]; then
-                e2e_ok "the predicted policy pins PCRs 4 7 9 11"
+        if [[ $pinned == "2 4 7 9 11 15" ]]; then
+                e2e_ok "the predicted policy pins PCRs 2 4 7 9 11 and the cap PCR 15"
         else
-                e2e_fail "the predicted policy pins '$pinned', expected '4 7 9 11'"
+                e2e_fail "the predicted policy pins '$pinned', expected '2 4 7 9 11 15'"
         fi
         # Nothing of the image under test came from a boot: the platform log is the probe's.
         if cmp -s "$E2E_OUT/good.efi" "$E2E_OUT/platform-probe.efi" 2>/dev/null; then
