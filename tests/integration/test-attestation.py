@@ -740,7 +740,7 @@ def scenarios(f, work, client_bin, verifier_bin, tpms, verifiers):
     # as PCR 0's first event, EV_EFI_HCRTM_EVENT. Refused with pcr-mismatch on PCR 0 before
     # the verifier knew the rule.
     hcrtm_data = "nodegate test H-CRTM"
-    hcrtm_log, hcrtm_ext, _ = extensions(work, "hcrtm", hcrtm=hcrtm_data)
+    hcrtm_log, hcrtm_ext, _ = extensions(work, "hcrtm", hcrtm=hcrtm_data, secure_boot=True)
 
     def boot_hcrtm(tpm, ext):
         tpm.power_cycle()
