@@ -11,7 +11,7 @@ import struct
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 EK_ATTRIBUTES = 0x000300B2
 AK_ATTRIBUTES = 0x00050072
@@ -63,6 +63,9 @@ def cert(subject, key, issuer, issuer_key, ca, serial):
     else:
         b = b.add_extension(x509.KeyUsage(False, False, True, False, False, False, False, False,
                                           False), critical=True)
+        # tcg-kp-EKCertificate, which the verifier requires of an EK certificate
+        b = b.add_extension(x509.ExtendedKeyUsage([ObjectIdentifier("2.23.133.8.1")]),
+                            critical=False)
     return b.sign(issuer_key, hashes.SHA256())
 
 

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the structured seeds of fuzz-round1, fuzz-round2 and fuzz-ekcert into
 tests/fuzz/corpus/ (their input formats are described at the top of each target), from the
-material of mkdata.py and the event logs of tests/fuzz/corpus/eventlog/. Run from the repo root;
-the raw-body and gate-answer seeds are then dumped by the targets themselves (FUZZ_DUMP_BODY,
-FUZZ_DUMP_ANSWER), and every corpus minimized with -merge=1."""
+material of mkdata.py and the event logs of tests/fuzz/corpus/eventlog/; then, with the targets
+built (make check-fuzz builds them), the raw-body seeds and fuzz-gate-answer's seeds as the
+targets dump them (FUZZ_DUMP_BODY, FUZZ_DUMP_ANSWER): real bodies and real answers. Run from
+the repo root after mkdata.py."""
 import os
+import tempfile
 import struct
 import subprocess
 
@@ -70,8 +72,11 @@ write("round2", "sha1-bank", round2(ALL, log("default.log"),
                                      attest(selection=struct.pack(">IHB", 1, 0x0004, 3)
                                             + bytes([0xFF, 0x8A, 0x00]))))
 # the policy's other command line: the log replays, the policy refuses PCR 9 and 11
-with open("/tmp/fuzz-other.log", "rb") as f:
-    write("round2", "p256-other-cmdline", round2(ALL, f.read()))
+with tempfile.TemporaryDirectory() as tmp:
+    subprocess.run(["tests/tools/mklog.py", "--cmdline", "console=ttyS0 other", "-o",
+                    tmp + "/other.log"], check=True)
+    with open(tmp + "/other.log", "rb") as f:
+        write("round2", "p256-other-cmdline", round2(ALL, f.read()))
 
 NO_KEYS = section(b"") + section(b"")
 write("round1", "p256-allowlisted", bytes([0x14]) + NO_KEYS)
@@ -93,3 +98,27 @@ for i, block in enumerate(pem.split("-----END CERTIFICATE-----")[:2]):
     der = subprocess.run(["openssl", "x509", "-outform", "der"], check=True, capture_output=True,
                          input=(block + "-----END CERTIFICATE-----\n").encode()).stdout
     write("ekcert", "ca-%d" % i, b"\x01" + der)
+
+
+def dump(target, seed):
+    """The body the target built from a seed and the verifier's answer to it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, FUZZ_DUMP_BODY=tmp + "/body", FUZZ_DUMP_ANSWER=tmp + "/answer")
+        subprocess.run(["build/tests/fuzz/fuzz-" + target, os.path.join(C, target, seed)],
+                       env=env, check=True, capture_output=True)
+        with open(tmp + "/body", "rb") as b, open(tmp + "/answer", "rb") as a:
+            return b.read(), a.read()
+
+
+for target, seed, raw, answer in [
+        ("round2", "p256-default", "raw-p256-default", "attest-ok"),
+        ("round2", "rsa-default", None, "attest-ok-rsa"),
+        ("round2", "p256-other-cmdline", "raw-other-cmdline", "error-event"),
+        ("round2", "bad-trust", None, "error-challenge"),
+        ("round2", "p256-legacy", None, "error-eventlog"),
+        ("round1", "p256-chain", "raw-p256-chain", "challenge-ok"),
+        ("round1", "rsa-chain", None, "challenge-ok-rsa")]:
+    body, ans = dump(target, seed)
+    if raw:
+        write(target, raw, b"\x01" + body)
+    write("gate-answer", answer, ans)
