@@ -40,11 +40,16 @@ $(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) $$(wildcard verifier/*.h src
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
+# The real firmware logs of tests/fixtures/eventlogs (see its PROVENANCE) seed the event log
+# targets too, read from there rather than copied into their corpora.
+FUZZ_REAL_LOG_TARGETS := eventlog gate-eventlog
+
 # One target from a copy of its corpus: fuzz_run(name, libFuzzer limits)
 define fuzz_run
 name=$${t#fuzz-}; work=$(FUZZ_BUILD)/corpus-$$name; \
 rm -rf $$work; mkdir -p $$work; \
 cp -r tests/fuzz/corpus/$$name/. $$work/ 2>/dev/null || true; \
+case " $(FUZZ_REAL_LOG_TARGETS) " in *" $$name "*) cp tests/fixtures/eventlogs/*.bin $$work/;; esac; \
 ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/$$t $(1) -timeout=10 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/$$t- $$work
 endef
