@@ -487,7 +487,8 @@ static int on_challenge(struct bench *b, struct slot *s)
                 return slot_fail(b, s, "client", 0, "out-of-memory", NULL);
         }
         /* A new boot for every attestation: each one draws a token, as a fleet's do. */
-        r = softnode_quote(&s->node->tpm, challenge, ch_size, mask, b->pcr_digest, ++b->clock,
+        b->clock++;
+        r = softnode_quote(&s->node->tpm, challenge, ch_size, mask, b->pcr_digest, b->clock,
                            RESET_COUNT + (uint32_t) b->clock, &q);
         cred = b64_encode(secret, secret_size);
         OPENSSL_cleanse(secret, sizeof(secret));
