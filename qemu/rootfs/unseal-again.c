@@ -33,6 +33,15 @@ enum {
  * initramfs. An attacker would skip the check; the helper reuses the gate's client instead. */
 #define REATTEST_CA "/etc/nodegate-test/ca.pem"
 
+/* The fields of the sealed object of an answer, as tpm_unseal_imported() takes it; both of
+ * this helper's unseals use it, so neither can leave out a binding (restartCount). */
+#define SEALED_FIELDS(a)                                                                           \
+        .public = (a).sealed_public.data, .public_size = (a).sealed_public.size,                   \
+        .duplicate = (a).sealed_duplicate.data, .duplicate_size = (a).sealed_duplicate.size,       \
+        .encrypted_seed = (a).sealed_seed.data, .encrypted_seed_size = (a).sealed_seed.size,       \
+        .pcr_mask = (a).sealed_pcr_mask, .reset_count = (a).reset_count,                           \
+        .restart_count = (a).restart_count
+
 static void say(const char *fmt, ...) _printf_(1, 2);
 static void say(const char *fmt, ...)
 {
@@ -231,18 +240,8 @@ static void reattest(struct tpm *t, const struct tpm_ek *ek)
                 return;
         }
         say("reattest: ISSUED token_id=%s to a log claiming the cap", a.token_id);
-        r = tpm_unseal_imported(t,
-                                &(struct tpm_sealed){
-                                    .public = a.sealed_public.data,
-                                    .public_size = a.sealed_public.size,
-                                    .duplicate = a.sealed_duplicate.data,
-                                    .duplicate_size = a.sealed_duplicate.size,
-                                    .encrypted_seed = a.sealed_seed.data,
-                                    .encrypted_seed_size = a.sealed_seed.size,
-                                    .pcr_mask = a.sealed_pcr_mask,
-                                    .reset_count = a.reset_count,
-                                },
-                                token, &token_size, err, sizeof(err));
+        r = tpm_unseal_imported(t, &(const struct tpm_sealed){SEALED_FIELDS(a)}, token, &token_size,
+                                err, sizeof(err));
         explicit_bzero(token, sizeof(token));
         if (r >= 0)
                 say("reattest: UNSEALED the second token: the verifier did not enforce the cap");
@@ -306,18 +305,8 @@ static int run(const char *device, const char *address)
         say("before: ek=%s reset_count=%" PRIu32 " pcr%u=%s", tpm_ek_type_to_string(ek.type),
             reset_count, a.cap_pcr, pcr_hex);
 
-        r = tpm_unseal_imported(t,
-                                &(struct tpm_sealed){
-                                    .public = a.sealed_public.data,
-                                    .public_size = a.sealed_public.size,
-                                    .duplicate = a.sealed_duplicate.data,
-                                    .duplicate_size = a.sealed_duplicate.size,
-                                    .encrypted_seed = a.sealed_seed.data,
-                                    .encrypted_seed_size = a.sealed_seed.size,
-                                    .pcr_mask = a.sealed_pcr_mask,
-                                    .reset_count = a.reset_count,
-                                },
-                                token, &token_size, err, sizeof(err));
+        r = tpm_unseal_imported(t, &(const struct tpm_sealed){SEALED_FIELDS(a)}, token, &token_size,
+                                err, sizeof(err));
         if (r >= 0) {
                 /* Never the secret, not even here: the id says enough. */
                 const char *dot = memchr(token, '.', token_size);
