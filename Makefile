@@ -10,7 +10,10 @@ export SOURCE_DATE_EPOCH
 
 include deps/deps.mk
 
-GATE_SRCS := $(sort $(wildcard src/*.c))
+GATE_SRCS := $(sort $(wildcard src/*.c src/*/*.c))
+# Headers of each side, for prerequisites: the tree is one level of concern folders deep.
+GATE_HDRS := $(wildcard src/*.h src/*/*.h)
+VERIFIER_HDRS := $(wildcard verifier/*.h verifier/*/*.h)
 GATE_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(GATE_SRCS))
 NODEGATE := $(BUILD)/nodegate
 SIZE_BUDGET := 1677721
@@ -20,7 +23,7 @@ GATE_VERSION_DEFS = -DCRYPTSETUP_VERSION='"$(shell $(DEPS_PKG_CONFIG) --modversi
 	-DTSS2_VERSION='"$(shell $(DEPS_PKG_CONFIG) --modversion tss2-esys)"'
 GATE_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Os -g0 \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-ffile-prefix-map=$(CURDIR)=. -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-ffile-prefix-map=$(CURDIR)=. -Isrc -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	$(DEPS_CFLAGS) $(GATE_VERSION_DEFS)
 GATE_LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack \
 	-Wl,-z,relro -Wl,-z,now
@@ -28,7 +31,7 @@ GATE_LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecst
 .PHONY: all size clean distclean format
 all: $(NODEGATE)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(DEPS_STAMP)
+$(BUILD)/obj/%.o: src/%.c $(GATE_HDRS) $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(GATE_CFLAGS) -c $< -o $@
 
@@ -44,7 +47,7 @@ size: $(NODEGATE)
 		$$s $$(echo "$$s/1048576" | bc -l) $(SIZE_BUDGET); \
 	test $$s -le $(SIZE_BUDGET) || { echo "over the size budget" >&2; exit 1; }
 
-C_FILES = $(wildcard src/*.[ch] tests/unit/*.[ch] tests/unit/fixtures/*.h initrd/*.c)
+C_FILES = $(wildcard src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/unit/fixtures/*.h initrd/*.c)
 
 format:
 	clang-format -i $(C_FILES)

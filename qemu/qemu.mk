@@ -14,8 +14,8 @@ QEMU_PKI := $(QEMU_OUT)/pki/.done
 QEMU_INITRD := $(QEMU_OUT)/initrd.img
 # The static helper of the test root that unseals the gate's blob again (unseal-again scenario).
 QEMU_UNSEAL := $(QEMU_OUT)/nodegate-test-unseal
-QEMU_UNSEAL_SRCS := qemu/rootfs/unseal-again.c src/tpm.c src/protocol.c src/base64.c src/attest.c \
-	src/eventlog.c src/log.c src/retry.c
+QEMU_UNSEAL_SRCS := qemu/rootfs/unseal-again.c src/attest/tpm.c src/attest/protocol.c src/lib/base64.c src/attest/attest.c \
+	src/attest/eventlog.c src/lib/log.c src/attest/retry.c
 REF_INITRD := $(QEMU_OUT)/ref-initrd.img
 REF_UKI := $(QEMU_OUT)/ref.efi
 REF_ESP := $(QEMU_OUT)/ref-esp.img
@@ -50,7 +50,7 @@ $(QEMU_OUT)/kver: qemu-kver-check
 .PHONY: qemu-kver-check
 qemu-kver-check:
 
-$(QEMU_UNSEAL): $(QEMU_UNSEAL_SRCS) $(wildcard src/*.h) $(DEPS_STAMP)
+$(QEMU_UNSEAL): $(QEMU_UNSEAL_SRCS) $(GATE_HDRS) $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(GATE_CFLAGS) -Isrc $(GATE_LDFLAGS) -o $@ $(QEMU_UNSEAL_SRCS) $(DEPS_LIBS)
 

@@ -1,16 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# For every failure in src/failure.h, lists the tests that assert it: "FAILED <name>" as the
+# For every failure in src/boot/failure.h, lists the tests that assert it: "FAILED <name>" as the
 # QEMU scenarios match it on the console (directly, or through tests/e2e/lib.sh's
 # "assert_gate_failure <name>" / "assert_gate_stop <name>"), or FAILURE_<ID> in a unit test.
 # A failure that no test can provoke is listed instead in tests/failures-not-provoked.txt, one
 # "name: reason" line each. Exits 1 naming every failure that is neither asserted nor listed,
 # every listed one that a test asserts after all (a stale entry) and every listed name that
-# src/failure.h does not have. Usage: tests/check-failure-coverage.sh (from anywhere).
+# src/boot/failure.h does not have. Usage: tests/check-failure-coverage.sh (from anywhere).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-header=src/failure.h
+header=src/boot/failure.h
 not_provoked=tests/failures-not-provoked.txt
 # This script, and test-failure.c (which walks the whole list generically on purpose), do not
 # assert that any boot path produces a failure; nor does the list of those no test provokes.

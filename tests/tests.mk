@@ -19,34 +19,34 @@ include $(sort $(wildcard tests/mk/*.mk))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/test-*.c)))
 
-# Per test: test-NAME_SRCS (the src/*.c it links), and optionally test-NAME_CFLAGS and
+# Per test: test-NAME_SRCS (the src/ files it links), and optionally test-NAME_CFLAGS and
 # test-NAME_LIBS (e.g. $$(shell pkg-config --libs blkid) for tests of devices.c or verity.c).
 # A test without a _SRCS line fails to link, which is the reminder to add one.
-UNIT_PARSER_SRCS := src/parse-util.c src/settings.c src/settings-apply.c src/verity-options.c \
-	src/mount-options.c src/failure-action.c src/ip-config.c
+UNIT_PARSER_SRCS := src/lib/parse-util.c src/config/settings.c src/config/settings-apply.c src/storage/verity-options.c \
+	src/storage/mount-options.c src/boot/failure-action.c src/net/ip-config.c
 
-test-cmdline_SRCS := $(UNIT_PARSER_SRCS) src/cmdline.c src/fileio.c
-test-cmdline-read_SRCS := $(UNIT_PARSER_SRCS) src/cmdline.c src/fileio.c
-test-config_SRCS := $(UNIT_PARSER_SRCS) src/config.c src/cmdline.c src/fileio.c
-test-verity-options_SRCS := src/parse-util.c src/verity-options.c
-test-mount-options_SRCS := src/parse-util.c src/mount-options.c
-test-initrd-args_SRCS := src/initrd-args.c
+test-cmdline_SRCS := $(UNIT_PARSER_SRCS) src/config/cmdline.c src/lib/fileio.c
+test-cmdline-read_SRCS := $(UNIT_PARSER_SRCS) src/config/cmdline.c src/lib/fileio.c
+test-config_SRCS := $(UNIT_PARSER_SRCS) src/config/config.c src/config/cmdline.c src/lib/fileio.c
+test-verity-options_SRCS := src/lib/parse-util.c src/storage/verity-options.c
+test-mount-options_SRCS := src/lib/parse-util.c src/storage/mount-options.c
+test-initrd-args_SRCS := src/boot/initrd-args.c
 
 # Tests whose fixtures are built by tests/unit/fixtures/*.sh at setup time.
 UNIT_FIXTURES_CFLAGS := -DFIXTURES_DIR='"$(abspath tests/unit/fixtures)"'
-test-devices_SRCS := src/devices.c src/parse-util.c src/log.c
+test-devices_SRCS := src/storage/devices.c src/lib/parse-util.c src/lib/log.c
 test-devices_CFLAGS := $(UNIT_FIXTURES_CFLAGS)
 test-devices_LIBS := $(shell pkg-config --libs blkid)
-test-verity_SRCS := src/verity.c src/verity-options.c src/parse-util.c
+test-verity_SRCS := src/storage/verity.c src/storage/verity-options.c src/lib/parse-util.c
 test-verity_CFLAGS := $(UNIT_FIXTURES_CFLAGS)
 test-verity_LIBS := $(shell pkg-config --libs libcryptsetup)
-test-modules_SRCS := src/modules.c src/fileio.c
-test-switchroot_SRCS := src/switchroot.c
-test-failure_SRCS := src/failure.c src/failure-action.c src/log.c
+test-modules_SRCS := src/storage/modules.c src/lib/fileio.c
+test-switchroot_SRCS := src/boot/switchroot.c
+test-failure_SRCS := src/boot/failure.c src/boot/failure-action.c src/lib/log.c
 $(addprefix $(UNIT_BUILD)/test-,devices verity modules switchroot failure): \
 	$(wildcard tests/unit/fixtures/*)
 
-# Every failure in src/failure.h must be asserted by some test (FAILED <name> in an e2e
+# Every failure in src/boot/failure.h must be asserted by some test (FAILED <name> in an e2e
 # scenario, FAILURE_<ID> in a unit test); the script lists where and names the uncovered.
 .PHONY: check-failure-coverage
 check: check-failure-coverage
@@ -54,7 +54,7 @@ check-failure-coverage:
 	@tests/check-failure-coverage.sh
 
 define unit_test_rule
-$(UNIT_BUILD)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $$(wildcard src/*.h tests/unit/*.h)
+$(UNIT_BUILD)/$(1): tests/unit/$(1).c $$($(1)_SRCS) $$(GATE_HDRS) $$(wildcard tests/unit/*.h)
 	@mkdir -p $$(@D)
 	$$(UNIT_CC) $$(UNIT_CFLAGS) $$($(1)_CFLAGS) -o $$@ tests/unit/$(1).c $$($(1)_SRCS) \
 		$$(UNIT_LDLIBS) $$($(1)_LIBS)

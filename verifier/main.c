@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nodegate-verifier: `serve` (load and check every file, then run the HTTPS service until
  * SIGTERM), `keygen`, and the management subcommands of policy-cli.c and ek-cli.c. */
-#include "appraise.h"
-#include "audit.h"
-#include "challenge.h"
-#include "ek-cli.h"
-#include "ekcheck.h"
-#include "issuance.h"
-#include "policy-cli.h"
-#include "server.h"
-#include "token-source.h"
+#include "appraisal/appraise.h"
+#include "service/audit.h"
+#include "appraisal/challenge.h"
+#include "cli/ek-cli.h"
+#include "tpm/ekcheck.h"
+#include "issuance/issuance.h"
+#include "cli/policy-cli.h"
+#include "service/server.h"
+#include "issuance/token-source.h"
 
-#include "openssl-util.h"
+#include "common/openssl-util.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -3,9 +3,9 @@
 # matter and Debian's security updates do. Two builds: optimized (bench, users) and
 # ASan+UBSan (what the tests run). One object per source, with gcc's header dependencies, so a
 # change recompiles only what it touches.
-VERIFIER_SRCS := $(sort $(wildcard verifier/*.c))
+VERIFIER_SRCS := $(sort $(wildcard verifier/*.c verifier/*/*.c))
 VERIFIER_PKGS := openssl json-c libmicrohttpd
-VERIFIER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Iverifier -g -MMD -MP \
+VERIFIER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iverifier -Isrc -g -MMD -MP \
 	-fstack-protector-strong $(shell pkg-config --cflags $(VERIFIER_PKGS) 2>/dev/null)
 VERIFIER_LIBS := $(shell pkg-config --libs $(VERIFIER_PKGS) 2>/dev/null) -lpthread
 VERIFIER := $(BUILD)/verifier/nodegate-verifier

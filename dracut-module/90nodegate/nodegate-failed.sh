@@ -5,7 +5,7 @@
 . /lib/dracut-lib.sh
 
 # systemd tells an OnFailure= unit how the failed one ended; 3 is the gate's
-# FAILURE_EXIT_SHELL (src/failure.h): the operator asked for the emergency shell.
+# FAILURE_EXIT_SHELL (src/boot/failure.h): the operator asked for the emergency shell.
 # emergency.service caps again before its shell (nodegate-shell.conf); capping here too means
 # no emergency target at all when the cap fails.
 if [ "${MONITOR_EXIT_STATUS:-}" = 3 ]; then

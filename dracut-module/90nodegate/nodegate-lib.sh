@@ -3,7 +3,7 @@
 # Runs the gate from dracut's hooks and units, and stops the boot when the gate did not.
 # Sourced after /lib/dracut-lib.sh (getarg, warn, emergency_shell).
 
-# The gate's exit status for nodegate.on_failure=shell (FAILURE_EXIT_SHELL in src/failure.h).
+# The gate's exit status for nodegate.on_failure=shell (FAILURE_EXIT_SHELL in src/boot/failure.h).
 NODEGATE_EXIT_SHELL=3
 
 # The gate carries out nodegate.on_failure= itself; it returns non-zero only for

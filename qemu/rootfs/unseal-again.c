@@ -12,11 +12,11 @@
 #include <time.h>
 
 #include "../../tests/node/forge-log.h"
-#include "attest.h"
-#include "eventlog.h"
-#include "log.h"
-#include "protocol.h"
-#include "tpm.h"
+#include "attest/attest.h"
+#include "attest/eventlog.h"
+#include "lib/log.h"
+#include "attest/protocol.h"
+#include "attest/tpm.h"
 #include "util.h"
 
 /* Exit codes, read by the stand-in init: only NOT_OFFERED means "this scenario did not ask". */

@@ -2,8 +2,8 @@
 /* The bench's software node against the verifier's own TPM code: the areas it marshals parse,
  * its ActivateCredential opens tpm_make_credential's blobs, its quotes verify. */
 #include "softnode.h"
-#include "tpm2b.h"
-#include "tpmcrypto.h"
+#include "tpm/tpm2b.h"
+#include "tpm/tpmcrypto.h"
 
 #include <errno.h>
 #include <stdarg.h>

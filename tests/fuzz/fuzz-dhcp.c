@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "dhcp.h"
+#include "net/dhcp.h"
 #include "util.h"
 
 static void parse_message(const uint8_t *msg, size_t len)

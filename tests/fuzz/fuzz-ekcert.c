@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer: the EK certificate path of round 1 (verifier/ekcheck.c): ek_trust_check() on a
+/* libFuzzer: the EK certificate path of round 1 (verifier/tpm/ekcheck.c): ek_trust_check() on a
  * DER certificate from the input against a configured CA (tests/fuzz/data/ek-ca.pem: a root and
  * an intermediate), with an EK that carries the certificate's own key (input byte 0, bit 0: so
  * a mutated certificate still reaches the chain check and the key comparison) or a fixed one;
@@ -7,8 +7,8 @@
  * input is checked twice, so a replayed input goes through both the verification and the
  * cache of verified certificates (keyed by the exact bytes) whatever ran before it. */
 
-#include "ekcheck.h"
-#include "tpm2b.h"
+#include "tpm/ekcheck.h"
+#include "tpm/tpm2b.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>

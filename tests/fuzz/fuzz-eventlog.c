@@ -3,8 +3,8 @@
  * against a small policy that pins PCRs 2, 4, 7 and 11, requires one event and Secure Boot (the
  * SecureBoot variable event's data is parsed from the log). */
 
-#include "eventlog.h"
-#include "policy.h"
+#include "tpm/eventlog.h"
+#include "policy/policy.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer: the gate's parsers of the verifier's answers (src/protocol.c) on arbitrary bytes,
- * as the gate runs them on a body from the network, with the promises each makes checked. */
+/* libFuzzer: the gate's parsers of the verifier's answers (src/attest/protocol.c) on arbitrary
+ * bytes, as the gate runs them on a body from the network, with the promises each makes checked. */
 
-#include "protocol.h"
+#include "attest/protocol.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer: the gate's event log reader (src/eventlog.c) on a securityfs tree in a scratch
+/* libFuzzer: the gate's event log reader (src/attest/eventlog.c) on a securityfs tree in a scratch
  * directory whose binary_bios_measurements holds the input: the bytes read are exactly the
  * file's, a log over the protocol's limit or an empty one is refused with its reason. The
  * first input byte also picks a tree without the file (0xff), or a log grown with zeros to
  * exactly the limit or one byte over it (0xfe), where the bound is. */
 
-#include "eventlog.h"
+#include "attest/eventlog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,8 +2,8 @@
 /* libFuzzer: hostile PE/UKI files through the parser, the Authenticode hash, the certificate
  * table walk and the whole prediction (which parses the embedded kernel as a PE too). */
 
-#include "pe.h"
-#include "predict.h"
+#include "policy/pe.h"
+#include "policy/predict.h"
 
 #include <stddef.h>
 #include <stdint.h>

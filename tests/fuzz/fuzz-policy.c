@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libFuzzer: the policy file parser (verifier/policy.c) on arbitrary bytes. An accepted policy
- * writes itself back in canonical form, which must parse again to the very same text. */
+/* libFuzzer: the policy file parser (verifier/policy/policy.c) on arbitrary bytes. An accepted
+ * policy writes itself back in canonical form, which must parse again to the very same text. */
 
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <stdlib.h>
 #include <string.h>

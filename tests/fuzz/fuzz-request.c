@@ -2,9 +2,10 @@
 /* libFuzzer: both request parsers on arbitrary bytes, with the invariants every accepted body
  * must meet; and base64_decode(), whose accepted inputs must re-encode to themselves. */
 
-/* verifier/base64.h: tests/mk/verifier-appraise.mk puts verifier/ first for quoted includes */
-#include "base64.h"
-#include "request.h"
+/* verifier/common/base64.h: tests/mk/verifier-appraise.mk puts verifier/ first for quoted includes
+ */
+#include "common/base64.h"
+#include "service/request.h"
 
 #include <stdlib.h>
 #include <string.h>

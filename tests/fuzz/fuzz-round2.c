@@ -16,8 +16,8 @@
  *            big-endian PCR mask, then 32 bytes a PCR); the rest is the event log */
 
 #include "fuzz-verifier.h"
-#include "eventlog.h"
-#include "request.h"
+#include "tpm/eventlog.h"
+#include "service/request.h"
 
 #include <json-c/json.h>
 #include <openssl/ecdsa.h>

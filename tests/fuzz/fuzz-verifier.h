@@ -5,15 +5,15 @@
  * `now`, and a reader of the length-prefixed sections the inputs are made of. */
 #pragma once
 
-#include "appraise.h"
-#include "base64.h"
-#include "challenge.h"
-#include "ekcheck.h"
-#include "issuance.h"
-#include "policy.h"
-#include "token-source.h"
-#include "tpm2b.h"
-#include "util-verifier.h"
+#include "appraisal/appraise.h"
+#include "common/base64.h"
+#include "appraisal/challenge.h"
+#include "tpm/ekcheck.h"
+#include "issuance/issuance.h"
+#include "policy/policy.h"
+#include "issuance/token-source.h"
+#include "tpm/tpm2b.h"
+#include "common/util-verifier.h"
 
 #include <fcntl.h>
 #include <stdio.h>

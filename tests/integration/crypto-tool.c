@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The verifier's TPM cryptography (verifier/tpm2b.c, tpmcrypto.c) as a command line, so
+/* The verifier's TPM cryptography (verifier/tpm/tpm2b.c, tpmcrypto.c) as a command line, so
  * test-verifier-crypto.sh can hold its output against swtpm and tpm2-tools. Not installed. */
-#include "tpm2b.h"
-#include "tpmcrypto.h"
+#include "tpm/tpm2b.h"
+#include "tpm/tpmcrypto.h"
 #include "util.h"
 
 #include <fcntl.h>

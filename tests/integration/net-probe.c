@@ -6,9 +6,9 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
-#include "ip-config.h"
-#include "log.h"
-#include "net.h"
+#include "net/ip-config.h"
+#include "lib/log.h"
+#include "net/net.h"
 
 /* strerrorname_np() is glibc's; this probe is also built against musl, as the gate is. */
 static const char *errno_name(int e)

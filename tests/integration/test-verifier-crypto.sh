@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The verifier's TPM cryptography (crypto-tool over verifier/tpm2b.c + tpmcrypto.c) held against
+# The verifier's TPM cryptography (crypto-tool over verifier/tpm/tpm2b.c + tpmcrypto.c) held against
 # a real swtpm driven by tpm2-tools: names, EK key hashes, MakeCredential → ActivateCredential,
 # the Import blob → Import + Load + PolicyPCR + PolicyCounterTimer + Unseal, quotes, policies.
 # Usage: test-verifier-crypto.sh path/to/crypto-tool

@@ -15,10 +15,10 @@ $(LOADGEN): tests/bench/loadgen.c tests/bench/softnode.c tests/bench/softnode.h 
 	gcc $(BENCH_CFLAGS) -o $@ tests/bench/loadgen.c tests/bench/softnode.c $(BENCH_LIBS)
 
 # Under the sanitizers, like the unit tests, linked with the verifier's TPM sources.
-SOFTNODE_CHECK_SRCS := tests/bench/softnode-check.c tests/bench/softnode.c verifier/tpm2b.c \
-	verifier/tpmcrypto.c
+SOFTNODE_CHECK_SRCS := tests/bench/softnode-check.c tests/bench/softnode.c verifier/tpm/tpm2b.c \
+	verifier/tpm/tpmcrypto.c
 $(BENCH_BUILD)/softnode-check: $(SOFTNODE_CHECK_SRCS) tests/bench/softnode.h \
-		$(wildcard verifier/*.h) src/util.h
+		$(VERIFIER_HDRS) src/util.h
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -Iverifier -Itests/bench -o $@ $(SOFTNODE_CHECK_SRCS) \
 		$(UNIT_LDLIBS) $(shell pkg-config --libs openssl 2>/dev/null) -lpthread

@@ -19,22 +19,22 @@ FUZZ_DATA := $(abspath tests/fuzz/data)
 
 # Both rounds end to end on an in-process verifier (tests/fuzz/fuzz-verifier.h), the EK
 # certificate path, the policy file; the gate's answer parsers and its event log reader.
-fuzz-round1_SRCS := verifier/appraise.c verifier/base64.c verifier/challenge.c \
-	verifier/ekcheck.c verifier/eventlog.c verifier/issuance.c verifier/policy.c \
-	verifier/request.c verifier/token-source.c verifier/tpm2b.c verifier/tpmcrypto.c \
-	verifier/verdict.c
+fuzz-round1_SRCS := verifier/appraisal/appraise.c verifier/common/base64.c verifier/appraisal/challenge.c \
+	verifier/tpm/ekcheck.c verifier/tpm/eventlog.c verifier/issuance/issuance.c verifier/policy/policy.c \
+	verifier/service/request.c verifier/issuance/token-source.c verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c \
+	verifier/appraisal/verdict.c
 fuzz-round2_SRCS := $(fuzz-round1_SRCS)
-fuzz-ekcert_SRCS := verifier/ekcheck.c verifier/tpm2b.c verifier/tpmcrypto.c verifier/verdict.c
-fuzz-policy_SRCS := verifier/policy.c verifier/eventlog.c verifier/verdict.c
-fuzz-gate-answer_SRCS := src/protocol.c src/base64.c
-fuzz-gate-eventlog_SRCS := src/eventlog.c
-# -iquote: verifier/base64.h and eventlog.h before the gate's of the same names.
+fuzz-ekcert_SRCS := verifier/tpm/ekcheck.c verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
+fuzz-policy_SRCS := verifier/policy/policy.c verifier/tpm/eventlog.c verifier/appraisal/verdict.c
+fuzz-gate-answer_SRCS := src/attest/protocol.c src/lib/base64.c
+fuzz-gate-eventlog_SRCS := src/attest/eventlog.c
+# -iquote: the verifier's folders first where both sides have a folder of the same concern.
 $(addprefix $(FUZZ_BUILD)/fuzz-,round1 round2 ekcert policy): \
 	FUZZ_CFLAGS += -iquote verifier -DFUZZ_DATA='"$(FUZZ_DATA)"' -lpthread
 $(addprefix $(FUZZ_BUILD)/fuzz-,round1 round2): tests/fuzz/fuzz-verifier.h
 
 define fuzz_rule
-$(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) $$(wildcard verifier/*.h src/*.h)
+$(FUZZ_BUILD)/$(1): tests/fuzz/$(1).c $$($(1)_SRCS) $$(VERIFIER_HDRS) $$(GATE_HDRS)
 	@mkdir -p $$(@D)
 	clang $$(FUZZ_CFLAGS) -o $$@ tests/fuzz/$(1).c $$($(1)_SRCS) $$(FUZZ_LIBS)
 endef

@@ -1,11 +1,11 @@
-# Issue 4, the gate attests in the boot path. Unit tests of src/token.c (kubeconfig handover),
-# src/eventlog.c (the TCG log from securityfs) and src/retry.c (the verifier retry schedule);
+# Issue 4, the gate attests in the boot path. Unit tests of src/attest/token.c (kubeconfig handover),
+# src/attest/eventlog.c (the TCG log from securityfs) and src/attest/retry.c (the verifier retry schedule);
 # check-gate-attest runs the static build/nodegate --attest-only against swtpm on a pty and the
 # ASan verifier on 127.0.0.1 (tests/integration/test-gate-attest.py), with node-client playing
 # the firmware (TPM2_Startup and the log's extensions) between "boots".
-test-token_SRCS := src/token.c src/base64.c
-test-gate-eventlog_SRCS := src/eventlog.c
-test-retry_SRCS := src/retry.c
+test-token_SRCS := src/attest/token.c src/lib/base64.c
+test-gate-eventlog_SRCS := src/attest/eventlog.c
+test-retry_SRCS := src/attest/retry.c
 
 .PHONY: check-gate-attest
 check: check-gate-attest

@@ -7,7 +7,7 @@ check-verifier-service: $(VERIFIER_ASAN)
 	tests/integration/test-verifier-service.py $(VERIFIER_ASAN)
 
 # Unit test of the audit line and the metrics exposition (no TLS, no appraisal).
-test-verifier-audit_SRCS := verifier/audit.c verifier/metrics.c verifier/verdict.c
+test-verifier-audit_SRCS := verifier/service/audit.c verifier/service/metrics.c verifier/appraisal/verdict.c
 test-verifier-audit_CFLAGS := -Iverifier $(shell pkg-config --cflags json-c)
 test-verifier-audit_LIBS := $(shell pkg-config --libs json-c) -lpthread -lm
 
@@ -23,8 +23,8 @@ bench-soak: $(VERIFIER_ASAN) $(LOADGEN)
 
 # Unit test of the limits: token buckets, the per-address count, the EK chain negative cache,
 # the audit log's refusal cap and reserve.
-test-verifier-limits_SRCS := verifier/ratelimit.c verifier/audit.c verifier/metrics.c \
-	verifier/verdict.c
+test-verifier-limits_SRCS := verifier/service/ratelimit.c verifier/service/audit.c verifier/service/metrics.c \
+	verifier/appraisal/verdict.c
 test-verifier-limits_CFLAGS := -Iverifier $(shell pkg-config --cflags json-c openssl)
 test-verifier-limits_LIBS := $(shell pkg-config --libs json-c openssl) -lpthread -lm
-$(UNIT_BUILD)/test-verifier-limits $(UNIT_BUILD)/test-verifier-audit: $(wildcard verifier/*.h)
+$(UNIT_BUILD)/test-verifier-limits $(UNIT_BUILD)/test-verifier-audit: $(VERIFIER_HDRS)

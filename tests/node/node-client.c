@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* node-client: plays the node of docs/PROTOCOL.md against a real TPM (swtpm on a pty) and the
- * verifier over HTTPS, with src/tpm.c and src/protocol.c as the gate will use them, plus the
- * knobs the integration tests need to misbehave on purpose. */
+ * verifier over HTTPS, with src/attest/tpm.c and src/attest/protocol.c as the gate will use them,
+ * plus the knobs the integration tests need to misbehave on purpose. */
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,10 +21,10 @@
 #include <time.h>
 #include <tss2/tss2_mu.h>
 
-#include "base64.h"
+#include "lib/base64.h"
 #include "forge-log.h"
-#include "protocol.h"
-#include "tpm.h"
+#include "attest/protocol.h"
+#include "attest/tpm.h"
 #include "util.h"
 
 enum {

@@ -5,7 +5,7 @@ log: in each PCR of --pcrs the log's extended events must be the predicted ones,
 SHA-256 digests, same order and count; the replay of the log must give the predicted PCR values;
 and, with --request, the PCR values the node quoted (a recorded /v2/attest request) too.
 
-Its own parser of the crypto-agile log format, independent of verifier/eventlog.c.
+Its own parser of the crypto-agile log format, independent of verifier/tpm/eventlog.c.
 Usage: eventlog-compare.py PREDICTED LOG [--pcrs 4,9,11] [--request REQUEST.json]
 Exit 0 when everything agrees, 1 otherwise (each disagreement printed)."""
 import argparse

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "settings.h"
+#include "config/settings.h"
 
 static inline void dump_add(char *buf, size_t size, const char *fmt, const char *name,
                             const char *value)

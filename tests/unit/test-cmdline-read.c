@@ -2,7 +2,7 @@
 /* cmdline_read() against fixture files standing in for /proc/cmdline: one row per file with the
  * result beside it, then the read text through cmdline_parse(). */
 
-#include "cmdline.h"
+#include "config/cmdline.h"
 #include "fixture.h"
 #include "settings-dump.h"
 

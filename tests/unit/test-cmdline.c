@@ -2,7 +2,7 @@
 /* cmdline_parse(): the kernel command-line grammar and every key's value rules, one row per
  * input with the resulting settings (or the exact error) beside it. */
 
-#include "cmdline.h"
+#include "config/cmdline.h"
 #include "settings-dump.h"
 
 /* After our headers: cmocka defines a fail() macro that would clash with failure.h's fail(). */

@@ -2,8 +2,8 @@
 /* nodegate.conf: config_parse() one row per file text with the resulting settings (or the exact
  * error) beside it, config_load() against fixture files, and the command line winning. */
 
-#include "cmdline.h"
-#include "config.h"
+#include "config/cmdline.h"
+#include "config/config.h"
 #include "fixture.h"
 #include "settings-dump.h"
 

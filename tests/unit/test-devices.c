@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "devices.h"
+#include "storage/devices.h"
 #include "fixtures/fixture-util.h"
-#include "log.h"
+#include "lib/log.h"
 #include "util.h"
 
 /* After our headers: cmocka's fail() macro would clash with failure.h's fail(). */

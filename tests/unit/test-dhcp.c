@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
-#include "dhcp.h"
+#include "net/dhcp.h"
 #include "util.h"
 
 #include <setjmp.h>

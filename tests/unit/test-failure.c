@@ -6,8 +6,8 @@
 
 #include <regex.h>
 
-#include "failure.h"
-#include "log.h"
+#include "boot/failure.h"
+#include "lib/log.h"
 
 /* After our headers: cmocka defines a fail() macro; below, fail() is failure.h's. */
 #include <setjmp.h>

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "eventlog.h"
+#include "attest/eventlog.h"
 #include "fixtures/fixture-util.h"
 #include "util.h"
 

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "initrd-args.h"
+#include "boot/initrd-args.h"
 #include "util.h"
 
 #include <setjmp.h>

@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
-#include "ip-config.h"
+#include "net/ip-config.h"
 #include "util.h"
 
 #include <setjmp.h>

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "fixtures/fixture-util.h"
-#include "modules.h"
+#include "storage/modules.h"
 #include "util.h"
 
 /* After our headers: cmocka's fail() macro would clash with failure.h's fail(). */

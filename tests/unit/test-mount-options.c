@@ -4,8 +4,8 @@
 
 #include <sys/mount.h>
 
-#include "mount-options.h"
-#include "parse-util.h"
+#include "storage/mount-options.h"
+#include "lib/parse-util.h"
 
 /* After our headers: cmocka defines a fail() macro that would clash with failure.h's fail(). */
 #include <setjmp.h>

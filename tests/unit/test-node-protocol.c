@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/base64.c and src/protocol.c: strict base64, the two request bodies as the verifier will
- * read them, and the answer parsers, one row per body with the exact outcome beside it. */
+/* src/lib/base64.c and src/attest/protocol.c: strict base64, the two request bodies as the verifier
+ * will read them, and the answer parsers, one row per body with the exact outcome beside it. */
 
 #include <json-c/json.h>
 
-#include "base64.h"
-#include "protocol.h"
+#include "lib/base64.h"
+#include "attest/protocol.h"
 #include "util.h"
 
 #include <setjmp.h>

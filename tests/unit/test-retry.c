@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The verifier retry schedule (src/retry.c): backoff ceilings, full jitter over its whole
+/* The verifier retry schedule (src/attest/retry.c): backoff ceilings, full jitter over its whole
  * range, Retry-After hints, per-attempt timeouts cut to the deadline, the attempt bound, and
  * which HTTP answers are worth another try. */
 
-#include "retry.h"
+#include "attest/retry.h"
 #include "util.h"
 
 /* After our headers: cmocka's fail() macro would clash with failure.h's fail(). */

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "fixtures/fixture-util.h"
-#include "switchroot.h"
+#include "boot/switchroot.h"
 #include "util.h"
 
 /* After our headers: cmocka's fail() macro would clash with failure.h's fail(). */

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "base64.h"
+#include "lib/base64.h"
 #include "fixtures/fixture-util.h"
-#include "token.h"
+#include "attest/token.h"
 #include "util.h"
 
 /* After our headers: cmocka's fail() macro would clash with failure.h's fail(). */

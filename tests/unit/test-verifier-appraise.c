@@ -3,15 +3,15 @@
  * areas, the quote is signed here, the event log built here. The happy path releases a token;
  * each of PROTOCOL.md's ordered checks, broken alone, gives its reason and issues nothing. */
 
-#include "appraise.h"
-#include "base64.h"
-#include "challenge.h"
-#include "ekcheck.h"
-#include "issuance.h"
-#include "policy.h"
-#include "token-source.h"
-#include "tpm2b.h"
-#include "tpmcrypto.h"
+#include "appraisal/appraise.h"
+#include "common/base64.h"
+#include "appraisal/challenge.h"
+#include "tpm/ekcheck.h"
+#include "issuance/issuance.h"
+#include "policy/policy.h"
+#include "issuance/token-source.h"
+#include "tpm/tpm2b.h"
+#include "tpm/tpmcrypto.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -2,8 +2,8 @@
 /* The audit line's shape and escaping, whole lines under concurrent appends, and the metrics
  * exposition's counters and cumulative histogram buckets. */
 
-#include "audit.h"
-#include "metrics.h"
+#include "service/audit.h"
+#include "service/metrics.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -2,7 +2,7 @@
 /* Challenges: key derivation against known answers (Python's hmac), the 98-byte layout, round
  * trip, expiry at the exact second, every byte tampered, binding, and the secret file's rules. */
 
-#include "challenge.h"
+#include "appraisal/challenge.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -3,9 +3,9 @@
  * here (with the TCG extensions real EK certificates have) and from swtpm's own local CA; the
  * allowlist, the cache, the attribute checks and the `ek`/`ca` commands. */
 
-#include "ek-cli.h"
-#include "ekcheck.h"
-#include "tpmcrypto.h"
+#include "cli/ek-cli.h"
+#include "tpm/ekcheck.h"
+#include "tpm/tpmcrypto.h"
 #include "util.h"
 
 #include <openssl/bn.h>

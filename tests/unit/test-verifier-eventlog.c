@@ -2,7 +2,7 @@
 /* eventlog_parse(): logs written by tests/tools/mklog.py replayed against the PCR values it
  * computes with hashlib, every truncation of them, and hand-built malformed logs, row by row. */
 
-#include "eventlog.h"
+#include "tpm/eventlog.h"
 #include "util.h"
 
 #include <json-c/json.h>

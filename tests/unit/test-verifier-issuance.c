@@ -3,7 +3,7 @@
  * format; a known answer from Python's hmac), the memory of issued boots and the per-EK
  * round-2 bucket. */
 
-#include "issuance.h"
+#include "issuance/issuance.h"
 #include "util.h"
 
 #include <setjmp.h>

@@ -3,12 +3,12 @@
  * their keys (IPv6 per /64), the per-address connection count, the negative cache of EK
  * chains, and the audit log's refusal cap with its summary lines and reserve. */
 
-#include "audit.h"
-#include "ek-negcache.h"
-#include "metrics.h"
-#include "ratelimit.h"
+#include "service/audit.h"
+#include "tpm/ek-negcache.h"
+#include "service/metrics.h"
+#include "service/ratelimit.h"
 #include "util.h"
-#include "util-verifier.h"
+#include "common/util-verifier.h"
 
 #include <arpa/inet.h>
 #include <json-c/json.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* verifier/pe.c and verifier/predict.c on synthetic images: what Authenticode covers and what
- * it leaves out, section contents as loaded, and one row per malformed header. */
+/* verifier/policy/pe.c and verifier/policy/predict.c on synthetic images: what Authenticode covers
+ * and what it leaves out, section contents as loaded, and one row per malformed header. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "pe.h"
-#include "predict.h"
+#include "policy/pe.h"
+#include "policy/predict.h"
 
 #include <errno.h>
 #include <stdlib.h>

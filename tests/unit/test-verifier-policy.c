@@ -3,9 +3,9 @@
  * hand-built log with the exact PCR/event/type/digest, the canonical form, and the `policy` CLI
  * run on logs from tests/tools/mklog.py. */
 
-#include "eventlog.h"
-#include "policy-cli.h"
-#include "policy.h"
+#include "tpm/eventlog.h"
+#include "cli/policy-cli.h"
+#include "policy/policy.h"
 #include "util.h"
 
 #include <fcntl.h>

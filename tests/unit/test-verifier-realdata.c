@@ -4,11 +4,11 @@
  * sources recorded (NAME.expect: the oracle, the outcome, the PCRs), and hostile variants of
  * them derived here in memory (the fixtures stay byte for byte as published). */
 
-#include "ek-cli.h"
-#include "ekcheck.h"
-#include "eventlog.h"
-#include "tpm2b.h"
-#include "tpmcrypto.h"
+#include "cli/ek-cli.h"
+#include "tpm/ekcheck.h"
+#include "tpm/eventlog.h"
+#include "tpm/tpm2b.h"
+#include "tpm/tpmcrypto.h"
 #include "util.h"
 
 #include <openssl/core_names.h>

@@ -2,8 +2,8 @@
 /* request_parse_challenge() / request_parse_attest(): one row per body with the reason and
  * message it must get; then the limits at their exact edges, built at run time. */
 
-#include "base64.h"
-#include "request.h"
+#include "common/base64.h"
+#include "service/request.h"
 #include "util.h"
 
 #include <setjmp.h>

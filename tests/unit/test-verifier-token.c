@@ -3,7 +3,7 @@
  * slow, chatty) with the boot's token; pool hands each line out once, to one boot, across
  * threads and processes, and the same line again to the same boot. */
 
-#include "token-source.h"
+#include "issuance/token-source.h"
 #include "util.h"
 
 #include <fcntl.h>

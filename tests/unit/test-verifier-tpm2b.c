@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* verifier/tpm2b.c against structures a real TPM made (swtpm 0.7.1 + tpm2-tools 5.4, names from
+/* verifier/tpm/tpm2b.c against structures a real TPM made (swtpm 0.7.1 + tpm2-tools 5.4, names from
  * `tpm2_readpublic -n`), and against every truncation, trailing byte and foreign algorithm. */
 
-#include "tpm2b.h"
+#include "tpm/tpm2b.h"
 #include "util.h"
 
 #include <setjmp.h>

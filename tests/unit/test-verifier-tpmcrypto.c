@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* verifier/tpmcrypto.c: KDFa/KDFe and policy known answers, quotes a real TPM signed, and the
+/* verifier/tpm/tpmcrypto.c: KDFa/KDFe and policy known answers, quotes a real TPM signed, and the
  * MakeCredential / Import blobs opened again here with EK private keys made in OpenSSL. */
 
-#include "tpm2b.h"
-#include "tpmcrypto.h"
+#include "tpm/tpm2b.h"
+#include "tpm/tpmcrypto.h"
 #include "util.h"
 
 #include <openssl/core_names.h>

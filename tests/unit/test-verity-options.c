@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-#include "parse-util.h"
-#include "verity-options.h"
+#include "lib/parse-util.h"
+#include "storage/verity-options.h"
 
 /* After our headers: cmocka defines a fail() macro that would clash with failure.h's fail(). */
 #include <setjmp.h>

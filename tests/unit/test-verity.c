@@ -10,7 +10,7 @@
 
 #include "fixtures/fixture-util.h"
 #include "util.h"
-#include "verity.h"
+#include "storage/verity.h"
 
 /* After our headers: cmocka's fail() macro would clash with failure.h's fail(). */
 #include <setjmp.h>

@@ -3,7 +3,7 @@
  * the structures a TPM marshals, scratch directories and files. Include after <cmocka.h>. */
 #pragma once
 
-#include "util-verifier.h"
+#include "common/util-verifier.h"
 
 #include <fcntl.h>
 #include <ftw.h>

@@ -4,7 +4,7 @@
 # unsealed (the recording proxy offers it on NG_ANSWER_PORT) and asks the same TPM, in the same
 # boot, to unseal it again: the gate's cap on PCR 15 changed the PCR state the blob is sealed to,
 # so the TPM refuses. The helper (qemu/rootfs/unseal-again.c) unseals with the gate's own code
-# (src/tpm.c, tpm_unseal_imported), which opened this very blob moments before; same EK, same
+# (src/attest/tpm.c, tpm_unseal_imported), which opened this very blob moments before; same EK, same
 # boot (resetCount), and only PCR 15 moved in between, so the refusal is the cap's doing.
 # In the same boot the helper then plays root after the gate (issue 11, reattest-after-cap):
 # fresh EK and AK, both rounds against the verifier, and the firmware's log with the cap event
