@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# hooks/hooks/nodegate under busybox ash in a fixture tree that plays mkinitcpio's init, one
-# boot per row; each row's outcome is what the stand-ins recorded, compared line by line.
+# hooks/hooks/nodegate under busybox ash in a fixture tree whose /init and /init_functions
+# follow mkinitcpio v41's, one boot per row; each row's outcome is what the stand-ins recorded,
+# compared line by line.
 set -euo pipefail
 # shellcheck source=tests/lib/sandbox.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/sandbox.sh"
