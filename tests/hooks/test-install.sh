@@ -28,7 +28,15 @@ script=$PWD/tests/hooks/fixture/nodegate
 printf '%s\n' '-----BEGIN CERTIFICATE-----' 'MIIB' '-----END CERTIFICATE-----' >"$work/ca.pem"
 printf '%s\n' 'not a certificate' >"$work/not-pem"
 printf '%s\n' 'nodegate.on_failure=poweroff' >"$work/nodegate.conf"
-mkdir "$work/empty-path"
+mkdir "$work/empty-path" "$work/no-kmod-path"
+# What build() needs besides kmod, for the row without it.
+for tool in readelf grep; do
+    ln -s "$(type -P "$tool")" "$work/no-kmod-path/$tool"
+done
+kmod_path=$(type -P kmod) || {
+    echo "test-install: kmod is needed (the install hook adds it)" >&2
+    exit 1
+}
 
 # name | settings (NAME=VALUE;…, @NAME@ as below) | HOOKS (- for none) | status | expect
 # Expect: add (the full list below), conf (with nodegate.conf), net=a,b (those NICs instead
@@ -47,7 +55,10 @@ rows=(
     'no readelf|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=;PATH=@EMPTYPATH@|base udev nodegate|1|error=readelf (binutils) is needed'
     'systemd initrd|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=|base systemd nodegate|1|error=would never run'
     'not last|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=|base udev nodegate keyboard|0|add warning=put '"'"'nodegate'"'"' last'
-    'fsck hook|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=|base udev fsck nodegate|0|add warning=the '"'"'fsck'"'"' hook acts on disks'
+    'fsck hook|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=|base udev fsck nodegate|1|error=since mkinitcpio v39 fsck_root reads root= from'
+    'fsck hook, added with -A|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=;_hooks=base udev nodegate fsck|base udev nodegate|1|error=the '"'"'fsck'"'"' hook'
+    'usr hook|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=|base udev usr nodegate|0|add warning=the '"'"'usr'"'"' hook acts on disks'
+    'no kmod|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=;PATH=@NOKMODPATH@|base udev nodegate|1|error=kmod is needed'
     'no udev|NODEGATE_BINARY=@STATIC@;NODEGATE_CA=@CA@;NODEGATE_CONF=|base block nodegate|0|add warning=without the '"'"'udev'"'"' hook'
 )
 
@@ -98,6 +109,8 @@ run_build() (
         case $setting in
         HOOKS=-) ;;
         HOOKS=*) read -r -a HOOKS <<<"${setting#HOOKS=}" ;;
+        # mkinitcpio's own list, after -A and -S
+        _hooks=*) read -r -a _hooks <<<"${setting#_hooks=}" ;;
         *) printf -v "${setting%%=*}" '%s' "${setting#*=}" ;;
         esac
     done
@@ -122,6 +135,7 @@ for row in "${rows[@]}"; do
     settings=${settings//@CONF@/$work/nodegate.conf}
     settings=${settings//@MISSING@/$work/missing}
     settings=${settings//@EMPTYPATH@/$work/empty-path}
+    settings=${settings//@NOKMODPATH@/$work/no-kmod-path}
     IFS=';' read -r -a assignments <<<"$settings"
 
     rc=0
@@ -147,6 +161,7 @@ for row in "${rows[@]}"; do
         binary=$static ca=$work/ca.pem
         {
             echo "add_binary $binary /usr/bin/nodegate"
+            echo "add_binary $kmod_path /usr/lib/nodegate/modprobe"
             echo "add_file $ca /etc/nodegate/ca.pem"
             ((want_conf)) && echo "add_file $work/nodegate.conf /etc/nodegate/nodegate.conf"
             echo "add_module dm_mod"
@@ -192,21 +207,28 @@ for row in "${rows[@]}"; do
     fi
 done
 
-# What run_hook loads must be in the image: its modprobe line, taken from a run of run_hook
-# itself (it only loads modules and sets variables), against the add_module calls of row 1.
+# What the early hook and run_hook load must be in the image: their module lists, taken from
+# a run of the hook functions themselves (they only load modules and set variables), against
+# the add_module calls of row 1. They load through the kmod the install hook adds, never with a
+# plain "modprobe", which busybox ash may hand to busybox's own applet (see hooks/README.md).
 n=$((n + 1))
 loaded=$(busybox ash -c '
-    modprobe() { printf "%s\n" "$@"; }
+    modprobe() { echo "plain modprobe $*"; }
     msg() { :; }
     . hooks/hooks/nodegate
-    run_hook' | grep -v '^-')
+    nodegate_modprobe() { printf "%s\n" "$@"; }
+    run_earlyhook
+    run_hook' | sort -u)
+plain=$(grep '^plain modprobe' <<<"$loaded" || true)
+loaded=$(grep -v '^plain modprobe' <<<"$loaded" || true)
 missing=()
 for mod in $loaded; do
     grep -qxE "add_module $mod\??" "$work/log1" || missing+=("$mod")
 done
-if [[ -z $loaded ]] || ((${#missing[@]})); then
+if [[ -z $loaded || -n $plain ]] || ((${#missing[@]})); then
     failed=$((failed + 1))
-    echo "FAIL: runtime modules in the image: not added: ${missing[*]:-(run_hook loaded nothing)}"
+    echo "FAIL: runtime modules in the image: not added: ${missing[*]:-none};" \
+        "loaded with a plain modprobe: ${plain:-none}"
 else
     passed=$((passed + 1))
     echo "ok: runtime modules in the image ($(echo "$loaded" | wc -l) modules)"
