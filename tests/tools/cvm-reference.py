@@ -277,7 +277,9 @@ def amd_ext(cert):
         raw = e.value.value
         key = oid[len(AMD_OID):]
         if key == "4":
-            # KDS wraps hwID in an OCTET STRING; early VCEKs stored the 64 raw bytes.
+            # Every real VCEK here (2022-2025, Milan, Genoa, Turin) stores hwID raw: the
+            # extension value is the bytes themselves (64, or 8 on Turin), not DER. Only
+            # trustee's synthetic test-vcek-invalid-new.der wraps it in an OCTET STRING.
             if len(raw) == 66 and raw[0] == 0x04 and raw[1] == 0x40:
                 raw = raw[2:]
             out["hwid"] = raw
@@ -316,7 +318,9 @@ def snp_verify(b, vek, chain_roots, t, expected_report_data=None, vek_kind=None,
     facts["product"] = product or "?"
     # The VCEK is issued for one chip (hwID) at one TCB: both must equal the report's.
     if kind == "vcek":
-        if ext.get("hwid") != r["chip_id"]:
+        # Turin VCEKs carry an 8-byte hwID: the first 8 bytes of CHIP_ID.
+        want_id = r["chip_id"][:8] if product == "Turin" else r["chip_id"]
+        if ext.get("hwid") != want_id:
             raise Refused("vcek-chip-id-mismatch")
     want = tcb_parts(r["reported_tcb"], product)
     names = {"bl": "3.1", "tee": "3.2", "snp": "3.3", "ucode": "3.8", "fmc": "3.9"}
@@ -676,6 +680,7 @@ def case(name, **kw):
 
 SNP_MILAN = ("SEV-Milan", "ARK-Milan")
 SNP_GENOA = ("SEV-Genoa", "ARK-Genoa")
+SNP_TURIN = ("SEV-Turin", "ARK-Turin")
 VLEK_MILAN = ("SEV-VLEK-Milan", "ARK-Milan")
 
 # --- bare SNP reports
@@ -685,9 +690,12 @@ case("snp/trustee-vlek-report.bin", kind="snp-report", vek="snp/trustee-vlek.der
      chain=VLEK_MILAN, time=T_2025_06, note="VMPL 1: the guest kernel, not the firmware, asked")
 case("snp/gsg-attestation.bin", kind="snp-report", vek="snp/gsg-vcek.der", chain=SNP_MILAN,
      time=T_2025_06, note="policy DEBUG=1")
+case("snp/virtee-report-milan.bin", kind="snp-report", vek="snp/virtee-vcek-milan.der", chain=SNP_MILAN,
+     time=T_2025_06)
 # --- the certificates on their own (chain only)
 for v, ch in (("snp/trustee-vcek.der", SNP_MILAN), ("snp/trustee-vcek-invalid-legacy.der", SNP_MILAN),
               ("snp/trustee-vcek-invalid-new.der", SNP_MILAN), ("snp/gsg-vcek.der", SNP_MILAN),
+              ("snp/virtee-vcek-milan.der", SNP_MILAN), ("snp/virtee-vcek-turin.der", SNP_TURIN),
               ("azure-snp/trustee-vcek-genoa.pem", SNP_GENOA), ("azure-snp/trustee-ev-v0-vcek.pem", SNP_MILAN),
               ("azure-snp/trustee-ev-v1-vcek.der", SNP_MILAN), ("azure-snp/trustee-ev-v2-vcek.der", SNP_MILAN)):
     case(v, kind="vcek", chain=ch, time=T_2025_06)
@@ -769,6 +777,7 @@ neg("snp/trustee-report.bin", "swapped-ark-genoa", lambda b: b, chain=("SEV-Mila
 neg("snp/trustee-report.bin", "ask-for-asvk", lambda b: b, chain=VLEK_MILAN)
 neg("snp/trustee-report.bin", "stale-challenge", lambda b: b, report_data=b"\xff" * 64)
 neg("snp/trustee-vlek-report.bin", "expired-vlek", lambda b: b, time=T_2026_01)
+neg("snp/virtee-vcek-turin.der", "milan-chain", lambda b: b, chain=SNP_MILAN)
 neg("snp/gsg-attestation.bin", "vcek-of-trustee", lambda b: b, vek="snp/trustee-vcek.der")
 neg("azure-snp/trustee-hcl-report.bin", "flip-claims", lambda b: hcl_flip_claims(
     b, b'"vmUniqueId":"9', b'"vmUniqueId":"8'))
@@ -816,7 +825,7 @@ def evaluate(name):
     fields = []
     try:
         if kind in ("vcek", "vlek", "vcek-chain"):
-            vek = load_vek(name)
+            vek = load_cert(data)
             ask, ark = ROOTS[c["chain"][0]], ROOTS[c["chain"][1]]
             if kind == "vcek-chain":
                 # The bundled ASK/ARK must be the pinned ones, byte for byte.
@@ -824,7 +833,8 @@ def evaluate(name):
                 fields.append(("bundled", "+".join("%s=%s" % (cn(g.subject), "pinned" if fp(g) == PINNED.get(cn(g.subject)) else "NOT-PINNED") for g in got)))
             ext = amd_ext(vek)
             fields += [("cn", cn(vek.subject)), ("product", ext.get("2", "-")),
-                       ("tcb", "bl:%s,tee:%s,snp:%s,ucode:%s" % (ext.get("3.1"), ext.get("3.2"), ext.get("3.3"), ext.get("3.8"))),
+                       ("tcb", ("fmc:%s," % ext["3.9"] if "3.9" in ext else "") + "bl:%s,tee:%s,snp:%s,ucode:%s" % (
+                           ext.get("3.1"), ext.get("3.2"), ext.get("3.3"), ext.get("3.8"))),
                        ("hwid", ext["hwid"].hex() if "hwid" in ext else "-"),
                        ("hwid_encoding", "-" if "hwid" not in ext else "raw" if [e for e in vek.extensions if e.oid.dotted_string == AMD_OID + "4"][0].value.value[:2] != b"\x04\x40" else "octet-string"),
                        ("not_after", not_after(vek).strftime("%Y-%m-%d"))]
