@@ -494,6 +494,7 @@ def quote_parse(q):
         "signed": q[:off + size],
         "tee_tcb_svn": body[0:16],
         "mrseam": body[16:64],
+        "mrsignerseam": body[64:112],
         "seam_attributes": body[112:120],
         "td_attributes": body[120:128],
         "xfam": body[128:136],
@@ -567,6 +568,104 @@ def quote_verify(t, time_):
     except InvalidSignature:
         raise Refused("tdx-quote-signature-invalid")
     return {"pck_ca": cn(inter.subject).replace(" ", "_"), "pck_issuer": cn(pck.issuer).replace(" ", "_")}
+
+
+# Intel SGX/TDX PCK certificate extensions (OID 1.2.840.113741.1.13.1): FMSPC, PCE-ID, the 16
+# SGX TCB component SVNs and the PCESVN. Found by their DER-encoded OIDs, each followed by its
+# value's TLV; enough for a test oracle.
+SGX_OID = bytes.fromhex("2a864886f84d010d01")
+
+
+def pck_ext(der):
+    def grab(suffix):
+        oid = b"\x06" + bytes([len(SGX_OID) + len(suffix)]) + SGX_OID + suffix
+        i = der.find(oid)
+        if i < 0:
+            raise Refused("tdx-pck-extension-missing", suffix.hex())
+        j = i + len(oid)
+        return der[j + 2:j + 2 + der[j + 1]]
+    return {
+        "fmspc": grab(b"\x04").hex(),
+        "pceid": grab(b"\x03").hex(),
+        "comp": [int.from_bytes(grab(b"\x02" + bytes([i])), "big") for i in range(1, 17)],
+        "pcesvn": int.from_bytes(grab(b"\x02\x11"), "big"),
+    }
+
+
+def iso(ts):
+    return int(datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp())
+
+
+def tdx_tcb_status(t, tcbinfo, qeid, time_, fields):
+    """TCB status from PCS collateral, the algorithm of Intel's QVL as go-tdx-guest's
+    verify.go implements it (getMatchingTcbLevel, getMatchingTdxModuleTcbLevel,
+    verifyQeReport). Appends to fields; raises Refused on the first failing check."""
+    pck = pck_ext(pem_certs(t["pck_chain"])[0])
+    fields += [("fmspc", pck["fmspc"]), ("pck_tcb", ",".join(map(str, pck["comp"][:8]))),
+               ("pcesvn", pck["pcesvn"])]
+    ti = tcbinfo["tcbInfo"]
+    qi = qeid["enclaveIdentity"]
+    fields += [("tcbinfo_window", "%s..%s" % (ti["issueDate"], ti["nextUpdate"])),
+               ("qeid_window", "%s..%s" % (qi["issueDate"], qi["nextUpdate"]))]
+    if ti["id"] != "TDX" or qi["id"] != "TD_QE":
+        raise Refused("tdx-collateral-kind")
+    if not iso(ti["issueDate"]) <= time_ <= iso(ti["nextUpdate"]):
+        raise Refused("tdx-tcbinfo-expired")
+    if ti["fmspc"].lower() != pck["fmspc"] or ti["pceId"].lower() != pck["pceid"]:
+        raise Refused("tdx-tcbinfo-fmspc-mismatch", ti["fmspc"])
+    mod = ti["tdxModule"]
+    if bytes.fromhex(mod["mrsigner"]) != t["mrsignerseam"]:
+        raise Refused("tdx-module-mrsigner-mismatch")
+    mask = bytes.fromhex(mod["attributesMask"])
+    if bytes(a & b for a, b in zip(mask, t["seam_attributes"])) != bytes.fromhex(mod["attributes"]):
+        raise Refused("tdx-module-attributes-mismatch")
+    svn = t["tee_tcb_svn"]
+    level = None
+    for lv in ti["tcbLevels"]:
+        tcb = lv["tcb"]
+        sgx = [c["svn"] for c in tcb["sgxtcbcomponents"]]
+        tdx = [c["svn"] for c in tcb["tdxtcbcomponents"]]
+        start = 2 if svn[1] > 0 else 0  # with a TDX module major version, 0-1 are the module's
+        if all(p >= q for p, q in zip(pck["comp"], sgx)) and pck["pcesvn"] >= tcb["pcesvn"] and \
+                all(svn[i] >= tdx[i] for i in range(start, 16)):
+            level = lv
+            break
+    if level is None:
+        raise Refused("tdx-tcb-level-unsupported")
+    status = level["tcbStatus"]
+    fields.append(("platform_tcb", "%s@%s" % (status, level["tcbDate"][:10])))
+    if svn[1] > 0:
+        mid = "TDX_%02x" % svn[1]  # go-tdx-guest: "TDX_" + hex.EncodeToString
+        ids = [m for m in ti.get("tdxModuleIdentities", []) if m["id"] == mid]
+        if not ids:
+            raise Refused("tdx-module-identity-missing", mid)
+        ml = [lv for lv in ids[0]["tcbLevels"] if svn[0] >= lv["tcb"]["isvsvn"]]
+        if not ml:
+            raise Refused("tdx-module-tcb-unsupported")
+        status = ml[0]["tcbStatus"]
+        fields.append(("module_tcb", "%s:%s" % (mid, status)))
+    fields.append(("tcb_status", status))
+    # The QE: its REPORT (SGX report body) against the QE identity.
+    qe = t["qe_report"]
+    if not iso(qi["issueDate"]) <= time_ <= iso(qi["nextUpdate"]):
+        raise Refused("tdx-qe-identity-expired")
+    misc = u32(qe, 16) & struct.unpack("<I", bytes.fromhex(qi["miscselectMask"]))[0]
+    if misc != struct.unpack("<I", bytes.fromhex(qi["miscselect"]))[0]:
+        raise Refused("tdx-qe-identity-mismatch", "miscselect")
+    amask = bytes.fromhex(qi["attributesMask"])
+    if bytes(a & b for a, b in zip(amask, qe[48:64])) != bytes.fromhex(qi["attributes"]):
+        raise Refused("tdx-qe-identity-mismatch", "attributes")
+    if qe[128:160] != bytes.fromhex(qi["mrsigner"]) or u16(qe, 256) != qi["isvprodid"]:
+        raise Refused("tdx-qe-identity-mismatch", "mrsigner/isvprodid")
+    ql = [lv for lv in qi["tcbLevels"] if lv["tcb"]["isvsvn"] <= u16(qe, 258)]
+    if not ql:
+        raise Refused("tdx-qe-tcb-unsupported")
+    fields.append(("qe_tcb_status", ql[0]["tcbStatus"]))
+    if status != "UpToDate":
+        raise Refused("tdx-tcb-status", status)
+    if ql[0]["tcbStatus"] != "UpToDate":
+        raise Refused("tdx-qe-tcb-status", ql[0]["tcbStatus"])
 
 
 def tdx_fields(t):
@@ -746,6 +845,17 @@ for q in ("tdx/gtg-quote-v4-spr-e4.dat", "tdx/gtg-quote-v5-sample.dat", "tdx/gtg
 CASES["tdx/gtg-quote-v5-sample.dat"]["time"] = T_2026_03
 CASES["tdx/gtg-cos-113-quote.dat"]["report_data"] = rd("tdx/gtg-cos-113-nonce.dat")
 
+# --- TDX TCB status against go-tdx-guest's PCS collateral (the quote + collateral at a time
+# inside the TCB info's window; the QE identity sample expires 2023-07-08).
+T_2023_07 = 1688169600  # 2023-07-01
+T_2026_02 = 1771113600  # 2026-02-15
+for q, ti, tm in (("tdx/gtg-quote-v4-spr-e4.dat", "tdx/gtg-tcbinfo-v4.json", T_2023_07),
+                  ("tdx/trustee-quote-4.dat", "tdx/gtg-tcbinfo-v4.json", T_2023_07),
+                  ("tdx/gtg-quote-v5-sample.dat", "tdx/gtg-tcbinfo-v5.json", T_2026_02),
+                  ("tdx/trustee-quote-5.dat", "tdx/gtg-tcbinfo-v5.json", T_2026_02)):
+    case(q + "+" + ti.split("/")[1], kind="tdx-tcb", quote_file=q, tcbinfo=ti,
+         qeid="tdx/gtg-qe-identity.json", time=tm)
+
 # --- derived negatives (recipes; --write-negatives materialises them)
 NEG = []
 
@@ -820,7 +930,7 @@ def evaluate(name):
         base, mutate = c["derive"]
         data = mutate(rd(base))
     else:
-        data = rd(name)
+        data = rd(c.get("quote_file", name))
     kind, t = c["kind"], c["time"]
     fields = []
     try:
@@ -923,6 +1033,14 @@ def evaluate(name):
             if t_["rtmr"] != td["rtmr"]:
                 raise Refused("tdx-quote-tdreport-mismatch", "rtmr")
             fields += sorted(quote_verify(t_, t).items())
+        elif kind == "tdx-tcb":
+            t_ = quote_parse(data)
+            fields = [("version", t_["version"]), ("tee_tcb_svn", t_["tee_tcb_svn"].hex())]
+            fields += sorted(quote_verify(t_, t).items())
+            tdx_tcb_status(t_, json.loads(rd(c["tcbinfo"])), json.loads(rd(c["qeid"])), t, fields)
+            # PCS returns the collateral's issuer chain in an HTTP header go-tdx-guest did not
+            # keep: the TCB info and QE identity signatures cannot be checked from the files.
+            raise Refused("tdx-collateral-issuer-chain-missing")
         elif kind == "tdx-quote":
             t_ = quote_parse(data)
             fields = tdx_fields(t_) + [("body_type", t_["body_type"]),
