@@ -369,6 +369,10 @@ def snp_fields(r):
         ("measurement", r["measurement"].hex()),
         ("host_data", r["host_data"].hex()),
         ("id_key_digest", r["id_key_digest"].hex() if any(r["id_key_digest"]) else "0"),
+        ("author_key_digest", r["author_key_digest"].hex() if any(r["author_key_digest"]) else "0"),
+        ("family_id", r["family_id"].hex()),
+        ("image_id", r["image_id"].hex()),
+        ("firmware", r["current_version"]),
         ("chip_id", r["chip_id"].hex()),
     ]
 
