@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-# Reference oracle for the CVM fixtures (tests/fixtures/cvm): an independent, small parser and
-# verifier of SEV-SNP reports, Azure HCL reports and TDX quotes, written from the specifications
-# (AMD SEV-SNP Firmware ABI 1.57 "ATTESTATION_REPORT", Intel TDX DCAP Quote Generation Library
-# "Quote Format" v4/v5, the Azure paravisor's IGVM_REQUEST_DATA) and cross-checked against
-# go-sev-guest's abi package. It is a test oracle only: it is never shipped and never trusted by
-# the verifier; the C implementation must agree with it line for line (make check-cvm-fixtures).
+# Reference oracle for the CVM fixtures (tests/fixtures/cvm): a small, independent parser and
+# verifier of SEV-SNP reports, Azure HCL reports, vTPM quotes and TDX quotes. Layouts follow the
+# AMD SEV-SNP Firmware ABI "ATTESTATION_REPORT" table (offsets checked against go-sev-guest's
+# abi.ReportToProto), Intel's DCAP quote format v4/v5 (checked against go-tdx-guest), the Azure
+# paravisor's HCL header and IGVM_REQUEST_DATA (checked against kinvolk/azure-cvm-tooling), and
+# the TDX TCB-status algorithm as go-tdx-guest's verify.go implements it. It is a test oracle
+# only: never shipped, never trusted by the verifier; the C implementation must reach the same
+# verdict and first reason for every line (make check-cvm-fixtures diffs it against EXPECTED).
 #
 # Usage: cvm-reference.py [--write-negatives DIR] [NAME...]
 #   NAME is a fixture path relative to tests/fixtures/cvm (e.g. snp/trustee-report.bin) or a
-#   derived negative (NAME!recipe, e.g. snp/trustee-report.bin!flip-signature). Without NAME it
+#   derived negative (NAME!recipe, e.g. snp/trustee-report.bin!flip-signature-r), or QUOTE+TCBINFO for a
+#   TDX TCB evaluation. Without NAME it
 #   prints every case of CASES in order; EXPECTED is exactly that output.
 #   --write-negatives DIR writes every derived negative whose bytes differ from its base as a
 #   file DIR/<name with / and ! as _>, so a C test can feed it to the offline CLI.
@@ -17,7 +20,6 @@
 # Needs python3-cryptography (ECDSA P-384/P-256 and RSA-PSS verification).
 
 import base64
-import copy
 import datetime
 import hashlib
 import json
@@ -754,10 +756,6 @@ def tpms_attest(m):
 #   TDX:   quote parse -> PCK chain to the pinned Intel root -> QE report signature -> QE
 #          report binds the attestation key -> quote signature -> TD attributes DEBUG=0 ->
 #          REPORTDATA; TCB status from collateral is NOT evaluated here (see docs/cvm.md).
-def vek_file(path):
-    return load_cert(rd(path))
-
-
 def with_flip(b, off, mask=0x01):
     b = bytearray(b)
     b[off] ^= mask
@@ -790,7 +788,7 @@ VLEK_MILAN = ("SEV-VLEK-Milan", "ARK-Milan")
 case("snp/trustee-report.bin", kind="snp-report", vek="snp/trustee-vcek.der", chain=SNP_MILAN,
      time=T_2025_06)
 case("snp/trustee-vlek-report.bin", kind="snp-report", vek="snp/trustee-vlek.der",
-     chain=VLEK_MILAN, time=T_2025_06, note="VMPL 1: the guest kernel, not the firmware, asked")
+     chain=VLEK_MILAN, time=T_2025_06, note="VMPL 1: requested from VMPL 1 (e.g. a guest below an SVSM), not VMPL 0")
 case("snp/gsg-attestation.bin", kind="snp-report", vek="snp/gsg-vcek.der", chain=SNP_MILAN,
      time=T_2025_06, note="policy DEBUG=1")
 case("snp/virtee-report-milan.bin", kind="snp-report", vek="snp/virtee-vcek-milan.der", chain=SNP_MILAN,
@@ -924,7 +922,7 @@ neg("tdx/gtg-cos-113-quote.dat", "stale-nonce", lambda b: b, report_data=b"\xff"
 
 
 def load_vek(path):
-    return vek_file(path)
+    return load_cert(rd(path))
 
 
 def evaluate(name):
