@@ -1,0 +1,11 @@
+# Confidential-VM evidence fixtures (tests/fixtures/cvm, issue 13): the independent Python oracle
+# tests/tools/cvm-reference.py must still print EXPECTED line for line, so a change to a fixture,
+# a pinned root or the oracle shows up as a diff. Needs python3 and python3-cryptography.
+.PHONY: check-cvm-fixtures
+check: check-cvm-fixtures
+check-cvm-fixtures:
+	@mkdir -p $(BUILD)/tests
+	@grep -v '^#' tests/fixtures/cvm/EXPECTED > $(BUILD)/tests/cvm-expected.txt
+	python3 tests/tools/cvm-reference.py > $(BUILD)/tests/cvm-actual.txt
+	diff -u $(BUILD)/tests/cvm-expected.txt $(BUILD)/tests/cvm-actual.txt
+	@echo "check-cvm-fixtures: $$(wc -l < $(BUILD)/tests/cvm-actual.txt) cases as expected"
