@@ -16,16 +16,20 @@ GATE_HDRS := $(wildcard src/*.h src/*/*.h)
 VERIFIER_HDRS := $(wildcard verifier/*.h verifier/*/*.h)
 GATE_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(GATE_SRCS))
 NODEGATE := $(BUILD)/nodegate
-SIZE_BUDGET := 1677721
+SIZE_BUDGET := 1835008
 
 # Recursive (=): the versions come from the prefix, which exists only after `make deps`.
 GATE_VERSION_DEFS = -DCRYPTSETUP_VERSION='"$(shell $(DEPS_PKG_CONFIG) --modversion libcryptsetup)"' \
 	-DTSS2_VERSION='"$(shell $(DEPS_PKG_CONFIG) --modversion tss2-esys)"'
+# No _FORTIFY_SOURCE: musl's headers have no fortified variants, so the macro would change
+# nothing while claiming checks the binary does not have. The hardening the gate does get:
+# stack protector (its code and every library, deps/build.sh), static-pie (ASLR for PID 1),
+# full RELRO and a non-executable stack; `make size` checks them on the binary.
 GATE_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Os -g0 \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-ffile-prefix-map=$(CURDIR)=. -Isrc -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-ffile-prefix-map=$(CURDIR)=. -Isrc -fPIE -fstack-protector-strong \
 	$(DEPS_CFLAGS) $(GATE_VERSION_DEFS)
-GATE_LDFLAGS := -static -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack \
+GATE_LDFLAGS := -static-pie -s -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack \
 	-Wl,-z,relro -Wl,-z,now
 
 .PHONY: all size clean distclean format
@@ -37,15 +41,17 @@ $(BUILD)/obj/%.o: src/%.c $(GATE_HDRS) $(DEPS_STAMP)
 
 $(NODEGATE): $(GATE_OBJS) $(DEPS_STAMP)
 	$(MUSL_CC) $(GATE_CFLAGS) $(GATE_LDFLAGS) -o $@ $(GATE_OBJS) $(DEPS_LIBS)
-	@if readelf -l $@ | grep -q INTERP || readelf -d $@ | grep -q 'Dynamic section'; then \
+	@if readelf -l $@ | grep -q INTERP || readelf -d $@ | grep -q NEEDED; then \
 		echo "$@ is not fully static" >&2; rm -f $@; exit 1; fi
 
+# The budget, and the hardening the binary must carry (tests/check-hardening.sh).
 size: $(NODEGATE)
 	@file $(NODEGATE)
 	@s=$$(stat -c %s $(NODEGATE)); \
-	printf 'nodegate stripped size: %d bytes (%.2f MiB), budget %d bytes (1.60 MiB)\n' \
+	printf 'nodegate stripped size: %d bytes (%.2f MiB), budget %d bytes (1.75 MiB)\n' \
 		$$s $$(echo "$$s/1048576" | bc -l) $(SIZE_BUDGET); \
 	test $$s -le $(SIZE_BUDGET) || { echo "over the size budget" >&2; exit 1; }
+	@tests/check-hardening.sh $(NODEGATE) $(DEPS_PREFIX)/lib $(GATE_OBJS)
 
 C_FILES = $(wildcard src/*.[ch] src/*/*.[ch] tests/unit/*.[ch] tests/unit/fixtures/*.h initrd/*.c)
 

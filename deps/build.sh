@@ -51,7 +51,10 @@ setup_toolchain() {
 	# musl ships no kernel UAPI headers; musl-gcc's -nostdinc hides the host's, so copies go in.
 	CPPFLAGS="-isystem $PREFIX/uapi -I$PREFIX/include"
 	# __FILE__ strings (libdevmapper and tpm2-tss logging) must not depend on the build directory.
+	# -fPIE: the gate is linked static-pie, so that ASLR moves it too. -fstack-protector-strong:
+	# mbedTLS parses the verifier's TLS and X.509 before anything is authenticated.
 	CFLAGS="-Os -g0 -ffunction-sections -fdata-sections -ffile-prefix-map=$WORK_DIR=."
+	CFLAGS+=" -fPIE -fstack-protector-strong"
 	LDFLAGS="-L$PREFIX/lib"
 	export CPPFLAGS CFLAGS LDFLAGS
 	# A new compiler, libc or set of kernel headers invalidates every library.
@@ -62,6 +65,28 @@ setup_toolchain() {
 			printf '%s\n' "$CPPFLAGS" "$CFLAGS" "$LDFLAGS"
 		} | sha256sum | cut -d' ' -f1
 	)
+}
+
+# Debian's musl-gcc.specs links dynamic or -static executables only: with -static-pie it would
+# put in Scrt1.o and ask for musl's dynamic loader. Our copy starts a static-pie executable
+# with rcrt1.o (musl's self-relocating start) and links it without an interpreter, as gcc's
+# own spec does for glibc. Rewritten only when it changes.
+install_static_pie_specs() {
+	local system=/usr/lib/x86_64-linux-musl/musl-gcc.specs out="$PREFIX/musl-static-pie.specs" tmp
+	[[ -r "$system" ]] || die "$system not found: install musl-tools (listed in .ci/packages)"
+	tmp=$(mktemp "$PREFIX/.specs.XXXXXX")
+	sed -e 's|^%{!shared: \(/[^ ]*/\)Scrt1.o}|%{static-pie: \1rcrt1.o; !shared: \1Scrt1.o}|' \
+		-e 's|^-dynamic-linker \([^ ]*\) -nostdlib|%{static-pie: -static -pie --no-dynamic-linker -z text; : -dynamic-linker \1} -nostdlib|' \
+		"$system" >"$tmp"
+	if ! grep -q 'static-pie: -static -pie' "$tmp" || ! grep -q 'static-pie: /.*rcrt1.o' "$tmp"; then
+		rm -f "$tmp"
+		die "$system has an unexpected layout: cannot derive the static-pie specs"
+	fi
+	if cmp -s "$tmp" "$out"; then
+		rm -f "$tmp"
+	else
+		mv "$tmp" "$out"
+	fi
 }
 
 # Copied again only when linux-libc-dev changed: the gate may be compiling against them right now.
@@ -79,7 +104,43 @@ install_uapi_headers() {
 	printf '%s\n' "$version" >"$PREFIX/uapi/.version"
 }
 
-# Unpacks NAME's orig tarball into a fresh $WORK_DIR/NAME/src and cds into that directory.
+# Applies NAME's Debian patch series (debian/patches/series of its .debian.tar.xz) to the
+# source in the current directory, leaving out what debian-patches.skip names.
+apply_debian_series() {
+	local name=$1 debian_tarball dir line patch opts applied=0 skipped=0 skip
+	debian_tarball=$(lock_field "$name" 7)
+	[[ "$debian_tarball" == - ]] && return
+	dir="$WORK_DIR/$name/debian-tar"
+	mkdir -p "$dir"
+	tar -xf "$SRC_DIR/$debian_tarball" -C "$dir"
+	mapfile -t skip < <(awk -v n="$name" '!/^[[:space:]]*(#|$)/ && $1 == n { print $2 }' "$DEBIAN_SKIP_FILE")
+	for patch in "${skip[@]}"; do
+		grep -qxF -- "$patch" <(sed -e 's/#.*//' -e 's/[[:space:]].*//' "$dir/debian/patches/series" 2>/dev/null) ||
+			die "$name: debian-patches.skip names $patch, which is not in its Debian series"
+	done
+	[[ -f "$dir/debian/patches/series" ]] || {
+		echo "debian: $name $debian_tarball has no patch series"
+		return
+	}
+	while read -r line; do
+		line=${line%%#*}
+		read -r patch opts <<<"$line"
+		[[ -n "$patch" ]] || continue
+		if printf '%s\n' "${skip[@]}" | grep -qxF -- "$patch"; then
+			echo "debian: $name: left out $patch (deps/debian-patches.skip)"
+			skipped=$((skipped + 1))
+			continue
+		fi
+		# shellcheck disable=SC2086 # a series line may carry patch options such as -p0
+		patch ${opts:--p1} --forward --batch --quiet <"$dir/debian/patches/$patch" ||
+			die "$name: Debian patch $patch does not apply"
+		applied=$((applied + 1))
+	done <"$dir/debian/patches/series"
+	echo "debian: $name: applied $applied patches of the series, left out $skipped"
+}
+
+# Unpacks NAME's orig tarball into a fresh $WORK_DIR/NAME/src, applies Debian's patch series
+# and ours, and cds into that directory.
 unpack() {
 	local name=$1 tarball patch
 	tarball=$(lock_field "$name" 5)
@@ -87,6 +148,7 @@ unpack() {
 	mkdir -p "$WORK_DIR/$name/src"
 	tar -xf "$SRC_DIR/$tarball" -C "$WORK_DIR/$name/src" --strip-components=1
 	cd "$WORK_DIR/$name/src"
+	apply_debian_series "$name"
 	# Our fixes to a pinned source, in order; each must apply exactly.
 	for patch in "$PATCH_DIR/$name"/*.patch; do
 		[[ -e $patch ]] || continue
@@ -273,7 +335,8 @@ compute_key() {
 		lock_rows | awk -v n="$name" '$1 == n'
 		declare -f "build_$name"
 		cat "$PATCH_DIR/$name"/*.patch 2>/dev/null || true
-		declare -f unpack cmake_configure setup_toolchain
+		awk -v n="$name" '$1 == n' "$DEBIAN_SKIP_FILE"
+		declare -f unpack apply_debian_series cmake_configure setup_toolchain
 		printf '%s\n' "$TOOLCHAIN_KEY"
 		for dep in ${DEPENDS[$name]}; do
 			printf '%s %s\n' "$dep" "${KEY[$dep]}"
@@ -309,13 +372,19 @@ main() {
 	setup_toolchain
 	mkdir -p "$PREFIX" "$WORK_DIR" "$STAMP_DIR" "$LOG_DIR"
 	install_uapi_headers
+	install_static_pie_specs
 
-	while read -r name _ version suite tarball sha; do
+	while read -r name _ version suite tarball sha debian_tarball debian_sha; do
 		[[ -v "DEPENDS[$name]" ]] || die "$name: in sources.lock but build.sh has no recipe for it"
 		[[ -f "$SRC_DIR/$tarball" ]] || die "$name: $tarball missing; run deps/fetch.sh first"
 		# fetch.sh checked the hash; a tarball swapped since then must not be built.
 		[[ "$(sha256sum "$SRC_DIR/$tarball" | cut -d' ' -f1)" == "$sha" ]] ||
 			die "$name: $tarball does not match its sha256 in sources.lock"
+		if [[ "$debian_tarball" != - ]]; then
+			[[ -f "$SRC_DIR/$debian_tarball" ]] || die "$name: $debian_tarball missing; run deps/fetch.sh first"
+			[[ "$(sha256sum "$SRC_DIR/$debian_tarball" | cut -d' ' -f1)" == "$debian_sha" ]] ||
+				die "$name: $debian_tarball does not match its sha256 in sources.lock"
+		fi
 		KEY[$name]=$(compute_key "$name")
 		total=$((total + 1))
 		stamp="$STAMP_DIR/$name"

@@ -7,6 +7,8 @@ REPO_ROOT=$(dirname "$DEPS_DIR")
 LOCK_FILE="$DEPS_DIR/sources.lock"
 # Fixes applied to a pinned source after unpacking: patches/NAME/*.patch, in name order.
 PATCH_DIR="$DEPS_DIR/patches"
+# Patches of the Debian series deliberately left out, with reasons.
+DEBIAN_SKIP_FILE="$DEPS_DIR/debian-patches.skip"
 
 # make passes an absolute BUILD; a relative one from a shell means the repo's build/.
 BUILD=${BUILD:-build}
@@ -26,9 +28,10 @@ die() {
 	exit 1
 }
 
-# Prints the lock rows without comments: name source version suite tarball sha256.
+# Prints the lock rows without comments:
+# name source version suite orig-tarball sha256 debian-tarball sha256 ("-" for none).
 lock_rows() {
-	awk '!/^[[:space:]]*(#|$)/ { print $1, $2, $3, $4, $5, $6 }' "$LOCK_FILE"
+	awk '!/^[[:space:]]*(#|$)/ { print $1, $2, $3, $4, $5, $6, $7, $8 }' "$LOCK_FILE"
 }
 
 # lock_field NAME COLUMN: one column (1-based, as in lock_rows) of the row named NAME.

@@ -4,7 +4,8 @@
 
 DEPS_PREFIX := $(ABS_BUILD)/deps/prefix
 DEPS_STAMP := $(BUILD)/deps/.done
-MUSL_CC := musl-gcc
+# musl-gcc with the prefix's specs (deps/build.sh), which can also link -static-pie.
+MUSL_CC := x86_64-linux-gnu-gcc -specs $(DEPS_PREFIX)/musl-static-pie.specs
 
 # -isystem: warnings in the libraries' headers must not fail the gate's -Werror build.
 DEPS_CFLAGS := -isystem $(DEPS_PREFIX)/uapi -isystem $(DEPS_PREFIX)/include
@@ -20,7 +21,7 @@ DEPS_PKGS := libcryptsetup tss2-esys tss2-tcti-device tss2-sys tss2-mu tss2-rc l
 DEPS_LIBS = $(shell $(DEPS_PKG_CONFIG) --libs $(DEPS_PKGS) 2>/dev/null | \
 	tr -s ' ' '\n' | tac | awk 'NF && !seen[$$0]++' | tac | tr '\n' ' ')
 
-DEPS_SCRIPTS := deps/sources.lock deps/common.sh deps/fetch.sh deps/build.sh \
+DEPS_SCRIPTS := deps/sources.lock deps/debian-patches.skip deps/common.sh deps/fetch.sh deps/build.sh \
 	$(wildcard deps/patches/*/*.patch)
 
 .PHONY: deps deps-fetch clean-deps

@@ -108,13 +108,17 @@ fetch_one() {
 }
 
 main() {
-	local name src version suite tarball sha
+	local name src version suite tarball sha debian_tarball debian_sha
 	take_deps_lock
 	mkdir -p "$SRC_DIR"
 	mapfile -t uris < <(archive_uris)
-	while read -r name src version suite tarball sha; do
+	while read -r name src version suite tarball sha debian_tarball debian_sha; do
 		[[ "$sha" =~ ^[0-9a-f]{64}$ ]] || die "$name: malformed sha256 in sources.lock: $sha"
 		fetch_one "$name" "$src" "$version ($suite)" "$tarball" "$sha"
+		[[ "$debian_tarball" == - ]] && continue
+		[[ "$debian_sha" =~ ^[0-9a-f]{64}$ ]] ||
+			die "$name: malformed sha256 of the Debian tarball in sources.lock: $debian_sha"
+		fetch_one "$name" "$src" "$version ($suite)" "$debian_tarball" "$debian_sha"
 	done < <(lock_rows)
 }
 

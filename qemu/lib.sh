@@ -186,12 +186,13 @@ ng_enter_netns() {
                 bash "$0" "$@"
 }
 
-# The verifier binary: NG_VERIFIER, or the ASan build when there is one (it reports memory
-# errors the boots provoke), or the optimized one.
+# The verifier binary: NG_VERIFIER, or the optimized build, as users run it. The tests
+# (make check-e2e) name the ASan build in NG_VERIFIER: it reports memory errors the boots
+# provoke.
 ng_verifier_bin() {
         local b
-        for b in "${NG_VERIFIER:-}" "$NG_BUILD/verifier-asan/nodegate-verifier" \
-                "$NG_BUILD/verifier/nodegate-verifier"; do
+        for b in "${NG_VERIFIER:-}" "$NG_BUILD/verifier/nodegate-verifier" \
+                "$NG_BUILD/verifier-asan/nodegate-verifier"; do
                 [[ -n $b && -x $b ]] && { printf '%s\n' "$b"; return 0; }
         done
         ng_die "no nodegate-verifier built (make verifier)"
