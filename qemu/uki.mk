@@ -56,10 +56,7 @@ check-reproducible: $(DEPS_STAMP)
 
 
 # Debian 13's systemd-stub, systemd-measure and ukify 257 (qemu/debian13.lock), unpacked under
-# $(BUILD)/debian13/root, never installed; fetched again only when the lock changes.
-DEBIAN13_ROOT := $(BUILD)/debian13/root
-DEBIAN13_STAMP := $(DEBIAN13_ROOT)/.lock-sha256
-DEBIAN13_STUB := $(DEBIAN13_ROOT)/usr/lib/systemd/boot/efi/linuxx64.efi.stub
+# $(DEBIAN13_ROOT) (qemu.mk), never installed; fetched again only when the lock changes.
 $(DEBIAN13_STAMP): qemu/debian13.lock qemu/fetch-debian13.sh deps/common.sh
 	BUILD=$(ABS_BUILD) qemu/fetch-debian13.sh
 .PHONY: debian13 check-stub-257
