@@ -38,10 +38,9 @@ struct stub_model {
         unsigned major;
         const char *const *sections; /* measured into PCR 11, in this order */
         size_t n_sections;
-        /* 257 (stub.c): the command line is mangle_stub_cmdline()'d — leading and trailing
-         * whitespace dropped, every control character and space inside turned into one space
-         * each — before it becomes the kernel's LoadOptions. */
-        bool mangles_cmdline;
+        /* How mangle_stub_cmdline() (src/boot/efi/util.c) changes .cmdline before it becomes
+         * the kernel's LoadOptions: it differs between 252 and 257. */
+        enum { MANGLE_252, MANGLE_257 } mangle;
         /* 257 (stub.c, generate_embedded_initrds, combine_initrds): the initrd the kernel gets
          * is .ucode, .initrd, then cpio archives the stub makes of .pcrsig, .pcrpkey, .osrel and
          * .profile (/.extra/...), each padded to 4 bytes; .profile sections split the UKI into
@@ -50,8 +49,8 @@ struct stub_model {
 };
 
 static const struct stub_model stub_models[] = {
-    {252, stub252_sections, ELEMENTSOF(stub252_sections), false, false},
-    {257, stub257_sections, ELEMENTSOF(stub257_sections), true, true},
+    {252, stub252_sections, ELEMENTSOF(stub252_sections), MANGLE_252, false},
+    {257, stub257_sections, ELEMENTSOF(stub257_sections), MANGLE_257, true},
 };
 
 #define MAX_MEASURED ELEMENTSOF(stub257_sections)
@@ -387,13 +386,22 @@ static int platform_events(struct builder *b, const struct predict_options *o,
         return 0;
 }
 
-/* systemd-stub 257's mangle_stub_cmdline() (src/boot/util.c): whitespace is every byte up to
- * 0x20 and 0x7f; it is dropped at both ends and each one inside becomes a space. In place;
- * returns the new length. */
-static size_t mangle_cmdline(uint8_t *c, size_t n)
+/* systemd-stub's mangle_stub_cmdline(), in place; returns the new length. 252
+ * (src/boot/efi/util.c): each byte up to 0x1f becomes a space, trailing spaces are dropped,
+ * leading ones kept. 257 (src/boot/util.c): whitespace is every byte up to 0x20 and 0x7f; it is
+ * dropped at both ends and each one inside becomes a space (not collapsed). */
+static size_t mangle_cmdline(uint8_t *c, size_t n, int how)
 {
         size_t i = 0, w = 0, end = 0;
 
+        if (how == MANGLE_252) {
+                for (i = 0; i < n; i++)
+                        if (c[i] <= 0x1f)
+                                c[i] = ' ';
+                while (n > 0 && c[n - 1] == ' ')
+                        n--;
+                return n;
+        }
         while (i < n && (c[i] <= 0x20 || c[i] == 0x7f))
                 i++;
         for (; i < n; i++) {
@@ -407,8 +415,7 @@ static size_t mangle_cmdline(uint8_t *c, size_t n)
 }
 
 /* The Linux EFI stub measures the command line it was given as LoadOptions: systemd-stub turns
- * .cmdline into UTF-16 (up to its first NUL; 257 mangles its whitespace first) with a
- * terminating NUL. */
+ * .cmdline into UTF-16 (up to its first NUL, mangled) with a terminating NUL. */
 static int cmdline_event(struct builder *b, const struct stub_model *m, const struct pe_image *pe,
                          const struct pe_section *s)
 {
@@ -428,8 +435,7 @@ static int cmdline_event(struct builder *b, const struct stub_model *m, const st
                             "non-ASCII byte 0x%02x at offset %zu of .cmdline: systemd-stub's "
                             "UTF-8 conversion is not modelled",
                             buf[i], i);
-        if (m->mangles_cmdline)
-                n = mangle_cmdline(buf, n);
+        n = mangle_cmdline(buf, n, m->mangle);
         if (n == 0)
                 return set_error(b->err, b->errlen, -EBADMSG,
                                  "empty .cmdline: the command line would come from the boot "
@@ -442,8 +448,9 @@ static int cmdline_event(struct builder *b, const struct stub_model *m, const st
         r = sha256(u16, 2 * (n + 1), d);
         if (r < 0)
                 return r;
-        return add(b, 9, EV_EVENT_TAG, d, "Linux EFI stub: LoadOptions (.cmdline as UTF-16%s)",
-                   m->mangles_cmdline ? ", whitespace mangled" : "");
+        return add(b, 9, EV_EVENT_TAG, d,
+                   "Linux EFI stub: LoadOptions (.cmdline as UTF-16, mangled as %u does)",
+                   m->major);
 }
 
 static void cpio_word(uint8_t *p, uint32_t v)
