@@ -19,49 +19,6 @@ sha256_of() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
-# The mirrors serving this release's own suite carry the full pool/main, including the
-# newer suites' sources we pin; security mirrors use another pool layout and are skipped.
-archive_uris() {
-	local codename f
-	if [[ -n "${NODEGATE_DEBIAN_ARCHIVE:-}" ]]; then
-		printf '%s\n' "${NODEGATE_DEBIAN_ARCHIVE%/}"
-		return
-	fi
-	codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null | tr -d '"')
-	[[ -n "$codename" ]] || die "no VERSION_CODENAME in /etc/os-release; set NODEGATE_DEBIAN_ARCHIVE to a Debian archive URI"
-	{
-		for f in /etc/apt/sources.list.d/*.sources; do
-			[[ -r "$f" ]] || continue
-			awk -v want="$codename" '
-				function flush() {
-					if (types ~ /(^| )deb(-src)?( |$)/ && tolower(enabled) != "no" &&
-					    (" " suites " ") ~ (" " want " "))
-						print uris
-					types = uris = suites = enabled = ""; last = ""
-				}
-				/^[[:space:]]*#/ { next }
-				/^[[:space:]]*$/ { flush(); next }
-				/^[[:space:]]/ { if (last == "uris") uris = uris " " $0;
-				                 else if (last == "suites") suites = suites " " $0; next }
-				{
-					key = tolower($1); sub(/:$/, "", key)
-					val = $0; sub(/^[^:]*:[[:space:]]*/, "", val)
-					last = key
-					if (key == "types") types = val
-					else if (key == "uris") uris = val
-					else if (key == "suites") suites = val
-					else if (key == "enabled") enabled = val
-				}
-				END { flush() }' "$f" | tr -s '[:space:]' '\n'
-		done
-		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-			[[ -r "$f" ]] || continue
-			sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-				awk -v want="$codename" '($1 == "deb" || $1 == "deb-src") && $3 == want { print $2 }'
-		done
-	} | sed -e '/^$/d' -e 's:/*$::' | grep -E '^(https?|file):' | awk '!seen[$0]++'
-}
-
 pool_dir() {
 	local src=$1
 	if [[ "$src" == lib?* ]]; then

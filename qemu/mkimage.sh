@@ -3,12 +3,14 @@
 # Builds a bootable UKI for the harness: the installed kernel, the given initramfs and the good
 # image's command line (root hash of the test root), optionally changed by a scenario.
 # Usage: mkimage.sh --initrd I --out uki.efi [--kver KVER] [--roothash HEX] [--append "WORDS"]
-#                   [--cmdline "FULL COMMAND LINE"] [--sign-key KEY --sign-cert CERT]
+#                   [--cmdline "FULL COMMAND LINE"] [--sign-key KEY --sign-cert CERT] [--stub STUB]
+# --stub (or NG_STUB) picks the systemd-stub, e.g. Debian 13's 257 from qemu/fetch-debian13.sh;
+# the default is the installed one (Debian 12's 252).
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-initrd='' out='' kver=${KVER:-} roothash='' append='' cmdline='' sign=()
+initrd='' out='' kver=${KVER:-} roothash='' append='' cmdline='' sign=() stub=${NG_STUB:-}
 while (($#)); do
         case $1 in
         --initrd) initrd=$2; shift 2 ;;
@@ -18,6 +20,7 @@ while (($#)); do
         --append) append=$2; shift 2 ;;
         --cmdline) cmdline=$2; shift 2 ;;
         --sign-key | --sign-cert) sign+=("$1" "$2"); shift 2 ;;
+        --stub) stub=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -33,4 +36,4 @@ if [[ -z $cmdline ]]; then
 fi
 mkdir -p "$(dirname "$out")"
 "$NG_TOP/qemu/mkuki.sh" --kernel "/boot/vmlinuz-$kver" --initrd "$initrd" --cmdline "$cmdline" \
-        --osrel "$NG_TOP/qemu/rootfs/os-release" --out "$out" "${sign[@]}"
+        --osrel "$NG_TOP/qemu/rootfs/os-release" --out "$out" "${sign[@]}" ${stub:+--stub "$stub"}

@@ -27,6 +27,10 @@ DRACUT_LEGACY_INITRD := $(QEMU_OUT)/dracut-legacy.img
 DRACUT_INITRDS := $(DRACUT_SYSTEMD_INITRD) $(DRACUT_LEGACY_INITRD)
 DRACUT_UKI := $(QEMU_OUT)/dracut-systemd.efi
 BENCH_RUNS ?= 5
+# Debian 13's systemd-stub, systemd-measure and ukify 257 (qemu/debian13.lock, qemu/uki.mk),
+# unpacked here; TEST-30 boots its images on this stub.
+DEBIAN13_ROOT := $(BUILD)/debian13/root
+DEBIAN13_STAMP := $(DEBIAN13_ROOT)/.lock-sha256
 # Scenarios for check-e2e (names as in tests/e2e/run.sh); empty runs all of them.
 E2E ?=
 
@@ -110,7 +114,7 @@ demo: $(NODEGATE) $(QEMU_INITRD) harness $(VERIFIER)
 check: check-e2e
 
 # Exit 77 from the runner means this machine cannot run QEMU at all: reported, not failed.
-check-e2e: harness $(QEMU_INITRD) $(DRACUT_INITRDS) $(VERIFIER_ASAN)
+check-e2e: harness $(QEMU_INITRD) $(DRACUT_INITRDS) $(VERIFIER_ASAN) $(DEBIAN13_STAMP)
 	@rc=0; $(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER_ASAN)) tests/e2e/run.sh $(E2E) || rc=$$?; \
 	if [ $$rc = 77 ]; then echo "check-e2e: SKIPPED (no QEMU/OVMF on this machine)"; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi

@@ -54,3 +54,18 @@ check: check-reproducible
 check-reproducible: $(DEPS_STAMP)
 	tests/integration/test-reproducible-uki.sh $(KVER)
 
+
+# Debian 13's systemd-stub, systemd-measure and ukify 257 (qemu/debian13.lock), unpacked under
+# $(DEBIAN13_ROOT) (qemu.mk), never installed; fetched again only when the lock changes.
+$(DEBIAN13_STAMP): qemu/debian13.lock qemu/fetch-debian13.sh deps/common.sh
+	BUILD=$(ABS_BUILD) qemu/fetch-debian13.sh
+.PHONY: debian13 check-stub-257
+debian13: $(DEBIAN13_STAMP)
+
+# The prediction for systemd-stub 257 UKIs (ukify's and mkuki.sh's) against systemd-measure 257
+# (PCR 11) and the stub's initrd and command line recomputed independently (PCR 9); refusals of
+# other stub versions and multi-profile UKIs (a few seconds).
+check: check-stub-257
+check-stub-257: $(VERIFIER_ASAN) $(QEMU_INITRD) $(DEBIAN13_STAMP)
+	tests/integration/test-stub257.sh $(VERIFIER_ASAN) /boot/vmlinuz-$(KVER) $(QEMU_INITRD) \
+		$(DEBIAN13_ROOT)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a good boot of a UKI measures, derived from the file: the firmware's PE measurements
- * (PCR 4), systemd-stub 252's section events (PCR 11), the Linux EFI stub's (PCR 9), and under
- * Secure Boot the db authority that verifies it (PCR 7), each modelled on its own component. */
+ * (PCR 4), systemd-stub's section events (PCR 11; 252 and 257, chosen by the stub's .sdmagic),
+ * the Linux EFI stub's (PCR 9: the command line and the initrd systemd-stub hands it), and
+ * under Secure Boot the db authority that verifies it (PCR 7), each modelled on its own component.
+ */
 
 #include "policy/predict.h"
 #include "common/openssl-util.h"
@@ -22,6 +24,36 @@ static const char ACTION_CALLING[] = "Calling EFI Application from Boot Option";
 static const char *const stub252_sections[] = {
     ".linux", ".osrel", ".cmdline", ".initrd", ".splash", ".dtb", ".pcrpkey",
 };
+
+/* systemd-stub 257 (src/fundamental/uki.h, unified_sections, "PLEASE DO NOT REORDER"): the
+ * same, with .ucode, .uname, .sbat (the stub's own SBAT data: every UKI has it), .profile,
+ * .dtbauto and .hwids. .pcrsig is not measured. */
+static const char *const stub257_sections[] = {
+    ".linux", ".osrel", ".cmdline", ".initrd",  ".ucode",   ".splash", ".dtb",
+    ".uname", ".sbat",  ".pcrpkey", ".profile", ".dtbauto", ".hwids",
+};
+
+/* What one stub generation does with a UKI, as far as the PCRs show it. */
+struct stub_model {
+        unsigned major;
+        const char *const *sections; /* measured into PCR 11, in this order */
+        size_t n_sections;
+        /* How mangle_stub_cmdline() (src/boot/efi/util.c) changes .cmdline before it becomes
+         * the kernel's LoadOptions: it differs between 252 and 257. */
+        enum { MANGLE_252, MANGLE_257 } mangle;
+        /* 257 (stub.c, generate_embedded_initrds, combine_initrds): the initrd the kernel gets
+         * is .ucode, .initrd, then cpio archives the stub makes of .pcrsig, .pcrpkey, .osrel and
+         * .profile (/.extra/...), each padded to 4 bytes; .profile sections split the UKI into
+         * profiles. */
+        bool section_initrds;
+};
+
+static const struct stub_model stub_models[] = {
+    {252, stub252_sections, ELEMENTSOF(stub252_sections), MANGLE_252, false},
+    {257, stub257_sections, ELEMENTSOF(stub257_sections), MANGLE_257, true},
+};
+
+#define MAX_MEASURED ELEMENTSOF(stub257_sections)
 
 /* EFI GUIDs as they are laid out in memory (the first three fields little-endian). */
 static const uint8_t GUID_GLOBAL_VARIABLE[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
@@ -354,9 +386,38 @@ static int platform_events(struct builder *b, const struct predict_options *o,
         return 0;
 }
 
-/* The Linux EFI stub measures the command line it was given as LoadOptions: systemd-stub 252
- * turns .cmdline into UTF-16 (up to its first NUL) with a terminating NUL. */
-static int cmdline_event(struct builder *b, const struct pe_image *pe, const struct pe_section *s)
+/* systemd-stub's mangle_stub_cmdline(), in place; returns the new length. 252
+ * (src/boot/efi/util.c): each byte up to 0x1f becomes a space, trailing spaces are dropped,
+ * leading ones kept. 257 (src/boot/util.c): whitespace is every byte up to 0x20 and 0x7f; it is
+ * dropped at both ends and each one inside becomes a space (not collapsed). */
+static size_t mangle_cmdline(uint8_t *c, size_t n, int how)
+{
+        size_t i = 0, w = 0, end = 0;
+
+        if (how == MANGLE_252) {
+                for (i = 0; i < n; i++)
+                        if (c[i] <= 0x1f)
+                                c[i] = ' ';
+                while (n > 0 && c[n - 1] == ' ')
+                        n--;
+                return n;
+        }
+        while (i < n && (c[i] <= 0x20 || c[i] == 0x7f))
+                i++;
+        for (; i < n; i++) {
+                bool space = c[i] <= 0x20 || c[i] == 0x7f;
+
+                c[w++] = space ? ' ' : c[i];
+                if (!space)
+                        end = w;
+        }
+        return end;
+}
+
+/* The Linux EFI stub measures the command line it was given as LoadOptions: systemd-stub turns
+ * .cmdline into UTF-16 (up to its first NUL, mangled) with a terminating NUL. */
+static int cmdline_event(struct builder *b, const struct stub_model *m, const struct pe_image *pe,
+                         const struct pe_section *s)
 {
         _cleanup_free_ uint8_t *buf = NULL, *u16 = NULL;
         size_t size, n;
@@ -367,10 +428,6 @@ static int cmdline_event(struct builder *b, const struct pe_image *pe, const str
         if (r < 0)
                 return r;
         n = strnlen((const char *) buf, size);
-        if (n == 0)
-                return set_error(b->err, b->errlen, -EBADMSG,
-                                 "empty .cmdline: the command line would come from the boot "
-                                 "entry, which the UKI does not decide");
         for (size_t i = 0; i < n; i++)
                 if (buf[i] >= 0x80)
                         return set_error(
@@ -378,6 +435,11 @@ static int cmdline_event(struct builder *b, const struct pe_image *pe, const str
                             "non-ASCII byte 0x%02x at offset %zu of .cmdline: systemd-stub's "
                             "UTF-8 conversion is not modelled",
                             buf[i], i);
+        n = mangle_cmdline(buf, n, m->mangle);
+        if (n == 0)
+                return set_error(b->err, b->errlen, -EBADMSG,
+                                 "empty .cmdline: the command line would come from the boot "
+                                 "entry, which the UKI does not decide");
         u16 = calloc(n + 1, 2);
         if (!u16)
                 return -ENOMEM;
@@ -386,7 +448,199 @@ static int cmdline_event(struct builder *b, const struct pe_image *pe, const str
         r = sha256(u16, 2 * (n + 1), d);
         if (r < 0)
                 return r;
-        return add(b, 9, EV_EVENT_TAG, d, "Linux EFI stub: LoadOptions (.cmdline as UTF-16)");
+        return add(b, 9, EV_EVENT_TAG, d,
+                   "Linux EFI stub: LoadOptions (.cmdline as UTF-16, mangled as %u does)",
+                   m->major);
+}
+
+static void cpio_word(uint8_t *p, uint32_t v)
+{
+        static const char hex[] = "0123456789abcdef";
+
+        for (int i = 0; i < 8; i++)
+                p[7 - i] = (uint8_t) hex[(v >> (4 * i)) & 0xf];
+}
+
+/* One newc header (src/boot/cpio.c, pack_cpio_one/pack_cpio_dir): inode, mode, nlink 1, size,
+ * name size; every other field 0. Returns the bytes written (110). */
+static size_t cpio_header(uint8_t *p, uint32_t ino, uint32_t mode, uint32_t size,
+                          uint32_t name_size)
+{
+        uint32_t w[13] = {ino, mode, 0, 0, 1, 0, size, 0, 0, 0, 0, name_size, 0};
+
+        memcpy(p, "070701", 6);
+        for (int i = 0; i < 13; i++)
+                cpio_word(p + 6 + 8 * i, w[i]);
+        return 110;
+}
+
+#define ALIGN4(x) (((x) + 3) & ~(size_t) 3)
+
+/* systemd-stub 257's pack_cpio_literal(data, ".extra", name, 0555, 0444): the directory
+ * .extra (inode 1), the file .extra/NAME (inode 2), the trailer; mtimes 0, owners 0. */
+static int extra_cpio(const uint8_t *data, size_t size, const char *name, uint8_t **ret,
+                      size_t *ret_size)
+{
+        static const char trailer[] = "070701"
+                                      "00000000"
+                                      "00000000"
+                                      "00000000"
+                                      "00000000"
+                                      "00000001"
+                                      "00000000"
+                                      "00000000"
+                                      "00000000"
+                                      "00000000"
+                                      "00000000"
+                                      "00000000"
+                                      "0000000B"
+                                      "00000000"
+                                      "TRAILER!!!\0\0\0"; /* and the string's NUL: 124 bytes */
+        static const char dir[] = ".extra";
+        size_t nlen = strlen(name), flen = sizeof(dir) + nlen + 1; /* ".extra/NAME\0" */
+        size_t total =
+            ALIGN4(110 + sizeof(dir)) + ALIGN4(110 + flen) + ALIGN4(size) + sizeof(trailer);
+        uint8_t *buf, *p;
+
+        if (size > UINT32_MAX)
+                return -EFBIG;
+        buf = p = calloc(1, total);
+        if (!buf)
+                return -ENOMEM;
+        cpio_header(p, 1, 0040000 | 0555, 0, sizeof(dir));
+        memcpy(p + 110, dir, sizeof(dir));
+        p += ALIGN4(110 + sizeof(dir));
+        cpio_header(p, 2, 0100000 | 0444, (uint32_t) size, (uint32_t) flen);
+        memcpy(p + 110, dir, sizeof(dir) - 1);
+        p[110 + sizeof(dir) - 1] = '/';
+        memcpy(p + 110 + sizeof(dir), name, nlen);
+        p += ALIGN4(110 + flen);
+        memcpy(p, data, size);
+        p += ALIGN4(size);
+        memcpy(p, trailer, sizeof(trailer));
+        *ret = buf;
+        *ret_size = total;
+        return 0;
+}
+
+/* systemd-stub 257's initrd, as the kernel receives it through LoadFile2 and measures it into
+ * PCR 9: .ucode, .initrd, and the /.extra archives of .pcrsig, .pcrpkey, .osrel and .profile,
+ * each padded to 4 bytes — unpadded when it is only one (combine_initrds runs for two or
+ * more). Sets *ret_n to the number of parts (0: no initrd, no event). */
+static int initrd257_sha256(const struct pe_image *pe, const struct pe_section *ucode,
+                            const struct pe_section *initrd, const struct pe_section *extra[4],
+                            uint8_t ret[32], size_t *ret_n, size_t *ret_size)
+{
+        static const char *const names[4] = {"tpm2-pcr-signature.json", "tpm2-pcr-public-key.pem",
+                                             "os-release", "profile"};
+        static const uint8_t zeros[4] = {};
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        uint8_t *part[6] = {};
+        size_t part_size[6] = {}, n = 0, total = 0;
+        bool own[6] = {};
+        unsigned len = 0;
+        int r = 0;
+
+        if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+                return -ENOMEM;
+        if (ucode && ucode->virtual_size > 0) {
+                part[n] = (uint8_t *) pe->data + ucode->raw_offset;
+                part_size[n++] = ucode->virtual_size;
+        }
+        if (initrd && initrd->virtual_size > 0) {
+                part[n] = (uint8_t *) pe->data + initrd->raw_offset;
+                part_size[n++] = initrd->virtual_size;
+        }
+        for (size_t i = 0; i < 4 && r >= 0; i++) {
+                if (!extra[i] || extra[i]->virtual_size == 0)
+                        continue;
+                r = extra_cpio(pe->data + extra[i]->raw_offset, extra[i]->virtual_size, names[i],
+                               &part[n], &part_size[n]);
+                if (r >= 0)
+                        own[n++] = true;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                size_t pad = n > 1 ? ALIGN4(part_size[i]) - part_size[i] : 0;
+
+                if (EVP_DigestUpdate(ctx, part[i], part_size[i]) != 1 ||
+                    EVP_DigestUpdate(ctx, zeros, pad) != 1)
+                        r = -ENOMEM;
+                total += part_size[i] + pad;
+        }
+        if (r >= 0 && EVP_DigestFinal_ex(ctx, ret, &len) != 1)
+                r = -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (own[i])
+                        free(part[i]);
+        if (r < 0)
+                return r;
+        *ret_n = n;
+        *ret_size = total;
+        return 0;
+}
+
+/* The sections the stub uses, by the model's names, as its find_sections() picks them: the
+ * first of each name before the first .profile (the base), then — for 257 — the first of each
+ * name of profile 0 (from the first .profile to the next), which overrides the base. A UKI
+ * with more profiles is refused: which one boots is decided by the boot entry's load options
+ * ("@N"), which the UKI does not decide. */
+static int stub_sections(const struct pe_image *pe, const struct stub_model *m,
+                         const char *const *names, size_t n_names, struct builder *b,
+                         const struct pe_section **ret)
+{
+        uint16_t first_profile = pe->n_sections, n_profiles = 0, end;
+
+        for (uint16_t i = 0; i < pe->n_sections; i++)
+                if (streq(pe->sections[i].name, ".profile")) {
+                        if (n_profiles++ == 0)
+                                first_profile = i;
+                }
+        if (!m->section_initrds) {
+                first_profile = pe->n_sections;
+                n_profiles = 0;
+        }
+        if (n_profiles > 1)
+                return set_error(b->err, b->errlen, -EBADMSG,
+                                 "multi-profile UKI (%u .profile sections): systemd-stub %u boots "
+                                 "the profile the boot entry's load options select (\"@N\"), "
+                                 "which the UKI does not decide; only single-profile UKIs are "
+                                 "predicted",
+                                 n_profiles, m->major);
+        for (size_t k = 0; k < n_names; k++) {
+                const struct pe_section *found = NULL;
+                uint16_t start = 0;
+
+                end = first_profile;
+                for (int region = 0; region < (n_profiles ? 2 : 1); region++) {
+                        const struct pe_section *here = NULL;
+
+                        for (uint16_t i = start; i < end; i++) {
+                                if (!streq(pe->sections[i].name, names[k]))
+                                        continue;
+                                if (here)
+                                        return set_error(b->err, b->errlen, -EBADMSG,
+                                                         "two %s sections%s", names[k],
+                                                         region ? " in profile 0" : "");
+                                here = &pe->sections[i];
+                        }
+                        if (here)
+                                found = here;
+                        start = first_profile;
+                        end = pe->n_sections;
+                }
+                ret[k] = found && found->virtual_size > 0 ? found : NULL;
+        }
+        return 0;
+}
+
+static const struct pe_section *model_section(const struct stub_model *m,
+                                              const struct pe_section *const s[MAX_MEASURED],
+                                              const char *name)
+{
+        for (size_t k = 0; k < m->n_sections; k++)
+                if (streq(m->sections[k], name))
+                        return s[k];
+        return NULL;
 }
 
 int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o,
@@ -395,7 +649,9 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
         struct prediction p = {};
         struct builder b = {&p, err, errlen};
         struct pe_image uki, kernel;
-        const struct pe_section *linux_sec, *cmdline_sec, *initrd_sec;
+        const struct pe_section *linux_sec, *cmdline_sec, *initrd_sec, *pcrsig_sec = NULL;
+        const struct pe_section *sec[MAX_MEASURED] = {};
+        const struct stub_model *m = NULL;
         _cleanup_free_ uint8_t *kbuf = NULL;
         const uint8_t *db = NULL;
         size_t ksize, db_size = 0;
@@ -422,10 +678,10 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
          * up to 4 GiB for a 1 KiB file. Only the sections read here are held to it. */
         for (uint16_t i = 0; i < uki.n_sections; i++) {
                 const struct pe_section *s = &uki.sections[i];
-                bool read = streq(s->name, ".sdmagic");
+                bool read = streq(s->name, ".sdmagic") || streq(s->name, ".pcrsig");
 
-                for (size_t k = 0; k < ELEMENTSOF(stub252_sections); k++)
-                        read = read || streq(s->name, stub252_sections[k]);
+                for (size_t k = 0; k < ELEMENTSOF(stub257_sections); k++)
+                        read = read || streq(s->name, stub257_sections[k]);
                 if (read && s->virtual_size > s->raw_size) {
                         r = set_error(err, errlen, -EBADMSG,
                                       "section %s: VirtualSize 0x%" PRIx32
@@ -435,34 +691,55 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
                 }
         }
 
+        /* The stub generation decides what is measured: a version not modelled is refused by
+         * name rather than predicted as its neighbour would measure. */
         r = stub_version(&uki, &b, &stub_major);
         if (r < 0)
                 goto fail;
-        if (stub_major != 252) {
+        for (size_t i = 0; i < ELEMENTSOF(stub_models); i++)
+                if (stub_models[i].major == stub_major)
+                        m = &stub_models[i];
+        if (!m) {
                 r = set_error(err, errlen, -EBADMSG,
-                              "systemd-stub %s: only 252 is modelled (its section list and "
-                              "order differ in other versions)",
+                              "systemd-stub %s is not modelled (supported: 252, 257): the "
+                              "sections it measures, their order and the initrd it hands the "
+                              "kernel differ between versions",
                               p.stub_version);
                 goto fail;
         }
-        for (size_t i = 0; i < ELEMENTSOF(stub252_sections); i++) {
-                int count = 0;
-                for (uint16_t k = 0; k < uki.n_sections; k++)
-                        count += streq(uki.sections[k].name, stub252_sections[i]);
-                if (count > 1) {
-                        r = set_error(err, errlen, -EBADMSG, "two %s sections",
-                                      stub252_sections[i]);
+        r = stub_sections(&uki, m, m->sections, m->n_sections, &b, sec);
+        if (r < 0)
+                goto fail;
+        if (m->section_initrds) {
+                static const char *const pcrsig_name[] = {".pcrsig"};
+
+                r = stub_sections(&uki, m, pcrsig_name, 1, &b, &pcrsig_sec);
+                if (r < 0)
+                        goto fail;
+                if (model_section(m, sec, ".dtbauto")) {
+                        r = set_error(err, errlen, -EBADMSG,
+                                      ".dtbauto: systemd-stub %u picks the device tree that "
+                                      "matches the machine's hardware IDs, which the UKI does "
+                                      "not decide",
+                                      m->major);
                         goto fail;
                 }
+        } else if (pe_find_section(&uki, ".pcrsig") || pe_find_section(&uki, ".pcrpkey")) {
+                /* 252 hands both to the initrd as files too: that is not modelled for it. */
+                r = set_error(err, errlen, -EBADMSG,
+                              "%s with systemd-stub 252: the /.extra files it adds to the "
+                              "initrd are not modelled for 252",
+                              pe_find_section(&uki, ".pcrsig") ? ".pcrsig" : ".pcrpkey");
+                goto fail;
         }
-        linux_sec = pe_find_section(&uki, ".linux");
-        cmdline_sec = pe_find_section(&uki, ".cmdline");
-        initrd_sec = pe_find_section(&uki, ".initrd");
-        if (!linux_sec || linux_sec->virtual_size == 0) {
+        linux_sec = model_section(m, sec, ".linux");
+        cmdline_sec = model_section(m, sec, ".cmdline");
+        initrd_sec = model_section(m, sec, ".initrd");
+        if (!linux_sec) {
                 r = set_error(err, errlen, -EBADMSG, "no .linux section: not a UKI");
                 goto fail;
         }
-        if (!cmdline_sec || cmdline_sec->virtual_size == 0) {
+        if (!cmdline_sec) {
                 r = set_error(err, errlen, -EBADMSG,
                               "no .cmdline section: the command line would come from the boot "
                               "entry, which the UKI does not decide");
@@ -526,20 +803,19 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
                 goto fail;
 
         /* PCR 11, by systemd-stub: each section's name (with its NUL) and then its content. */
-        for (size_t i = 0; i < ELEMENTSOF(stub252_sections); i++) {
-                const struct pe_section *s = pe_find_section(&uki, stub252_sections[i]);
+        for (size_t i = 0; i < m->n_sections; i++) {
+                const char *name = m->sections[i];
 
-                if (!s || s->virtual_size == 0)
+                if (!sec[i])
                         continue;
-                r = sha256(stub252_sections[i], strlen(stub252_sections[i]) + 1, d);
+                r = sha256(name, strlen(name) + 1, d);
                 if (r >= 0)
-                        r = add(&b, 11, EV_IPL, d, "systemd-stub: section name %s",
-                                stub252_sections[i]);
+                        r = add(&b, 11, EV_IPL, d, "systemd-stub: section name %s", name);
                 if (r >= 0)
-                        r = pe_section_sha256(&uki, s, d);
+                        r = pe_section_sha256(&uki, sec[i], d);
                 if (r >= 0)
                         r = add(&b, 11, EV_IPL, d, "systemd-stub: %s content (%" PRIu32 " bytes)",
-                                stub252_sections[i], s->virtual_size);
+                                name, sec[i]->virtual_size);
                 if (r < 0)
                         goto fail;
         }
@@ -569,10 +845,27 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
         /* PCR 9, by the Linux EFI stub: the command line, then the initrd it loads through
          * systemd-stub's LoadFile2 (.initrd as it is, when the ESP adds no credentials or
          * system extensions). */
-        r = cmdline_event(&b, &uki, cmdline_sec);
+        r = cmdline_event(&b, m, &uki, cmdline_sec);
         if (r < 0)
                 goto fail;
-        if (initrd_sec && initrd_sec->virtual_size > 0) {
+        if (m->section_initrds) {
+                const struct pe_section *extra[4] = {
+                    pcrsig_sec,
+                    model_section(m, sec, ".pcrpkey"),
+                    model_section(m, sec, ".osrel"),
+                    model_section(m, sec, ".profile"),
+                };
+                size_t n_parts = 0, isize = 0;
+
+                r = initrd257_sha256(&uki, model_section(m, sec, ".ucode"), initrd_sec, extra, d,
+                                     &n_parts, &isize);
+                if (r >= 0 && n_parts > 0)
+                        r = add(&b, 9, EV_EVENT_TAG, d,
+                                "Linux EFI stub: initrd (%zu parts from systemd-stub, %zu bytes)",
+                                n_parts, isize);
+                if (r < 0)
+                        goto fail;
+        } else if (initrd_sec) {
                 r = pe_section_sha256(&uki, initrd_sec, d);
                 if (r >= 0)
                         r = add(&b, 9, EV_EVENT_TAG, d,

@@ -5,6 +5,10 @@
 # a *probe* image (another command line). The good image joins under it and every predicted
 # event is in its measured log, in order, with the predicted and quoted PCR values; the
 # changed-cmdline and changed-initramfs images are refused. Secure Boot off.
+# The images under test are built on Debian 13's systemd-stub 257 (qemu/fetch-debian13.sh, make
+# debian13), the platform probe on the installed 252: the platform log does not depend on the
+# stub, and the boot checks the 257 model (.uname and .sbat in PCR 11, the initrd with the
+# /.extra/os-release cpio in PCR 9) event by event. TEST-31 boots 252 under Secure Boot.
 set -euo pipefail
 TEST_NAME=predicted-policy
 TEST_DESCRIPTION="policy predicted from the UKI: good joins, changed cmdline and initrd refused"
@@ -12,16 +16,20 @@ E2E_VERIFIER=manual
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+STUB257="$NG_BUILD/debian13/root/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+
 test_setup() {
         local d="$E2E_OUT/files"
-        e2e_mkimage "$E2E_OUT/good.efi"
-        e2e_mkimage "$E2E_OUT/changed-cmdline.efi" --append "nodegate-test.variant=changed-cmdline"
+        [[ -r $STUB257 ]] || { e2e_fail "no $STUB257: run 'make debian13'"; return 1; }
+        e2e_mkimage "$E2E_OUT/good.efi" --stub "$STUB257"
+        e2e_mkimage "$E2E_OUT/changed-cmdline.efi" --stub "$STUB257" \
+                --append "nodegate-test.variant=changed-cmdline"
         mkdir -p "$d"
         echo "nodegate e2e: this file is not in the approved initramfs" >"$d/variant"
         printf 'dir /etc 0755 0 0\ndir /etc/nodegate 0755 0 0\nfile /etc/nodegate/variant %s 0644 0 0\n' \
                 "$d/variant" >"$d/spec"
         e2e_overlay_initrd "$d/spec" "$E2E_OUT/changed-initrd.img"
-        e2e_mkimage "$E2E_OUT/changed-initrd.efi" --initrd "$E2E_OUT/changed-initrd.img"
+        e2e_mkimage "$E2E_OUT/changed-initrd.efi" --stub "$STUB257" --initrd "$E2E_OUT/changed-initrd.img"
         # shellcheck disable=SC2119 # Secure Boot off: no argument
         e2e_platform_log
         e2e_predicted_policy "$E2E_OUT/good.efi" "$E2E_OUT/policy.json"
@@ -36,6 +44,13 @@ print(" ".join(sorted(json.load(open(sys.argv[1]))["pcrs"], key=int)))' "$E2E_OU
                 e2e_ok "the predicted policy pins PCRs 2 4 7 9 11 and the cap PCR 15"
         else
                 e2e_fail "the predicted policy pins '$pinned', expected '2 4 7 9 11 15'"
+        fi
+        if grep -q '^# .*: systemd-stub 257\.' "$E2E_OUT/policy.json.events" &&
+                grep -q 'section name \.sbat$' "$E2E_OUT/policy.json.events" &&
+                grep -q 'initrd (2 parts from systemd-stub' "$E2E_OUT/policy.json.events"; then
+                e2e_ok "predicted for systemd-stub 257: .sbat in PCR 11, .initrd + /.extra/os-release in PCR 9"
+        else
+                e2e_fail "not a systemd-stub 257 prediction: $(head -n 1 "$E2E_OUT/policy.json.events")"
         fi
         # Nothing of the image under test came from a boot: the platform log is the probe's.
         if cmp -s "$E2E_OUT/good.efi" "$E2E_OUT/platform-probe.efi" 2>/dev/null; then
