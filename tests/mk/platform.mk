@@ -1,0 +1,6 @@
+# Issue 13, the gate's side: platform detection and TEE evidence collection (src/platform/).
+# Unit tests: configfs-tsm against fixture directories the test populates, the Azure HCL header
+# parser on the real blobs of tests/fixtures/cvm, detection and the binding.
+PLATFORM_FIXTURES_CFLAGS := -DCVM_FIXTURES_DIR='"$(abspath tests/fixtures/cvm)"'
+test-platform-tsm_SRCS := src/platform/configfs-tsm.c src/lib/fileio.c
+test-platform-tsm_LIBS := -lpthread
