@@ -4,3 +4,5 @@
 PLATFORM_FIXTURES_CFLAGS := -DCVM_FIXTURES_DIR='"$(abspath tests/fixtures/cvm)"'
 test-platform-tsm_SRCS := src/platform/configfs-tsm.c src/lib/fileio.c
 test-platform-tsm_LIBS := -lpthread
+test-platform-hcl_SRCS := src/platform/hcl.c src/lib/fileio.c
+test-platform-hcl_CFLAGS := $(PLATFORM_FIXTURES_CFLAGS)
