@@ -5,18 +5,11 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "lib/log.h"
 #include "platform/azure.h"
 #include "util.h"
 
 #define POLL_USEC (100U * 1000U)
-
-static uint64_t now_usec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
-}
 
 void azure_evidence_done(struct azure_evidence *e)
 {
