@@ -46,11 +46,14 @@ static inline int platform_setting_from_string(const char *s)
         return -EINVAL;
 }
 
+/* configfs-tsm's provider name to the platform: sev_guest, tdx_guest; anything else none. */
+enum platform platform_from_provider(const char *provider);
+
 struct platform_probe {
         struct tpm *tpm;      /* open; NULL when there is none */
         const char *tsm_dir;  /* configfs-tsm's report directory (TSM_REPORT_DIR below root) */
         const char *configfs; /* where to mount configfs when tsm_dir is absent; NULL: never */
-        char detail[256];     /* out: what was found, or why nothing, for the log */
+        char detail[320];     /* out: what was found, or why nothing, for the log */
 };
 
 /* Finds the platform, in this order: an Azure CVM (the TPM has NV 0x01400001: its paravisor

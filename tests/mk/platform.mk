@@ -6,3 +6,4 @@ test-platform-tsm_SRCS := src/platform/configfs-tsm.c src/lib/fileio.c
 test-platform-tsm_LIBS := -lpthread
 test-platform-hcl_SRCS := src/platform/hcl.c src/lib/fileio.c
 test-platform-hcl_CFLAGS := $(PLATFORM_FIXTURES_CFLAGS)
+test-platform-detect_SRCS := src/platform/detect.c src/platform/configfs-tsm.c src/lib/fileio.c
