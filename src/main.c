@@ -589,6 +589,7 @@ static int attest_keys(struct boot *b)
 {
         char err[TPM_ERROR_MAX];
         uint64_t t0 = now_usec();
+        enum tpm_ek_type ek_type;
         int r;
 
         r = open_tpm(b, err, sizeof(err));
@@ -596,12 +597,17 @@ static int attest_keys(struct boot *b)
                 return fail(FAILURE_TPM_MISSING, r, "%s: nodegate attests with a TPM 2.0", err);
         if (r < 0)
                 return fail(FAILURE_TPM, r, "cannot open the TPM: %s", err);
-        r = tpm_create_ek(b->tpm, (enum tpm_ek_type) b->settings.ek_type, &b->ek, err, sizeof(err));
-        if (r < 0)
-                return fail(FAILURE_TPM, r, "EK: %s", err);
         r = attest_platform(b);
         if (r < 0)
                 return r;
+        /* On Azure the claims' HCLEkPub is the paravisor's RSA 2048 EK: with the L-1 template
+         * the verifier can compare it as a second proof (PROTOCOL.md, "Which AK on Azure"). */
+        ek_type = (enum tpm_ek_type) b->settings.ek_type;
+        if (ek_type == TPM_EK_AUTO && b->platform == PLATFORM_AZURE_SNP)
+                ek_type = TPM_EK_RSA_2048;
+        r = tpm_create_ek(b->tpm, ek_type, &b->ek, err, sizeof(err));
+        if (r < 0)
+                return fail(FAILURE_TPM, r, "EK: %s", err);
         if (b->platform != PLATFORM_AZURE_SNP) {
                 r = tpm_create_ak(b->tpm, &b->ak_public, err, sizeof(err));
                 if (r < 0)

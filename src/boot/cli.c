@@ -136,7 +136,8 @@ static int platform_evidence(const char *device, const char *challenge_hex, cons
                 probe.tpm = t;
                 p = platform_detect(PLATFORM_SETTING_AUTO, &probe);
                 printf("platform: %s (%s)\n", platform_to_string(p), probe.detail);
-                r = tpm_create_ek(t, TPM_EK_AUTO, &ek, err, sizeof(err));
+                r = tpm_create_ek(t, p == PLATFORM_AZURE_SNP ? TPM_EK_RSA_2048 : TPM_EK_AUTO, &ek,
+                                  err, sizeof(err));
         }
         if (r >= 0)
                 r = p == PLATFORM_AZURE_SNP

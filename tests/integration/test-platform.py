@@ -162,6 +162,8 @@ def main():
               "a report without the binding as user-data is called out (no paravisor here)")
         ek, ak, binding = (field(r.stdout, k) for k in ("ek_public", "ak_public", "binding"))
         want = hashlib.sha512(b"nodegate platform v3\0" + challenge + name(ek) + name(ak))
+        check(ek[2:4] == b"\x00\x01" and ak[2:4] == b"\x00\x01",
+              "on Azure the EK is RSA 2048 (L-1, as HCLEkPub) and the AK the RSA HCL AK")
         check(len(binding) == 64 and binding == want.digest(),
               "P = SHA-512(label || challenge || EK name || AK name), recomputed in Python")
         with Tools(state) as t:
