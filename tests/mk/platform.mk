@@ -19,3 +19,4 @@ test-platform-binding_LIBS = $(DEPS_PREFIX)/lib/libmbedcrypto.a
 check: check-platform
 check-platform: $(NODEGATE)
 	tests/integration/test-platform.py $(NODEGATE)
+test-platform-snp-certs_SRCS := src/platform/snp-certs.c
