@@ -31,6 +31,9 @@
 #include "attest/tpm.h"
 #include "storage/verity.h"
 #include "boot/watchdog.h"
+#include "platform/azure.h"
+#include "platform/configfs-tsm.h"
+#include "platform/detect.h"
 
 #define VERITY_NAME "root"
 #define MAX_STEPS   13
@@ -41,6 +44,9 @@
 /* Kept free of verifier retries at the end of nodegate.timeout: unseal, cap, handover and the
  * checks of the new init still have to fit. */
 #define ATTEST_RESERVE_USEC (2U * 1000000U)
+/* How long the Azure paravisor may take to regenerate its report after the binding was written
+ * (Microsoft's sample sleeps 3 s; the gate polls and stops as soon as the report carries it). */
+#define AZURE_WAIT_USEC (3U * 1000000U)
 /* The cap before the verifier said otherwise (docs/PROTOCOL.md, "The cap"). */
 #define CAP_DEFAULT_PCR    15U
 #define CAP_DEFAULT_FAILED "nodegate: failed"
@@ -80,6 +86,8 @@ struct boot {
         uint64_t tpm_commands;
         struct tpm_ek ek;
         struct tpm_blob ak_public;
+        enum platform platform; /* found with the TPM open, before round 1 */
+        char tsm_dir[512];      /* configfs-tsm's report directory below root */
         struct protocol_attest_answer answer;
         bool have_answer, handed_over;
         uint8_t token[TPM_UNSEALED_MAX]; /* the unsealed token, wiped after the handover */
@@ -549,10 +557,39 @@ static void attest_client_freep(struct attest_client **c)
         attest_client_free(*c);
 }
 
+/* The confidential-VM platform, with the TPM open (Azure's sign is in its NV). On Azure the
+ * protocol's AK is the paravisor's HCL AK, which the report's claims name (docs/PROTOCOL.md,
+ * "Which AK on Azure"): without it this is no Azure CVM vTPM, and the gate stops. */
+static int attest_platform(struct boot *b)
+{
+        struct platform_probe probe = {.tpm = b->tpm};
+        char err[TPM_ERROR_MAX];
+        int r;
+
+        if (root_path(b, TSM_REPORT_DIR, b->tsm_dir, sizeof(b->tsm_dir)) < 0)
+                return fail(FAILURE_PLATFORM_EVIDENCE, ENAMETOOLONG, "configfs-tsm path too long");
+        probe.tsm_dir = b->tsm_dir;
+        /* Only the real root gets configfs mounted; --attest-only's is a test directory. */
+        probe.configfs = streq(b->root, "/") ? "/sys/kernel/config" : NULL;
+        b->platform = platform_detect((enum platform_setting) b->settings.platform, &probe);
+        log_info("platform: %s (%s)", platform_to_string(b->platform), probe.detail);
+        if (b->platform == PLATFORM_TDX)
+                log_warning("TDX has no evidence kind in protocol version 3 yet: attesting with "
+                            "the TPM alone");
+        if (b->platform != PLATFORM_AZURE_SNP)
+                return 0;
+        r = tpm_use_persistent_ak(b->tpm, AZURE_HCL_AK, &b->ak_public, err, sizeof(err));
+        if (r < 0)
+                return fail(FAILURE_PLATFORM_EVIDENCE, r,
+                            "Azure CVM: no usable HCL AK at 0x%08x: %s", AZURE_HCL_AK, err);
+        return 0;
+}
+
 static int attest_keys(struct boot *b)
 {
         char err[TPM_ERROR_MAX];
         uint64_t t0 = now_usec();
+        enum tpm_ek_type ek_type;
         int r;
 
         r = open_tpm(b, err, sizeof(err));
@@ -560,15 +597,26 @@ static int attest_keys(struct boot *b)
                 return fail(FAILURE_TPM_MISSING, r, "%s: nodegate attests with a TPM 2.0", err);
         if (r < 0)
                 return fail(FAILURE_TPM, r, "cannot open the TPM: %s", err);
-        r = tpm_create_ek(b->tpm, (enum tpm_ek_type) b->settings.ek_type, &b->ek, err, sizeof(err));
+        r = attest_platform(b);
+        if (r < 0)
+                return r;
+        /* On Azure the claims' HCLEkPub is the paravisor's RSA 2048 EK: with the L-1 template
+         * the verifier can compare it as a second proof (PROTOCOL.md, "Which AK on Azure"). */
+        ek_type = (enum tpm_ek_type) b->settings.ek_type;
+        if (ek_type == TPM_EK_AUTO && b->platform == PLATFORM_AZURE_SNP)
+                ek_type = TPM_EK_RSA_2048;
+        r = tpm_create_ek(b->tpm, ek_type, &b->ek, err, sizeof(err));
         if (r < 0)
                 return fail(FAILURE_TPM, r, "EK: %s", err);
-        r = tpm_create_ak(b->tpm, &b->ak_public, err, sizeof(err));
-        if (r < 0)
-                return fail(FAILURE_TPM, r, "AK: %s", err);
+        if (b->platform != PLATFORM_AZURE_SNP) {
+                r = tpm_create_ak(b->tpm, &b->ak_public, err, sizeof(err));
+                if (r < 0)
+                        return fail(FAILURE_TPM, r, "AK: %s", err);
+        }
         b->tpm_usec += now_usec() - t0;
-        log_info("TPM: EK %s (%s certificate in NV), AK created", tpm_ek_type_to_string(b->ek.type),
-                 b->ek.certificate ? "with its" : "no");
+        log_info("TPM: EK %s (%s certificate in NV), %s", tpm_ek_type_to_string(b->ek.type),
+                 b->ek.certificate ? "with its" : "no",
+                 b->platform == PLATFORM_AZURE_SNP ? "the paravisor's HCL AK" : "AK created");
         return 0;
 }
 
@@ -666,6 +714,9 @@ static int step_attest(struct boot *b)
             .ak_public = &b->ak_public,
             .event_log = log,
             .event_log_size = log_size,
+            .platform = b->platform,
+            .tsm_dir = b->tsm_dir,
+            .platform_wait_usec = AZURE_WAIT_USEC,
         };
         node_claims(b, machine_id, product_uuid, &ev.node);
         log_info("attesting to %s as %s (event log %zu bytes)", attest_client_where(client),

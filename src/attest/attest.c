@@ -11,6 +11,7 @@
 #include "attest/attest.h"
 #include "lib/log.h"
 #include "attest/retry.h"
+#include "platform/evidence.h"
 #include "util.h"
 
 #define USER_AGENT "nodegate/1"
@@ -441,6 +442,13 @@ static int judge_status(const struct attest_client *c, const struct answer *a, s
         return -EBADMSG;
 }
 
+/* Version 3 only when there is evidence to send: version 2 is version 3 without it, and any
+ * verifier of either version answers it. */
+static unsigned protocol_version(const struct attest_evidence *e)
+{
+        return platform_has_evidence(e->platform) ? 3 : 2;
+}
+
 /* Round 1. @return 0 with the challenge, or negative errno with o and errbuf set */
 static int round_challenge(struct attest_client *c, const struct attest_evidence *e,
                            uint64_t deadline, struct protocol_challenge_answer *ret,
@@ -456,8 +464,9 @@ static int round_challenge(struct attest_client *c, const struct attest_evidence
             .ek_certificate_size = e->ek->certificate_size,
             .ak_public = e->ak_public->data,
             .ak_public_size = e->ak_public->size,
+            .version = protocol_version(e),
         };
-        char err[256];
+        char err[256], path[32];
         uint64_t t0;
         int r;
 
@@ -470,13 +479,17 @@ static int round_challenge(struct attest_client *c, const struct attest_evidence
         }
         t0 = now_usec();
         stats->attempts++;
-        r = post(c, "/v2/challenge", body, deadline, &a, o, errbuf, errlen);
+        snprintf(path, sizeof(path), "/v%u/challenge", req.version);
+        r = post(c, path, body, deadline, &a, o, errbuf, errlen);
         stats->verifier_usec += now_usec() - t0;
         if (r < 0)
                 return r;
         if (a.status != 200)
                 return judge_status(c, &a, o, errbuf, errlen);
         r = protocol_parse_challenge_answer(a.body, a.size, ret, err, sizeof(err));
+        if (r >= 0 && ret->version != req.version)
+                r = -EBADMSG, snprintf(err, sizeof(err), "version %u to a request of version %u",
+                                       ret->version, req.version);
         if (r < 0) {
                 *o = (struct outcome){.failure = FAILURE_VERIFIER_ANSWER};
                 say(errbuf, errlen, "malformed challenge answer from %s: %s", c->where, err);
@@ -486,12 +499,47 @@ static int round_challenge(struct attest_client *c, const struct attest_evidence
         return 0;
 }
 
+/* The TEE's report for this round: bound to this challenge and these keys (P), so it is fresh
+ * and names the TPM the quote comes from. */
+static int collect_platform(const struct attest_evidence *e,
+                            const struct protocol_challenge_answer *ch,
+                            struct platform_evidence *ret, struct outcome *o, char *errbuf,
+                            size_t errlen)
+{
+        uint8_t binding[PLATFORM_BINDING_SIZE];
+        char err[ATTEST_ERROR_MAX - 64];
+        int r;
+
+        *o = (struct outcome){.failure = FAILURE_PLATFORM_EVIDENCE};
+        r = platform_binding(ch->challenge, PROTOCOL_CHALLENGE_SIZE, e->ek->public.data,
+                             e->ek->public.size, e->ak_public->data, e->ak_public->size, binding);
+        if (r < 0) {
+                say(errbuf, errlen, "cannot compute the platform binding: %s", strerror(-r));
+                return r;
+        }
+        r = platform_collect(e->platform, e->tpm, e->tsm_dir, binding, e->platform_wait_usec, ret,
+                             err, sizeof(err));
+        if (r < 0) {
+                say(errbuf, errlen, "%s evidence: %s", platform_to_string(e->platform), err);
+                return r;
+        }
+        if (!ret->fresh)
+                log_warning("the %s report does not carry this round's binding yet: the "
+                            "verifier will refuse it as stale",
+                            platform_to_string(e->platform));
+        log_info("%s evidence: %s, %zu bytes%s", platform_to_string(e->platform), ret->kind,
+                 ret->report_size, ret->n_certificates ? ", with the VCEK/VLEK" : "");
+        return 0;
+}
+
 /* Between the rounds, in the TPM: the credential, the PCRs and the quote, into the body of
  * round 2 (which carries the credential secret: erase_and_free() it). */
 static int prove(const struct attest_client *c, const struct attest_evidence *e,
                  const struct protocol_challenge_answer *ch, char **ret_body,
                  struct attest_stats *stats, struct outcome *o, char *errbuf, size_t errlen)
 {
+        _cleanup_(platform_evidence_done) struct platform_evidence platform_ev = {};
+        struct platform_evidence *platform = &platform_ev;
         uint8_t pcrs[TPM_PCRS][32] = {}, credential[TPM_SECRET_MAX], nonce[32];
         struct tpm_blob attest, signature;
         char err[TPM_ERROR_MAX];
@@ -519,6 +567,9 @@ static int prove(const struct attest_client *c, const struct attest_evidence *e,
                     credential_size, PROTOCOL_CREDENTIAL_SIZE);
                 r = -EBADMSG;
         }
+        if (r >= 0 && platform_has_evidence(e->platform)) {
+                r = collect_platform(e, ch, platform, o, errbuf, errlen);
+        }
         if (r >= 0) {
                 /* qualifyingData = SHA-256(challenge), PROTOCOL.md */
                 r = mbedtls_sha256(ch->challenge, PROTOCOL_CHALLENGE_SIZE, nonce, 0) == 0 ? 0
@@ -528,8 +579,10 @@ static int prove(const struct attest_client *c, const struct attest_evidence *e,
                 if (r >= 0)
                         r = tpm_quote(e->tpm, nonce, sizeof(nonce), ch->pcr_mask, &attest,
                                       &signature, err, sizeof(err));
-                if (r < 0)
+                if (r < 0) {
+                        o->failure = FAILURE_TPM;
                         say(errbuf, errlen, "%s", err);
+                }
         }
         stats->tpm_usec += now_usec() - t0;
         if (r >= 0) {
@@ -553,7 +606,19 @@ static int prove(const struct attest_client *c, const struct attest_evidence *e,
                     .event_log = e->event_log,
                     .event_log_size = e->event_log_size,
                     .node = e->node,
+                    .version = protocol_version(e),
                 };
+                struct protocol_platform p = {
+                    .kind = platform->kind,
+                    .report = platform->report,
+                    .report_size = platform->report_size,
+                    .certificates = (const uint8_t *const *) platform->certificates,
+                    .certificate_sizes = platform->certificate_sizes,
+                    .n_certificates = platform->n_certificates,
+                };
+
+                if (platform->kind)
+                        req.platform = &p;
 
                 r = protocol_attest_request(&req, ret_body);
                 if (r < 0)
@@ -564,23 +629,30 @@ static int prove(const struct attest_client *c, const struct attest_evidence *e,
 }
 
 /* Round 2. @return 0 with the parsed answer, or negative errno with o and errbuf set */
-static int round_attest(struct attest_client *c, const char *body, uint64_t deadline,
-                        struct protocol_attest_answer *ret, struct attest_stats *stats,
-                        struct outcome *o, char *errbuf, size_t errlen)
+static int round_attest(struct attest_client *c, unsigned version, const char *body,
+                        uint64_t deadline, struct protocol_attest_answer *ret,
+                        struct attest_stats *stats, struct outcome *o, char *errbuf, size_t errlen)
 {
         _cleanup_(answer_done) struct answer a = {};
-        char err[256];
+        char err[256], path[32];
         uint64_t t0 = now_usec();
         int r;
 
         stats->attempts++;
-        r = post(c, "/v2/attest", body, deadline, &a, o, errbuf, errlen);
+        snprintf(path, sizeof(path), "/v%u/attest", version);
+        r = post(c, path, body, deadline, &a, o, errbuf, errlen);
         stats->verifier_usec += now_usec() - t0;
         if (r < 0)
                 return r;
         if (a.status != 200)
                 return judge_status(c, &a, o, errbuf, errlen);
         r = protocol_parse_attest_answer(a.body, a.size, ret, err, sizeof(err));
+        if (r >= 0 && ret->version != version) {
+                snprintf(err, sizeof(err), "version %u to a request of version %u", ret->version,
+                         version);
+                protocol_attest_answer_done(ret);
+                r = -EBADMSG;
+        }
         if (r < 0) {
                 *o = (struct outcome){.failure = FAILURE_VERIFIER_ANSWER};
                 say(errbuf, errlen, "malformed attest answer from %s: %s", c->where, err);
@@ -632,8 +704,8 @@ int attest_run(struct attest_client *c, const struct attest_evidence *e, uint64_
                 if (r >= 0)
                         r = prove(c, e, &ch, &body, stats, &o, last, sizeof(last));
                 if (r >= 0)
-                        r = round_attest(c, body, deadline_usec, ret, stats, &o, last,
-                                         sizeof(last));
+                        r = round_attest(c, protocol_version(e), body, deadline_usec, ret, stats,
+                                         &o, last, sizeof(last));
                 if (r >= 0)
                         return 0;
                 if (!o.retry)

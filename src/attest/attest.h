@@ -11,6 +11,7 @@
 #include "boot/failure.h"
 #include "attest/protocol.h"
 #include "attest/tpm.h"
+#include "platform/detect.h"
 
 /* Room for a message with the verifier's own (PROTOCOL.md error message ≤ 511 bytes). */
 #define ATTEST_ERROR_MAX 800
@@ -37,10 +38,16 @@ struct attest_evidence {
         const uint8_t *event_log;
         size_t event_log_size;
         struct protocol_node node;
+        /* Version 3 (docs/PROTOCOL.md, "Platform evidence"): with a platform that has evidence
+         * each round 2 binds the challenge and the keys into a fresh TEE report; the AK is
+         * then the platform's (Azure: the HCL AK). Otherwise the rounds are version 2's. */
+        enum platform platform;
+        const char *tsm_dir;         /* configfs-tsm's report directory (SNP) */
+        uint64_t platform_wait_usec; /* Azure: how long the paravisor may take */
 };
 
-/* A client of the verifier at url (https://host[:port][/path]; /v2/… is appended), trusting
- * the CA certificates of the PEM file ca_path and nothing else. Nothing is sent yet.
+/* A client of the verifier at url (https://host[:port][/path]; /v2/… or /v3/… is appended),
+ * trusting the CA certificates of the PEM file ca_path and nothing else. Nothing is sent yet.
  * @return 0, -EINVAL when curl refuses the URL (errbuf says why), -ENOMEM, -EIO when curl
  *         cannot be initialised */
 int attest_client_new(const char *url, const char *ca_path, struct attest_client **ret,
@@ -51,11 +58,12 @@ void attest_client_free(struct attest_client *c);
 const char *attest_client_where(const struct attest_client *c);
 
 /* Both rounds (docs/PROTOCOL.md): POST /v2/challenge, TPM2_ActivateCredential, PCR read and
- * quote, POST /v2/attest, and the strict parse of the answer. Transport errors, 5xx (and 429)
- * and challenge-expired start again from round 1 after a backoff with full jitter
- * (src/attest/retry.h), as long as deadline_usec (now_usec()'s clock) leaves time; any other
- * refusal, a TLS failure or a malformed answer ends it at once. Each failed attempt is logged as a
- * warning. stats is written whatever the outcome.
+ * quote, POST /v2/attest, and the strict parse of the answer; /v3/ with the platform evidence
+ * when e->platform has some (a failure to collect it is PLATFORM_EVIDENCE, never retried).
+ * Transport errors, 5xx (and 429) and challenge-expired start again from round 1 after a backoff
+ * with full jitter (src/attest/retry.h), as long as deadline_usec (now_usec()'s clock) leaves time;
+ * any other refusal, a TLS failure or a malformed answer ends it at once. Each failed attempt is
+ * logged as a warning. stats is written whatever the outcome.
  * @return 0 with the parsed answer in ret (free with protocol_attest_answer_done()), or a
  *         negative errno with the failure (VERIFIER_*, TPM) in *ret_failure and one line in
  *         errbuf:

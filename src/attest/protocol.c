@@ -79,6 +79,16 @@ static bool blob_ok(const uint8_t *p, size_t size, size_t max)
         return p && size > 0 && size <= max;
 }
 
+static bool version_ok(unsigned v)
+{
+        return v == 0 || (v >= PROTOCOL_VERSION_MIN && v <= PROTOCOL_VERSION);
+}
+
+static unsigned version_of(unsigned v)
+{
+        return v == 0 ? PROTOCOL_VERSION_MIN : v;
+}
+
 int protocol_challenge_request(const struct protocol_challenge_request *req, char **ret)
 {
         _cleanup_json_ struct json_object *root = NULL;
@@ -87,12 +97,13 @@ int protocol_challenge_request(const struct protocol_challenge_request *req, cha
         if (!blob_ok(req->ek_public, req->ek_public_size, PROTOCOL_BLOB_MAX) ||
             !blob_ok(req->ak_public, req->ak_public_size, PROTOCOL_BLOB_MAX) ||
             (req->ek_certificate &&
-             !blob_ok(req->ek_certificate, req->ek_certificate_size, PROTOCOL_EK_CERT_MAX)))
+             !blob_ok(req->ek_certificate, req->ek_certificate_size, PROTOCOL_EK_CERT_MAX)) ||
+            !version_ok(req->version))
                 return -EINVAL;
         root = json_object_new_object();
         if (!root)
                 return -ENOMEM;
-        r = add(root, "version", json_object_new_int(PROTOCOL_VERSION));
+        r = add(root, "version", json_object_new_int((int) version_of(req->version)));
         if (r >= 0)
                 r = add_base64(root, "ek_public", req->ek_public, req->ek_public_size);
         if (r >= 0 && req->ek_certificate)
@@ -203,11 +214,65 @@ static void wipe_string(struct json_object *s)
                                (size_t) json_object_get_string_len(s));
 }
 
+/* The kinds of PROTOCOL.md version 3, the report and certificates within their limits. */
+static bool platform_ok(const struct protocol_platform *p)
+{
+        size_t total;
+
+        if (!p->kind || (!streq(p->kind, "azure-snp-hcl") && !streq(p->kind, "snp-report")) ||
+            !blob_ok(p->report, p->report_size, PROTOCOL_PLATFORM_REPORT_MAX) ||
+            p->n_certificates > PROTOCOL_PLATFORM_CERTS_MAX ||
+            (p->n_certificates > 0 && (!p->certificates || !p->certificate_sizes)))
+                return false;
+        total = p->report_size;
+        for (size_t i = 0; i < p->n_certificates; i++) {
+                if (!blob_ok(p->certificates[i], p->certificate_sizes[i],
+                             PROTOCOL_PLATFORM_CERT_MAX))
+                        return false;
+                total += p->certificate_sizes[i];
+        }
+        return total <= PROTOCOL_PLATFORM_MAX;
+}
+
+static int platform_object(const struct protocol_platform *p, struct json_object **ret)
+{
+        _cleanup_json_ struct json_object *obj = json_object_new_object();
+        struct json_object *certs = NULL;
+        int r;
+
+        if (!obj)
+                return -ENOMEM;
+        r = add(obj, "kind", json_object_new_string(p->kind));
+        if (r >= 0)
+                r = add_base64(obj, "report", p->report, p->report_size);
+        if (r >= 0 && p->n_certificates > 0) {
+                certs = json_object_new_array();
+                r = add(obj, "certificates", certs);
+        }
+        for (size_t i = 0; r >= 0 && i < p->n_certificates; i++) {
+                _cleanup_free_ char *b64 =
+                    base64_encode_alloc(p->certificates[i], p->certificate_sizes[i]);
+                struct json_object *s = b64 ? json_object_new_string(b64) : NULL;
+
+                if (!s)
+                        r = -ENOMEM;
+                else if (json_object_array_add(certs, s) < 0) {
+                        json_object_put(s);
+                        r = -ENOMEM;
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(obj);
+        return 0;
+}
+
 int protocol_attest_request(const struct protocol_attest_request *req, char **ret)
 {
         _cleanup_json_ struct json_object *root = NULL;
         _cleanup_(erase_and_freep) char *credential = NULL;
-        struct json_object *quote = NULL, *pcrs = NULL, *node = NULL, *cred = NULL;
+        struct json_object *quote = NULL, *pcrs = NULL, *node = NULL, *cred = NULL,
+                           *platform = NULL;
         int r;
 
         if (!req->challenge || !req->credential ||
@@ -216,13 +281,16 @@ int protocol_attest_request(const struct protocol_attest_request *req, char **re
             !blob_ok(req->attest, req->attest_size, PROTOCOL_BLOB_MAX) ||
             !blob_ok(req->signature, req->signature_size, PROTOCOL_BLOB_MAX) ||
             !blob_ok(req->event_log, req->event_log_size, PROTOCOL_EVENT_LOG_MAX) ||
-            req->pcr_mask == 0 || (req->pcr_mask >> PROTOCOL_PCRS) != 0 || !req->pcrs)
+            req->pcr_mask == 0 || (req->pcr_mask >> PROTOCOL_PCRS) != 0 || !req->pcrs ||
+            !version_ok(req->version) || (req->platform && version_of(req->version) < 3))
+                return -EINVAL;
+        if (req->platform && !platform_ok(req->platform))
                 return -EINVAL;
 
         root = json_object_new_object();
         if (!root)
                 return -ENOMEM;
-        r = add(root, "version", json_object_new_int(PROTOCOL_VERSION));
+        r = add(root, "version", json_object_new_int((int) version_of(req->version)));
         if (r >= 0)
                 r = add_base64(root, "challenge", req->challenge, PROTOCOL_CHALLENGE_SIZE);
         if (r >= 0)
@@ -254,6 +322,10 @@ int protocol_attest_request(const struct protocol_attest_request *req, char **re
                 r = node_object(&req->node, &node);
         if (r >= 0)
                 r = add(root, "node", node);
+        if (r >= 0 && req->platform)
+                r = platform_object(req->platform, &platform);
+        if (r >= 0 && req->platform)
+                r = add(root, "platform", platform);
         if (r >= 0)
                 r = serialize(root, ret);
         wipe_string(cred);
@@ -442,7 +514,7 @@ static int get_pcr_selection(struct json_object *obj, const char *where, const c
         return 0;
 }
 
-static int check_version(struct json_object *root, char *errbuf, size_t errlen)
+static int check_version(struct json_object *root, unsigned *ret, char *errbuf, size_t errlen)
 {
         uint64_t version;
         int r;
@@ -450,9 +522,10 @@ static int check_version(struct json_object *root, char *errbuf, size_t errlen)
         r = get_uint(root, "", "version", 0, UINT32_MAX, &version, errbuf, errlen);
         if (r < 0)
                 return r;
-        if (version != PROTOCOL_VERSION)
-                return bad(errbuf, errlen, "answer of version %" PRIu64 ", expected %d", version,
-                           PROTOCOL_VERSION);
+        if (version < PROTOCOL_VERSION_MIN || version > PROTOCOL_VERSION)
+                return bad(errbuf, errlen, "answer of version %" PRIu64 ", expected %d or %d",
+                           version, PROTOCOL_VERSION_MIN, PROTOCOL_VERSION);
+        *ret = (unsigned) version;
         return 0;
 }
 
@@ -473,7 +546,7 @@ int protocol_parse_challenge_answer(const char *body, size_t size,
                 return r == -EBADMSG ? bad(errbuf, errlen, "answer is not one JSON object") : r;
         r = check_keys(root, "", keys, errbuf, errlen);
         if (r >= 0)
-                r = check_version(root, errbuf, errlen);
+                r = check_version(root, &a.version, errbuf, errlen);
         if (r >= 0)
                 r = get_base64(root, "", "challenge", a.challenge, sizeof(a.challenge), &n, errbuf,
                                errlen);
@@ -654,7 +727,7 @@ int protocol_parse_attest_answer(const char *body, size_t size, struct protocol_
                 return r == -EBADMSG ? bad(errbuf, errlen, "answer is not one JSON object") : r;
         r = check_keys(root, "", keys, errbuf, errlen);
         if (r >= 0)
-                r = check_version(root, errbuf, errlen);
+                r = check_version(root, &a.version, errbuf, errlen);
         if (r >= 0)
                 r = get_string(root, "", "token_id", 16, &s, &len, errbuf, errlen);
         if (r >= 0 && !token_id_ok(s, len))

@@ -28,6 +28,7 @@ struct tpm {
         struct counting_tcti tcti;
         ESYS_CONTEXT *esys;
         ESYS_TR ek, ak;
+        bool ak_persistent; /* the platform's AK (Azure's HCL AK): closed, never flushed */
         enum tpm_ek_type ek_type;
         char device_path[64];
 };
@@ -271,12 +272,23 @@ static void flush_tr(struct tpm *t, ESYS_TR *tr)
         *tr = ESYS_TR_NONE;
 }
 
+/* The AK in use: a transient primary is flushed, a persistent key only forgotten. */
+static void drop_ak(struct tpm *t)
+{
+        if (t->ak_persistent && t->ak != ESYS_TR_NONE)
+                (void) Esys_TR_Close(t->esys, &t->ak);
+        else
+                flush_tr(t, &t->ak);
+        t->ak = ESYS_TR_NONE;
+        t->ak_persistent = false;
+}
+
 void tpm_close(struct tpm *t)
 {
         if (!t)
                 return;
         if (t->esys) {
-                flush_tr(t, &t->ak);
+                drop_ak(t);
                 flush_tr(t, &t->ek);
                 Esys_Finalize(&t->esys);
         }
@@ -659,8 +671,40 @@ static size_t der_length(const uint8_t *p, size_t size)
         return len <= size ? len : size;
 }
 
-int tpm_read_ek_certificate(struct tpm *t, uint32_t nv_index, uint8_t **ret, size_t *ret_size,
-                            char *errbuf, size_t errlen)
+/* An ESYS_TR for nv_index and its public area. */
+static int nv_public(struct tpm *t, uint32_t nv_index, struct handle *ret_nv,
+                     TPM2B_NV_PUBLIC **ret_pub, char *errbuf, size_t errlen)
+{
+        char what[64];
+        TSS2_RC rc;
+
+        snprintf(what, sizeof(what), "TPM2_NV_ReadPublic(0x%08x)", nv_index);
+        rc = Esys_TR_FromTPMPublic(t->esys, nv_index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   &ret_nv->tr);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_error(rc, errbuf, errlen, what);
+        rc = Esys_NV_ReadPublic(t->esys, ret_nv->tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                ret_pub, NULL);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_error(rc, errbuf, errlen, what);
+        return 0;
+}
+
+int tpm_nv_size(struct tpm *t, uint32_t nv_index, size_t *ret_size, char *errbuf, size_t errlen)
+{
+        _cleanup_(handle_closep) struct handle nv = {t->esys, ESYS_TR_NONE};
+        _cleanup_esys_ TPM2B_NV_PUBLIC *pub = NULL;
+        int r;
+
+        r = nv_public(t, nv_index, &nv, &pub, errbuf, errlen);
+        if (r < 0)
+                return r;
+        *ret_size = pub->nvPublic.dataSize;
+        return 0;
+}
+
+int tpm_nv_read(struct tpm *t, uint32_t nv_index, size_t max, bool owner_first, uint8_t **ret,
+                size_t *ret_size, size_t *ret_chunk, char *errbuf, size_t errlen)
 {
         _cleanup_(handle_closep) struct handle nv = {t->esys, ESYS_TR_NONE};
         _cleanup_esys_ TPM2B_NV_PUBLIC *pub = NULL;
@@ -670,27 +714,25 @@ int tpm_read_ek_certificate(struct tpm *t, uint32_t nv_index, uint8_t **ret, siz
         size_t size;
         TSS2_RC rc;
         char what[64];
+        int r;
 
-        snprintf(what, sizeof(what), "TPM2_NV_ReadPublic(0x%08x)", nv_index);
-        rc = Esys_TR_FromTPMPublic(t->esys, nv_index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                   &nv.tr);
-        if (rc != TSS2_RC_SUCCESS)
-                return tss_error(rc, errbuf, errlen, what);
-        rc = Esys_NV_ReadPublic(t->esys, nv.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub,
-                                NULL);
-        if (rc != TSS2_RC_SUCCESS)
-                return tss_error(rc, errbuf, errlen, what);
+        r = nv_public(t, nv_index, &nv, &pub, errbuf, errlen);
+        if (r < 0)
+                return r;
         size = pub->nvPublic.dataSize;
         if (size == 0)
                 return tpm_error(-ENODATA, errbuf, errlen, "NV index 0x%08x is empty", nv_index);
-        if (size > TPM_EK_CERT_MAX)
-                return tpm_error(-EFBIG, errbuf, errlen, "NV index 0x%08x holds %zu bytes",
-                                 nv_index, size);
-        /* TCG EK indices are readable with their own (empty) auth or the owner's. */
-        if (pub->nvPublic.attributes & TPMA_NV_AUTHREAD)
-                auth = nv.tr;
-        else if (pub->nvPublic.attributes & TPMA_NV_OWNERREAD)
+        if (size > max)
+                return tpm_error(-EFBIG, errbuf, errlen,
+                                 "NV index 0x%08x holds %zu bytes, more than the %zu allowed",
+                                 nv_index, size, max);
+        /* TCG EK indices are readable with their own (empty) auth or the owner's; Azure's report
+         * index is read with the owner's, as Microsoft's tools do. */
+        if ((pub->nvPublic.attributes & TPMA_NV_OWNERREAD) &&
+            (owner_first || !(pub->nvPublic.attributes & TPMA_NV_AUTHREAD)))
                 auth = ESYS_TR_RH_OWNER;
+        else if (pub->nvPublic.attributes & TPMA_NV_AUTHREAD)
+                auth = nv.tr;
         else
                 return tpm_error(-EACCES, errbuf, errlen,
                                  "NV index 0x%08x is readable by neither its auth nor the owner",
@@ -705,7 +747,7 @@ int tpm_read_ek_certificate(struct tpm *t, uint32_t nv_index, uint8_t **ret, siz
         buf = malloc(size);
         if (!buf)
                 return -ENOMEM;
-        /* Bounded: at most TPM_EK_CERT_MAX rounds, as every round reads at least a byte. */
+        /* Bounded: at most max rounds, as every round reads at least a byte. */
         for (size_t offset = 0; offset < size;) {
                 _cleanup_esys_ TPM2B_MAX_NV_BUFFER *data = NULL;
                 uint16_t n = (uint16_t) (size - offset < chunk_max ? size - offset : chunk_max);
@@ -723,8 +765,93 @@ int tpm_read_ek_certificate(struct tpm *t, uint32_t nv_index, uint8_t **ret, siz
                 memcpy(buf + offset, data->buffer, n);
                 offset += n;
         }
-        *ret_size = der_length(buf, size);
+        *ret_size = size;
+        if (ret_chunk)
+                *ret_chunk = chunk_max;
         *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int tpm_read_ek_certificate(struct tpm *t, uint32_t nv_index, uint8_t **ret, size_t *ret_size,
+                            char *errbuf, size_t errlen)
+{
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        int r;
+
+        r = tpm_nv_read(t, nv_index, TPM_EK_CERT_MAX, false, &buf, &size, NULL, errbuf, errlen);
+        if (r < 0)
+                return r;
+        *ret_size = der_length(buf, size);
+        *ret = buf;
+        return 0;
+}
+
+static int nv_define(struct tpm *t, uint32_t nv_index, size_t size, struct handle *ret,
+                     char *errbuf, size_t errlen)
+{
+        const TPM2B_AUTH empty = {};
+        TPM2B_NV_PUBLIC pub = {
+            .nvPublic =
+                {
+                    .nvIndex = nv_index,
+                    .nameAlg = TPM2_ALG_SHA256,
+                    .attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHWRITE |
+                                  TPMA_NV_AUTHREAD,
+                    .dataSize = (uint16_t) size,
+                },
+        };
+        char what[64];
+        TSS2_RC rc;
+
+        snprintf(what, sizeof(what), "TPM2_NV_DefineSpace(0x%08x)", nv_index);
+        rc = Esys_NV_DefineSpace(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                 ESYS_TR_NONE, &empty, &pub, &ret->tr);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_error(rc, errbuf, errlen, what);
+        return 0;
+}
+
+int tpm_nv_write_owner(struct tpm *t, uint32_t nv_index, const uint8_t *data, size_t size,
+                       char *errbuf, size_t errlen)
+{
+        _cleanup_(handle_closep) struct handle nv = {t->esys, ESYS_TR_NONE};
+        _cleanup_esys_ TPM2B_NV_PUBLIC *pub = NULL;
+        TPM2B_MAX_NV_BUFFER buffer = {};
+        char what[64];
+        TSS2_RC rc;
+        int r;
+
+        if (size == 0 || size > sizeof(buffer.buffer))
+                return -EINVAL;
+        r = nv_public(t, nv_index, &nv, &pub, errbuf, errlen);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0 && pub->nvPublic.dataSize != size) {
+                /* Another size (an older tool's): defined again, as Azure's samples do. */
+                snprintf(what, sizeof(what), "TPM2_NV_UndefineSpace(0x%08x)", nv_index);
+                rc = Esys_NV_UndefineSpace(t->esys, ESYS_TR_RH_OWNER, nv.tr, ESYS_TR_PASSWORD,
+                                           ESYS_TR_NONE, ESYS_TR_NONE);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tss_error(rc, errbuf, errlen, what);
+                nv.tr = ESYS_TR_NONE; /* ESAPI dropped it with the index */
+                r = -ENOENT;
+        }
+        if (r == -ENOENT) {
+                if (nv.tr != ESYS_TR_NONE)
+                        (void) Esys_TR_Close(t->esys, &nv.tr);
+                nv.tr = ESYS_TR_NONE;
+                r = nv_define(t, nv_index, size, &nv, errbuf, errlen);
+                if (r < 0)
+                        return r;
+        }
+        buffer.size = (uint16_t) size;
+        memcpy(buffer.buffer, data, size);
+        snprintf(what, sizeof(what), "TPM2_NV_Write(0x%08x)", nv_index);
+        rc = Esys_NV_Write(t->esys, ESYS_TR_RH_OWNER, nv.tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                           ESYS_TR_NONE, &buffer, 0);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_error(rc, errbuf, errlen, what);
         return 0;
 }
 
@@ -821,8 +948,44 @@ int tpm_create_ak(struct tpm *t, struct tpm_blob *ret_public, char *errbuf, size
                            errlen);
         if (r < 0)
                 return r;
-        flush_tr(t, &t->ak);
+        drop_ak(t);
         t->ak = take_tr(&ak);
+        return 0;
+}
+
+int tpm_use_persistent_ak(struct tpm *t, uint32_t handle, struct tpm_blob *ret_public, char *errbuf,
+                          size_t errlen)
+{
+        _cleanup_(handle_closep) struct handle ak = {t->esys, ESYS_TR_NONE};
+        _cleanup_esys_ TPM2B_PUBLIC *pub = NULL;
+        struct tpm_blob blob;
+        char what[64];
+        TSS2_RC rc;
+        int r;
+
+        snprintf(what, sizeof(what), "TPM2_ReadPublic(0x%08x)", handle);
+        rc = Esys_TR_FromTPMPublic(t->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                   &ak.tr);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_error(rc, errbuf, errlen, what);
+        rc = Esys_ReadPublic(t->esys, ak.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL,
+                             NULL);
+        if (rc != TSS2_RC_SUCCESS)
+                return tss_error(rc, errbuf, errlen, what);
+        /* The verifier judges the key (PROTOCOL.md, round 1); here only what the gate needs to
+         * quote and activate with it. */
+        if (!(pub->publicArea.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT) ||
+            !(pub->publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED))
+                return tpm_error(-EBADMSG, errbuf, errlen, "0x%08x is not a restricted signing key",
+                                 handle);
+        r = marshal_public(pub, &blob);
+        if (r < 0)
+                return tpm_error(r, errbuf, errlen, "%s: public area too large", what);
+        drop_ak(t);
+        t->ak = ak.tr;
+        ak.tr = ESYS_TR_NONE;
+        t->ak_persistent = true;
+        *ret_public = blob;
         return 0;
 }
 

@@ -115,6 +115,26 @@ int tpm_ek_type_from_string(const char *s, enum tpm_ek_type *ret);
 int tpm_read_ek_certificate(struct tpm *t, uint32_t nv_index, uint8_t **ret, size_t *ret_size,
                             char *errbuf, size_t errlen);
 
+/* The size of NV index nv_index (TPM2_NV_ReadPublic).
+ * @return 0, -ENOENT when it is not defined, other negative errno */
+int tpm_nv_size(struct tpm *t, uint32_t nv_index, size_t *ret_size, char *errbuf, size_t errlen);
+
+/* Reads all of NV index nv_index, its size from TPM2_NV_ReadPublic, in chunks of the TPM's
+ * TPM2_PT_NV_BUFFER_MAX (512 when it does not say). Authorized by the owner (empty auth) when
+ * owner_first and the index allows it, else by the index's own (empty) auth, else the owner.
+ * @return 0 with a malloc'ed *ret of *ret_size bytes and the chunk size in *ret_chunk (may be
+ *         NULL), -ENOENT when the index is not defined, -ENODATA when it is empty, -EFBIG
+ *         above max, -EACCES when neither auth may read it, other negative errno */
+int tpm_nv_read(struct tpm *t, uint32_t nv_index, size_t max, bool owner_first, uint8_t **ret,
+                size_t *ret_size, size_t *ret_chunk, char *errbuf, size_t errlen);
+
+/* Writes data (1 to 1024 bytes) at offset 0 of nv_index with the owner's (empty) auth,
+ * defining the index first when it is absent, or again when it has another size: owner
+ * authorization, OWNERWRITE | OWNERREAD | AUTHWRITE | AUTHREAD, nameAlg SHA-256 (what
+ * PROTOCOL.md asks for Azure's NV 0x01400002). @return 0 or negative errno */
+int tpm_nv_write_owner(struct tpm *t, uint32_t nv_index, const uint8_t *data, size_t size,
+                       char *errbuf, size_t errlen);
+
 /* Creates the EK of type (TPM_EK_AUTO: chosen by the certificates in NV) from its TCG
  * template as a transient primary in the endorsement hierarchy, and reads its certificate.
  * The key stays loaded for tpm_activate_credential() and tpm_unseal_imported() until
@@ -129,6 +149,14 @@ void tpm_ek_done(struct tpm_ek *ek);
  * Stays loaded until tpm_close(); a second call replaces it.
  * @return 0 with its marshalled TPM2B_PUBLIC, or negative errno */
 int tpm_create_ak(struct tpm *t, struct tpm_blob *ret_public, char *errbuf, size_t errlen);
+
+/* Makes the persistent restricted signing key at handle the AK (Azure's HCL AK at
+ * 0x81000003, docs/PROTOCOL.md "Which AK on Azure"), in place of tpm_create_ak()'s: quotes and
+ * credential activation use it with its empty auth; tpm_close() only forgets it.
+ * @return 0 with its marshalled TPM2B_PUBLIC, -ENOENT when there is no such handle, -EBADMSG
+ *         when it is not a restricted signing key, other negative errno */
+int tpm_use_persistent_ak(struct tpm *t, uint32_t handle, struct tpm_blob *ret_public, char *errbuf,
+                          size_t errlen);
 
 /* Reads the SHA-256 bank's PCRs in mask (bit n = PCR n); ret[n] is written for those only.
  * @return 0, -ENOENT when a PCR of mask is not allocated, other negative errno */

@@ -9,6 +9,9 @@
 
 #include "boot/cli.h"
 #include "attest/tpm.h"
+#include "platform/azure.h"
+#include "platform/configfs-tsm.h"
+#include "platform/evidence.h"
 #include "util.h"
 
 /* Set by the Makefile from pkg-config: these libraries have no run-time version call. */
@@ -34,6 +37,11 @@ static void print_help(void)
                "  --version           version and the statically linked library versions\n"
                "  --tpm-info [DEVICE] TPM manufacturer, firmware and allocated PCR banks\n"
                "                      (DEVICE defaults to /dev/tpmrm0, then /dev/tpm0)\n"
+               "  --platform-evidence DEVICE CHALLENGE-HEX OUT\n"
+               "                      detect the confidential-VM platform (TPM DEVICE,\n"
+               "                      configfs-tsm), bind CHALLENGE-HEX, the EK and the AK as\n"
+               "                      round 2 does (docs/PROTOCOL.md) and write the TEE report\n"
+               "                      to OUT (docs/cvm.md)\n"
                "  --cap-failed        before any shell in the initramfs: extend PCR 15 with\n"
                "                      \"nodegate: failed\" (TPM of nodegate.tpm=, else the\n"
                "                      default) and wipe /run/nodegate; exit 0 when capped or\n"
@@ -82,6 +90,91 @@ static int print_tpm_info(const char *device)
         return EXIT_SUCCESS;
 }
 
+static void print_hex(const char *what, const uint8_t *p, size_t n)
+{
+        printf("%s: ", what);
+        for (size_t i = 0; i < n; i++)
+                printf("%02x", p[i]);
+        printf("\n");
+}
+
+static int parse_hex(const char *s, uint8_t *ret, size_t max, size_t *ret_size)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n % 2 || n / 2 > max)
+                return -EINVAL;
+        for (size_t i = 0; i < n / 2; i++)
+                if (sscanf(s + 2 * i, "%2hhx", &ret[i]) != 1)
+                        return -EINVAL;
+        *ret_size = n / 2;
+        return 0;
+}
+
+/* What round 2 collects, without a verifier: for operators checking a CVM, and for the
+ * integration test against swtpm (tests/integration/test-platform.py). */
+static int platform_evidence(const char *device, const char *challenge_hex, const char *out)
+{
+        _cleanup_(platform_evidence_done) struct platform_evidence ev = {};
+        struct platform_probe probe = {.tsm_dir = TSM_REPORT_DIR};
+        uint8_t challenge[256], binding[PLATFORM_BINDING_SIZE];
+        struct tpm_blob ak = {};
+        struct tpm_ek ek = {};
+        struct tpm *t = NULL;
+        enum platform p;
+        size_t challenge_size = 0;
+        char err[512];
+        FILE *f;
+        int r;
+
+        if (parse_hex(challenge_hex, challenge, sizeof(challenge), &challenge_size) < 0) {
+                fprintf(stderr, "nodegate: CHALLENGE-HEX must be 1-256 bytes of hex\n");
+                return EXIT_FAILURE;
+        }
+        r = tpm_open(device, &t, err, sizeof(err));
+        if (r >= 0) {
+                probe.tpm = t;
+                p = platform_detect(PLATFORM_SETTING_AUTO, &probe);
+                printf("platform: %s (%s)\n", platform_to_string(p), probe.detail);
+                r = tpm_create_ek(t, p == PLATFORM_AZURE_SNP ? TPM_EK_RSA_2048 : TPM_EK_AUTO, &ek,
+                                  err, sizeof(err));
+        }
+        if (r >= 0)
+                r = p == PLATFORM_AZURE_SNP
+                        ? tpm_use_persistent_ak(t, AZURE_HCL_AK, &ak, err, sizeof(err))
+                        : tpm_create_ak(t, &ak, err, sizeof(err));
+        if (r >= 0)
+                r = platform_binding(challenge, challenge_size, ek.public.data, ek.public.size,
+                                     ak.data, ak.size, binding);
+        if (r >= 0) {
+                print_hex("ek_public", ek.public.data, ek.public.size);
+                print_hex("ak_public", ak.data, ak.size);
+                print_hex("binding", binding, sizeof(binding));
+                r = platform_collect(p, t, probe.tsm_dir, binding, 3000000U, &ev, err, sizeof(err));
+        }
+        tpm_ek_done(&ek);
+        tpm_close(t);
+        if (r < 0) {
+                fprintf(stderr, "nodegate: %s (%s)\n", err, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (!ev.kind) {
+                printf("evidence: none\n");
+                return EXIT_SUCCESS;
+        }
+        f = fopen(out, "we");
+        if (!f || fwrite(ev.report, 1, ev.report_size, f) != ev.report_size || fclose(f) != 0) {
+                fprintf(stderr, "nodegate: cannot write %s: %m\n", out);
+                return EXIT_FAILURE;
+        }
+        printf("evidence: %s, %zu bytes%s%s\n", ev.kind, ev.report_size,
+               ev.fresh ? ", carries the binding" : ", does NOT carry the binding",
+               ev.n_certificates ? ", with the VCEK/VLEK" : "");
+        if (ev.chunk)
+                printf("nv chunk: %zu bytes\n", ev.chunk);
+        return EXIT_SUCCESS;
+}
+
 int cli_main(int argc, char **argv)
 {
         if (argc == 2 && streq(argv[1], "--version")) {
@@ -94,6 +187,8 @@ int cli_main(int argc, char **argv)
         }
         if ((argc == 2 || argc == 3) && streq(argv[1], "--tpm-info"))
                 return print_tpm_info(argc == 3 ? argv[2] : NULL);
+        if (argc == 5 && streq(argv[1], "--platform-evidence"))
+                return platform_evidence(argv[2], argv[3], argv[4]);
         fprintf(stderr, "nodegate: runs as /init (PID 1) of an initramfs; see --help\n");
         return EXIT_FAILURE;
 }

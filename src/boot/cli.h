@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* nodegate run by hand, outside the boot: --help, --version, --tpm-info. */
+/* nodegate run by hand, outside the boot: --help, --version, --tpm-info, --platform-evidence. */
 #pragma once
 
 #define NODEGATE_VERSION "0.1.0"

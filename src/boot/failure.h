@@ -37,6 +37,9 @@
           "no TPM device: neither nodegate.tpm= nor /dev/tpmrm0 or /dev/tpm0 exists")              \
         X(TPM, "tpm", "attest",                                                                    \
           "a TPM command failed: EK, AK, credential activation, PCR read or quote")                \
+        X(PLATFORM_EVIDENCE, "platform-evidence", "attest",                                        \
+          "the node is a confidential VM (detected, or nodegate.platform=) but its TEE evidence "  \
+          "cannot be collected: Azure's HCL AK or report, or the configfs-tsm report")             \
         X(EVENTLOG, "eventlog", "attest",                                                          \
           "the firmware's TPM event log cannot be read from securityfs")                           \
         X(VERIFIER_UNREACHABLE, "verifier-unreachable", "attest",                                  \

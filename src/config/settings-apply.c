@@ -8,6 +8,7 @@
 #include "lib/parse-util.h"
 #include "config/settings-apply.h"
 #include "attest/tpm.h"
+#include "platform/detect.h"
 #include "storage/verity-options.h"
 
 #define ROOTHASH_MIN_DIGITS 40U  /* sha1 */
@@ -398,6 +399,21 @@ static int apply_ek(struct settings *s, const char *key, const char *value, char
                            parse_printable(shown, sizeof(shown), value));
 }
 
+/* nodegate.platform=: detection is the default; the override is for tests and odd clouds. */
+static int apply_platform(struct settings *s, const char *key, const char *value, char *errbuf,
+                          size_t errlen)
+{
+        char shown[SHOWN_SIZE];
+        int r = platform_setting_from_string(value);
+
+        if (r < 0)
+                return parse_error(errbuf, errlen, -EINVAL,
+                                   "%s: expected none, azure-snp, snp or auto, got '%s'", key,
+                                   parse_printable(shown, sizeof(shown), value));
+        s->platform = (unsigned) r;
+        return 0;
+}
+
 static const struct settings_key {
         const char *name; /* canonical spelling, with "_" */
         bool needs_value;
@@ -420,6 +436,7 @@ static const struct settings_key {
     {"nodegate.ca", true, false, apply_ca},
     {"nodegate.tpm", true, false, apply_tpm},
     {"nodegate.ek", true, false, apply_ek},
+    {"nodegate.platform", true, false, apply_platform},
 };
 
 /* The kernel and systemd treat "-" and "_" in parameter names as the same character. */

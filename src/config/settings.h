@@ -28,6 +28,7 @@ struct settings {
         char *ca;             /* nodegate.ca=: absolute path; NULL: SETTINGS_DEFAULT_CA */
         char *tpm;            /* nodegate.tpm=: /dev/…; NULL: /dev/tpmrm0, then /dev/tpm0 */
         unsigned ek_type;     /* nodegate.ek=: enum tpm_ek_type, TPM_EK_AUTO by default */
+        unsigned platform;    /* nodegate.platform=: enum platform_setting, detected by default */
         int verity_enabled;   /* systemd.verity= / rd.systemd.verity=: -1 unset, 0 no, 1 yes */
         enum failure_action on_failure;
         unsigned timeout_sec; /* overall deadline for the gate, 1..SETTINGS_MAX_TIMEOUT_SEC */

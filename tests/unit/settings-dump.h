@@ -29,6 +29,7 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
             {"tpm", s->tpm},
         };
         static const char *const ek_names[] = {"auto", "ecc256", "ecc384", "rsa2048"};
+        static const char *const platform_names[] = {"auto", "none", "azure-snp", "snp"};
         char num[32];
 
         buf[0] = '\0';
@@ -51,5 +52,9 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
         if (s->ek_type != 0)
                 dump_add(buf, size, "%s%s=%s", "ek",
                          s->ek_type < ELEMENTSOF(ek_names) ? ek_names[s->ek_type] : "?");
+        if (s->platform != 0)
+                dump_add(buf, size, "%s%s=%s", "platform",
+                         s->platform < ELEMENTSOF(platform_names) ? platform_names[s->platform]
+                                                                  : "?");
         return buf;
 }

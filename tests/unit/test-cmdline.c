@@ -169,6 +169,16 @@ static const struct row rows[] = {
     {"nodegate.ek=rsa", 0, -EINVAL,
      "nodegate.ek: expected auto, ecc256, ecc384 or rsa2048, got 'rsa'"},
 
+    /* nodegate.platform=: the TEE evidence override (issue 13); auto detects */
+    {"nodegate.platform=azure-snp", 0, 0, "platform=azure-snp"},
+    {"nodegate.platform=snp", 0, 0, "platform=snp"},
+    {"rd.nodegate.platform=none", 0, 0, "platform=none"},
+    {"nodegate.platform=none nodegate.platform=auto", 0, 0, ""},
+    {"nodegate.platform=tdx", 0, -EINVAL,
+     "nodegate.platform: expected none, azure-snp, snp or auto, got 'tdx'"},
+    {"nodegate.platform=", 0, -EINVAL, "nodegate.platform: empty value"},
+    {"nodegate.platform", 0, -EINVAL, "nodegate.platform: needs a value (nodegate.platform=...)"},
+
     /* systemd.verity_root_data= and _hash= */
     {"systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/disk/by-id/x", 0, 0,
      "data=/dev/vda2 hash=/dev/disk/by-id/x"},

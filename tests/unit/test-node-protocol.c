@@ -104,7 +104,7 @@ static void test_challenge_request(void **state)
 {
         static const uint8_t ek[] = {0x00, 0x02, 0xaa, 0xbb}, ak[] = {0x00, 0x01, 0xcc},
                              cert[] = {0x30, 0x00};
-        struct protocol_challenge_request req = {ek, sizeof(ek), NULL, 0, ak, sizeof(ak)};
+        struct protocol_challenge_request req = {ek, sizeof(ek), NULL, 0, ak, sizeof(ak), 0};
         _cleanup_free_ char *body = NULL;
         struct json_object *root;
 
@@ -122,6 +122,22 @@ static void test_challenge_request(void **state)
         assert_non_null(root);
         assert_string_equal(member_string(root, "ek_certificate"), "MAA=");
         json_object_put(root);
+
+        free(body);
+        body = NULL;
+
+        /* Version 3 (a node with platform evidence) says so in round 1 too. */
+        req.version = 3;
+        assert_int_equal(protocol_challenge_request(&req, &body), 0);
+        root = json_tokener_parse(body);
+        assert_non_null(root);
+        assert_int_equal(json_object_get_int(json_object_object_get(root, "version")), 3);
+        json_object_put(root);
+        free(body);
+        body = NULL;
+        req.version = 4;
+        assert_int_equal(protocol_challenge_request(&req, &body), -EINVAL);
+        req.version = 0;
 
         req.ak_public_size = PROTOCOL_BLOB_MAX + 1;
         assert_int_equal(protocol_challenge_request(&req, &body), -EINVAL);
@@ -209,6 +225,98 @@ static void test_attest_request(void **state)
         }
 }
 
+/* Version 3's platform field (PROTOCOL.md, "Platform evidence"). */
+static void test_attest_request_platform(void **state)
+{
+        static const uint8_t blob[] = {0x00, 0x01, 0x02}, log[] = {1, 2, 3, 4},
+                             report[] = {'H', 'C', 'L', 'A'}, vcek[] = {0x30, 0x82};
+        static const uint8_t *const certs[] = {vcek};
+        static const size_t cert_sizes[] = {sizeof(vcek)};
+        uint8_t challenge[PROTOCOL_CHALLENGE_SIZE] = {1}, credential[32] = {9};
+        uint8_t pcrs[PROTOCOL_PCRS][32] = {};
+        struct protocol_platform platform = {
+            .kind = "azure-snp-hcl",
+            .report = report,
+            .report_size = sizeof(report),
+        };
+        struct protocol_attest_request req = {
+            .version = 3,
+            .challenge = challenge,
+            .ek_public = blob,
+            .ek_public_size = sizeof(blob),
+            .ak_public = blob,
+            .ak_public_size = sizeof(blob),
+            .credential = credential,
+            .attest = blob,
+            .attest_size = sizeof(blob),
+            .signature = blob,
+            .signature_size = sizeof(blob),
+            .pcr_mask = 1,
+            .pcrs = (const uint8_t(*)[32]) pcrs,
+            .event_log = log,
+            .event_log_size = sizeof(log),
+            .node = {"node-1", NULL, NULL},
+            .platform = &platform,
+        };
+        _cleanup_free_ uint8_t *big = calloc(1, PROTOCOL_PLATFORM_REPORT_MAX + 1);
+        struct json_object *root, *v, *certificates;
+        char *body = NULL;
+
+        (void) state;
+        assert_int_equal(protocol_attest_request(&req, &body), 0);
+        root = json_tokener_parse(body);
+        assert_non_null(root);
+        assert_int_equal(json_object_object_length(root), 10);
+        assert_int_equal(json_object_get_int(json_object_object_get(root, "version")), 3);
+        assert_true(json_object_object_get_ex(root, "platform", &v));
+        assert_int_equal(json_object_object_length(v), 2); /* no certificates: none sent */
+        assert_string_equal(member_string(v, "kind"), "azure-snp-hcl");
+        assert_string_equal(member_string(v, "report"), "SENMQQ==");
+        json_object_put(root);
+        erase_and_free(body);
+        body = NULL;
+
+        platform.kind = "snp-report";
+        platform.certificates = certs;
+        platform.certificate_sizes = cert_sizes;
+        platform.n_certificates = 1;
+        assert_int_equal(protocol_attest_request(&req, &body), 0);
+        root = json_tokener_parse(body);
+        assert_non_null(root);
+        assert_true(json_object_object_get_ex(root, "platform", &v));
+        assert_true(json_object_object_get_ex(v, "certificates", &certificates));
+        assert_int_equal(json_object_array_length(certificates), 1);
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(certificates, 0)),
+                            "MII=");
+        json_object_put(root);
+        erase_and_free(body);
+        body = NULL;
+
+        /* Limits: the report, the number of certificates, a kind the protocol lacks, and no
+         * platform field in a version-2 body. */
+        assert_non_null(big);
+        platform.report = big;
+        platform.report_size = PROTOCOL_PLATFORM_REPORT_MAX + 1;
+        assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        platform.report_size = PROTOCOL_PLATFORM_REPORT_MAX;
+        assert_int_equal(protocol_attest_request(&req, &body), 0);
+        erase_and_free(body);
+        body = NULL;
+        platform.n_certificates = PROTOCOL_PLATFORM_CERTS_MAX + 1;
+        assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        platform.n_certificates = 1;
+        platform.kind = "tdx-quote";
+        assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        platform.kind = "snp-report";
+        req.version = 2;
+        assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        /* Version 3 without evidence is fine too. */
+        req.version = 3;
+        req.platform = NULL;
+        assert_int_equal(protocol_attest_request(&req, &body), 0);
+        erase_and_free(body);
+}
+
 /* ---- answers ------------------------------------------------------------------------------ */
 
 #define CH                                                                                         \
@@ -232,8 +340,11 @@ struct answer_row {
 static const struct answer_row challenge_rows[] = {
     {CHALLENGE("2", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), 0, ""},
     {" \n" CHALLENGE("2", CH, "60", "AAEC", "AAED", GOOD_SEL, "") "\n", 0, ""},
+    {CHALLENGE("3", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), 0, ""},
     {CHALLENGE("1", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
-     "answer of version 1, expected 2"},
+     "answer of version 1, expected 2 or 3"},
+    {CHALLENGE("4", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
+     "answer of version 4, expected 2 or 3"},
     {CHALLENGE("2.0", CH, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
      "field \"version\" is not of type int"},
     {CHALLENGE("2", CH99, "60", "AAEC", "AAED", GOOD_SEL, ""), -EBADMSG,
@@ -411,10 +522,15 @@ static void test_pcr_list(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_base64_decode),     cmocka_unit_test(test_base64_round_trip),
-            cmocka_unit_test(test_challenge_request), cmocka_unit_test(test_attest_request),
-            cmocka_unit_test(test_challenge_answer),  cmocka_unit_test(test_answer_too_large),
-            cmocka_unit_test(test_attest_answer),     cmocka_unit_test(test_error_answer),
+            cmocka_unit_test(test_base64_decode),
+            cmocka_unit_test(test_base64_round_trip),
+            cmocka_unit_test(test_challenge_request),
+            cmocka_unit_test(test_attest_request),
+            cmocka_unit_test(test_attest_request_platform),
+            cmocka_unit_test(test_challenge_answer),
+            cmocka_unit_test(test_answer_too_large),
+            cmocka_unit_test(test_attest_answer),
+            cmocka_unit_test(test_error_answer),
             cmocka_unit_test(test_pcr_list),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

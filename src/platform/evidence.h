@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Round 2's platform evidence (docs/PROTOCOL.md, "Platform evidence"): collected for the
+ * detected platform with the binding of this round, in the form the protocol sends. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/binding.h"
+#include "platform/detect.h"
+
+#define PLATFORM_CERTS_MAX  4
+#define PLATFORM_CERT_MAX   4096
+#define PLATFORM_KIND_AZURE "azure-snp-hcl"
+#define PLATFORM_KIND_SNP   "snp-report"
+
+struct tpm;
+
+struct platform_evidence {
+        const char *kind; /* PLATFORM_KIND_*, NULL: nothing to send */
+        uint8_t *report;  /* malloc'ed */
+        size_t report_size;
+        uint8_t *certificates[PLATFORM_CERTS_MAX]; /* DER VCEK/VLEK, malloc'ed */
+        size_t certificate_sizes[PLATFORM_CERTS_MAX];
+        size_t n_certificates;
+        bool fresh;   /* Azure: the claims carry the binding as user-data */
+        size_t chunk; /* Azure: the NV read size */
+};
+
+void platform_evidence_done(struct platform_evidence *e);
+
+/* Whether platform p has a protocol kind: Azure SNP and SNP do; TDX does not yet (the gate
+ * then sends no evidence, and a policy that requires a platform refuses the node). */
+bool platform_has_evidence(enum platform p);
+
+/* Collects p's evidence bound to binding: Azure — NV 0x01400002 written, the HCL report read
+ * (waiting up to wait_usec for its user-data); SNP — a configfs-tsm report under tsm_dir with
+ * REPORT_DATA = binding, and the VCEK/VLEK from its auxblob's certificate table if present.
+ * @return 0 (kind NULL when p has none), -EOPNOTSUPP for an Azure TDX report, -EPROTO when
+ *         configfs-tsm's provider is not sev_guest, the errors of azure_collect() and
+ *         tsm_report(); a message in errbuf */
+int platform_collect(enum platform p, struct tpm *t, const char *tsm_dir,
+                     const uint8_t binding[PLATFORM_BINDING_SIZE], uint64_t wait_usec,
+                     struct platform_evidence *ret, char *errbuf, size_t errlen);
+
+/* The VCEK and VLEK of an SNP certificate table (the GHCB extended guest request's: GUID,
+ * offset, length entries up to an all-zero one), copied into e. Malformed tables or entries
+ * are skipped: the verifier can take the VEK from its cache. */
+void platform_snp_certificates(const uint8_t *table, size_t size, struct platform_evidence *e);
