@@ -369,22 +369,10 @@ def check_startup(verifier, objs, d):
     check(port == c["ports"][0]["containerPort"],
           f"--listen's port {port} is the containerPort the probes and the Service use")
     proc, bound, err = start(verifier, args, as_root)
-    secret_dir = mounts["/etc/nodegate-verifier/secret"]
-    if bound is None and "group and others must have no access" in err:
-        # Known conflict (issue 15 §2 report): the kubelet makes a secret file 0440 root:fsGroup,
-        # the only way a non-root pod reads it, and the verifier refuses any group access.
-        print("XFAIL the verifier refuses the secret as the kubelet lays it out (mode 0440, "
-              f"group {RUN_AS}): {err.strip()}")
-        for f in os.listdir(secret_dir):
-            path = os.path.join(secret_dir, f)
-            if as_root:
-                os.chown(path, RUN_AS, RUN_AS)
-            os.chmod(path, 0o400)
-        proc, bound, err = start(verifier, args, as_root)
-    elif bound is not None and as_root:
-        print("XPASS the verifier accepts the kubelet's 0440 root:fsGroup secret: "
-              "remove the XFAIL in tests/deploy/check-deploy.py")
-    if not check(bound is not None, "the verifier starts with the Deployment's args"
+    # The secret as the kubelet lays it out for a non-root pod (0440 root:fsGroup, as
+    # kubelet_files makes it when run as root) must be accepted as it is.
+    if not check(bound is not None, "the verifier starts with the Deployment's args and the "
+                 "kubelet's file layout"
                  + (" as uid 65532" if as_root else "") + (f": {err.strip()}" if err else "")):
         return
     try:

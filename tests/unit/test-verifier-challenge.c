@@ -267,13 +267,15 @@ static int load(const char *name, uint8_t a[32], uint8_t b[32], char *err, size_
 static void test_load_secret(void **state)
 {
         uint8_t a[32], b[32];
-        char err[512], h[65];
+        char err[512], h[65], path[256];
 
         (void) state;
         assert_non_null(mkdtemp(dir));
         write_secret("ok", 32, 0600);
         write_secret("ro", 32, 0400);
         write_secret("group", 32, 0640);
+        write_secret("kubelet", 32, 0440);
+        write_secret("othergroup", 32, 0440);
         write_secret("world", 32, 0604);
         write_secret("gwrite", 32, 0620);
         write_secret("short", 31, 0600);
@@ -288,8 +290,15 @@ static void test_load_secret(void **state)
         assert_int_equal(load("ro", a, b, err, sizeof(err)), 0);
         assert_int_equal(load("max", a, b, err, sizeof(err)), 0);
 
-        assert_int_equal(load("group", a, b, err, sizeof(err)), -EPERM);
-        assert_non_null(strstr(err, "has mode 0640: group and others must have no access"));
+        /* Group read by the verifier's own group: a Secret volume of a non-root pod. */
+        assert_int_equal(load("group", a, b, err, sizeof(err)), 0);
+        assert_int_equal(load("kubelet", a, b, err, sizeof(err)), 0);
+        /* ...but not by a group it does not run as. */
+        snprintf(path, sizeof(path), "%s/othergroup", dir);
+        assert_int_equal(chown(path, (uid_t) -1, getegid() + 4242), 0);
+        assert_int_equal(load("othergroup", a, b, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "has mode 0440, group "));
+        assert_non_null(strstr(err, "others must have no access, the group at most read access"));
         assert_int_equal(load("world", a, b, err, sizeof(err)), -EPERM);
         assert_int_equal(load("gwrite", a, b, err, sizeof(err)), -EPERM);
         assert_int_equal(load("short", a, b, err, sizeof(err)), -EINVAL);
@@ -300,7 +309,7 @@ static void test_load_secret(void **state)
         assert_int_equal(challenge_load_secret(dir, a, b, NULL, err, sizeof(err)), -EINVAL);
         assert_non_null(strstr(err, "is not a regular file"));
         /* err may be NULL */
-        assert_int_equal(load("group", a, b, NULL, 0), -EPERM);
+        assert_int_equal(load("othergroup", a, b, NULL, 0), -EPERM);
 
         assert_int_equal(test_remove_tree(dir), 0);
 }

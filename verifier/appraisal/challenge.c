@@ -3,6 +3,7 @@
  * credential secret and nonce, and the two keys from the shared secret file. */
 #include "appraisal/challenge.h"
 
+#include "common/fileutil.h"
 #include "common/util-verifier.h"
 
 #include <fcntl.h>
@@ -100,12 +101,12 @@ int challenge_load_secret(const char *path, uint8_t ret_challenge_key[32],
         if (!S_ISREG(st.st_mode))
                 return set_error(err, errlen, -EINVAL, "the shared secret %s is not a regular file",
                                  path);
-        if (st.st_mode & (S_IRWXG | S_IRWXO))
-                return set_error(
-                    err, errlen, -EPERM,
-                    "the shared secret %s has mode %04o: group and others must have no "
-                    "access (chmod 600)",
-                    path, (unsigned) (st.st_mode & 07777));
+        if (!secret_mode_private(&st))
+                return set_error(err, errlen, -EPERM,
+                                 "the shared secret %s has mode %04o, group %u: others must have "
+                                 "no access, the group at most read access and only when it is "
+                                 "the verifier's own (chmod 600)",
+                                 path, (unsigned) (st.st_mode & 07777), (unsigned) st.st_gid);
 
         /* Read one byte more than allowed, to tell "exactly the maximum" from "more". */
         while (size < sizeof(buf)) {

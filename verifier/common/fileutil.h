@@ -3,8 +3,11 @@
  * replaced atomically, so a verifier starting meanwhile reads the old or the new file. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 /* Reads all of path (any file type: a pipe or /dev/stdin too) into a NUL-terminated malloc'ed
  * buffer. The NUL is not counted in *ret_size. ENOENT comes back as such, so a caller may
@@ -16,3 +19,14 @@ int read_file_all(const char *path, size_t max, char **ret, size_t *ret_size);
  * over path, fsync of the directory. @return 0 or negative errno */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode, uid_t uid,
                       gid_t gid);
+
+/* Whether a secret file's mode keeps it to the verifier: no access for others, none for the
+ * group either, except read access when the group is the verifier's own. That exception is
+ * the layout the kubelet gives a Secret volume of a non-root pod (root:fsGroup, 0440, with
+ * runAsGroup = fsGroup); a group the verifier merely belongs to may have other members. */
+static inline bool secret_mode_private(const struct stat *st)
+{
+        if (st->st_mode & (S_IRWXO | S_IWGRP | S_IXGRP))
+                return false;
+        return !(st->st_mode & S_IRGRP) || st->st_gid == getegid();
+}
