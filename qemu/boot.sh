@@ -5,6 +5,7 @@
 # Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--disk more.img…] [--log FILE]
 #                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture] [--tpm-ca DIR]
 #                [--tpm-state DIR] [--secure-boot] [--no-network] [--driver driver.efi]
+#                [--smbios-oem STRING]
 # Each --disk becomes a virtio-blk disk, in the order given (the first is /dev/vda).
 # The TPM is fresh for every boot unless --tpm-state names a directory that keeps its state, as
 # a node's TPM keeps its seeds and counters across reboots (made on first use, never removed).
@@ -16,6 +17,8 @@
 # --no-network: no NIC at all, as a host that holds the network back (no DHCP, no verifier).
 # --driver: the ESP also holds driver.efi, and the firmware variables a Driver0000 entry for it
 # (tests/tools/ovmf-vars.py), as root could write with efibootmgr --driver (issue 11).
+# --smbios-oem: an SMBIOS type 11 OEM string, as whoever configures the VM sets it (systemd-stub
+# 257 appends io.systemd.stub.kernel-cmdline-extra=… to the kernel command line).
 # Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
 # STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
 set -euo pipefail
@@ -29,6 +32,7 @@ fi
 
 uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0 tpm_ca=''
 tpm_state='' secure_boot=0 net_args=(-netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile=") driver=''
+smbios_args=()
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
@@ -43,6 +47,9 @@ while (($#)); do
         --secure-boot) secure_boot=1; shift ;;
         --no-network) net_args=(-nic none); shift ;;
         --driver) driver=$2; shift 2 ;;
+        --smbios-oem)
+                [[ $2 != *,* ]] || ng_die "--smbios-oem: no commas (QEMU's option syntax)"
+                smbios_args+=(-smbios "type=11,value=$2"); shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
@@ -171,6 +178,7 @@ qemu=(qemu-system-x86_64
         "${disk_args[@]}"
         "${net_args[@]}"
         "${tpm_args[@]}"
+        ${smbios_args[@]+"${smbios_args[@]}"}
         -nographic -monitor none -serial "file:$log" -no-reboot)
 
 start_ns=$(date +%s%N)

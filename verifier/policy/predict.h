@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Measurement prediction: the events a good boot of a UKI (systemd-stub 252, Linux 6.1+ EFI
- * stub, EDK2 firmware) extends into PCRs 4, 9 and 11, from the UKI file alone; PCR 7 and the
- * other firmware PCRs from a reference log of the platform (any image booted on it). */
+/* Measurement prediction: the events a good boot of a UKI (systemd-stub 252 or 257, read from its
+ * .sdmagic; Linux 6.1+ EFI stub; EDK2 firmware) extends into PCRs 4, 9 and 11, from the UKI file
+ * alone; PCR 7 and the other firmware PCRs from a reference log of the platform (any image
+ * booted on it). */
 #pragma once
 
 #include "tpm/eventlog.h"

@@ -11,7 +11,7 @@
 # /.extra/os-release cpio in PCR 9) event by event. TEST-31 boots 252 under Secure Boot.
 set -euo pipefail
 TEST_NAME=predicted-policy
-TEST_DESCRIPTION="policy predicted from the UKI: good joins, changed cmdline and initrd refused"
+TEST_DESCRIPTION="policy predicted from the UKI: good joins, changed cmdline and initrd, SMBIOS cmdline words refused"
 E2E_VERIFIER=manual
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -80,6 +80,23 @@ print(" ".join(sorted(json.load(open(sys.argv[1]))["pcrs"], key=int)))' "$E2E_OU
                         "$name: the refusal names a PCR the UKI decides"
                 assert_kubelet_absent
         done
+
+        # systemd-stub 257 appends an SMBIOS OEM string io.systemd.stub.kernel-cmdline-extra to
+        # the command line of the very same (good) UKI outside confidential VMs: whoever
+        # configures the VM adds kernel parameters. It goes to PCR 12, which is not pinned, and
+        # the kernel measures the longer command line into PCR 9, which is.
+        local extra="nodegate-test.variant=smbios-cmdline-extra"
+        E2E_BOOT_ARGS=(--smbios-oem "io.systemd.stub.kernel-cmdline-extra=$extra")
+        e2e_verifier_start refused-smbios-cmdline-extra verifier --policy "$E2E_OUT/policy.json"
+        e2e_boot smbios-cmdline-extra "$E2E_OUT/good.efi" "$GOOD_DISK"
+        e2e_verifier_stop
+        E2E_BOOT_ARGS=()
+        assert_status poweroff
+        assert_log "Kernel command line: .*$extra" "the stub appended the SMBIOS words to the command line"
+        assert_refused event-not-allowed
+        assert_failure_detail verifier-refused 'PCR 9' \
+                "smbios-cmdline-extra: refused on PCR 9 (the kernel's measured command line)"
+        assert_kubelet_absent
 }
 
 e2e_main
