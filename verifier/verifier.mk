@@ -26,11 +26,14 @@ $(BUILD)/verifier-asan/obj/%.o: verifier/%.c
 	@mkdir -p $(@D)
 	gcc $(VERIFIER_CFLAGS) -O1 $(SANITIZE_FLAGS) -c -o $@ $<
 
+# Full RELRO: the GOT is read-only once the loader has bound every symbol.
+VERIFIER_LDFLAGS := -Wl,-z,relro -Wl,-z,now
+
 $(VERIFIER): $(VERIFIER_OBJS)
-	gcc -o $@ $^ $(VERIFIER_LIBS)
+	gcc $(VERIFIER_LDFLAGS) -o $@ $^ $(VERIFIER_LIBS)
 
 $(VERIFIER_ASAN): $(VERIFIER_ASAN_OBJS)
-	gcc $(SANITIZE_FLAGS) -o $@ $^ $(VERIFIER_LIBS)
+	gcc $(SANITIZE_FLAGS) $(VERIFIER_LDFLAGS) -o $@ $^ $(VERIFIER_LIBS)
 
 -include $(VERIFIER_OBJS:.o=.d) $(VERIFIER_ASAN_OBJS:.o=.d)
 
