@@ -85,23 +85,25 @@ class World:
             os.chmod(self.pool, 0o600)
         self.verifiers = []
 
-    def serve_args(self, token_source, audit, extra=()):
+    def serve_args(self, token_source, audit, extra=(), policy=None):
         return ["--cert", self.tls_cert, "--key", self.tls_key, "--secret", self.secret,
-                "--policy", self.policy, "--ek-allowlist", self.allowlist,
+                "--policy", policy or self.policy, "--ek-allowlist", self.allowlist,
                 "--token-source", token_source, "--api-server", "https://10.0.0.1:6443",
                 "--cluster-ca", self.tls_ca, "--audit-log", audit, "--threads", "2",
                 "--rate-limit", "0", "--max-connections-per-address", "0"] + list(extra)
 
-    def start(self, name, token_source, audit, extra=(), env=None, listen="127.0.0.1:0"):
+    def start(self, name, token_source, audit, extra=(), env=None, listen="127.0.0.1:0",
+              policy=None):
         v = Verifier(self.verifier, self.work, name,
-                     ["--listen", listen] + self.serve_args(token_source, audit, extra), env)
+                     ["--listen", listen] + self.serve_args(token_source, audit, extra, policy),
+                     env)
         self.verifiers.append(v)
         return v
 
     def attest(self, url, first=0, count=1, boot=7, repeat=1, deadline_ms=0, timeout_ms=8000,
-               hostname=None):
+               hostname=None, log=None):
         cmd = [self.loadgen, "attest", "--url", url, "--ca", self.tls_ca, "--keys", self.keys,
-               "--log", self.log, "--first", str(first), "--count", str(count), "--boot",
+               "--log", log or self.log, "--first", str(first), "--count", str(count), "--boot",
                str(boot), "--repeat", str(repeat), "--deadline-ms", str(deadline_ms),
                "--timeout-ms", str(timeout_ms)]
         if hostname:
