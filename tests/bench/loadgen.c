@@ -973,16 +973,19 @@ static int cmd_attest(int argc, char **argv)
             {"deadline-ms", required_argument, NULL, 'D'},
             {"timeout-ms", required_argument, NULL, 't'},
             {"hostname", required_argument, NULL, 'H'},
+            {"fresh", no_argument, NULL, 'F'},
+            {"gap-ms", required_argument, NULL, 'G'},
             {},
         };
         _cleanup_(bench_done) struct bench b = {.timeout_ms = 5000, .timer_fd = -1};
         const char *keys = NULL, *log_path = NULL, *hostname = NULL;
-        long first = 0, count = 1, boot = RESET_COUNT, repeat = 1, deadline_ms = 0;
+        long first = 0, count = 1, boot = RESET_COUNT, repeat = 1, deadline_ms = 0, gap_ms = 0;
         _cleanup_free_ uint8_t *log = NULL;
         struct curl_slist *headers = NULL;
         size_t log_size;
         CURL *h;
         int c, failed = 0;
+        bool fresh = false;
 
         optind = 2;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
@@ -1020,6 +1023,12 @@ static int cmd_attest(int argc, char **argv)
                 case 'H':
                         hostname = optarg;
                         break;
+                case 'F':
+                        fresh = true;
+                        break;
+                case 'G':
+                        gap_ms = strtol(optarg, NULL, 10);
+                        break;
                 default:
                         usage();
                         return 2;
@@ -1027,7 +1036,8 @@ static int cmd_attest(int argc, char **argv)
         }
         if (!b.url || !b.ca || !keys || !log_path || first < 0 || count < 1 || boot < 1 ||
             boot > 0x7fffffff || repeat < 1 || repeat > 100 || deadline_ms < 0 ||
-            deadline_ms > 600000 || b.timeout_ms < 1 || b.timeout_ms > 60000) {
+            deadline_ms > 600000 || gap_ms < 0 || gap_ms > 60000 || b.timeout_ms < 1 ||
+            b.timeout_ms > 60000) {
                 usage();
                 return 2;
         }
@@ -1058,6 +1068,10 @@ static int cmd_attest(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_PROXY, "");
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sync_data);
+        /* A connection a request: behind a balancer, round 1 and round 2 land on replicas
+         * chosen independently, as a booting node's may. */
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
 
         /* One line a boot: the result, every token id it was given (repeat > 1: the same boot
          * asking again, as after a lost answer), the attempts and the milliseconds of each. */
@@ -1086,7 +1100,7 @@ static int cmd_attest(int argc, char **argv)
                                 /* A new connection: the balancer picks again. */
                                 curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
                                 usleep(100 * 1000);
-                                curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+                                curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
                         }
                         if (status != 200)
                                 break;
@@ -1106,6 +1120,8 @@ static int cmd_attest(int argc, char **argv)
                         failed++;
                 }
                 fflush(stdout);
+                if (gap_ms > 0) /* a steady stream rather than a burst */
+                        usleep((useconds_t) gap_ms * 1000);
         }
         curl_easy_cleanup(h);
         curl_slist_free_all(headers);
@@ -1122,7 +1138,8 @@ static void usage(void)
                 "               [--timeout-ms MS] [--warmup N] [--label NAME] [--verbose]\n"
                 "       loadgen attest --url URL --ca CA.pem --keys DIR --log LOG [--first I]\n"
                 "               [--count N] [--boot B] [--repeat R] [--deadline-ms MS]\n"
-                "               [--timeout-ms MS] [--hostname NAME]   (one line a boot)\n");
+                "               [--timeout-ms MS] [--hostname NAME] [--fresh] [--gap-ms MS]\n"
+                "               (one line a boot)\n");
 }
 
 static void bench_done(struct bench *b)

@@ -101,13 +101,14 @@ class World:
         return v
 
     def attest(self, url, first=0, count=1, boot=7, repeat=1, deadline_ms=0, timeout_ms=8000,
-               hostname=None, log=None):
+               hostname=None, log=None, extra=()):
         cmd = [self.loadgen, "attest", "--url", url, "--ca", self.tls_ca, "--keys", self.keys,
                "--log", log or self.log, "--first", str(first), "--count", str(count), "--boot",
                str(boot), "--repeat", str(repeat), "--deadline-ms", str(deadline_ms),
                "--timeout-ms", str(timeout_ms)]
         if hostname:
             cmd += ["--hostname", hostname]
+        cmd += list(extra)
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         return [parse_line(line) for line in r.stdout.splitlines() if line.startswith("node=")], r
 
