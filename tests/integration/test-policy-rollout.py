@@ -122,9 +122,12 @@ def rows(f, work, world):
     got, r = attest(v, 0, "a")
     f.check(got.get("result") == "issued", "merged A+B: a node of image A gets its token",
             r.stdout + r.stderr + v.stderr())
+    f.check(audit_of(0).get("image") == "image-a",
+            "merged A+B: the issued line names the image the node booted (image-a)", audit_of(0))
     got, r = attest(v, 1, "b")
-    f.check(got.get("result") == "issued", "merged A+B: a node of image B gets its token",
-            r.stdout + r.stderr)
+    f.check(got.get("result") == "issued" and audit_of(1).get("image") == "image-b",
+            "merged A+B: a node of image B gets its token, its issued line names image-b",
+            r.stdout + r.stderr + str(audit_of(1)))
     got, r = attest(v, 2, "c")
     a = audit_of(2)
     f.check(got.get("result") == "refused" and got.get("error") == "event-not-allowed" and
