@@ -113,10 +113,13 @@ def status(code, reason, message, details=None):
 class StandIn:
     """The server; start() returns its https://127.0.0.1:PORT."""
 
-    def __init__(self, cert, key, tokens):
-        """tokens: {bearer token: set of verbs ("create", "get")}"""
+    def __init__(self, cert, key, tokens, client_ca=None, cert_users=None):
+        """tokens: {bearer token: set of verbs ("create", "get")}; client_ca and cert_users
+        ({certificate CN: verbs}): client certificate authentication, as kube-apiserver's
+        --client-ca-file (the CN is the user name)."""
         self.schema = Schema()
         self.tokens = dict(tokens)
+        self.cert_users = dict(cert_users or {})
         self.store = {}  # (namespace, name) -> Secret as served
         self.log = []  # (monotonic time, method, path, status)
         self.bodies = []  # raw POST bodies, for the test to look for leaks
@@ -128,6 +131,9 @@ class StandIn:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(cert, key)
+        if client_ca:
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+            ctx.load_verify_locations(client_ca)
         standin = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -155,10 +161,17 @@ class StandIn:
             def auth(self, verb):
                 h = self.headers.get("Authorization", "")
                 tok = h[len("Bearer "):] if h.startswith("Bearer ") else None
-                if tok not in standin.tokens:
+                verbs = standin.tokens.get(tok) if tok is not None else None
+                if verbs is None and tok is None:
+                    # A verified client certificate: its CN is the user.
+                    peer = self.connection.getpeercert() or {}
+                    cn = [v for rdn in peer.get("subject", ()) for k, v in rdn
+                          if k == "commonName"]
+                    verbs = standin.cert_users.get(cn[0]) if cn else None
+                if verbs is None:
                     self.send(401, status(401, "Unauthorized", "Unauthorized"))
                     return False
-                if verb not in standin.tokens[tok]:
+                if verb not in verbs:
                     self.send(403, status(403, "Forbidden",
                                           'secrets is forbidden: User "system:serviceaccount:'
                                           'nodegate:nodegate-verifier" cannot %s resource '

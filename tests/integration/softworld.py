@@ -112,9 +112,17 @@ class World:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         return [parse_line(line) for line in r.stdout.splitlines() if line.startswith("node=")], r
 
-    def stop_all(self):
+    def stop_all(self, f=None):
+        """Stops every verifier; with f, checks that each exited 0 on SIGTERM (one killed on
+        purpose aside) without a sanitizer report."""
         for v in self.verifiers:
-            v.stop()
+            rc = v.stop()
+            if f is None or v.killed:
+                continue
+            err = v.stderr()
+            f.check(rc == 0 and "Sanitizer" not in err and "runtime error" not in err,
+                    "verifier %s exits 0 on SIGTERM without sanitizer reports" % v.name,
+                    "exit %s\n%s" % (rc, err[-3000:]))
 
 
 def parse_line(line):
@@ -134,9 +142,11 @@ class Verifier:
             self.stop()
             raise RuntimeError("verifier %s did not start: %r\n%s" % (name, line, self.stderr()))
         self.url, self.port = m.group(1), int(m.group(2))
+        self.killed = False
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
+            self.killed = sig == signal.SIGKILL
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=30)

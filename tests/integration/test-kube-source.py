@@ -23,10 +23,19 @@ import kube_standin  # noqa: E402
 import softworld  # noqa: E402
 
 
-def kubeconfig(path, server, ca_pem, token=None, token_file=None, extra_cluster=""):
+def kubeconfig(path, server, ca_pem, token=None, token_file=None, extra_cluster="",
+               client=None):
     with open(ca_pem, "rb") as f:
         ca_b64 = base64.b64encode(f.read()).decode()
-    user = ("    token: %s\n" % token) if token else ("    tokenFile: %s\n" % token_file)
+    if client:  # (certificate file, key file): the certificate by path, the key as data
+        with open(client[1], "rb") as f:
+            key_b64 = base64.b64encode(f.read()).decode()
+        user = ("    client-certificate: %s\n    client-key-data: %s\n" %
+                (os.path.basename(client[0]), key_b64))
+    elif token:
+        user = "    token: %s\n" % token
+    else:
+        user = "    tokenFile: %s\n" % token_file
     with open(path, "w") as f:
         f.write("apiVersion: v1\nkind: Config\n"
                 "clusters:\n- name: stand-in\n  cluster:\n    server: %s\n"
@@ -54,13 +63,28 @@ def main():
         api_ca, api_cert, api_key = softworld.make_ca(work, "cluster")
         good_token = "sa-token-" + os.urandom(8).hex()
         forbidden_token = "sa-token-forbidden"
+        # Client certificates for the verifier, from a CA of their own (kube-apiserver's
+        # --client-ca-file).
+        client_ca, client_cert, client_key = softworld.make_ca(
+            work, "client", sans=("DNS:nodegate-verifier",))
+        softworld.must(["openssl", "req", "-new", "-key", client_key, "-subj",
+                        "/O=nodegate/CN=nodegate-verifier-cert", "-out",
+                        os.path.join(work, "client.csr")])
+        with open(os.path.join(work, "client.ext"), "w") as out:
+            out.write("extendedKeyUsage=clientAuth\n")
+        softworld.must(["openssl", "x509", "-req", "-in", os.path.join(work, "client.csr"),
+                        "-CA", client_ca, "-CAkey", client_ca.replace("ca.pem", "ca.key"),
+                        "-CAcreateserial", "-days", "2", "-extfile",
+                        os.path.join(work, "client.ext"), "-out", client_cert])
         standin = kube_standin.StandIn(api_cert, api_key, {
-            good_token: {"create", "get"}, forbidden_token: {"get"}})
+            good_token: {"create", "get"}, forbidden_token: {"get"}}, client_ca=client_ca,
+            cert_users={"nodegate-verifier-cert": {"create", "get"}})
+        standin.client = (client_cert, client_key)
         url = standin.start()
         rows(f, work, world, standin, url, api_ca, good_token, forbidden_token)
     finally:
         if world:
-            world.stop_all()
+            world.stop_all(f)
         if standin:
             standin.stop()
         if args.keep:
@@ -257,6 +281,21 @@ def rows(f, work, world, standin, url, api_ca, good_token, forbidden_token):
     f.check(first_ok and res2 and res2[0].get("result") == "issued",
             "in-cluster: KUBERNETES_SERVICE_HOST/PORT, the ServiceAccount CA, and the token "
             "file re-read after it rotated", run.stdout + v5.stderr())
+
+    # ---- a kubeconfig with a client certificate (file, relative) and key (data) ----
+    kdir = os.path.join(work, "kc-cert")
+    os.makedirs(kdir)
+    shutil.copy(standin.client[0], os.path.join(kdir, os.path.basename(standin.client[0])))
+    kccert = kubeconfig(os.path.join(kdir, "kubeconfig"), url, api_ca,
+                        client=(os.path.join(kdir, os.path.basename(standin.client[0])),
+                                standin.client[1]))
+    v6 = world.start("v6", "kubernetes:" + kccert, audit, ["--token-timeout", "4"])
+    res, run = world.attest(v6.url, first=8)
+    got = res[0] if res else {}
+    f.check(got.get("result") == "issued" and
+            standin.secret_data("bootstrap-token-" + got.get("token_ids", "")) is not None,
+            "kubeconfig with client-certificate (a relative path) and client-key-data: issued",
+            run.stdout + v6.stderr())
 
     f.check(not standin.violations, "every Secret sent met the schema and the conventions",
             "\n".join(standin.violations))

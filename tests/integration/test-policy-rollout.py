@@ -35,7 +35,7 @@ def main():
         rows(f, work, world)
     finally:
         if world:
-            world.stop_all()
+            world.stop_all(f)
         if args.keep:
             print("work directory kept: " + work)
         else:

@@ -106,7 +106,7 @@ def main():
         for p in proxies:
             p.stop()
         if world:
-            world.stop_all()
+            world.stop_all(f)
         if args.keep:
             print("work directory kept: " + work)
         else:
