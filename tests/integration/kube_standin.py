@@ -127,6 +127,7 @@ class StandIn:
         self.script = []  # (status, retry_after) answered to POSTs before the real answer
         self.forever = None  # status answered to every POST
         self.plant_conflict = False  # next POST: someone else's Secret of that name first
+        self.plant_expired = False  # next POST: this very Secret, but expired, exists first
         self.lock = threading.RLock()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -261,6 +262,9 @@ class StandIn:
                     if standin.plant_conflict:
                         standin.plant_conflict = False
                         standin.plant(ns, name, obj)
+                    if standin.plant_expired:
+                        standin.plant_expired = False
+                        standin.plant(ns, name, obj, expired=True)
                     if (ns, name) in standin.store:
                         return self.send(409, status(409, "AlreadyExists",
                                                      'secrets "%s" already exists' % name,
@@ -283,12 +287,19 @@ class StandIn:
         self.url = "https://127.0.0.1:%d" % self.port
         self.thread = None
 
-    def plant(self, ns, name, like):
-        """Someone else's Secret of that name: the same shape, another token-secret."""
+    def plant(self, ns, name, like, expired=False):
+        """Someone else's Secret of that name: the same shape, another token-secret; or
+        (expired) this very token, expired an hour ago and not yet deleted by the token
+        cleaner."""
         obj = json.loads(json.dumps(like))
-        obj["data"]["token-secret"] = base64.b64encode(
-            "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789")
-                    for _ in range(16)).encode()).decode()
+        if expired:
+            obj["data"]["expiration"] = base64.b64encode(
+                (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
+                .strftime("%Y-%m-%dT%H:%M:%SZ").encode()).decode()
+        else:
+            obj["data"]["token-secret"] = base64.b64encode(
+                "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789")
+                        for _ in range(16)).encode()).decode()
         obj["metadata"] = dict(obj["metadata"], namespace=ns, uid=secrets.token_hex(16),
                                resourceVersion="1", creationTimestamp=now_rfc3339())
         self.store[(ns, name)] = obj

@@ -198,6 +198,16 @@ def rows(f, work, world, standin, url, api_ca, good_token, forbidden_token):
             "different token" in a.get("message", "") and "token_id" not in a,
             "conflict: audit line rejected, token-unavailable, naming the different token", a)
 
+    # ---- this boot's own Secret, expired and not yet cleaned up: no token that cannot work ----
+    standin.plant_expired = True
+    res, run = world.attest(v1.url, first=9)
+    got = res[0] if res else {}
+    a = last_audit(9)
+    f.check(got.get("result") == "refused" and got.get("error") == "token-unavailable" and
+            got.get("sealed") == "no" and "expired" in a.get("message", ""),
+            "expired Secret of this very token: refused token-unavailable naming the expiry, "
+            "no token", "%s\n%s" % (run.stdout, a))
+
     # ---- 403: the ServiceAccount may not create secrets ----
     kc403 = kubeconfig(os.path.join(work, "kc-403"), url, api_ca, token=forbidden_token)
     v3 = world.start("v3", "kubernetes:" + kc403, audit, ["--token-timeout", "4"])

@@ -104,6 +104,10 @@ def rows(f, work, world):
     r = run("policy", "retire", only, "image-a")
     f.check(r.returncode == 1 and "only image" in r.stderr,
             "retire refuses to retire the last accepted image", r.stderr)
+    r = run("policy", "allow", merged, "--pcr", "4", "--type", "EV_IPL", "--sha256", "ab" * 32)
+    f.check(r.returncode == 1 and "several images" in r.stderr,
+            "allow refuses a policy of several images (allow in the image's own, merge again)",
+            r.stderr)
     r = run("policy", "retire", merged + ".missing", "image-a")
     f.check(r.returncode == 1, "retire of a missing file fails", r.stderr)
 

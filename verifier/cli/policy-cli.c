@@ -902,6 +902,11 @@ static int cmd_allow(int argc, char **argv)
         r = policy_parse(text, size, &p, err, sizeof(err));
         if (r < 0)
                 return failed("allow", "%s: %s", path, r == -EINVAL ? err : strerror(-r));
+        if (policy_n_images(p) > 1 || strstr(text, "\"images\""))
+                return failed("allow",
+                              "%s lists several images: allow the digest in that image's own "
+                              "policy and merge again",
+                              path);
         root = json_tokener_parse(text);
         if (!root || !json_object_object_get_ex(root, "pcrs", &pcrs))
                 return failed("allow", "%s: out of memory", path);
