@@ -479,8 +479,12 @@ static void curl_easy_cleanupp(CURL **h)
                 curl_easy_cleanup(*h);
 }
 
+/* The list holds the Authorization header: wiped before it is freed. */
 static void curl_slist_free_allp(struct curl_slist **l)
 {
+        for (struct curl_slist *i = *l; i; i = i->next)
+                if (i->data)
+                        explicit_bzero(i->data, strlen(i->data));
         curl_slist_free_all(*l);
 }
 
@@ -547,7 +551,8 @@ static int call(const struct kube_source *ks, const char *url, const char *post_
         _cleanup_(curl_easy_cleanupp) CURL *h = curl_easy_init();
         _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
         _cleanup_(erase_and_freep) char *token = NULL, *auth = NULL;
-        struct curl_blob ca = {.data = ks->ca_pem, .len = ks->ca_size, .flags = CURL_BLOB_COPY};
+        /* NOCOPY: ks outlives the handle, and libcurl would free a copy of the key unwiped. */
+        struct curl_blob ca = {.data = ks->ca_pem, .len = ks->ca_size, .flags = CURL_BLOB_NOCOPY};
         char curl_err[CURL_ERROR_SIZE] = "";
         struct answer a = {};
         curl_off_t retry_after = 0;
@@ -585,8 +590,8 @@ static int call(const struct kube_source *ks, const char *url, const char *post_
         curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
         curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
         if (ks->cert_pem) {
-                struct curl_blob cert = {ks->cert_pem, ks->cert_size, CURL_BLOB_COPY};
-                struct curl_blob key = {ks->key_pem, ks->key_size, CURL_BLOB_COPY};
+                struct curl_blob cert = {ks->cert_pem, ks->cert_size, CURL_BLOB_NOCOPY};
+                struct curl_blob key = {ks->key_pem, ks->key_size, CURL_BLOB_NOCOPY};
 
                 curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
                 curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
