@@ -7,6 +7,7 @@
 #include "cli/ek-cli.h"
 #include "tpm/ekcheck.h"
 #include "issuance/issuance.h"
+#include "issuance/kube-source.h"
 #include "cli/policy-cli.h"
 #include "service/server.h"
 #include "issuance/token-source.h"
@@ -57,7 +58,12 @@ static void help(void)
                "  --ek-ca FILE_OR_DIR          EK CA certificates (repeatable)\n"
                "  --ek-trust inventory|ca-only EKs must be enrolled (default), or any EK\n"
                "                               the CAs certified is admitted (loud opt-in)\n"
-               "  --token-source exec:CMD ARG...|pool:FILE\n"
+               "  --token-source exec:CMD ARG...|pool:FILE|kubernetes[:KUBECONFIG]\n"
+               "  --token-ttl S                kubernetes: the token's expiration (default 900)\n"
+               "  --token-timeout S            exec, kubernetes: one token, retries included,\n"
+               "                               within S (default 10)\n"
+               "  --token-groups LIST          kubernetes: auth-extra-groups (default\n"
+               "                               system:bootstrappers:nodegate)\n"
                "  --api-server URL             kubeconfig server (https://...)\n"
                "  --cluster-ca PEM             kubeconfig certificate authority\n"
                "  --audit-log FILE             append decisions here, - for stdout\n"
@@ -293,6 +299,8 @@ struct serve_args {
         size_t n_ek_cas;
         unsigned challenge_lifetime;
         unsigned round2_per_ek;
+        struct kube_options kube;
+        unsigned token_timeout;
         struct audit_limits audit;
 };
 
@@ -336,7 +344,28 @@ static int load_token_source(struct verifier *vf, const struct serve_args *a)
         char err[512] = "";
         int r;
 
-        r = token_source_new(a->token_source, &vf->tokens, err, sizeof(err));
+        const char *kubeconfig = startswith(a->token_source, "kubernetes:");
+
+        if (kubeconfig || streq(a->token_source, "kubernetes")) {
+                if (kubeconfig && !*kubeconfig) {
+                        fprintf(stderr, "nodegate-verifier: --token-source kubernetes: needs a "
+                                        "kubeconfig after the colon\n");
+                        return -EINVAL;
+                }
+                r = token_source_new_kube(kubeconfig, &a->kube, &vf->tokens, err, sizeof(err));
+                /* A boot this replica remembers gets its token without a call to the API
+                 * server: remember it for well under the token's life, so a token handed out
+                 * again still has most of its life ahead. */
+                if (r == 0)
+                        issuance_set_remember(vf->issuance,
+                                              a->kube.ttl_sec / 2 < ISSUANCE_REMEMBER_SEC
+                                                  ? a->kube.ttl_sec / 2
+                                                  : ISSUANCE_REMEMBER_SEC);
+        } else {
+                r = token_source_new(a->token_source, &vf->tokens, err, sizeof(err));
+                if (r == 0)
+                        token_source_set_timeout(vf->tokens, a->token_timeout * 1000);
+        }
         if (r < 0)
                 fprintf(stderr, "nodegate-verifier: --token-source %s: %s\n", a->token_source,
                         err[0] ? err : strerror(-r));
@@ -496,6 +525,9 @@ enum {
         OPT_RATE_BURST,
         OPT_AUDIT_REFUSALS,
         OPT_AUDIT_RESERVE,
+        OPT_TOKEN_TTL,
+        OPT_TOKEN_GROUPS,
+        OPT_TOKEN_TIMEOUT,
 };
 
 static const struct option serve_options[] = {
@@ -525,6 +557,9 @@ static const struct option serve_options[] = {
     {"rate-burst", required_argument, NULL, OPT_RATE_BURST},
     {"audit-refusals-per-second", required_argument, NULL, OPT_AUDIT_REFUSALS},
     {"audit-reserve-mb", required_argument, NULL, OPT_AUDIT_RESERVE},
+    {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL},
+    {"token-groups", required_argument, NULL, OPT_TOKEN_GROUPS},
+    {"token-timeout", required_argument, NULL, OPT_TOKEN_TIMEOUT},
     {}};
 
 static int parse_serve_args(int argc, char **argv, struct serve_args *a)
@@ -549,6 +584,10 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                 },
             .challenge_lifetime = 30,
             .round2_per_ek = ISSUANCE_EK_BURST,
+            .kube = {.ttl_sec = KUBE_TTL_DEFAULT,
+                     .groups = KUBE_GROUP_DEFAULT,
+                     .deadline_ms = KUBE_DEADLINE_DEFAULT},
+            .token_timeout = TOKEN_EXEC_TIMEOUT / 1000,
             .audit = {.refusals_per_second = 20, .reserve_bytes = 64ull << 20},
         };
         a->ek_cas = calloc((size_t) argc, sizeof(*a->ek_cas));
@@ -651,6 +690,17 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                 case OPT_AUDIT_REFUSALS:
                         r = parse_unsigned("--audit-refusals-per-second", optarg, 0, 1000000,
                                            &a->audit.refusals_per_second);
+                        break;
+                case OPT_TOKEN_TTL:
+                        r = parse_unsigned("--token-ttl", optarg, KUBE_TTL_MIN, KUBE_TTL_MAX,
+                                           &a->kube.ttl_sec);
+                        break;
+                case OPT_TOKEN_TIMEOUT:
+                        r = parse_unsigned("--token-timeout", optarg, 1, 600, &a->token_timeout);
+                        a->kube.deadline_ms = a->token_timeout * 1000;
+                        break;
+                case OPT_TOKEN_GROUPS:
+                        a->kube.groups = optarg;
                         break;
                 case OPT_AUDIT_RESERVE: {
                         unsigned mib;

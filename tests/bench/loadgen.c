@@ -313,6 +313,7 @@ struct bench {
         /* Wakes the loop when the next open-loop attestation is due: poll()'s milliseconds are
          * too coarse at 1000/s and up, and spinning would steal the server's CPU. */
         int timer_fd;
+        const char *hostname; /* the node's claim; "bench-node" unless set */
         struct stats st;
         bool recording;
         bool verbose;
@@ -425,7 +426,9 @@ static int build_tail(struct bench *b, uint32_t mask)
         }
         r |= buf_str(&t, "}},\"event_log\":\"");
         r |= buf_str(&t, b->log_b64);
-        r |= buf_str(&t, "\",\"node\":{\"hostname\":\"bench-node\"}}");
+        r |= buf_str(&t, "\",\"node\":{\"hostname\":\"");
+        r |= buf_str(&t, b->hostname ? b->hostname : "bench-node");
+        r |= buf_str(&t, "\"}}");
         if (r < 0) {
                 free(t.p);
                 return -ENOMEM;
@@ -802,6 +805,329 @@ static int load_nodes(struct bench *b, const char *dir)
         return r;
 }
 
+static void usage(void);
+static void bench_done(struct bench *b);
+
+/* ---- attest: nodes one after the other, each boot retried until its deadline ---- */
+
+struct sync_answer {
+        long status;
+        struct buf body;
+};
+
+static size_t on_sync_data(char *p, size_t size, size_t n, void *userdata)
+{
+        struct buf *b = userdata;
+
+        if (b->len + size * n > MAX_RESPONSE || buf_append(b, p, size * n) < 0)
+                return 0;
+        return size * n;
+}
+
+/* @return 0 and the answer, or a CURLcode > 0 */
+static int sync_post(CURL *h, const char *url, const char *body, struct sync_answer *ret)
+{
+        CURLcode c;
+
+        ret->body.len = 0;
+        ret->status = 0;
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &ret->body);
+        c = curl_easy_perform(h);
+        if (buf_append(&ret->body, "", 1) == 0)
+                ret->body.len--;
+        if (c != CURLE_OK)
+                return (int) c;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ret->status);
+        return 0;
+}
+
+/* One attestation of node n in boot `boot` (both rounds). On 200 ret_token_id is set; otherwise
+ * ret_error names the refusal ("transport" for no answer). @return the HTTP status, 0 for none */
+static long attest_once(struct bench *b, CURL *h, struct node *n, uint32_t boot, uint64_t clock,
+                        char ret_token_id[16], char *ret_error, size_t error_size, bool *ret_sealed)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        struct sync_answer a = {};
+        const char *ch_b64, *blob_b64, *es_b64, *v;
+        uint8_t challenge[256], blob[1024], es[1024], secret[64];
+        _cleanup_free_ char *q_attest = NULL, *q_sig = NULL;
+        _cleanup_(erase_and_freep) char *cred = NULL;
+        struct softnode_quote q;
+        json_object *sel, *sealed;
+        struct buf body = {};
+        int ch_size, blob_size, es_size, r;
+        size_t secret_size;
+        uint32_t mask;
+        long status = 0;
+
+        ret_token_id[0] = '\0';
+        *ret_sealed = false;
+        snprintf(ret_error, error_size, "transport");
+        r = sync_post(h, b->url_challenge, n->challenge_body, &a);
+        if (r != 0)
+                goto out;
+        o = json_tokener_parse(a.body.p ? a.body.p : "");
+        if (a.status != 200) {
+                status = a.status;
+                v = o ? json_str(o, "error") : NULL;
+                snprintf(ret_error, error_size, "%s", v ? v : "no-error-field");
+                goto out;
+        }
+        ch_b64 = o ? json_str(o, "challenge") : NULL;
+        blob_b64 = o ? json_str(o, "credential_blob") : NULL;
+        es_b64 = o ? json_str(o, "encrypted_secret") : NULL;
+        if (!ch_b64 || !blob_b64 || !es_b64 ||
+            !json_object_object_get_ex(o, "pcr_selection", &sel)) {
+                snprintf(ret_error, error_size, "challenge-malformed");
+                status = -1;
+                goto out;
+        }
+        ch_size = b64_decode(ch_b64, challenge, sizeof(challenge));
+        blob_size = b64_decode(blob_b64, blob, sizeof(blob));
+        es_size = b64_decode(es_b64, es, sizeof(es));
+        mask = selection_mask(sel);
+        if (ch_size <= 0 || blob_size <= 0 || es_size <= 0 || mask == 0 ||
+            softnode_activate_credential(&n->tpm, blob, blob_size, es, es_size, secret,
+                                         &secret_size) < 0 ||
+            build_tail(b, mask) < 0 ||
+            softnode_quote(&n->tpm, challenge, ch_size, mask, b->pcr_digest, clock, boot, &q) < 0) {
+                OPENSSL_cleanse(secret, sizeof(secret));
+                snprintf(ret_error, error_size, "client-failed");
+                status = -1;
+                goto out;
+        }
+        cred = b64_encode(secret, secret_size);
+        OPENSSL_cleanse(secret, sizeof(secret));
+        q_attest = b64_encode(q.attest, q.attest_size);
+        q_sig = b64_encode(q.signature, q.signature_size);
+        r = !cred || !q_attest || !q_sig;
+        r |= buf_str(&body, "{\"version\":2,\"challenge\":\"");
+        r |= buf_str(&body, ch_b64);
+        r |= buf_str(&body, "\",\"ek_public\":\"");
+        r |= buf_str(&body, n->challenge_body + strlen("{\"version\":2,\"ek_public\":\""));
+        body.len--;
+        r |= buf_str(&body, ",\"credential\":\"");
+        r |= buf_str(&body, cred ? cred : "");
+        r |= buf_str(&body, "\",\"quote\":{\"attest\":\"");
+        r |= buf_str(&body, q_attest ? q_attest : "");
+        r |= buf_str(&body, "\",\"signature\":\"");
+        r |= buf_str(&body, q_sig ? q_sig : "");
+        r |= buf_str(&body, "\"");
+        r |= buf_str(&body, b->tail);
+        r |= buf_append(&body, "", 1);
+        if (r != 0) {
+                snprintf(ret_error, error_size, "client-failed");
+                status = -1;
+                goto out;
+        }
+        json_object_put(o);
+        o = NULL;
+        r = sync_post(h, b->url_attest, body.p, &a);
+        if (r != 0)
+                goto out;
+        status = a.status;
+        o = json_tokener_parse(a.body.p ? a.body.p : "");
+        *ret_sealed = o && json_object_object_get_ex(o, "sealed", &sealed);
+        if (a.status == 200) {
+                v = o ? json_str(o, "token_id") : NULL;
+                if (!v || !*ret_sealed || strlen(v) != 6) {
+                        snprintf(ret_error, error_size, "answer-malformed");
+                        status = -1;
+                        goto out;
+                }
+                snprintf(ret_token_id, 16, "%s", v);
+                ret_error[0] = '\0';
+        } else {
+                v = o ? json_str(o, "error") : NULL;
+                snprintf(ret_error, error_size, "%s", v ? v : "no-error-field");
+        }
+out:
+        if (body.p)
+                explicit_bzero(body.p, body.cap);
+        free(body.p);
+        free(a.body.p);
+        return status;
+}
+
+/* A refusal worth another attempt within the boot's deadline: what a replica going away, an
+ * overloaded one or a rate limit answers, as the gate retries them. */
+static bool retryable(long status)
+{
+        return status == 0 || status == 429 || status >= 500;
+}
+
+static int cmd_attest(int argc, char **argv)
+{
+        static const struct option opts[] = {
+            {"url", required_argument, NULL, 'u'},
+            {"ca", required_argument, NULL, 'a'},
+            {"keys", required_argument, NULL, 'k'},
+            {"log", required_argument, NULL, 'l'},
+            {"first", required_argument, NULL, 'f'},
+            {"count", required_argument, NULL, 'n'},
+            {"boot", required_argument, NULL, 'b'},
+            {"repeat", required_argument, NULL, 'R'},
+            {"deadline-ms", required_argument, NULL, 'D'},
+            {"timeout-ms", required_argument, NULL, 't'},
+            {"hostname", required_argument, NULL, 'H'},
+            {"fresh", no_argument, NULL, 'F'},
+            {"gap-ms", required_argument, NULL, 'G'},
+            {},
+        };
+        _cleanup_(bench_done) struct bench b = {.timeout_ms = 5000, .timer_fd = -1};
+        const char *keys = NULL, *log_path = NULL, *hostname = NULL;
+        long first = 0, count = 1, boot = RESET_COUNT, repeat = 1, deadline_ms = 0, gap_ms = 0;
+        _cleanup_free_ uint8_t *log = NULL;
+        struct curl_slist *headers = NULL;
+        size_t log_size;
+        CURL *h;
+        int c, failed = 0;
+        bool fresh = false;
+
+        optind = 2;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'u':
+                        b.url = optarg;
+                        break;
+                case 'a':
+                        b.ca = optarg;
+                        break;
+                case 'k':
+                        keys = optarg;
+                        break;
+                case 'l':
+                        log_path = optarg;
+                        break;
+                case 'f':
+                        first = strtol(optarg, NULL, 10);
+                        break;
+                case 'n':
+                        count = strtol(optarg, NULL, 10);
+                        break;
+                case 'b':
+                        boot = strtol(optarg, NULL, 10);
+                        break;
+                case 'R':
+                        repeat = strtol(optarg, NULL, 10);
+                        break;
+                case 'D':
+                        deadline_ms = strtol(optarg, NULL, 10);
+                        break;
+                case 't':
+                        b.timeout_ms = strtol(optarg, NULL, 10);
+                        break;
+                case 'H':
+                        hostname = optarg;
+                        break;
+                case 'F':
+                        fresh = true;
+                        break;
+                case 'G':
+                        gap_ms = strtol(optarg, NULL, 10);
+                        break;
+                default:
+                        usage();
+                        return 2;
+                }
+        }
+        if (!b.url || !b.ca || !keys || !log_path || first < 0 || count < 1 || boot < 1 ||
+            boot > 0x7fffffff || repeat < 1 || repeat > 100 || deadline_ms < 0 ||
+            deadline_ms > 600000 || gap_ms < 0 || gap_ms > 60000 || b.timeout_ms < 1 ||
+            b.timeout_ms > 60000) {
+                usage();
+                return 2;
+        }
+        if (load_nodes(&b, keys) < 0 || (size_t) (first + count) > b.n_nodes) {
+                fprintf(stderr, "loadgen attest: %s/nodes.pem has no nodes %ld-%ld\n", keys, first,
+                        first + count - 1);
+                return 1;
+        }
+        if (read_file(log_path, MAX_LOG, &log, &log_size) < 0 ||
+            log_replay(log, log_size, &b.pcrs) < 0) {
+                fprintf(stderr, "loadgen: %s: not a crypto-agile event log with SHA-256\n",
+                        log_path);
+                return 1;
+        }
+        b.log_b64 = b64_encode(log, log_size);
+        if (!b.log_b64 || asprintf(&b.url_challenge, "%s/v2/challenge", b.url) < 0 ||
+            asprintf(&b.url_attest, "%s/v2/attest", b.url) < 0)
+                return 1;
+        headers = curl_slist_append(NULL, "Content-Type: application/json");
+        headers = curl_slist_append(headers, "Expect:");
+        h = curl_easy_init();
+        if (!h || !headers)
+                return 1;
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(h, CURLOPT_CAINFO, b.ca);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, b.timeout_ms);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_sync_data);
+        /* A connection a request: behind a balancer, round 1 and round 2 land on replicas
+         * chosen independently, as a booting node's may. */
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, fresh ? 1L : 0L);
+
+        /* One line a boot: the result, every token id it was given (repeat > 1: the same boot
+         * asking again, as after a lost answer), the attempts and the milliseconds of each. */
+        for (long i = first; i < first + count; i++) {
+                struct node *n = &b.nodes[i];
+                char name[64], ids[100 * 8] = "", lat[100 * 8] = "", error[64] = "";
+                uint64_t clock = 1000;
+                long status = 0, attempts = 0;
+                bool sealed = false;
+
+                if (hostname)
+                        snprintf(name, sizeof(name), "%s", hostname);
+                else
+                        snprintf(name, sizeof(name), "soft-node-%ld", i);
+                b.hostname = name;
+                for (long k = 0; k < repeat; k++) {
+                        uint64_t t0 = now_ns(), stop = t0 + (uint64_t) deadline_ms * 1000000u;
+                        char id[16];
+
+                        for (;;) {
+                                attempts++;
+                                status = attest_once(&b, h, n, (uint32_t) boot, clock++, id, error,
+                                                     sizeof(error), &sealed);
+                                if (status == 200 || !retryable(status) || now_ns() >= stop)
+                                        break;
+                                /* A new connection: the balancer picks again. */
+                                curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+                                usleep(100 * 1000);
+                                curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+                        }
+                        if (status != 200)
+                                break;
+                        snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s",
+                                 ids[0] ? "," : "", id);
+                        snprintf(lat + strlen(lat), sizeof(lat) - strlen(lat), "%s%.1f",
+                                 lat[0] ? "," : "", (now_ns() - t0) / 1e6);
+                }
+                if (status == 200)
+                        printf("node=%ld boot=%ld result=issued token_ids=%s attempts=%ld ms=%s\n",
+                               i, boot, ids, attempts, lat);
+                else {
+                        printf("node=%ld boot=%ld result=refused status=%ld error=%s sealed=%s "
+                               "attempts=%ld token_ids=%s\n",
+                               i, boot, status, error, sealed ? "yes" : "no", attempts,
+                               ids[0] ? ids : "-");
+                        failed++;
+                }
+                fflush(stdout);
+                if (gap_ms > 0) /* a steady stream rather than a burst */
+                        usleep((useconds_t) gap_ms * 1000);
+        }
+        curl_easy_cleanup(h);
+        curl_slist_free_all(headers);
+        return failed ? 3 : 0;
+}
+
 static void usage(void)
 {
         fprintf(stderr,
@@ -809,7 +1135,11 @@ static void usage(void)
                 "       loadgen pcrs LOG     (the SHA-256 replay the node claims)\n"
                 "       loadgen run --url https://HOST:PORT --ca CA.pem --keys DIR --log LOG\n"
                 "               [--rate R | --closed] [--duration S] [--connections C]\n"
-                "               [--timeout-ms MS] [--warmup N] [--label NAME] [--verbose]\n");
+                "               [--timeout-ms MS] [--warmup N] [--label NAME] [--verbose]\n"
+                "       loadgen attest --url URL --ca CA.pem --keys DIR --log LOG [--first I]\n"
+                "               [--count N] [--boot B] [--repeat R] [--deadline-ms MS]\n"
+                "               [--timeout-ms MS] [--hostname NAME] [--fresh] [--gap-ms MS]\n"
+                "               (one line a boot)\n");
 }
 
 static void bench_done(struct bench *b)
@@ -1064,12 +1394,12 @@ int main(int argc, char **argv)
                 }
                 return 0;
         }
-        if (argc < 2 || !streq(argv[1], "run")) {
+        if (argc < 2 || (!streq(argv[1], "run") && !streq(argv[1], "attest"))) {
                 usage();
                 return 2;
         }
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        r = cmd_run(argc, argv);
+        r = streq(argv[1], "run") ? cmd_run(argc, argv) : cmd_attest(argc, argv);
         curl_global_cleanup();
         return r;
 }

@@ -11,8 +11,8 @@ FUZZ_LONG_SECONDS ?= 3600
 FUZZ_LOCK ?= /tmp/heavy.lock
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Iverifier -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	$(shell pkg-config --cflags openssl json-c 2>/dev/null)
-FUZZ_LIBS := $(shell pkg-config --libs openssl json-c 2>/dev/null)
+	$(shell pkg-config --cflags openssl json-c libcurl yaml-0.1 2>/dev/null)
+FUZZ_LIBS := $(shell pkg-config --libs openssl json-c libcurl yaml-0.1 2>/dev/null)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz-*.c)))
 # The fixed keys, certificates and policy of the verifier targets (tests/fuzz/data/mkdata.py).
 FUZZ_DATA := $(abspath tests/fuzz/data)
@@ -21,8 +21,8 @@ FUZZ_DATA := $(abspath tests/fuzz/data)
 # certificate path, the policy file; the gate's answer parsers and its event log reader.
 fuzz-round1_SRCS := verifier/appraisal/appraise.c verifier/common/base64.c verifier/appraisal/challenge.c \
 	verifier/tpm/ekcheck.c verifier/tpm/eventlog.c verifier/issuance/issuance.c verifier/policy/policy.c \
-	verifier/service/request.c verifier/issuance/token-source.c verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c \
-	verifier/appraisal/verdict.c
+	verifier/service/request.c verifier/issuance/token-source.c verifier/issuance/kube-source.c \
+	verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
 fuzz-round2_SRCS := $(fuzz-round1_SRCS)
 fuzz-ekcert_SRCS := verifier/tpm/ekcheck.c verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
 fuzz-policy_SRCS := verifier/policy/policy.c verifier/tpm/eventlog.c verifier/appraisal/verdict.c

@@ -1,18 +1,23 @@
 # The appraise helper's tests: request parsing, challenges, EK trust, token sources and the
 # two rounds in-process (unit, cmocka under ASan+UBSan); the request parser under libFuzzer.
 # -iquote: the verifier's folders first where both sides have a folder of the same concern.
-VERIFIER_UNIT_CFLAGS := -iquote verifier -Iverifier $(shell pkg-config --cflags openssl json-c 2>/dev/null)
-VERIFIER_UNIT_LIBS := $(shell pkg-config --libs openssl json-c 2>/dev/null) -lpthread
+# token-source.c brings the kubernetes source (kube-source.c: libcurl, libyaml) along.
+VERIFIER_UNIT_CFLAGS := -iquote verifier -Iverifier \
+	$(shell pkg-config --cflags openssl json-c libcurl yaml-0.1 2>/dev/null)
+VERIFIER_UNIT_LIBS := $(shell pkg-config --libs openssl json-c libcurl yaml-0.1 2>/dev/null) -lpthread
+VERIFIER_TOKEN_SRCS := verifier/issuance/token-source.c verifier/issuance/kube-source.c \
+	verifier/common/base64.c
 VERIFIER_APPRAISE_SRCS := verifier/appraisal/appraise.c verifier/common/base64.c verifier/appraisal/challenge.c \
 	verifier/tpm/ekcheck.c verifier/tpm/eventlog.c verifier/issuance/issuance.c verifier/policy/policy.c verifier/service/request.c \
-	verifier/issuance/token-source.c verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
+	verifier/issuance/token-source.c verifier/issuance/kube-source.c verifier/tpm/tpm2b.c \
+	verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
 
 test-verifier-request_SRCS := verifier/service/request.c verifier/common/base64.c verifier/appraisal/verdict.c
 test-verifier-challenge_SRCS := verifier/appraisal/challenge.c verifier/appraisal/verdict.c
 test-verifier-ekcheck_SRCS := verifier/tpm/ekcheck.c verifier/cli/ek-cli.c verifier/common/fileutil.c \
 	verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
-test-verifier-token_SRCS := verifier/issuance/token-source.c
-test-verifier-issuance_SRCS := verifier/issuance/issuance.c verifier/issuance/token-source.c
+test-verifier-token_SRCS := $(VERIFIER_TOKEN_SRCS)
+test-verifier-issuance_SRCS := verifier/issuance/issuance.c $(VERIFIER_TOKEN_SRCS)
 test-verifier-appraise_SRCS := $(VERIFIER_APPRAISE_SRCS)
 
 VERIFIER_APPRAISE_TESTS := request challenge ekcheck token issuance appraise

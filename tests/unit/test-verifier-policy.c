@@ -204,6 +204,34 @@ static const struct bad_row bad_rows[] = {
     {"{\"version\": 1, \"pcrs\": {\"11\": [{\"type\": \"EV_EFI_ACTION\", \"sha256\": [\"@a1\"]}, "
      "{\"type\": \"0x80000007\", \"sha256\": [\"@a2\"], \"required\": true}]}}",
      "pcrs.11[1]: a second rule for EV_EFI_ACTION (merge it into pcrs.11[0])"},
+/* images (issue 15 §4) */
+#define FU "\"allow\": [\"firmware-unjudged\"], "
+    {"{\"version\": 1, " FU "\"pcrs\": {}, \"images\": []}",
+     "both \"pcrs\" and \"images\": one image's rules, or a list of images, not both"},
+    {"{\"version\": 1, " FU "\"images\": []}", "images: empty (a policy that accepts no image)"},
+    {"{\"version\": 1, " FU "\"images\": {}}", "images: must be an array of images, not an object"},
+    {"{\"version\": 1, " FU "\"images\": [{\"pcrs\": {}}]}",
+     "images[0].label: required, [a-z0-9][a-z0-9._-]{0,62}"},
+    {"{\"version\": 1, " FU "\"images\": [{\"label\": \"Image-A\", \"pcrs\": {}}]}",
+     "images[0].label: required, [a-z0-9][a-z0-9._-]{0,62}"},
+    {"{\"version\": 1, " FU "\"images\": [{\"label\": \"-a\", \"pcrs\": {}}]}",
+     "images[0].label: required, [a-z0-9][a-z0-9._-]{0,62}"},
+    {"{\"version\": 1, " FU "\"images\": [{\"label\": \"a\"}]}", "images[0]: missing key \"pcrs\""},
+    {"{\"version\": 1, " FU "\"images\": [{\"label\": \"a\", \"pcrs\": {}, \"x\": 1}]}",
+     "images[0]: unknown key \"x\""},
+    {"{\"version\": 1, " FU "\"images\": [{\"label\": \"a\", \"pcrs\": {\"4\": 1}}]}",
+     "images[0].pcrs.4: must be an array of rules, not an integer"},
+    {"{\"version\": 1, " FU "\"images\": [{\"label\": \"a\", \"pcrs\": {}}], \"retired\": "
+     "[{\"label\": \"a\", \"pcrs\": {\"4\": []}}]}",
+     "image label \"a\" used twice"},
+    {"{\"version\": 1, " FU "\"label\": \"a\", \"images\": [{\"label\": \"a\", \"pcrs\": {}}]}",
+     "label: with \"images\", each image has its own"},
+    {"{\"version\": 1, " FU "\"label\": \"Bad\", \"pcrs\": {}}",
+     "label: [a-z0-9][a-z0-9._-]{0,62}"},
+    {"{\"version\": 1, \"images\": [{\"label\": \"a\", \"pcrs\": {}}]}",
+     "images[0].pcrs: PCR 2 (boot-time drivers) is not pinned: pin it (policy from-uki "
+     "--platform-log, from-log) or opt in with \"allow\": [\"firmware-unjudged\"]"},
+#undef FU
 };
 
 static void test_bad_policies(void **state)

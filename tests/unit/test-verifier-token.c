@@ -3,6 +3,7 @@
  * slow, chatty) with the boot's token; pool hands each line out once, to one boot, across
  * threads and processes, and the same line again to the same boot. */
 
+#include "issuance/kube-source.h"
 #include "issuance/token-source.h"
 #include "util.h"
 
@@ -75,7 +76,13 @@ static void test_specs(void **state)
                 int ret;
                 const char *err;
         } rows[] = {
-            {"", -EINVAL, "token source must be exec:PROGRAM [ARG...] or pool:FILE"},
+            {"", -EINVAL,
+             "token source must be exec:PROGRAM [ARG...], pool:FILE, kubernetes or "
+             "kubernetes:KUBECONFIG"},
+            {"kubernetes:", -EINVAL, "kubernetes: needs a kubeconfig"},
+            {"kubernetes:/nonexistent/kubeconfig", -ENOENT, "kubeconfig /nonexistent/kubeconfig"},
+            {"kubernetes", -EINVAL, "KUBERNETES_SERVICE_HOST"}, /* not in a pod */
+            {"kubernetesx", -EINVAL, "token source must be"},
             {"kubeadm token create", -EINVAL, "token source must be"},
             {"pool:", -EINVAL, "pool: needs a file"},
             {"pool:/nonexistent/pool", -ENOENT, "cannot open read-write"},
@@ -93,6 +100,7 @@ static void test_specs(void **state)
         };
 
         (void) state;
+        unsetenv("KUBERNETES_SERVICE_HOST");
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 struct token_source *ts = NULL;
                 char err[512] = "";
@@ -102,6 +110,43 @@ static void test_specs(void **state)
                         fail_msg("row %zu (%s): got %d \"%s\"", i, rows[i].spec, r, err);
                 token_source_free(ts);
         }
+}
+
+/* kubeadm's rule for auth-extra-groups: \Asystem:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]\z */
+static void test_kube_groups(void **state)
+{
+        static const struct {
+                const char *group;
+                bool valid;
+        } rows[] = {
+            {"system:bootstrappers:nodegate", true},
+            {"system:bootstrappers:kubeadm:default-node-token", true},
+            {"system:bootstrappers:a", true},
+            {"system:bootstrappers:", false},
+            {"system:bootstrappers", false},
+            {"system:bootstrappers:nodegate-", false},
+            {"system:bootstrappers:nodegate:", false},
+            {"system:bootstrappers:Nodegate", false},
+            {"system:bootstrappers:node_gate", false},
+            {"system:nodes", false},
+            {"system:masters", false},
+            {"xsystem:bootstrappers:nodegate", false},
+        };
+        char longest[21 + 256 + 1], too_long[21 + 257 + 1];
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+                if (kube_group_valid(rows[i].group, strlen(rows[i].group)) != rows[i].valid)
+                        fail_msg("row %zu (%s): expected %s", i, rows[i].group,
+                                 rows[i].valid ? "valid" : "invalid");
+        memcpy(longest, "system:bootstrappers:", 21);
+        memset(longest + 21, 'a', 256);
+        longest[21 + 256] = '\0';
+        assert_true(kube_group_valid(longest, strlen(longest)));
+        memcpy(too_long, "system:bootstrappers:", 21);
+        memset(too_long + 21, 'a', 257);
+        too_long[21 + 257] = '\0';
+        assert_false(kube_group_valid(too_long, strlen(too_long)));
 }
 
 static const uint8_t pad[32] = {0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
@@ -604,6 +649,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_format),           cmocka_unit_test(test_specs),
+            cmocka_unit_test(test_kube_groups),      cmocka_unit_test(test_kube_groups),
             cmocka_unit_test(test_exec_good),        cmocka_unit_test(test_exec_refused),
             cmocka_unit_test(test_exec_kills_group), cmocka_unit_test(test_exec_threads),
             cmocka_unit_test(test_pool_each_once),   cmocka_unit_test(test_pool_long_lines),

@@ -525,8 +525,15 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
                 return v->reason;
         }
         r = check_replay(req, &q, &log, policy_cap_pcr(vf->policy), v);
-        if (r == REASON_OK)
-                r = policy_check(vf->policy, &log, v);
+        if (r == REASON_OK) {
+                const char *image = NULL;
+
+                r = policy_check_image(vf->policy, &log, v, &image);
+                /* The audit line says which image the token went to: during a rollout, which
+                 * nodes still boot the old one. */
+                if (r == REASON_OK && image)
+                        snprintf(facts->image, sizeof(facts->image), "%s", image);
+        }
         eventlog_done(&log);
         if (r != REASON_OK)
                 return r;

@@ -35,6 +35,7 @@ struct appraisal_facts {
         char token_id[7];   /* "" unless a token was issued */
         bool reissued;      /* the boot had its token already: the same one again */
         uint32_t opt_ins;   /* the policy's POLICY_ALLOW_* in force when a token was issued */
+        char image[64];     /* the label of the policy's image the boot matched, "" if none */
 };
 
 /* Round 1 (POST /v2/challenge) and round 2 (POST /v2/attest). now is Unix time (a parameter

@@ -48,6 +48,7 @@
         X(RATE_LIMITED, 429, "rate-limited")                                                       \
         X(ALREADY_ATTESTED, 403, "already-attested")                                               \
         X(SECURE_BOOT_OFF, 403, "secure-boot-off")                                                 \
+        X(IMAGE_RETIRED, 403, "image-retired")                                                     \
         X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
         X(OVERLOADED, 503, "overloaded")                                                           \
         X(INTERNAL, 500, "internal")

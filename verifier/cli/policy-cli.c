@@ -35,11 +35,16 @@ static const char help_main[] =
     "  show POLICY     print a policy file in canonical form\n"
     "  allow POLICY --pcr N --type TYPE --sha256 HEX [--required]\n"
     "                  allow one more digest, rewriting the file atomically\n"
+    "  merge A B       print a policy accepting the images of both (a rolling update)\n"
+    "  retire POLICY LABEL\n"
+    "                  stop accepting an image: its boots are refused as image-retired\n"
+    "from-log and from-uki take --label NAME: the image's name in merge, retire and refusals.\n"
     "\n"
     "COMMAND --help describes each. Exit status: 0 done, 1 failed, 2 usage error.\n";
 
 static const char help_from_log[] =
     "Usage: " PROG " from-log LOG [--pin LIST] [--quote LIST] [--cap N] [--allow LIST]\n"
+    "       [--label NAME]\n"
     "\n"
     "Reads a TCG event log (crypto-agile, with a SHA-256 bank; on a node it is\n"
     "/sys/kernel/security/tpm0/binary_bios_measurements) and prints, on stdout, a policy that\n"
@@ -52,6 +57,8 @@ static const char help_from_log[] =
     "  --quote LIST   PCRs quoted and sealed to (default 0,1,2,3,4,5,6,7,9,11,15); must\n"
     "                 include every pinned PCR and the cap PCR, never 10\n"
     "  --cap N        the PCR the gate extends after Unseal (default 15; never 16-23)\n"
+    "  --label NAME   the image's name ([a-z0-9][a-z0-9._-]{0,62}) for merge, retire and\n"
+    "                 the image-retired refusal (default img-<12 hex of its rules' SHA-256>)\n"
     "  --allow LIST   opt-ins, written into the policy: firmware-unjudged (PCRs 2 and 7 need\n"
     "                 not be pinned), secure-boot-off (a boot without Secure Boot passes; a\n"
     "                 reference log with SecureBoot=0 is refused without it)\n"
@@ -95,6 +102,7 @@ static const char help_from_uki[] =
     "                      pinned, which needs --allow firmware-unjudged: PCR 2 (drivers) and\n"
     "                      7 (Secure Boot) are then quoted, sealed to, not judged.\n"
     "  --platform-pcrs LIST  PCRs taken from the platform log (default 2,7; never 4, 9, 11)\n"
+    "  --label NAME   the image's name for merge, retire and the image-retired refusal\n"
     "  --allow LIST   opt-ins, written into the policy: firmware-unjudged, secure-boot-off\n"
     "                 (needed when the platform log says SecureBoot=0)\n"
     "  --quote LIST   PCRs quoted and sealed to (default 0,1,2,3,4,5,6,7,9,11,15)\n"
@@ -112,6 +120,24 @@ static const char help_check[] = "Usage: " PROG " check POLICY\n"
                                  "Validates POLICY as the verifier would load it and prints "
                                  "what it quotes, pins and requires, and its opt-ins.\n"
                                  "Exit status 1 and the offending key on stderr if invalid.\n";
+
+static const char help_merge[] =
+    "Usage: " PROG " merge A B\n"
+    "\n"
+    "Prints, on stdout, one policy that accepts a boot meeting all the rules of any image of\n"
+    "A or of B — for a fleet rolling from image A to image B, so nodes of both join meanwhile.\n"
+    "Rules of two images are never mixed: a boot is one image's. Each image keeps its label\n"
+    "(\"label\" from from-log/from-uki --label, or img-<12 hex> derived from its rules);\n"
+    "quote_pcrs is the union; cap_pcr and the opt-ins must be equal. Retired images of both\n"
+    "stay retired; an image retired in one and accepted in the other is refused.\n";
+
+static const char help_retire[] =
+    "Usage: " PROG " retire POLICY LABEL\n"
+    "\n"
+    "Moves image LABEL of POLICY from \"images\" to \"retired\", rewriting the file atomically:\n"
+    "a node booting it is then refused with image-retired, naming LABEL, and gets no token.\n"
+    "Refuses to retire the last accepted image. A running verifier reads the policy at\n"
+    "startup: restart (roll) the replicas to apply it.\n";
 
 static const char help_show[] = "Usage: " PROG " show POLICY\n"
                                 "\n"
@@ -254,6 +280,29 @@ static int canonicalize(json_object *root, char **ret, char *err, size_t errlen)
         return 0;
 }
 
+/* out with "label" set (for merge, retire and refusals to name the image), canonical again.
+ * @return 0 or an exit status */
+static int apply_label(const char *cmd, const char *label, char **out)
+{
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        char err[512];
+        int r;
+
+        if (!label)
+                return 0;
+        if (policy_label_check(label) < 0)
+                return usage_error(cmd, "--label %s: [a-z0-9][a-z0-9._-]{0,62}", label);
+        root = json_tokener_parse(*out);
+        if (!root || json_object_object_add(root, "label", json_object_new_string(label)) < 0)
+                return failed(cmd, "out of memory");
+        free(*out);
+        *out = NULL;
+        r = canonicalize(root, out, err, sizeof(err));
+        if (r < 0)
+                return failed(cmd, "%s", r == -EINVAL ? err : strerror(-r));
+        return 0;
+}
+
 static int add_int_array(json_object *root, const char *key, uint32_t mask)
 {
         json_object *a = json_object_new_array();
@@ -305,10 +354,15 @@ static bool add_digest(json_object *rule, const char *h)
 static int cmd_from_log(int argc, char **argv)
 {
         static const struct option options[] = {
-            {"help", no_argument, NULL, 'h'},        {"pin", required_argument, NULL, 'p'},
-            {"quote", required_argument, NULL, 'q'}, {"cap", required_argument, NULL, 'c'},
-            {"allow", required_argument, NULL, 'a'}, {},
+            {"help", no_argument, NULL, 'h'},
+            {"pin", required_argument, NULL, 'p'},
+            {"quote", required_argument, NULL, 'q'},
+            {"cap", required_argument, NULL, 'c'},
+            {"allow", required_argument, NULL, 'a'},
+            {"label", required_argument, NULL, 'L'},
+            {},
         };
+        const char *label = NULL;
         uint32_t pin = 1u << 2 | 1u << 4 | 1u << 7 | 1u << 9 | 1u << 11;
         uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15, allow = 0;
         unsigned cap = 15;
@@ -326,6 +380,9 @@ static int cmd_from_log(int argc, char **argv)
                 case 'h':
                         fputs(help_from_log, stdout);
                         return 0;
+                case 'L':
+                        label = optarg;
+                        break;
                 case 'p':
                         if (parse_pcr_list(optarg, &pin) < 0)
                                 return usage_error("from-log", "--pin %s: not a list of PCRs",
@@ -420,6 +477,9 @@ static int cmd_from_log(int argc, char **argv)
                 }
         }
         eventlog_done(&log);
+        r = apply_label("from-log", label, &out);
+        if (r != 0)
+                return r;
         fputs(out, stdout);
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
@@ -475,8 +535,10 @@ static int cmd_from_uki(int argc, char **argv)
             {"cap", required_argument, NULL, 'c'},
             {"events", no_argument, NULL, 'e'},
             {"allow", required_argument, NULL, 'a'},
+            {"label", required_argument, NULL, 'L'},
             {},
         };
+        const char *label = NULL;
         uint32_t quote = 0xffu | 1u << 9 | 1u << 11 | 1u << 15, platform_pcrs = 1u << 2 | 1u << 7;
         uint32_t allow = 0;
         const char *platform_path = NULL;
@@ -497,6 +559,9 @@ static int cmd_from_uki(int argc, char **argv)
                 case 'h':
                         fputs(help_from_uki, stdout);
                         return 0;
+                case 'L':
+                        label = optarg;
+                        break;
                 case 'l':
                         platform_path = optarg;
                         break;
@@ -596,6 +661,9 @@ static int cmd_from_uki(int argc, char **argv)
                 return failed("from-uki", "%s", err);
         if (r < 0)
                 return failed("from-uki", "%s", strerror(-r));
+        r = apply_label("from-uki", label, &out);
+        if (r != 0)
+                return r;
         fputs(out, stdout);
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
@@ -664,36 +732,20 @@ static void print_pcrs(const char *label, uint32_t mask)
         printf("%s\n", any ? "" : " none");
 }
 
-static int cmd_check(int argc, char **argv)
+static json_object *images_of(const struct policy *p, json_object *root);
+static const char *label_of(json_object *img);
+
+/* One image's pinned PCRs, summarized. */
+static void print_image(const struct policy *p, json_object *pcrs)
 {
-        _cleanup_(policy_freep) struct policy *p = NULL;
-        _cleanup_(json_object_putp) json_object *root = NULL;
-        _cleanup_free_ char *out = NULL;
-        json_object *pcrs;
         uint32_t pinned = 0;
-        int i;
 
-        i = one_policy_argument("check", help_check, argc, argv);
-        if (i < 0)
-                return i == -0x100 ? 0 : -i;
-        if (load("check", argv[i], &p) != 0)
-                return EXIT_FAILURE;
-
-        /* The summary reads the canonical form: type names as the verifier prints them. */
-        out = policy_to_json(p);
-        root = out ? json_tokener_parse(out) : NULL;
-        if (!root || !json_object_object_get_ex(root, "pcrs", &pcrs))
-                return failed("check", "out of memory");
-
-        printf("%s: valid\n", argv[i]);
-        print_pcrs("quoted and sealed to:", policy_quote_mask(p));
-        printf("cap PCR: %u\n", policy_cap_pcr(p));
         json_object_object_foreach(pcrs, key, rules)
         {
                 size_t n_rules = json_object_array_length(rules), n_digests = 0;
 
                 pinned |= 1u << atoi(key);
-                printf("PCR %s pinned: ", key);
+                printf("  PCR %s pinned: ", key);
                 if (n_rules == 0)
                         printf("no extended event allowed\n");
                 for (size_t k = 0; k < n_rules; k++) {
@@ -716,7 +768,46 @@ static int cmd_check(int argc, char **argv)
                 if (n_rules > 0)
                         printf("\n");
         }
-        print_pcrs("quoted, replayed, not judged:", policy_quote_mask(p) & ~pinned);
+        print_pcrs("  quoted, replayed, not judged:", policy_quote_mask(p) & ~pinned);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL, *images = NULL;
+        _cleanup_free_ char *out = NULL;
+        json_object *retired = NULL;
+        int i;
+
+        i = one_policy_argument("check", help_check, argc, argv);
+        if (i < 0)
+                return i == -0x100 ? 0 : -i;
+        if (load("check", argv[i], &p) != 0)
+                return EXIT_FAILURE;
+
+        /* The summary reads the canonical form: type names as the verifier prints them. */
+        out = policy_to_json(p);
+        root = out ? json_tokener_parse(out) : NULL;
+        images = root ? images_of(p, root) : NULL;
+        if (!images)
+                return failed("check", "out of memory");
+        json_object_object_get_ex(root, "retired", &retired);
+
+        printf("%s: valid\n", argv[i]);
+        print_pcrs("quoted and sealed to:", policy_quote_mask(p));
+        printf("cap PCR: %u\n", policy_cap_pcr(p));
+        for (int which = 0; which < 2; which++) {
+                json_object *list = which ? retired : images;
+
+                for (size_t k = 0; list && k < json_object_array_length(list); k++) {
+                        json_object *img = json_object_array_get_idx(list, k), *pcrs;
+
+                        printf("image %s: %s\n", label_of(img),
+                               which ? "retired (refused as image-retired)" : "accepted");
+                        if (json_object_object_get_ex(img, "pcrs", &pcrs))
+                                print_image(p, pcrs);
+                }
+        }
         printf("opt-ins:");
         if (!policy_opt_ins(p))
                 printf(" none (PCRs 2 and 7 judged, Secure Boot required)");
@@ -814,6 +905,11 @@ static int cmd_allow(int argc, char **argv)
         r = policy_parse(text, size, &p, err, sizeof(err));
         if (r < 0)
                 return failed("allow", "%s: %s", path, r == -EINVAL ? err : strerror(-r));
+        if (policy_n_images(p) > 1 || strstr(text, "\"images\""))
+                return failed("allow",
+                              "%s lists several images: allow the digest in that image's own "
+                              "policy and merge again",
+                              path);
         root = json_tokener_parse(text);
         if (!root || !json_object_object_get_ex(root, "pcrs", &pcrs))
                 return failed("allow", "%s: out of memory", path);
@@ -858,6 +954,241 @@ static int cmd_allow(int argc, char **argv)
         return 0;
 }
 
+/* The image list of a canonical policy: its "images", or its one image as {label, pcrs}.
+ * @return a new array, or NULL */
+static json_object *images_of(const struct policy *p, json_object *root)
+{
+        json_object *images, *pcrs, *a, *img;
+
+        if (json_object_object_get_ex(root, "images", &images))
+                return json_object_get(images);
+        if (!json_object_object_get_ex(root, "pcrs", &pcrs))
+                return NULL;
+        a = json_object_new_array();
+        img = json_object_new_object();
+        if (!a || !img) {
+                json_object_put(a);
+                json_object_put(img);
+                return NULL;
+        }
+        json_object_object_add(img, "label",
+                               json_object_new_string(policy_image_label(p, 0, NULL)));
+        json_object_object_add(img, "pcrs", json_object_get(pcrs));
+        json_object_array_add(a, img);
+        return a;
+}
+
+static const char *label_of(json_object *img)
+{
+        json_object *l;
+
+        return json_object_object_get_ex(img, "label", &l) ? json_object_get_string(l) : "";
+}
+
+/* The image labelled label in the array, or NULL. */
+static json_object *find_image(json_object *list, const char *label, size_t *ret_index)
+{
+        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                json_object *img = json_object_array_get_idx(list, i);
+
+                if (streq(label_of(img), label)) {
+                        if (ret_index)
+                                *ret_index = i;
+                        return img;
+                }
+        }
+        return NULL;
+}
+
+static bool same_rules(json_object *a, json_object *b)
+{
+        json_object *pa, *pb;
+
+        return json_object_object_get_ex(a, "pcrs", &pa) &&
+               json_object_object_get_ex(b, "pcrs", &pb) &&
+               streq(json_object_to_json_string_ext(pa, JSON_C_TO_STRING_PLAIN),
+                     json_object_to_json_string_ext(pb, JSON_C_TO_STRING_PLAIN));
+}
+
+/* A policy file, loaded and as its canonical JSON. @return 0 or an exit status */
+static int load_canonical(const char *cmd, const char *path, struct policy **ret_p,
+                          json_object **ret_root)
+{
+        _cleanup_free_ char *out = NULL;
+
+        if (load(cmd, path, ret_p) != 0)
+                return EXIT_FAILURE;
+        out = policy_to_json(*ret_p);
+        *ret_root = out ? json_tokener_parse(out) : NULL;
+        if (!*ret_root)
+                return failed(cmd, "out of memory");
+        return 0;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+        _cleanup_(policy_freep) struct policy *pa = NULL, *pb = NULL;
+        _cleanup_(json_object_putp) json_object *ra = NULL, *rb = NULL, *images = NULL,
+                                                *retired = NULL, *root = NULL;
+        _cleanup_free_ char *out = NULL;
+        json_object *lists[2][2] = {}, *allow_a = NULL, *allow_b = NULL;
+        char err[512];
+        int r;
+
+        optind = 0;
+        if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                fputs(help_merge, stdout);
+                return 0;
+        }
+        if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+                return usage_error("merge", "expects two policy files");
+        if ((r = load_canonical("merge", argv[1], &pa, &ra)) != 0 ||
+            (r = load_canonical("merge", argv[2], &pb, &rb)) != 0)
+                return r;
+        if (policy_cap_pcr(pa) != policy_cap_pcr(pb))
+                return failed("merge",
+                              "cap_pcr differs (%u in %s, %u in %s): one fleet has one "
+                              "cap PCR",
+                              policy_cap_pcr(pa), argv[1], policy_cap_pcr(pb), argv[2]);
+        /* Opt-ins weaken every image's check: a merge must not weaken A's by B's. */
+        if (policy_opt_ins(pa) != policy_opt_ins(pb))
+                return failed("merge",
+                              "the opt-ins (\"allow\") of %s and %s differ: make them "
+                              "equal first, deliberately",
+                              argv[1], argv[2]);
+        json_object_object_get_ex(ra, "allow", &allow_a);
+        json_object_object_get_ex(rb, "allow", &allow_b);
+        lists[0][0] = images_of(pa, ra);
+        lists[1][0] = images_of(pb, rb);
+        json_object_object_get_ex(ra, "retired", &lists[0][1]);
+        json_object_object_get_ex(rb, "retired", &lists[1][1]);
+        images = json_object_new_array();
+        retired = json_object_new_array();
+        root = json_object_new_object();
+        if (!lists[0][0] || !lists[1][0] || !images || !retired || !root) {
+                json_object_put(lists[0][0]);
+                json_object_put(lists[1][0]);
+                return failed("merge", "out of memory");
+        }
+        for (int k = 0; k < 2; k++) {
+                for (int which = 0; which < 2; which++) {
+                        json_object *list = lists[k][which], *into = which ? retired : images;
+
+                        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                                json_object *img = json_object_array_get_idx(list, i), *have;
+                                const char *label = label_of(img);
+
+                                if ((have = find_image(into, label, NULL))) {
+                                        if (same_rules(have, img))
+                                                continue; /* the same image in both */
+                                        r = failed("merge",
+                                                   "two different images are labelled \"%s\": "
+                                                   "relabel one (from-log/from-uki --label)",
+                                                   label);
+                                        goto out;
+                                }
+                                if (find_image(which ? images : retired, label, NULL) ||
+                                    find_image(lists[!k][!which], label, NULL)) {
+                                        r = failed("merge",
+                                                   "image \"%s\" is retired in one policy and "
+                                                   "accepted in the other",
+                                                   label);
+                                        goto out;
+                                }
+                                json_object_array_add(into, json_object_get(img));
+                        }
+                }
+        }
+        r = json_object_object_add(root, "version", json_object_new_int(1));
+        r |= add_int_array(root, "quote_pcrs", policy_quote_mask(pa) | policy_quote_mask(pb));
+        r |= json_object_object_add(root, "cap_pcr", json_object_new_int((int) policy_cap_pcr(pa)));
+        if (allow_a)
+                r |= json_object_object_add(root, "allow", json_object_get(allow_a));
+        r |= json_object_object_add(root, "images", json_object_get(images));
+        if (json_object_array_length(retired) > 0)
+                r |= json_object_object_add(root, "retired", json_object_get(retired));
+        if (r < 0) {
+                r = failed("merge", "out of memory");
+                goto out;
+        }
+        r = canonicalize(root, &out, err, sizeof(err));
+        if (r < 0) {
+                r = failed("merge", "the merged policy would be refused: %s",
+                           r == -EINVAL ? err : strerror(-r));
+                goto out;
+        }
+        fputs(out, stdout);
+        r = fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
+out:
+        json_object_put(lists[0][0]);
+        json_object_put(lists[1][0]);
+        return r;
+}
+
+static int cmd_retire(int argc, char **argv)
+{
+        _cleanup_(policy_freep) struct policy *p = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL, *images = NULL;
+        _cleanup_free_ char *out = NULL;
+        json_object *retired = NULL, *img;
+        char err[512];
+        size_t index;
+        int r;
+
+        if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                fputs(help_retire, stdout);
+                return 0;
+        }
+        if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+                return usage_error("retire", "expects a policy file and an image label");
+        const char *path = argv[1], *label = argv[2];
+        if ((r = load_canonical("retire", path, &p, &root)) != 0)
+                return r;
+        json_object_object_get_ex(root, "retired", &retired);
+        if (find_image(retired, label, NULL)) {
+                printf("%s: image %s was already retired\n", path, label);
+                return 0;
+        }
+        images = images_of(p, root);
+        if (!images)
+                return failed("retire", "out of memory");
+        img = find_image(images, label, &index);
+        if (!img) {
+                fprintf(stderr, PROG " retire: %s has no image \"%s\"; its images:", path, label);
+                for (size_t i = 0; i < json_object_array_length(images); i++)
+                        fprintf(stderr, " %s", label_of(json_object_array_get_idx(images, i)));
+                fprintf(stderr, "\n");
+                return EXIT_FAILURE;
+        }
+        if (json_object_array_length(images) == 1)
+                return failed("retire",
+                              "%s: \"%s\" is its only image: retiring it would refuse "
+                              "every boot (merge the new image's policy first)",
+                              path, label);
+        if (!retired) {
+                retired = json_object_new_array();
+                if (!retired || json_object_object_add(root, "retired", retired) < 0)
+                        return failed("retire", "out of memory");
+        }
+        json_object_array_add(retired, json_object_get(img));
+        json_object_array_del_idx(images, index, 1);
+        json_object_object_del(root, "pcrs");
+        json_object_object_del(root, "label");
+        json_object_object_add(root, "images", json_object_get(images));
+        r = canonicalize(root, &out, err, sizeof(err));
+        if (r < 0)
+                return failed("retire", "%s: the result would be refused: %s", path,
+                              r == -EINVAL ? err : strerror(-r));
+        r = write_atomic(path, out);
+        if (r < 0)
+                return failed("retire", "%s: cannot write: %s", path, strerror(-r));
+        printf("%s: image %s retired; accepted:", path, label);
+        for (size_t i = 0; i < json_object_array_length(images); i++)
+                printf(" %s", label_of(json_object_array_get_idx(images, i)));
+        printf("\n");
+        return 0;
+}
+
 int policy_cli(int argc, char **argv)
 {
         static const struct {
@@ -865,7 +1196,8 @@ int policy_cli(int argc, char **argv)
                 int (*run)(int argc, char **argv);
         } commands[] = {
             {"from-log", cmd_from_log}, {"from-uki", cmd_from_uki}, {"check", cmd_check},
-            {"show", cmd_show},         {"allow", cmd_allow},
+            {"show", cmd_show},         {"allow", cmd_allow},       {"merge", cmd_merge},
+            {"retire", cmd_retire},
         };
         const char *cmd = argc > 1 ? argv[1] : NULL;
 

@@ -30,6 +30,7 @@ struct bucket_slot {
 struct issuance {
         pthread_mutex_t lock;
         unsigned ek_burst;
+        unsigned remember_sec;
         struct seen_slot seen[ISSUANCE_SLOTS];
         struct bucket_slot buckets[ISSUANCE_SLOTS];
 };
@@ -45,6 +46,7 @@ int issuance_new(struct issuance **ret)
                 return -ENOMEM;
         }
         is->ek_burst = ISSUANCE_EK_BURST;
+        is->remember_sec = ISSUANCE_REMEMBER_SEC;
         *ret = is;
         return 0;
 }
@@ -150,8 +152,7 @@ bool issuance_seen(struct issuance *is, const uint8_t tag[32], uint64_t now)
         bool seen;
 
         pthread_mutex_lock(&is->lock);
-        seen = s->at != 0 && now - s->at < ISSUANCE_REMEMBER_SEC &&
-               CRYPTO_memcmp(s->tag, tag, 32) == 0;
+        seen = s->at != 0 && now - s->at < is->remember_sec && CRYPTO_memcmp(s->tag, tag, 32) == 0;
         pthread_mutex_unlock(&is->lock);
         return seen;
 }
@@ -166,6 +167,11 @@ void issuance_remember(struct issuance *is, const uint8_t tag[32], uint64_t now)
         memcpy(s->tag, tag, 32);
         s->at = now ? now : 1;
         pthread_mutex_unlock(&is->lock);
+}
+
+void issuance_set_remember(struct issuance *is, unsigned sec)
+{
+        is->remember_sec = sec < ISSUANCE_REMEMBER_SEC ? sec : ISSUANCE_REMEMBER_SEC;
 }
 
 void issuance_set_ek_burst(struct issuance *is, unsigned burst)

@@ -44,6 +44,10 @@ bool issuance_seen(struct issuance *is, const uint8_t tag[32], uint64_t now);
 /* Remembers that the boot got its token. */
 void issuance_remember(struct issuance *is, const uint8_t tag[32], uint64_t now);
 
+/* How long a boot is remembered (ISSUANCE_REMEMBER_SEC unless set; at most that). Call before
+ * sharing is. */
+void issuance_set_remember(struct issuance *is, unsigned sec);
+
 /* The bucket's size (ISSUANCE_EK_BURST unless set; 0: no limit). Call before sharing is. */
 void issuance_set_ek_burst(struct issuance *is, unsigned burst);
 

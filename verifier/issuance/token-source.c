@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Token sources: exec (posix_spawn, stdout through a pipe, a deadline kept with poll and a
- * pidfd, the whole process group killed on timeout) and pool (flock'ed file, used in place). */
+ * pidfd, the whole process group killed on timeout), pool (flock'ed file, used in place) and
+ * kubernetes (kube-source.c). */
 #include "issuance/token-source.h"
+
+#include "issuance/kube-source.h"
 
 #include "common/util-verifier.h"
 
@@ -19,11 +22,12 @@
 
 extern char **environ;
 
-enum kind { KIND_EXEC, KIND_POOL };
+enum kind { KIND_EXEC, KIND_POOL, KIND_KUBE };
 
 struct token_source {
         enum kind kind;
         char **argv; /* exec: NULL-terminated */
+        struct kube_source *kube;
         unsigned timeout_ms;
         char *path; /* pool */
         pthread_mutex_t lock;
@@ -111,6 +115,7 @@ void token_source_free(struct token_source *ts)
         if (!ts)
                 return;
         index_clear(ts);
+        kube_source_free(ts->kube);
         free_argv(ts->argv);
         free(ts->path);
         pthread_mutex_destroy(&ts->lock);
@@ -288,6 +293,24 @@ static int split_words(const char *s, char ***ret)
         return 0;
 }
 
+int token_source_new_kube(const char *kubeconfig, const struct kube_options *o,
+                          struct token_source **ret, char *err, size_t errlen)
+{
+        struct token_source *ts;
+        int r;
+
+        ts = source_alloc(KIND_KUBE);
+        if (!ts)
+                return set_error(err, errlen, -ENOMEM, "out of memory");
+        r = kube_source_new(kubeconfig, o, &ts->kube, err, errlen);
+        if (r < 0) {
+                token_source_free(ts);
+                return r;
+        }
+        *ret = ts;
+        return 0;
+}
+
 int token_source_new(const char *spec, struct token_source **ret, char *err, size_t errlen)
 {
         const char *rest;
@@ -309,8 +332,16 @@ int token_source_new(const char *spec, struct token_source **ret, char *err, siz
                 free_argv(argv);
                 return r;
         }
+        if (streq(spec, "kubernetes"))
+                return token_source_new_kube(NULL, NULL, ret, err, errlen);
+        if ((rest = startswith(spec, "kubernetes:"))) {
+                if (!*rest)
+                        return set_error(err, errlen, -EINVAL, "kubernetes: needs a kubeconfig");
+                return token_source_new_kube(rest, NULL, ret, err, errlen);
+        }
         return set_error(err, errlen, -EINVAL,
-                         "token source must be exec:PROGRAM [ARG...] or pool:FILE");
+                         "token source must be exec:PROGRAM [ARG...], pool:FILE, kubernetes or "
+                         "kubernetes:KUBECONFIG");
 }
 
 static int64_t now_ms(void)
@@ -895,7 +926,11 @@ int token_source_get(struct token_source *ts, const struct token_request *rq,
 
         if (ts->kind == KIND_POOL)
                 r = pool_get(ts, rq, token, &reissued, err, errlen);
-        else
+        else if (ts->kind == KIND_KUBE) {
+                r = kube_source_put(ts->kube, rq->token, rq->node, err, errlen);
+                if (r == 0)
+                        memcpy(token, rq->token, sizeof(token));
+        } else
                 r = exec_get(ts, rq, token, err, errlen);
         if (r == 0) {
                 memcpy(ret_token, token, sizeof(token));
@@ -908,5 +943,5 @@ int token_source_get(struct token_source *ts, const struct token_request *rq,
 
 bool token_source_is_exec(const struct token_source *ts)
 {
-        return ts->kind == KIND_EXEC;
+        return ts->kind == KIND_EXEC || ts->kind == KIND_KUBE;
 }

@@ -31,12 +31,18 @@ struct token_request {
  *                        FILE.issued records which boot got which line (the token hidden under
  *                        the boot's pad), so a boot that asks again gets the same token. FILE
  *                        must not be accessible to group or others.
+ *   kubernetes           the boot's token created as a bootstrap token Secret through the API
+ *   kubernetes:KUBECONFIG server (kube-source.h), in-cluster or with that kubeconfig
  * @return 0, or -EINVAL / -EPERM / other negative errno with a one-line reason in err */
 int token_source_new(const char *spec, struct token_source **ret, char *err, size_t errlen);
 
 /* The same without a spec: argv (NULL-terminated) is copied. @return 0 or negative errno */
 int token_source_new_exec(char *const *argv, struct token_source **ret, char *err, size_t errlen);
 int token_source_new_pool(const char *path, struct token_source **ret, char *err, size_t errlen);
+struct kube_options;
+/* kubernetes (kubeconfig NULL: in-cluster) or kubernetes:KUBECONFIG, see kube-source.h. */
+int token_source_new_kube(const char *kubeconfig, const struct kube_options *o,
+                          struct token_source **ret, char *err, size_t errlen);
 
 /* The exec deadline, TOKEN_EXEC_TIMEOUT unless changed (tests). Call before sharing ts. */
 void token_source_set_timeout(struct token_source *ts, unsigned ms);
@@ -53,8 +59,9 @@ void token_source_free(struct token_source *ts);
 int token_source_get(struct token_source *ts, const struct token_request *rq,
                      char ret_token[TOKEN_SIZE + 1], bool *ret_reissued, char *err, size_t errlen);
 
-/* Whether exec runs a program (the replica's memory of issued boots saves its runs) rather
- * than drawing from a pool (which remembers boots itself). */
+/* Whether the source is given the boot's derived token to make it exist (exec runs a program,
+ * kubernetes calls the API server: the replica's memory of issued boots saves those calls)
+ * rather than drawing from a pool (which remembers boots itself). */
 bool token_source_is_exec(const struct token_source *ts);
 
 /* [a-z0-9]{6}\.[a-z0-9]{16}, exactly len bytes. */

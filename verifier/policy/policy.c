@@ -62,24 +62,45 @@ struct policy_rule {
         size_t n_digests;
 };
 
-struct policy {
-        uint32_t opt_ins; /* POLICY_ALLOW_* */
-        uint32_t quote_mask;
-        unsigned cap_pcr;
+/* One image's boots: the pinned PCRs and their rules. */
+struct policy_image {
+        char label[POLICY_LABEL_MAX + 1]; /* as written, or derived (img-<12 hex>) */
+        bool label_written;
         uint32_t pinned_mask;
         struct policy_rule *rules[EVENTLOG_PCRS]; /* sorted by type, one rule per type */
         size_t n_rules[EVENTLOG_PCRS];
 };
 
+struct policy {
+        uint32_t opt_ins; /* POLICY_ALLOW_* */
+        uint32_t quote_mask;
+        unsigned cap_pcr;
+        bool multi;                  /* written with "images" rather than "pcrs" */
+        struct policy_image *images; /* a boot passes when it passes one of them */
+        size_t n_images;
+        struct policy_image *retired; /* refused by name: image-retired */
+        size_t n_retired;
+};
+
+static void image_clear(struct policy_image *img)
+{
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                for (size_t i = 0; i < img->n_rules[pcr]; i++)
+                        free(img->rules[pcr][i].digests);
+                free(img->rules[pcr]);
+        }
+}
+
 void policy_free(struct policy *p)
 {
         if (!p)
                 return;
-        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
-                for (size_t i = 0; i < p->n_rules[pcr]; i++)
-                        free(p->rules[pcr][i].digests);
-                free(p->rules[pcr]);
-        }
+        for (size_t i = 0; i < p->n_images; i++)
+                image_clear(&p->images[i]);
+        for (size_t i = 0; i < p->n_retired; i++)
+                image_clear(&p->retired[i]);
+        free(p->images);
+        free(p->retired);
         free(p);
 }
 
@@ -383,13 +404,13 @@ static int parse_rule(json_object *o, const char *path, struct policy_rule *ret,
         return 0;
 }
 
-static int parse_pcr_rules(struct policy *p, unsigned pcr, json_object *rules, char *err,
-                           size_t errlen)
+static int parse_pcr_rules(const struct policy *p, struct policy_image *img, const char *prefix,
+                           unsigned pcr, json_object *rules, char *err, size_t errlen)
 {
-        char path[64], tbuf[VERDICT_EVENT_TYPE_MAX];
+        char path[96], tbuf[VERDICT_EVENT_TYPE_MAX];
         size_t n;
 
-        snprintf(path, sizeof(path), "pcrs.%u", pcr);
+        snprintf(path, sizeof(path), "%spcrs.%u", prefix, pcr);
         if (!(p->quote_mask & 1u << pcr))
                 return set_error(err, errlen, -EINVAL, "%s: PCR %u is pinned but not in quote_pcrs",
                                  path, pcr);
@@ -401,34 +422,185 @@ static int parse_pcr_rules(struct policy *p, unsigned pcr, json_object *rules, c
                 return set_error(err, errlen, -EINVAL, "%s: more than %d rules", path,
                                  POLICY_MAX_RULES);
 
-        p->pinned_mask |= 1u << pcr;
+        img->pinned_mask |= 1u << pcr;
         if (n == 0)
                 return 0; /* pinned and empty: no extended event allowed at all */
-        p->rules[pcr] = calloc(n, sizeof(struct policy_rule));
-        if (!p->rules[pcr])
+        img->rules[pcr] = calloc(n, sizeof(struct policy_rule));
+        if (!img->rules[pcr])
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                struct policy_rule *rule = &p->rules[pcr][i];
-                char rpath[80];
+                struct policy_rule *rule = &img->rules[pcr][i];
+                char rpath[112];
                 int r;
 
                 snprintf(rpath, sizeof(rpath), "%s[%zu]", path, i);
                 r = parse_rule(json_object_array_get_idx(rules, i), rpath, rule, err, errlen);
                 if (r < 0)
                         return r;
-                p->n_rules[pcr]++;
+                img->n_rules[pcr]++;
                 /* One rule per type: a digest in two rules of one type would make "required"
                  * ambiguous, and two lists for one type are one list the reviewer must merge
                  * in their head. */
                 for (size_t k = 0; k < i; k++)
-                        if (p->rules[pcr][k].type == rule->type)
+                        if (img->rules[pcr][k].type == rule->type)
                                 return set_error(err, errlen, -EINVAL,
                                                  "%s: a second rule for %s (merge it into %s[%zu])",
                                                  rpath, eventlog_type_name(rule->type, tbuf), path,
                                                  k);
         }
-        qsort(p->rules[pcr], n, sizeof(struct policy_rule), rule_cmp);
+        qsort(img->rules[pcr], n, sizeof(struct policy_rule), rule_cmp);
         return 0;
+}
+
+/* A label: [a-z0-9][a-z0-9._-]{0,62}, so it is safe in a message, an audit line, a file name.
+ * @return 0 or -EINVAL */
+int policy_label_check(const char *s)
+{
+        size_t len = strlen(s);
+
+        if (len == 0 || len > POLICY_LABEL_MAX)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+                if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static void image_rules_json(FILE *f, const struct policy_image *img, const char *indent);
+
+/* An image's "pcrs" object: every PCR's rules, the PCR 2/7 rule, the cap PCR pinned. */
+static int parse_image_pcrs(const struct policy *p, struct policy_image *img, const char *prefix,
+                            json_object *pcrs, char *err, size_t errlen)
+{
+        char buf[48];
+        int r;
+
+        if (!json_object_is_type(pcrs, json_type_object))
+                return set_error(err, errlen, -EINVAL, "%spcrs: must be an object, not %s", prefix,
+                                 json_type_word(pcrs));
+        json_object_object_foreach(pcrs, pkey, pval)
+        {
+                unsigned pcr;
+
+                if (pcr_key_parse(pkey, EVENTLOG_PCRS, &pcr) < 0)
+                        return set_error(err, errlen, -EINVAL,
+                                         "%spcrs: key \"%s\" is not a PCR number 0-%d", prefix,
+                                         printable(pkey, buf), EVENTLOG_PCRS - 1);
+                r = parse_pcr_rules(p, img, prefix, pcr, pval, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        /* A Driver#### on the ESP (or an option ROM) runs before the boot application and
+         * could report the image's events while booting another: its measurement lands in
+         * PCR 2, and Secure Boot's state in PCR 7. Not judging them is a choice the policy
+         * must name. */
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                if (!(POLICY_FIRMWARE_JUDGED_PCRS & 1u << pcr) ||
+                    (p->opt_ins & POLICY_ALLOW_FIRMWARE_UNJUDGED) ||
+                    (p->quote_mask & img->pinned_mask & 1u << pcr))
+                        continue;
+                return set_error(err, errlen, -EINVAL,
+                                 "%spcrs: PCR %u (%s) is not %s: pin it (policy from-uki "
+                                 "--platform-log, from-log) or opt in with \"allow\": "
+                                 "[\"firmware-unjudged\"]",
+                                 prefix, pcr, pcr == 2 ? "boot-time drivers" : "Secure Boot",
+                                 p->quote_mask & 1u << pcr ? "pinned" : "quoted and pinned");
+        }
+        /* The cap PCR is always judged: unless the policy lists the events that precede
+         * the gate there (systemd 253+ measures into PCR 15), pinned empty, so it must hold
+         * its reset value when the gate attests. */
+        img->pinned_mask |= 1u << p->cap_pcr;
+        return 0;
+}
+
+/* The label an image without one is known by: a digest of its rules, so the same rules
+ * always have the same name. @return 0 or -ENOMEM */
+static int image_derive_label(struct policy_image *img)
+{
+        _cleanup_free_ char *text = NULL;
+        uint8_t md[32];
+        char h[65];
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return -ENOMEM;
+        image_rules_json(f, img, "");
+        if (ferror(f) || fclose(f) != 0)
+                return -ENOMEM;
+        SHA256((const uint8_t *) text, size, md);
+        hex_encode(md, 6, h);
+        memcpy(img->label, "img-", 4);
+        memcpy(img->label + 4, h, 13); /* 12 digits and the NUL */
+        return 0;
+}
+
+/* "images" or "retired": an array of {"label": …, "pcrs": {…}}. */
+static int parse_image_list(struct policy *p, const char *key, json_object *list,
+                            struct policy_image **ret, size_t *ret_n, char *err, size_t errlen)
+{
+        char buf[48];
+        size_t n;
+        int r;
+
+        if (!json_object_is_type(list, json_type_array))
+                return set_error(err, errlen, -EINVAL, "%s: must be an array of images, not %s",
+                                 key, json_type_word(list));
+        n = json_object_array_length(list);
+        if (n > POLICY_MAX_IMAGES)
+                return set_error(err, errlen, -EINVAL, "%s: more than %d images", key,
+                                 POLICY_MAX_IMAGES);
+        if (n == 0)
+                return 0;
+        *ret = calloc(n, sizeof(struct policy_image));
+        if (!*ret)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *o = json_object_array_get_idx(list, i), *label = NULL, *pcrs = NULL;
+                struct policy_image *img = &(*ret)[i];
+                char prefix[64];
+
+                snprintf(prefix, sizeof(prefix), "%s[%zu].", key, i);
+                *ret_n = i + 1;
+                if (!json_object_is_type(o, json_type_object))
+                        return set_error(err, errlen, -EINVAL, "%s[%zu]: must be an object, not %s",
+                                         key, i, json_type_word(o));
+                json_object_object_foreach(o, k, v)
+                {
+                        if (streq(k, "label"))
+                                label = v;
+                        else if (streq(k, "pcrs"))
+                                pcrs = v;
+                        else
+                                return set_error(err, errlen, -EINVAL,
+                                                 "%s[%zu]: unknown key \"%s\"", key, i,
+                                                 printable(k, buf));
+                }
+                if (!label || !json_object_is_type(label, json_type_string) ||
+                    policy_label_check(json_object_get_string(label)) < 0)
+                        return set_error(err, errlen, -EINVAL,
+                                         "%s[%zu].label: required, [a-z0-9][a-z0-9._-]{0,62}", key,
+                                         i);
+                if (!pcrs)
+                        return set_error(err, errlen, -EINVAL, "%s[%zu]: missing key \"pcrs\"", key,
+                                         i);
+                snprintf(img->label, sizeof(img->label), "%s", json_object_get_string(label));
+                img->label_written = true;
+                r = parse_image_pcrs(p, img, prefix, pcrs, err, errlen);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Images then retired images, as one list. */
+static const struct policy_image *policy_image_at(const struct policy *p, size_t i)
+{
+        return i < p->n_images ? &p->images[i] : &p->retired[i - p->n_images];
 }
 
 int policy_parse(const char *json, size_t size, struct policy **ret, char *err, size_t errlen)
@@ -437,9 +609,10 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(policy_freep) struct policy *p = NULL;
         /* json-c gives null as a NULL pointer: presence is tracked on its own. */
-        json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL, *allow = NULL;
+        json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL, *allow = NULL,
+                    *label = NULL, *images = NULL, *retired = NULL;
         bool has_version = false, has_quote = false, has_cap = false, has_pcrs = false,
-             has_allow = false;
+             has_allow = false, has_label = false, has_images = false, has_retired = false;
         char buf[48];
         size_t end;
         int r;
@@ -494,6 +667,12 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                         pcrs = val, has_pcrs = true;
                 else if (streq(key, "allow"))
                         allow = val, has_allow = true;
+                else if (streq(key, "label"))
+                        label = val, has_label = true;
+                else if (streq(key, "images"))
+                        images = val, has_images = true;
+                else if (streq(key, "retired"))
+                        retired = val, has_retired = true;
                 else
                         return set_error(err, errlen, -EINVAL, "unknown key \"%s\"",
                                          printable(key, buf));
@@ -587,45 +766,64 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
 
         /* Required, even when empty: a policy that pins nothing accepts any boot, and that
          * should be written down, not the result of a forgotten key. */
-        if (!has_pcrs)
+        if (has_pcrs && has_images)
+                return set_error(err, errlen, -EINVAL,
+                                 "both \"pcrs\" and \"images\": one image's rules, or a list "
+                                 "of images, not both");
+        if (!has_pcrs && !has_images)
                 return set_error(err, errlen, -EINVAL,
                                  "missing key \"pcrs\" (use {} to pin no PCR)");
-        if (!json_object_is_type(pcrs, json_type_object))
-                return set_error(err, errlen, -EINVAL, "pcrs: must be an object, not %s",
-                                 json_type_word(pcrs));
-        json_object_object_foreach(pcrs, pkey, pval)
-        {
-                unsigned pcr;
-
-                if (pcr_key_parse(pkey, EVENTLOG_PCRS, &pcr) < 0)
+        if (has_pcrs) {
+                p->images = calloc(1, sizeof(struct policy_image));
+                if (!p->images)
+                        return -ENOMEM;
+                p->n_images = 1;
+                if (has_label) {
+                        if (!json_object_is_type(label, json_type_string) ||
+                            policy_label_check(json_object_get_string(label)) < 0)
+                                return set_error(err, errlen, -EINVAL,
+                                                 "label: [a-z0-9][a-z0-9._-]{0,62}");
+                        snprintf(p->images[0].label, sizeof(p->images[0].label), "%s",
+                                 json_object_get_string(label));
+                        p->images[0].label_written = true;
+                }
+                r = parse_image_pcrs(p, &p->images[0], "", pcrs, err, errlen);
+                if (r < 0)
+                        return r;
+        } else {
+                if (has_label)
                         return set_error(err, errlen, -EINVAL,
-                                         "pcrs: key \"%s\" is not a PCR number 0-%d",
-                                         printable(pkey, buf), EVENTLOG_PCRS - 1);
-                r = parse_pcr_rules(p, pcr, pval, err, errlen);
+                                         "label: with \"images\", each image has its own");
+                p->multi = true;
+                r = parse_image_list(p, "images", images, &p->images, &p->n_images, err, errlen);
+                if (r < 0)
+                        return r;
+                if (p->n_images == 0)
+                        return set_error(err, errlen, -EINVAL,
+                                         "images: empty (a policy that accepts no image)");
+        }
+        if (has_retired) {
+                r = parse_image_list(p, "retired", retired, &p->retired, &p->n_retired, err,
+                                     errlen);
                 if (r < 0)
                         return r;
         }
-        /* A Driver#### on the ESP (or an option ROM) runs before the boot application and
-         * could report the image's events while booting another: its measurement lands in
-         * PCR 2, and Secure Boot's state in PCR 7. Not judging them is a choice the policy
-         * must name. */
-        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
-                if (!(POLICY_FIRMWARE_JUDGED_PCRS & 1u << pcr) ||
-                    (p->opt_ins & POLICY_ALLOW_FIRMWARE_UNJUDGED) ||
-                    (p->quote_mask & p->pinned_mask & 1u << pcr))
-                        continue;
-                return set_error(err, errlen, -EINVAL,
-                                 "pcrs: PCR %u (%s) is not %s: pin it (policy from-uki "
-                                 "--platform-log, from-log) or opt in with \"allow\": "
-                                 "[\"firmware-unjudged\"]",
-                                 pcr, pcr == 2 ? "boot-time drivers" : "Secure Boot",
-                                 p->quote_mask & 1u << pcr ? "pinned" : "quoted and pinned");
+        if (!p->images[0].label_written) {
+                r = image_derive_label(&p->images[0]);
+                if (r < 0)
+                        return r;
         }
+        /* A label names one image: it is how an operator retires one and how a refusal names
+         * it. */
+        for (size_t i = 0; i < p->n_images + p->n_retired; i++)
+                for (size_t k = 0; k < i; k++) {
+                        const struct policy_image *a = policy_image_at(p, i),
+                                                  *b = policy_image_at(p, k);
 
-        /* The cap PCR is always judged: unless the policy lists the events that precede
-         * the gate there (systemd 253+ measures into PCR 15), pinned empty, so it must hold
-         * its reset value when the gate attests. */
-        p->pinned_mask |= 1u << p->cap_pcr;
+                        if (streq(a->label, b->label))
+                                return set_error(err, errlen, -EINVAL,
+                                                 "image label \"%s\" used twice", a->label);
+                }
 
         *ret = TAKE_PTR(p);
         return 0;
@@ -687,13 +885,15 @@ unsigned policy_cap_pcr(const struct policy *p)
         return p->cap_pcr;
 }
 
-static const struct policy_rule *find_rule(const struct policy *p, unsigned pcr, uint32_t type)
+static const struct policy_rule *find_rule(const struct policy_image *img, unsigned pcr,
+                                           uint32_t type)
 {
         struct policy_rule key = {.type = type};
 
-        if (p->n_rules[pcr] == 0)
+        if (img->n_rules[pcr] == 0)
                 return NULL; /* pinned empty: bsearch() must not see a NULL base */
-        return bsearch(&key, p->rules[pcr], p->n_rules[pcr], sizeof(struct policy_rule), rule_cmp);
+        return bsearch(&key, img->rules[pcr], img->n_rules[pcr], sizeof(struct policy_rule),
+                       rule_cmp);
 }
 
 /* EFI_GLOBAL_VARIABLE as laid out in memory. */
@@ -772,7 +972,39 @@ static enum reason check_secure_boot(const struct eventlog *log, struct verdict 
         return REASON_SECURE_BOOT_OFF;
 }
 
-enum reason policy_check(const struct policy *p, const struct eventlog *log, struct verdict *v)
+/* In any PCR, pinned or not: a log may claim the cap only after the gate ran, and then this
+ * boot has had its token. */
+static enum reason check_cap(const struct eventlog *log, struct verdict *v)
+{
+        char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
+
+        for (size_t i = 0; i < log->n_events; i++) {
+                const struct eventlog_event *e = &log->events[i];
+                const char *cap;
+
+                if (e->type == EV_NO_ACTION || e->pcr >= EVENTLOG_PCRS)
+                        continue;
+                cap = policy_cap_string(e->sha256);
+                if (!cap)
+                        continue;
+                const char *name = eventlog_type_name(e->type, tbuf);
+                hex_encode(e->sha256, 32, h);
+                verdict_set(v, REASON_ALREADY_ATTESTED,
+                            "PCR %" PRIu32 " event %ld is the cap \"%s\": the gate "
+                            "already ran in this boot",
+                            e->pcr, e->index, cap);
+                v->pcr = (int) e->pcr;
+                v->event = e->index;
+                snprintf(v->event_type, sizeof(v->event_type), "%s", name);
+                snprintf(v->digest, sizeof(v->digest), "%s", h);
+                return REASON_ALREADY_ATTESTED;
+        }
+        return REASON_OK;
+}
+
+/* Every event of the image's pinned PCRs against its rules, then its required rules. */
+static enum reason check_image(const struct policy_image *img, const struct eventlog *log,
+                               struct verdict *v)
 {
         uint64_t matched[EVENTLOG_PCRS] = {};
         char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
@@ -783,27 +1015,11 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
 
                 if (e->type == EV_NO_ACTION || e->pcr >= EVENTLOG_PCRS)
                         continue;
-                /* In any PCR, pinned or not: a log may claim the cap only after the gate ran,
-                 * and then this boot has had its token. */
-                const char *cap = policy_cap_string(e->sha256);
-                if (cap) {
-                        const char *name = eventlog_type_name(e->type, tbuf);
-                        hex_encode(e->sha256, 32, h);
-                        verdict_set(v, REASON_ALREADY_ATTESTED,
-                                    "PCR %" PRIu32 " event %ld is the cap \"%s\": the gate "
-                                    "already ran in this boot",
-                                    e->pcr, e->index, cap);
-                        v->pcr = (int) e->pcr;
-                        v->event = e->index;
-                        snprintf(v->event_type, sizeof(v->event_type), "%s", name);
-                        snprintf(v->digest, sizeof(v->digest), "%s", h);
-                        return REASON_ALREADY_ATTESTED;
-                }
-                if (!(p->pinned_mask & 1u << e->pcr))
+                if (!(img->pinned_mask & 1u << e->pcr))
                         continue;
-                rule = find_rule(p, e->pcr, e->type);
+                rule = find_rule(img, e->pcr, e->type);
                 if (rule && bsearch(e->sha256, rule->digests, rule->n_digests, 32, digest_cmp)) {
-                        matched[e->pcr] |= UINT64_C(1) << (rule - p->rules[e->pcr]);
+                        matched[e->pcr] |= UINT64_C(1) << (rule - img->rules[e->pcr]);
                         continue;
                 }
 
@@ -820,8 +1036,8 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
         }
 
         for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++)
-                for (size_t i = 0; i < p->n_rules[pcr]; i++) {
-                        const struct policy_rule *rule = &p->rules[pcr][i];
+                for (size_t i = 0; i < img->n_rules[pcr]; i++) {
+                        const struct policy_rule *rule = &img->rules[pcr][i];
 
                         if (!rule->required || matched[pcr] & UINT64_C(1) << i)
                                 continue;
@@ -842,10 +1058,113 @@ enum reason policy_check(const struct policy *p, const struct eventlog *log, str
                         snprintf(v->digest, sizeof(v->digest), "%s", h);
                         return REASON_EVENT_MISSING;
                 }
-
-        if (!(p->opt_ins & POLICY_ALLOW_SECURE_BOOT_OFF))
-                return check_secure_boot(log, v);
         return REASON_OK;
+}
+
+enum reason policy_check_image(const struct policy *p, const struct eventlog *log,
+                               struct verdict *v, const char **ret_label)
+{
+        struct verdict other;
+        enum reason r;
+
+        r = check_cap(log, v);
+        if (r != REASON_OK)
+                return r;
+        /* A boot is one image's, all of it: the rules of two images are never mixed, or a
+         * rolling update would accept A's kernel with B's command line. */
+        for (size_t i = 0; i < p->n_images; i++) {
+                r = check_image(&p->images[i], log, i == 0 ? v : &other);
+                if (r != REASON_OK)
+                        continue;
+                if (ret_label)
+                        *ret_label = p->images[i].label;
+                if (!(p->opt_ins & POLICY_ALLOW_SECURE_BOOT_OFF))
+                        return check_secure_boot(log, v);
+                return REASON_OK;
+        }
+        /* What the first image said, unless the boot is an image the operator retired: then
+         * that, by name, is the answer. */
+        for (size_t i = 0; i < p->n_retired; i++)
+                if (check_image(&p->retired[i], log, &other) == REASON_OK) {
+                        verdict_set(v, REASON_IMAGE_RETIRED,
+                                    "the boot is image \"%s\", which the policy retired",
+                                    p->retired[i].label);
+                        return REASON_IMAGE_RETIRED;
+                }
+        if (p->n_images > 1) {
+                char msg[VERDICT_MESSAGE_MAX];
+
+                snprintf(msg, sizeof(msg),
+                         "none of the policy's %zu images matches; image \"%.63s\": %.360s",
+                         p->n_images, p->images[0].label, v->message);
+                memcpy(v->message, msg, sizeof(v->message));
+        }
+        return v->reason;
+}
+
+enum reason policy_check(const struct policy *p, const struct eventlog *log, struct verdict *v)
+{
+        return policy_check_image(p, log, v, NULL);
+}
+
+size_t policy_n_images(const struct policy *p)
+{
+        return p->n_images;
+}
+
+const char *policy_image_label(const struct policy *p, size_t i, bool *ret_retired)
+{
+        if (i >= p->n_images + p->n_retired)
+                return NULL;
+        if (ret_retired)
+                *ret_retired = i >= p->n_images;
+        return policy_image_at(p, i)->label;
+}
+
+/* {"N": [rules…], …} of one image, its lines indented by indent. */
+static void image_rules_json(FILE *f, const struct policy_image *img, const char *indent)
+{
+        char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
+        bool first = true;
+
+        fputs("{", f);
+        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
+                if (!(img->pinned_mask & 1u << pcr))
+                        continue;
+                fprintf(f, "%s\n%s  \"%u\": [", first ? "" : ",", indent, pcr);
+                first = false;
+                for (size_t i = 0; i < img->n_rules[pcr]; i++) {
+                        const struct policy_rule *rule = &img->rules[pcr][i];
+
+                        fprintf(f, "%s\n%s    {\"type\": \"%s\", \"sha256\": [", i ? "," : "",
+                                indent, eventlog_type_name(rule->type, tbuf));
+                        for (size_t k = 0; k < rule->n_digests; k++) {
+                                hex_encode(rule->digests[k], 32, h);
+                                fprintf(f, "%s\"%s\"", k ? ", " : "", h);
+                        }
+                        fprintf(f, "]%s}", rule->required ? ", \"required\": true" : "");
+                }
+                if (img->n_rules[pcr])
+                        fprintf(f, "\n%s  ]", indent);
+                else
+                        fputs("]", f);
+        }
+        if (first)
+                fputs("}", f);
+        else
+                fprintf(f, "\n%s}", indent);
+}
+
+static void image_list_json(FILE *f, const char *key, const struct policy_image *imgs, size_t n)
+{
+        fprintf(f, ",\n  \"%s\": [", key);
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%s\n    {\"label\": \"%s\",\n     \"pcrs\": ", i ? "," : "",
+                        imgs[i].label);
+                image_rules_json(f, &imgs[i], "     ");
+                fputs("}", f);
+        }
+        fputs(n ? "\n  ]" : "]", f);
 }
 
 char *policy_to_json(const struct policy *p)
@@ -853,7 +1172,6 @@ char *policy_to_json(const struct policy *p)
         /* In this order: the stream is closed before the buffer it writes is freed. */
         _cleanup_free_ char *out = NULL;
         _cleanup_(fclosep) FILE *f = NULL;
-        char tbuf[VERDICT_EVENT_TYPE_MAX], h[65];
         size_t size = 0;
         bool first;
 
@@ -870,38 +1188,28 @@ char *policy_to_json(const struct policy *p)
                         fprintf(f, "%s%u", first ? "" : ", ", pcr);
                         first = false;
                 }
-        fprintf(f, "],\n  \"cap_pcr\": %u,\n", p->cap_pcr);
+        fprintf(f, "],\n  \"cap_pcr\": %u", p->cap_pcr);
         if (p->opt_ins) {
-                fputs("  \"allow\": [", f);
+                fputs(",\n  \"allow\": [", f);
                 first = true;
                 for (unsigned n = 0; n < _POLICY_ALLOW_MAX; n++)
                         if (p->opt_ins & 1u << n) {
                                 fprintf(f, "%s\"%s\"", first ? "" : ", ", policy_opt_in_name(n));
                                 first = false;
                         }
-                fputs("],\n", f);
+                fputs("]", f);
         }
-        fputs("  \"pcrs\": {", f);
-        first = true;
-        for (unsigned pcr = 0; pcr < EVENTLOG_PCRS; pcr++) {
-                if (!(p->pinned_mask & 1u << pcr))
-                        continue;
-                fprintf(f, "%s\n    \"%u\": [", first ? "" : ",", pcr);
-                first = false;
-                for (size_t i = 0; i < p->n_rules[pcr]; i++) {
-                        const struct policy_rule *rule = &p->rules[pcr][i];
-
-                        fprintf(f, "%s\n      {\"type\": \"%s\", \"sha256\": [", i ? "," : "",
-                                eventlog_type_name(rule->type, tbuf));
-                        for (size_t k = 0; k < rule->n_digests; k++) {
-                                hex_encode(rule->digests[k], 32, h);
-                                fprintf(f, "%s\"%s\"", k ? ", " : "", h);
-                        }
-                        fprintf(f, "]%s}", rule->required ? ", \"required\": true" : "");
-                }
-                fputs(p->n_rules[pcr] ? "\n    ]" : "]", f);
+        if (p->multi)
+                image_list_json(f, "images", p->images, p->n_images);
+        else {
+                if (p->images[0].label_written)
+                        fprintf(f, ",\n  \"label\": \"%s\"", p->images[0].label);
+                fputs(",\n  \"pcrs\": ", f);
+                image_rules_json(f, &p->images[0], "  ");
         }
-        fputs(first ? "}\n}\n" : "\n  }\n}\n", f);
+        if (p->n_retired)
+                image_list_json(f, "retired", p->retired, p->n_retired);
+        fputs("\n}\n", f);
 
         if (ferror(f) || fclose(TAKE_PTR(f)) != 0)
                 return NULL;

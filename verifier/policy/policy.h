@@ -6,6 +6,8 @@
 #include "tpm/eventlog.h"
 #include "appraisal/verdict.h"
 
+#include <stdbool.h>
+
 struct policy;
 
 /* @return 0, or -EINVAL with a message naming the offending key in err */
@@ -63,6 +65,22 @@ const char *policy_cap_string(const uint8_t digest[32]);
  * REASON_ALREADY_ATTESTED / REASON_EVENT_NOT_ALLOWED / REASON_EVENT_MISSING /
  * REASON_SECURE_BOOT_OFF with pcr, event, event_type and digest in v */
 enum reason policy_check(const struct policy *p, const struct eventlog *log, struct verdict *v);
+
+/* policy_check(), and the label of the image the boot matched (valid as long as p). */
+enum reason policy_check_image(const struct policy *p, const struct eventlog *log,
+                               struct verdict *v, const char **ret_label);
+
+/* Images: a policy accepts a boot that meets one of its images' rules entirely, and refuses one
+ * that meets a retired image's with REASON_IMAGE_RETIRED naming it (docs/PROTOCOL.md, "The
+ * policy file"). A single-image policy without a "label" is known by img-<12 hex of the SHA-256
+ * of its canonical rules>. */
+#define POLICY_LABEL_MAX  63
+#define POLICY_MAX_IMAGES 16
+/* [a-z0-9][a-z0-9._-]{0,62}. @return 0 or -EINVAL */
+int policy_label_check(const char *label);
+size_t policy_n_images(const struct policy *p);
+/* Image i: the accepted ones first, then the retired. @return its label, or NULL past the end */
+const char *policy_image_label(const struct policy *p, size_t i, bool *ret_retired);
 
 /* Serializes p as the canonical policy file (sorted, one rule a line). @return malloc'ed
  * string or NULL */

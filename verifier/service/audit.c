@@ -125,6 +125,9 @@ char *audit_format(const struct audit_record *r, int64_t t)
                                     list, json_object_new_string(policy_opt_in_name(n)));
                 k |= json_add(o, "opt_ins", list);
         }
+        if (r->facts && r->facts->image[0] &&
+            (r->decision == DECISION_ISSUED || r->decision == DECISION_REISSUED))
+                k |= json_add(o, "image", json_object_new_string(r->facts->image));
         k |= json_add(o, "status", json_object_new_int64(r->status));
         if (r->message && r->message[0])
                 k |= json_add(o, "message", json_object_new_string(r->message));

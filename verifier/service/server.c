@@ -518,6 +518,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return on_headers(s, c, req, url, method);
         }
 
+        /* A request that was answered at its headers, or never set up for a body, has none
+         * to append to or to judge. libmicrohttpd called a request of a replica stopping under
+         * load once more after that (check-replicas, UBSan: a store through the NULL body in
+         * on_body): ignore what it brings, keep an answer already queued, else close. */
+        if (!req->body) {
+                *upload_data_size = 0;
+                return req->status != 0 ? MHD_YES : MHD_NO;
+        }
+
         if (*upload_data_size > 0) {
                 int r = body_append(req, upload_data, *upload_data_size);
 
