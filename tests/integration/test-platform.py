@@ -35,10 +35,19 @@ def check(ok, what):
     failures += not ok
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_pair():
+    """A port whose successor is free too (the swtpm TCTI's control channel)."""
+    while True:
+        with socket.socket() as a, socket.socket() as b:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            if port >= 65535:
+                continue
+            try:
+                b.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
 
 
 class Tools:
@@ -48,20 +57,29 @@ class Tools:
         self.state = state
 
     def __enter__(self):
-        self.port = free_port()
-        ctrl = self.port + 1  # where the swtpm TCTI looks for it
-        self.swtpm = subprocess.Popen(
-            ["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + self.state,
-             "--server", "type=tcp,port=%d" % self.port, "--ctrl", "type=tcp,port=%d" % ctrl,
-             "--flags", "not-need-init,startup-clear"])
-        self.ctrl = ctrl
-        for _ in range(100):  # until swtpm listens
-            try:
-                socket.create_connection(("127.0.0.1", ctrl), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        return self
+        # The swtpm TCTI wants the control channel on port + 1: both must be free, and another
+        # test may take one between our check and swtpm's bind, so try again on a new pair.
+        for _ in range(10):
+            self.port = free_pair()
+            self.ctrl = self.port + 1
+            self.swtpm = subprocess.Popen(
+                ["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + self.state,
+                 "--server", "type=tcp,port=%d" % self.port,
+                 "--ctrl", "type=tcp,port=%d" % self.ctrl,
+                 "--flags", "not-need-init,startup-clear"])
+            for _ in range(100):  # until swtpm listens on both, or gave up
+                if self.swtpm.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    socket.create_connection(("127.0.0.1", self.ctrl), timeout=1).close()
+                    return self
+                except OSError:
+                    time.sleep(0.05)
+            if self.swtpm.poll() is None:
+                self.swtpm.kill()
+            self.swtpm.wait(timeout=10)
+        sys.exit("swtpm socket did not start on any port pair")
 
     def run(self, *args):
         r = subprocess.run(list(args) + ["-T", "swtpm:host=127.0.0.1,port=%d" % self.port],
