@@ -123,16 +123,7 @@ while read -r line; do
 	read -r name rest <<<"$line" || true
 	[[ -n ${name:-} ]] || continue
 	[[ -z ${rest:-} ]] || die "$modules_file: one module name per line: '$line'"
-	# NAME? : only where this kernel has the module (the TEE guest drivers: Debian 12's 6.1 has
-	# sev-guest but no configfs-tsm); a name without "?" that is missing stops the build.
-	if [[ $name == *'?' ]]; then
-		name=${name%'?'}
-		if ! modprobe -C /dev/null ${basedir:+-d "$basedir"} --set-version "$kver" \
-			--show-depends "$name" >/dev/null 2>&1; then
-			echo "${0##*/}: $kver has no module $name (optional): left out" >&2
-			continue
-		fi
-	fi
+	# NAME? stays as it is: resolve-modules.sh leaves it out where the kernel lacks it.
 	names+=("$name")
 done <"$modules_file"
 names+=("${extra_modules[@]}")

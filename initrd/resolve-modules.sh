@@ -8,7 +8,8 @@ set -euo pipefail
 
 usage() {
 	cat <<EOF
-usage: ${0##*/} [-b BASEDIR] KVER MODULE...
+usage: ${0##*/} [-b BASEDIR] KVER MODULE[?]...
+  MODULE?      optional: left out where KVER has no such module
   -b BASEDIR   module tree root: BASEDIR/lib/modules/KVER (default: the host's /)
 EOF
 }
@@ -41,7 +42,17 @@ moddir=$basedir/lib/modules/$kver
 
 declare -A seen=()
 for module in "$@"; do
-	[[ $module =~ ^[A-Za-z0-9_.-]+$ ]] || die "bad module name: '$module'"
+	[[ $module =~ ^[A-Za-z0-9_.-]+[?]?$ ]] || die "bad module name: '$module'"
+	# NAME? is optional: left out, with a note, where this kernel has no such module (the TEE
+	# guest drivers: Debian 12's 6.1 has sev-guest but no tdx-guest); a plain NAME must resolve.
+	if [[ $module == *'?' ]]; then
+		module=${module%'?'}
+		if ! modprobe -C /dev/null "${modprobe_dir[@]}" --set-version "$kver" --show-depends \
+			"$module" >/dev/null 2>&1; then
+			echo "${0##*/}: $kver has no module $module (optional): left out" >&2
+			continue
+		fi
+	fi
 	# kmod's modprobe is the reference implementation of the load order, softdeps included
 	# (erofs → crc32c_generic before libcrc32c, which busybox's modprobe gets wrong).
 	# -C /dev/null: the host's /etc/modprobe.d must not change what goes into the image.

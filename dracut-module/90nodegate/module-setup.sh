@@ -42,9 +42,11 @@ depends() {
 # called by dracut
 installkernel() {
         # dm-verity, the root file systems the gate mounts (erofs checksums need crc32c), and
-        # the TPM drivers where they are modules; the NIC comes with the network module.
+        # the TPM drivers where they are modules; the NIC comes with the network module. The
+        # TEE guest drivers behind configfs-tsm (docs/cvm.md) where the kernel has them: udev
+        # loads them by modalias on an SEV-SNP or TDX guest.
         hostonly='' instmods dm_mod dm_verity erofs squashfs ext4 crc32c_generic \
-                tpm_tis tpm_crb tpm_tis_core
+                tpm_tis tpm_crb tpm_tis_core sev_guest tdx_guest
 }
 
 # called by dracut

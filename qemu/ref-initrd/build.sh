@@ -50,8 +50,11 @@ copy_elf() {
 copy_elf "$(command -v veritysetup)" /usr/sbin/veritysetup
 copy_elf "$(command -v blkid)" /sbin/blkid
 
-# The gate's module list, minus comments, resolved by the same tool as initrd/.
-mapfile -t names < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$modules_file")
+# The gate's module list, minus comments, resolved by the same tool as initrd/. Minus the
+# optional NAME? too: those are the TEE guest drivers for the gate's platform evidence, which
+# the reference does not collect, and busybox's insmod cannot tell their ENODEV on a machine
+# that is no such guest from a real failure.
+mapfile -t names < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e '/?[[:space:]]*$/d' "$modules_file")
 ((${#names[@]})) || ng_die "no modules in $modules_file"
 mapfile -t kos < <("$resolver" "$kver" "${names[@]}")
 ((${#kos[@]})) || ng_die "no modules resolved for $kver"

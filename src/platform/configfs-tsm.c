@@ -41,8 +41,9 @@ static int read_provider(const char *entry, char ret[TSM_PROVIDER_MAX], char *er
                 return tsm_error(-ENAMETOOLONG, errbuf, errlen, "%s: path too long", entry);
         r = read_file_bounded(path, TSM_PROVIDER_MAX - 1, &text, &len);
         /* configfs populates every entry with "provider": without it no TSM driver is bound
-         * (sev-guest or tdx-guest not loaded, or the module was removed). */
-        if (r == -ENOENT)
+         * (sev-guest or tdx-guest not loaded, or the module was removed); the kernel answers a
+         * read of it with ENOTTY while no provider is registered. */
+        if (r == -ENOENT || r == -ENOTTY)
                 return tsm_error(
                     -ENXIO, errbuf, errlen,
                     "%s: no provider: no TEE driver (sev-guest, tdx-guest) is bound to "

@@ -167,7 +167,7 @@ for row in "${rows[@]}"; do
             echo "add_module dm_mod"
             echo "add_module dm_verity"
             for mod in crypto-sha256 crc32c_generic crypto-crc32c libcrc32c erofs squashfs ext4 \
-                tpm_tis tpm_crb $net; do
+                tpm_tis tpm_crb sev_guest tdx_guest $net; do
                 echo "add_module $mod?"
             done
             echo "add_runscript nodegate"

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 src=${1:?usage: $0 MKINITCPIO_CHECKOUT [REF]}
 ref=${2:-v41}
 fixture=tests/hooks/fixture
-modules='crc32c_generic dm_mod dm_verity erofs squashfs ext4 tpm_tis tpm_crb'
+modules='crc32c_generic dm_mod dm_verity erofs squashfs ext4 tpm_tis tpm_crb sev_guest tdx_guest'
 busybox=$(command -v busybox)
 blockdev=$(find /dev -maxdepth 1 -type b -print -quit)
 [[ -n $blockdev ]] || {

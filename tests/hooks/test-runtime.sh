@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/sandbox.sh"
 cd "$(dirname "$0")/../.."
 
 fixture=tests/hooks/fixture
-modules='crc32c_generic dm_mod dm_verity erofs squashfs ext4 tpm_tis tpm_crb'
+modules='crc32c_generic dm_mod dm_verity erofs squashfs ext4 tpm_tis tpm_crb sev_guest tdx_guest'
 
 # One row a boot: name | /proc/cmdline (after the hostile prefix below) | nodegate.conf (\n
 # between lines, empty for none) | the stand-in gate's outcome per phase | flags | expected

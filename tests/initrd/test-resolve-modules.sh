@@ -66,6 +66,11 @@ check_dep_order "$tmp/default.list" "$moddir"
 
 # Every requested module is in the list (not just its dependencies).
 for name in "${defaults[@]}"; do
+	# NAME? is in the list only where the kernel has it.
+	if [[ $name == *'?' ]]; then
+		name=${name%'?'}
+		modinfo -k "$kver" "$name" >/dev/null 2>&1 || continue
+	fi
 	path=$(modinfo -k "$kver" -F filename "$name" 2>/dev/null | head -n 1) ||
 		fail "modinfo does not know $name"
 	[[ $path == "(builtin)" ]] && continue
@@ -117,5 +122,21 @@ check_dep_order "$tmp/compressed.list" "$basedir/lib/modules/$kver"
 "$resolve" "$kver" dm-verity erofs >"$tmp/plain.list"
 diff -u <(sed -e "s|^$basedir||" -e 's/\.\(xz\|zst\)$//' "$tmp/compressed.list") "$tmp/plain.list" ||
 	fail "compressed tree resolves to a different order"
+
+# NAME? (the TEE guest drivers of modules.default): left out, with a note, where the kernel has
+# no such module; resolved like any other where it has; a plain NAME that is missing fails.
+"$resolve" "$kver" dm-verity no-such-module-nodegate? >"$tmp/optional.list" 2>"$tmp/optional.err" ||
+	fail "an optional module the kernel lacks stops the resolution"
+grep -q 'no module no-such-module-nodegate (optional): left out' "$tmp/optional.err" ||
+	fail "a left-out optional module is not named"
+"$resolve" "$kver" dm-verity >"$tmp/plain-only.list"
+diff -u "$tmp/plain-only.list" "$tmp/optional.list" >/dev/null ||
+	fail "a missing optional module changed the list"
+"$resolve" "$kver" dm-verity? >"$tmp/present.list" || fail "an optional module that exists fails"
+diff -u "$tmp/plain-only.list" "$tmp/present.list" >/dev/null ||
+	fail "an optional module that exists is not resolved like a plain one"
+if "$resolve" "$kver" no-such-module-nodegate >/dev/null 2>&1; then
+	fail "a missing module without ? is not an error"
+fi
 
 echo "test-resolve-modules: PASS ($(wc -l <"$tmp/default.list") modules for $kver)"

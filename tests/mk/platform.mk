@@ -6,7 +6,8 @@ test-platform-tsm_SRCS := src/platform/configfs-tsm.c src/lib/fileio.c
 test-platform-tsm_LIBS := -lpthread
 test-platform-hcl_SRCS := src/platform/hcl.c src/lib/fileio.c
 test-platform-hcl_CFLAGS := $(PLATFORM_FIXTURES_CFLAGS)
-test-platform-detect_SRCS := src/platform/detect.c src/platform/configfs-tsm.c src/lib/fileio.c
+test-platform-detect_SRCS := src/platform/detect.c src/platform/configfs-tsm.c src/platform/hcl.c \
+	src/lib/fileio.c
 # The binding hashes with the gate's own mbedTLS (the host has none): its static libmbedcrypto
 # from the dependency prefix, which is plain C and links into the host's test binary.
 test-platform-binding_SRCS := src/platform/binding.c
