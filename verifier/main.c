@@ -7,6 +7,7 @@
 #include "cli/ek-cli.h"
 #include "tpm/ekcheck.h"
 #include "issuance/issuance.h"
+#include "cli/platform-cli.h"
 #include "cli/policy-cli.h"
 #include "service/server.h"
 #include "issuance/token-source.h"
@@ -876,6 +877,8 @@ int main(int argc, char **argv)
                 return policy_cli(argc - 1, argv + 1);
         if (streq(cmd, "ek"))
                 return ek_cli(argc - 1, argv + 1);
+        if (streq(cmd, "platform"))
+                return platform_cli(argc - 1, argv + 1);
         if (streq(cmd, "ca"))
                 return ca_cli(argc - 1, argv + 1);
         fprintf(stderr, "nodegate-verifier: unknown command '%s' (see --help)\n", cmd);

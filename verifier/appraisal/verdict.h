@@ -50,7 +50,7 @@
         X(SECURE_BOOT_OFF, 403, "secure-boot-off")                                                 \
         X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
         X(OVERLOADED, 503, "overloaded")                                                           \
-        /* Platform evidence (docs/PROTOCOL.md, "Platform evidence"), in check order. */             \
+        /* Platform evidence (docs/PROTOCOL.md, "Platform evidence"), in check order. */           \
         X(PLATFORM_EVIDENCE_MISSING, 403, "platform-evidence-missing")                             \
         X(PLATFORM_KIND_NOT_ALLOWED, 403, "platform-kind-not-allowed")                             \
         X(PLATFORM_TPM_NOT_VOUCHED, 403, "platform-tpm-not-vouched")                               \
