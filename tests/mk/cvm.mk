@@ -17,3 +17,11 @@ check-cvm-fixtures:
 check: check-cvm-verifier
 check-cvm-verifier: $(VERIFIER_ASAN)
 	tests/tools/check-cvm-verifier.sh $(VERIFIER_ASAN) $(BUILD)/tests/cvm-verifier
+
+# Protocol version 3's platform evidence through the running service (ASan build, HTTPS on
+# 127.0.0.1): the software node sends synthetic SNP reports signed under a test AMD chain
+# (--platform-roots); every refusal asserts its reason and that no token left the pool.
+.PHONY: check-cvm-attest
+check: check-cvm-attest
+check-cvm-attest: $(VERIFIER_ASAN)
+	tests/integration/test-platform-attest.py $(VERIFIER_ASAN)

@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* docs/PROTOCOL.md: the version in the path (/v2/) and in every body. */
-#define VERIFIER_PROTOCOL_VERSION 2
+/* docs/PROTOCOL.md: the version in the path (/v3/) and in every body. Version 2 is still served:
+ * version 3 without platform evidence ("Versioning"). */
+#define VERIFIER_PROTOCOL_VERSION     3
+#define VERIFIER_PROTOCOL_VERSION_MIN 2
 
 /* X(enum suffix, HTTP status, stable machine-readable name). Never rename: gates, tests and
  * dashboards match on the names. */
@@ -127,6 +129,8 @@ struct verdict {
         char event_type[VERDICT_EVENT_TYPE_MAX]; /* "" when it does not apply */
         char digest[129];                        /* lowercase hex, "" when it does not apply */
         unsigned retry_after;                    /* seconds for Retry-After, 0: none */
+        unsigned version; /* of the request, for the answer; 0: VERIFIER_PROTOCOL_VERSION.
+                           * verdict_set() leaves it alone. */
 };
 
 /* Sets reason and a printf-formatted message, resets the detail fields. Returns reason so a

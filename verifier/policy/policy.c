@@ -3,6 +3,7 @@
  * replayed event log with sorted digests and binary search, written back in canonical form. */
 
 #include "policy/policy.h"
+#include "platform/platform.h"
 #include "common/json-util.h"
 #include "common/util-verifier.h"
 
@@ -69,6 +70,7 @@ struct policy {
         uint32_t pinned_mask;
         struct policy_rule *rules[EVENTLOG_PCRS]; /* sorted by type, one rule per type */
         size_t n_rules[EVENTLOG_PCRS];
+        struct platform_policy platform; /* "platform": the defaults when absent */
 };
 
 void policy_free(struct policy *p)
@@ -437,9 +439,10 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(policy_freep) struct policy *p = NULL;
         /* json-c gives null as a NULL pointer: presence is tracked on its own. */
-        json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL, *allow = NULL;
+        json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL, *allow = NULL,
+                    *platform = NULL;
         bool has_version = false, has_quote = false, has_cap = false, has_pcrs = false,
-             has_allow = false;
+             has_allow = false, has_platform = false;
         char buf[48];
         size_t end;
         int r;
@@ -494,6 +497,8 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                         pcrs = val, has_pcrs = true;
                 else if (streq(key, "allow"))
                         allow = val, has_allow = true;
+                else if (streq(key, "platform"))
+                        platform = val, has_platform = true;
                 else
                         return set_error(err, errlen, -EINVAL, "unknown key \"%s\"",
                                          printable(key, buf));
@@ -507,6 +512,13 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
+
+        platform_policy_default(&p->platform);
+        if (has_platform) {
+                r = platform_policy_parse(platform, &p->platform, err, errlen);
+                if (r < 0)
+                        return r;
+        }
 
         p->quote_mask = DEFAULT_QUOTE_MASK;
         if (has_quote) {
@@ -670,6 +682,11 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t errlen)
                         return set_error(err, errlen, -EINVAL, "changed while being read");
         }
         return policy_parse(buf, size, ret, err, errlen);
+}
+
+const struct platform_policy *policy_platform(const struct policy *p)
+{
+        return &p->platform;
 }
 
 uint32_t policy_opt_ins(const struct policy *p)
