@@ -906,6 +906,9 @@ int main(int argc, char **argv)
                 return cmd_serve(argc - 1, argv + 1);
         if (streq(cmd, "keygen"))
                 return cmd_keygen(argc - 1, argv + 1);
+        /* from-evidence lives with the platform checks it runs (cli/platform-cli.c). */
+        if (streq(cmd, "policy") && argc > 2 && streq(argv[2], "from-evidence"))
+                return platform_cli_from_evidence(argc - 2, argv + 2);
         if (streq(cmd, "policy"))
                 return policy_cli(argc - 1, argv + 1);
         if (streq(cmd, "ek"))

@@ -48,5 +48,36 @@ while IFS=$'\t' read -r name args; do
                 pass=$((pass + 1))
         fi
 done < "$work/args"
+# policy from-evidence: the section learnt from one good report admits it and refuses another
+# guest (another measurement) and another kind of evidence.
+f=tests/fixtures/cvm
+t=1748736000
+learn() { # NAME: the verdict line of platform verify under the learnt policy
+        { "$verifier" platform verify --time "$t" --policy "$work/learnt.json" "$@" || true; } |
+                tail -n1
+}
+"$verifier" policy from-evidence "$f/azure-snp/trustee-ev-genoa-hcl.bin" --time "$t" \
+        --vcek "$f/azure-snp/trustee-vcek-genoa.pem" > "$work/learnt.json"
+for want_args in \
+        "accepted|--report $f/azure-snp/trustee-ev-genoa-hcl.bin --vcek $f/azure-snp/trustee-vcek-genoa.pem" \
+        "refused: snp-measurement|--report $f/azure-snp/trustee-hcl-report.bin --vcek $f/azure-snp/trustee-vcek-chain.pem" \
+        "refused: platform-kind-not-allowed|--report $f/snp/trustee-report.bin --vcek $f/snp/trustee-vcek.der"; do
+        want=${want_args%%|*}
+        # shellcheck disable=SC2086 # paths without blanks
+        got=$(learn ${want_args#*|})
+        if [[ $got == "$want" ]]; then
+                pass=$((pass + 1))
+        else
+                echo "FAIL from-evidence policy: want '$want', got '$got' for ${want_args#*|}" >&2
+                fail=$((fail + 1))
+        fi
+done
+if "$verifier" policy from-evidence "$f/snp/gsg-attestation.bin" > /dev/null 2>&1; then
+        echo "FAIL from-evidence learnt from a DEBUG=1 report" >&2
+        fail=$((fail + 1))
+else
+        pass=$((pass + 1))
+fi
+
 echo "check-cvm-verifier: $pass cases as EXPECTED, $fail failed"
 ((fail == 0 && pass > 0))

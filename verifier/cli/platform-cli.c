@@ -299,9 +299,189 @@ int platform_cli(int argc, char **argv)
         return 2;
 }
 
+static const char from_evidence_usage[] =
+    "Usage: nodegate-verifier policy from-evidence REPORT [--kind snp-report|azure-snp-hcl]\n"
+    "           [--vcek FILE] [--roots DIR] [--time UNIX] [--allow-debug]\n"
+    "\n"
+    "Prints, on stdout, {\"platform\": …}: the policy section (docs/PROTOCOL.md, \"The platform\n"
+    "policy\") that admits this report's guest — its MEASUREMENT, ID and author key digests,\n"
+    "VMPL, policy bits, REPORTED_TCB as the minimum of its product and GUEST_SVN as the\n"
+    "minimum. require is azure-snp for an Azure HCL blob (tpm_trust tee: the claims name the\n"
+    "vTPM's AK), snp for a bare report (tpm_trust cloud-ca: it does not say where the TPM\n"
+    "runs). Merge it into a policy file with jq -s '.[0] * .[1]' policy.json platform.json.\n"
+    "With --vcek the report is verified first (chain, VEK, signature; no binding); without,\n"
+    "it is read as is and a note says so. A report with DEBUG=1 is refused unless\n"
+    "--allow-debug: the host can read such a guest's memory.\n";
+
 int platform_cli_from_evidence(int argc, char **argv)
 {
-        (void) argc;
-        (void) argv;
-        return failed("from-evidence: not yet");
+        static const struct option options[] = {
+            {"kind", required_argument, NULL, 'k'},
+            {"vcek", required_argument, NULL, 'v'},
+            {"roots", required_argument, NULL, 'R'},
+            {"time", required_argument, NULL, 't'},
+            {"allow-debug", no_argument, NULL, 'd'},
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
+        _cleanup_(json_object_putp) json_object *out = NULL;
+        const char *vek_path = NULL, *roots_dir = NULL;
+        struct platform_evidence ev = {};
+        struct platform_expect ex = {};
+        struct platform_policy pol, learnt;
+        struct platform_facts facts;
+        struct inputs in = {};
+        struct verdict v;
+        struct snp_tcb tcb;
+        bool have_kind = false, allow_debug = false;
+        int64_t t = (int64_t) time(NULL);
+        const struct snp_report *r;
+        char err[256], *end;
+        enum reason k;
+        int c, rc = 1;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'k':
+                        if (platform_kind_from_name(optarg, &ev.kind) < 0)
+                                return usage_error("--kind %s: not snp-report or azure-snp-hcl",
+                                                   optarg);
+                        have_kind = true;
+                        break;
+                case 'v':
+                        vek_path = optarg;
+                        break;
+                case 'R':
+                        roots_dir = optarg;
+                        break;
+                case 't':
+                        errno = 0;
+                        t = strtoll(optarg, &end, 10);
+                        if (errno || *end || end == optarg || t < 0)
+                                return usage_error("--time %s: not Unix seconds", optarg);
+                        break;
+                case 'd':
+                        allow_debug = true;
+                        break;
+                case 'h':
+                        fputs(from_evidence_usage, stdout);
+                        return 0;
+                default:
+                        fputs(from_evidence_usage, stderr);
+                        return 2;
+                }
+        }
+        if (optind != argc - 1) {
+                fputs(from_evidence_usage, stderr);
+                return 2;
+        }
+        if (read_bytes(argv[optind], &in.report, &in.report_size) < 0)
+                goto out;
+        if (!have_kind)
+                ev.kind = in.report_size >= 4 && memcmp(in.report, "HCLA", 4) == 0
+                              ? PLATFORM_KIND_AZURE_SNP_HCL
+                              : PLATFORM_KIND_SNP_REPORT;
+        ev.report = (const uint8_t *) in.report;
+        ev.report_size = in.report_size;
+
+        if (vek_path) {
+                _cleanup_free_ char *data = NULL;
+                size_t size;
+
+                if (amd_roots_load(roots_dir, &in.roots, err, sizeof(err)) < 0) {
+                        failed("%s", err);
+                        goto out;
+                }
+                if (read_bytes(vek_path, &data, &size) < 0)
+                        goto out;
+                in.vek = amd_cert_load((const uint8_t *) data, size);
+                if (!in.vek) {
+                        failed("%s: not a certificate", vek_path);
+                        goto out;
+                }
+                ev.vek = in.vek;
+                /* Judge it by everything but the policy it is to become: allow what it has. */
+                platform_policy_default(&pol);
+                pol.allow_debug = pol.allow_migrate_ma = true;
+                pol.vmpl = UINT32_MAX;
+                k = platform_verify(in.roots, &pol, &ev, &ex, t, NULL, NULL, &facts, &v);
+                if (k == REASON_SNP_VMPL)
+                        /* The only policy check that cannot be switched off: redo with the
+                         * report's own VMPL, which the section then pins. */
+                        pol.vmpl = facts.report.vmpl,
+                        k = platform_verify(in.roots, &pol, &ev, &ex, t, NULL, NULL, &facts, &v);
+                if (k != REASON_OK) {
+                        failed("%s: refused: %s: %s", argv[optind], reason_name(k), v.message);
+                        goto out;
+                }
+        } else {
+                struct hcl_report h;
+                const uint8_t *snp = ev.report;
+                size_t snp_size = ev.report_size;
+
+                memset(&facts, 0, sizeof(facts));
+                if (ev.kind == PLATFORM_KIND_AZURE_SNP_HCL) {
+                        if (hcl_parse(ev.report, ev.report_size, &h, &v) != REASON_OK) {
+                                failed("%s: %s", argv[optind], v.message);
+                                goto out;
+                        }
+                        snp = h.hw;
+                        snp_size = HCL_HW_SIZE;
+                }
+                if (snp_report_parse(snp, snp_size, &facts.report, &v) != REASON_OK) {
+                        failed("%s: %s", argv[optind], v.message);
+                        goto out;
+                }
+                facts.product = facts.report.product;
+                fprintf(stderr,
+                        "nodegate-verifier policy from-evidence: note: no --vcek, the report is "
+                        "not verified: learn only from a report you trust\n");
+        }
+        r = &facts.report;
+        if ((r->policy & (UINT64_C(1) << SNP_POLICY_DEBUG)) && !allow_debug) {
+                failed("%s: the guest policy allows debugging (DEBUG=1); refused without "
+                       "--allow-debug",
+                       argv[optind]);
+                goto out;
+        }
+
+        platform_policy_default(&learnt);
+        learnt.require = ev.kind == PLATFORM_KIND_AZURE_SNP_HCL ? PLATFORM_REQUIRE_AZURE_SNP
+                                                                : PLATFORM_REQUIRE_SNP;
+        learnt.tpm_trust =
+            ev.kind == PLATFORM_KIND_AZURE_SNP_HCL ? PLATFORM_TPM_TEE : PLATFORM_TPM_CLOUD_CA;
+        memcpy(learnt.measurements[learnt.n_measurements++], r->measurement, 48);
+        {
+                static const uint8_t zero[48];
+
+                if (memcmp(r->id_key_digest, zero, 48) != 0)
+                        memcpy(learnt.id_keys[learnt.n_id_keys++], r->id_key_digest, 48);
+                if (memcmp(r->author_key_digest, zero, 48) != 0)
+                        memcpy(learnt.author_keys[learnt.n_author_keys++], r->author_key_digest,
+                               48);
+        }
+        learnt.allow_debug = (r->policy & (UINT64_C(1) << SNP_POLICY_DEBUG)) != 0;
+        learnt.allow_migrate_ma = (r->policy & (UINT64_C(1) << SNP_POLICY_MIGRATE_MA)) != 0;
+        learnt.vmpl = r->vmpl;
+        learnt.min_guest_svn = r->guest_svn;
+        if (facts.product > SNP_PRODUCT_NONE && facts.product < SNP_PRODUCT_UNKNOWN) {
+                snp_tcb_decode(r->reported_tcb, facts.product, &tcb);
+                learnt.min_reported[facts.product] = (struct platform_min_tcb){true, tcb};
+        } else
+                fprintf(stderr, "nodegate-verifier policy from-evidence: note: the report names "
+                                "no product (version 2 without --vcek): no minimum TCB learnt\n");
+
+        out = json_object_new_object();
+        if (!out || json_add(out, "platform", platform_policy_to_json(&learnt)) < 0) {
+                failed("out of memory");
+                goto out;
+        }
+        printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+                                                               JSON_C_TO_STRING_SPACED |
+                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+        rc = 0;
+out:
+        inputs_done(&in);
+        return rc;
 }
