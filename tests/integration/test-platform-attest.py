@@ -21,7 +21,7 @@ import sys
 import tempfile
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -105,6 +105,55 @@ def snp_report(key, report_data, debug=False, measurement=MEASUREMENT, chip_id=C
     b[0x2A0:0x2A0 + 72] = r.to_bytes(72, "little")
     b[0x2A0 + 72:0x2A0 + 144] = s.to_bytes(72, "little")
     return bytes(b)
+
+
+class AzureNode(svc.SoftNode):
+    """The software node with an RSA 2048 AK (RSASSA, SHA-256), shaped like the Azure
+    paravisor's HCL AK at 0x81000003, which the HCL claims name as HCLAkPub."""
+
+    def __init__(self, secret_path):
+        super().__init__(secret_path)
+        # self.ak stays the parent's ECC key, which its attest_request() signs with first.
+        self.rsa_ak = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        n = self.rsa_ak.public_key().public_numbers().n
+        self.ak_tpmt = (struct.pack(">HHI", svc.RSA, svc.SHA256, svc.AK_ATTRS) + svc.tpm2b(b"")
+                        + struct.pack(">HHHHI", svc.NULL_ALG, 0x0014, svc.SHA256, 2048, 0)
+                        + svc.tpm2b(n.to_bytes(256, "big")))
+        self.ak_name = struct.pack(">H", svc.SHA256) + hashlib.sha256(self.ak_tpmt).digest()
+
+    def attest_request(self, challenge):
+        req = super().attest_request(challenge)
+        # The quote names our AK already (self.ak_name); sign it with the RSA AK instead.
+        attest = base64.b64decode(req["quote"]["attest"])[2:]
+        sig = self.rsa_ak.sign(attest, padding.PKCS1v15(), hashes.SHA256())
+        req["quote"] = {"attest": svc.b64(svc.tpm2b(attest)),
+                        "signature": svc.b64(struct.pack(">HH", 0x0014, svc.SHA256)
+                                             + svc.tpm2b(sig))}
+        return req
+
+    def jwk(self, kid):
+        n = self.rsa_ak.public_key().public_numbers().n
+        b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+        return {"kid": kid, "key_ops": ["sign"], "kty": "RSA", "e": b64u(b"\x01\x00\x01"),
+                "n": b64u(n.to_bytes(256, "big"))}
+
+
+def hcl_blob(key, claims):
+    """The paravisor's NV 0x01400001: HCLA header, SNP report signed over SHA-256(claims),
+    IGVM request data (SNP, SHA-256), the claims, zero padding to 2600 bytes."""
+    report = snp_report(key, hashlib.sha256(claims).digest() + bytes(32))
+    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
+    req = struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims))
+    blob = head + report + req + claims
+    return blob + bytes(2600 - len(blob))
+
+
+def azure_claims(node, user_data, ak_jwk=None):
+    keys = [ak_jwk or node.jwk("HCLAkPub")]
+    return json.dumps({"keys": keys, "vm-configuration": {
+        "console-enabled": True, "secure-boot": True, "tpm-enabled": True,
+        "vmUniqueId": "00000000-0000-4000-8000-000000000001"},
+        "user-data": user_data.hex().upper()}, separators=(",", ":")).encode()
 
 
 def binding(node, challenge):
@@ -256,6 +305,35 @@ def main():
         status, answer, _ = rounds(stranger)
         refused("tpm_trust tee, unenrolled EK, no evidence", "platform-evidence-missing", answer,
                 status, before)
+
+        # Azure: the HCL blob names the vTPM's AK (HCLAkPub); with it the report vouches for the
+        # TPM, so tpm_trust tee admits an EK nobody enrolled.
+        client = serve("azure", {"require": "azure-snp", "tpm_trust": "tee",
+                                 "snp": {"measurements": [MEASUREMENT.hex()]}})
+        az = AzureNode(secret)
+
+        def hcl(ch, node=az, user=None, jwk=None):
+            blob = hcl_blob(chain["key"], azure_claims(node, user or binding(node, ch), jwk))
+            return {"kind": "azure-snp-hcl", "report": base64.b64encode(blob).decode(),
+                    "certificates": [base64.b64encode(chain["vcek"]).decode()]}
+        before = unused()
+        status, answer, _ = rounds(az, platform=lambda ch: {**evidence(
+            snp_report(chain["key"], binding(az, ch)))})
+        refused("azure-snp policy, bare SNP report", "platform-kind-not-allowed", answer, status,
+                before)
+        status, answer, _ = rounds(az, platform=lambda ch: hcl(ch, user=bytes(64)))
+        refused("HCL whose user-data is not this challenge's (never written, or replayed)",
+                "hcl-user-data-mismatch", answer, status, before)
+        other_ak = AzureNode(secret)
+        status, answer, _ = rounds(az, platform=lambda ch: hcl(ch, jwk=other_ak.jwk("HCLAkPub")))
+        refused("HCL naming another vTPM's AK (quote from a host-side TPM)", "hcl-akpub-mismatch",
+                answer, status, before)
+        status, answer, _ = rounds(az, platform=hcl)
+        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in svc.TOKENS]
+              and "sealed" in answer,
+              f"Azure HCL naming the AK, bound to the challenge, unenrolled EK under tpm_trust "
+              f"tee: 200 with a sealed token ({status} {answer.get('error')} "
+              f"{answer.get('message')})")
 
         for v in verifiers:
             rc = v.stop()
