@@ -80,6 +80,7 @@ void amd_roots_free(struct amd_roots *r)
                 X509_free(r->product[i].ask);
                 X509_free(r->product[i].asvk);
         }
+        pthread_mutex_destroy(&r->lock);
         free(r);
 }
 
@@ -175,6 +176,7 @@ int amd_roots_load(const char *dir, struct amd_roots **ret, char *err, size_t er
 
         if (!r)
                 return set_error(err, errlen, -ENOMEM, "out of memory");
+        pthread_mutex_init(&r->lock, NULL);
         if (dir)
                 k = load_dir(r, dir, err, errlen);
         else
@@ -435,6 +437,43 @@ static int tbs_bytes(X509 *cert, uint8_t **ret_der, const uint8_t **ret_tbs, siz
         return 0;
 }
 
+/* The cache key of a chain: SHA-256 over the three DER encodings' SHA-256. @return 0 or -EIO */
+static int chain_key(X509 *vek, X509 *ask, X509 *ark, uint8_t ret[32])
+{
+        uint8_t cat[3 * 32];
+        unsigned len;
+
+        if (X509_digest(vek, EVP_sha256(), cat, &len) != 1 ||
+            X509_digest(ask, EVP_sha256(), cat + 32, &len) != 1 ||
+            X509_digest(ark, EVP_sha256(), cat + 64, &len) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        SHA256(cat, sizeof(cat), ret);
+        return 0;
+}
+
+static bool cache_has(struct amd_roots *roots, const uint8_t key[32])
+{
+        bool found = false;
+
+        pthread_mutex_lock(&roots->lock);
+        for (size_t i = 0; i < roots->n_verified && !found; i++)
+                found = memcmp(roots->verified[i], key, 32) == 0;
+        pthread_mutex_unlock(&roots->lock);
+        return found;
+}
+
+static void cache_add(struct amd_roots *roots, const uint8_t key[32])
+{
+        pthread_mutex_lock(&roots->lock);
+        memcpy(roots->verified[roots->next], key, 32);
+        roots->next = (roots->next + 1) % AMD_CHAIN_CACHE;
+        if (roots->n_verified < AMD_CHAIN_CACHE)
+                roots->n_verified++;
+        pthread_mutex_unlock(&roots->lock);
+}
+
 static bool same_cert(X509 *a, X509 *b)
 {
         return a && b && X509_cmp(a, b) == 0;
@@ -446,7 +485,8 @@ enum reason amd_chain_verify(const struct amd_roots *roots, enum snp_product pro
 {
         const char *vek_what = kind == AMD_VEK_VLEK ? "vlek" : "vcek";
         X509 *ask, *ark;
-        bool pinned = false;
+        uint8_t key[32];
+        bool pinned = false, cached;
         char ask_cn[64], ark_cn[64];
         enum reason r;
 
@@ -476,10 +516,20 @@ enum reason amd_chain_verify(const struct amd_roots *roots, enum snp_product pro
             (r = check_time(ask, t, "ask", v)) != REASON_OK ||
             (r = check_time(vek, t, vek_what, v)) != REASON_OK)
                 return r;
-        if ((r = verify_signed_by(ark, ark, "ark", v)) != REASON_OK ||
-            (r = verify_signed_by(ask, ark, "ask", v)) != REASON_OK ||
-            (r = verify_signed_by(vek, ask, vek_what, v)) != REASON_OK)
-                return r;
+        /* The names are compared every time (they decide the reason); the signatures of a
+         * chain verified before are not recomputed. */
+        cached = chain_key(vek, ask, ark, key) == 0 &&
+                 X509_NAME_cmp(X509_get_issuer_name(ask), X509_get_subject_name(ark)) == 0 &&
+                 X509_NAME_cmp(X509_get_issuer_name(vek), X509_get_subject_name(ask)) == 0 &&
+                 cache_has((struct amd_roots *) roots, key);
+        if (!cached) {
+                if ((r = verify_signed_by(ark, ark, "ark", v)) != REASON_OK ||
+                    (r = verify_signed_by(ask, ark, "ask", v)) != REASON_OK ||
+                    (r = verify_signed_by(vek, ask, vek_what, v)) != REASON_OK)
+                        return r;
+                if (chain_key(vek, ask, ark, key) == 0)
+                        cache_add((struct amd_roots *) roots, key);
+        }
         if (chain_desc) {
                 amd_cert_cn(ask, ask_cn, sizeof(ask_cn));
                 amd_cert_cn(ark, ark_cn, sizeof(ark_cn));

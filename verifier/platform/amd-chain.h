@@ -9,6 +9,7 @@
 #include "platform/snp-report.h"
 
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,10 +28,18 @@ struct amd_product_roots {
         X509 *asvk; /* signs VLEKs */
 };
 
-/* Indexed by enum snp_product (MILAN, GENOA, TURIN). Read-only once loaded: shared by every
- * worker thread. */
+#define AMD_CHAIN_CACHE 256
+
+/* Indexed by enum snp_product (MILAN, GENOA, TURIN). The certificates are read-only once
+ * loaded, shared by every worker thread; the cache of verified chains is behind its lock. */
 struct amd_roots {
         struct amd_product_roots product[SNP_PRODUCT_UNKNOWN];
+        /* SHA-256 of (VEK DER, ASK DER, ARK DER) whose three signatures verified: a node's
+         * VEK is the same at every boot, and the signatures never change (the validity times
+         * are checked on every use). Round robin. */
+        pthread_mutex_t lock;
+        uint8_t verified[AMD_CHAIN_CACHE][32];
+        size_t n_verified, next;
 };
 
 /* The compiled-in roots, or (dir non-NULL) every .pem, .crt and .der certificate in dir, sorted
