@@ -188,14 +188,14 @@ def main():
             with open(pool) as f:
                 return [line for line in f.read().splitlines() if line in svc.TOKENS]
 
-        def serve(name, platform):
+        def serve(name, platform, extra=()):
             policy = os.path.join(d, name + ".policy.json")
             with open(policy, "w") as f:
                 json.dump({**svc.POLICY, "platform": platform}, f)
             args = ["--cert", cert, "--key", key, "--secret", secret, "--policy", policy,
                     "--ek-allowlist", allowlist, "--token-source", "pool:" + pool,
                     "--api-server", "https://127.0.0.1:6443", "--cluster-ca", ca,
-                    "--platform-roots", roots]
+                    "--platform-roots", roots, *extra]
             v = svc.Verifier(binary, d, name, args)
             verifiers.append(v)
             return svc.Client(ca, v.host, v.port)
@@ -305,6 +305,23 @@ def main():
         status, answer, _ = rounds(stranger)
         refused("tpm_trust tee, unenrolled EK, no evidence", "platform-evidence-missing", answer,
                 status, before)
+
+        # The operator's VCEK cache: a node that sends no certificate is verified with the
+        # cached VCEK of its chip and TCB; a report of a chip not in the cache is vek-missing.
+        cache = os.path.join(d, "vcek-cache")
+        os.makedirs(cache)
+        with open(os.path.join(cache, "%s-%016x.der" % (CHIP_ID.hex(), TCB_U64)), "wb") as f:
+            f.write(chain["vcek"])
+        client = serve("cache", snp_policy, ["--vcek-cache", cache])
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch)), []))
+        check(status == 200 and "sealed" in answer,
+              f"no VCEK in the request, the chip's VCEK in --vcek-cache: 200 with a sealed token "
+              f"({status} {answer.get('error')} {answer.get('message')})")
+        before = unused()
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch), chip_id=bytes(range(64))), []))
+        refused("no VCEK, another chip than the cache has", "vek-missing", answer, status, before)
 
         # Azure: the HCL blob names the vTPM's AK (HCLAkPub); with it the report vouches for the
         # TPM, so tpm_trust tee admits an EK nobody enrolled.
