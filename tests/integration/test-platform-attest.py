@@ -306,6 +306,19 @@ def main():
         refused("tpm_trust tee, unenrolled EK, no evidence", "platform-evidence-missing", answer,
                 status, before)
 
+        # tpm_trust none: the operator trusts the host with the token; the EK needs no proof,
+        # the evidence is still required and checked.
+        client = serve("none", {**snp_policy, "tpm_trust": "none"})
+        status, answer, _ = rounds(stranger, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(stranger, ch), debug=True)))
+        refused("tpm_trust none: the report is still judged (DEBUG=1)", "snp-policy-debug",
+                answer, status, before)
+        status, answer, _ = rounds(stranger, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(stranger, ch))))
+        check(status == 200 and "sealed" in answer,
+              f"tpm_trust none, unenrolled EK, good report: 200 with a sealed token ({status} "
+              f"{answer.get('error')} {answer.get('message')})")
+
         # The operator's VCEK cache: a node that sends no certificate is verified with the
         # cached VCEK of its chip and TCB; a report of a chip not in the cache is vek-missing.
         cache = os.path.join(d, "vcek-cache")
