@@ -39,6 +39,8 @@ TCB = {"bl": 3, "tee": 0, "snp": 8, "ucode": 115}
 TCB_U64 = int.from_bytes(bytes([TCB["bl"], TCB["tee"], 0, 0, 0, 0, TCB["snp"], TCB["ucode"]]),
                          "little")
 LABEL = b"nodegate platform v3\0"
+# A pool line per boot that gets a token (kubeadm's format), and spares.
+TOKENS = ["%06x.%016x" % (i, i) for i in range(1, 9)]
 
 failures = 0
 
@@ -138,6 +140,23 @@ class AzureNode(svc.SoftNode):
                 "n": b64u(n.to_bytes(256, "big"))}
 
 
+class AzureRsaEkNode(AzureNode):
+    """An Azure node whose EK is the RSA 2048 EK of template L-1, the key HCLEkPub names."""
+
+    def __init__(self, secret_path):
+        super().__init__(secret_path)
+        self.rsa_ek = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        n = self.rsa_ek.public_key().public_numbers().n
+        self.ek_tpmt = svc.rsa_ek_area(2048, 0, n.to_bytes(256, "big"))[2:]
+        self.ek_name = struct.pack(">H", svc.SHA256) + hashlib.sha256(self.ek_tpmt).digest()
+
+    def ek_jwk(self, key=None):
+        n = (key or self.rsa_ek).public_key().public_numbers().n
+        b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+        return {"kid": "HCLEkPub", "key_ops": ["encrypt"], "kty": "RSA",
+                "e": b64u(b"\x01\x00\x01"), "n": b64u(n.to_bytes(256, "big"))}
+
+
 def hcl_blob(key, claims):
     """The paravisor's NV 0x01400001: HCLA header, SNP report signed over SHA-256(claims),
     IGVM request data (SNP, SHA-256), the claims, zero padding to 2600 bytes."""
@@ -148,8 +167,8 @@ def hcl_blob(key, claims):
     return blob + bytes(2600 - len(blob))
 
 
-def azure_claims(node, user_data, ak_jwk=None):
-    keys = [ak_jwk or node.jwk("HCLAkPub")]
+def azure_claims(node, user_data, ak_jwk=None, ek_jwk=None):
+    keys = [ak_jwk or node.jwk("HCLAkPub")] + ([ek_jwk] if ek_jwk else [])
     return json.dumps({"keys": keys, "vm-configuration": {
         "console-enabled": True, "secure-boot": True, "tpm-enabled": True,
         "vmUniqueId": "00000000-0000-4000-8000-000000000001"},
@@ -181,12 +200,12 @@ def main():
             f.write(node.ek_sha256 + "\n")
         pool = os.path.join(d, "tokens")
         with open(pool, "w") as f:
-            f.write("".join(t + "\n" for t in svc.TOKENS))
+            f.write("".join(t + "\n" for t in TOKENS))
         os.chmod(pool, 0o600)
 
         def unused():
             with open(pool) as f:
-                return [line for line in f.read().splitlines() if line in svc.TOKENS]
+                return [line for line in f.read().splitlines() if line in TOKENS]
 
         def serve(name, platform, extra=()):
             policy = os.path.join(d, name + ".policy.json")
@@ -242,7 +261,7 @@ def main():
         # Well-formed evidence bound to this challenge and these keys: the token.
         status, answer, _ = rounds(node, platform=lambda ch: evidence(
             snp_report(chain["key"], binding(node, ch))))
-        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in svc.TOKENS]
+        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]
               and "sealed" in answer and answer.get("version") == 3,
               f"SNP report bound to the challenge: 200 with a sealed token ({status} "
               f"{answer.get('error')} {answer.get('message')})")
@@ -342,8 +361,9 @@ def main():
                                  "snp": {"measurements": [MEASUREMENT.hex()]}})
         az = AzureNode(secret)
 
-        def hcl(ch, node=az, user=None, jwk=None):
-            blob = hcl_blob(chain["key"], azure_claims(node, user or binding(node, ch), jwk))
+        def hcl(ch, node=az, user=None, jwk=None, ek_jwk=None):
+            blob = hcl_blob(chain["key"], azure_claims(node, user or binding(node, ch), jwk,
+                                                       ek_jwk))
             return {"kind": "azure-snp-hcl", "report": base64.b64encode(blob).decode(),
                     "certificates": [base64.b64encode(chain["vcek"]).decode()]}
         before = unused()
@@ -359,11 +379,25 @@ def main():
         refused("HCL naming another vTPM's AK (quote from a host-side TPM)", "hcl-akpub-mismatch",
                 answer, status, before)
         status, answer, _ = rounds(az, platform=hcl)
-        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in svc.TOKENS]
+        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]
               and "sealed" in answer,
               f"Azure HCL naming the AK, bound to the challenge, unenrolled EK under tpm_trust "
               f"tee: 200 with a sealed token ({status} {answer.get('error')} "
               f"{answer.get('message')})")
+
+        # HCLEkPub names the paravisor's RSA EK: an RSA EK must be that one.
+        rsa_node = AzureRsaEkNode(secret)
+        before = unused()
+        status, answer, _ = rounds(rsa_node, platform=lambda ch: hcl(
+            ch, node=rsa_node, ek_jwk=rsa_node.ek_jwk(
+                rsa.generate_private_key(public_exponent=65537, key_size=2048))))
+        refused("HCLEkPub of another vTPM than the RSA EK attesting", "hcl-ekpub-mismatch",
+                answer, status, before)
+        status, answer, _ = rounds(rsa_node, platform=lambda ch: hcl(
+            ch, node=rsa_node, ek_jwk=rsa_node.ek_jwk()))
+        check(status == 200 and "sealed" in answer,
+              f"HCLAkPub and HCLEkPub = the AK and the RSA EK: 200 with a sealed token ({status} "
+              f"{answer.get('error')} {answer.get('message')})")
 
         for v in verifiers:
             rc = v.stop()
