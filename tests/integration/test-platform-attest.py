@@ -314,9 +314,18 @@ def main():
         refused("truncated report", "snp-report-size", answer, status, before)
 
         # tpm_trust tee: an SNP report says the guest chose this TPM, not that the TPM is in
-        # the TEE (a host-side vTPM looks the same): refused, even for an unenrolled EK that
-        # round 1 admits only because the policy trusts the TEE.
-        client = serve("tee", {**snp_policy, "tpm_trust": "tee"})
+        # the TEE (a host-side vTPM looks the same): refused. Which VM is ours stays the
+        # enrolment's job: an unenrolled EK is refused in round 1 unless the policy admits it.
+        client = serve("tee-enrolled", {**snp_policy, "tpm_trust": "tee"})
+        status, _, body = client.post("/v3/challenge", {**stranger.challenge_request(),
+                                                        "version": 3})
+        check(status == 403 and json.loads(body).get("error") == "ek-unknown",
+              f"tpm_trust tee alone: an unenrolled EK is ek-unknown in round 1 ({status} {body!r})")
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch))))
+        refused("tpm_trust tee, enrolled EK, bare SNP report (host-side vTPM claims)",
+                "platform-tpm-not-vouched", answer, status, before)
+        client = serve("tee", {**snp_policy, "tpm_trust": "tee", "admit_unenrolled_ek": True})
         status, answer, _ = rounds(stranger, platform=lambda ch: evidence(
             snp_report(chain["key"], binding(stranger, ch))))
         refused("tpm_trust tee with a bare SNP report (host-side vTPM claims)",
@@ -327,7 +336,7 @@ def main():
 
         # tpm_trust none: the operator trusts the host with the token; the EK needs no proof,
         # the evidence is still required and checked.
-        client = serve("none", {**snp_policy, "tpm_trust": "none"})
+        client = serve("none", {**snp_policy, "tpm_trust": "none", "admit_unenrolled_ek": True})
         status, answer, _ = rounds(stranger, platform=lambda ch: evidence(
             snp_report(chain["key"], binding(stranger, ch), debug=True)))
         refused("tpm_trust none: the report is still judged (DEBUG=1)", "snp-policy-debug",
@@ -358,6 +367,7 @@ def main():
         # Azure: the HCL blob names the vTPM's AK (HCLAkPub); with it the report vouches for the
         # TPM, so tpm_trust tee admits an EK nobody enrolled.
         client = serve("azure", {"require": "azure-snp", "tpm_trust": "tee",
+                                 "admit_unenrolled_ek": True,
                                  "snp": {"measurements": [MEASUREMENT.hex()]}})
         az = AzureNode(secret)
 
@@ -382,7 +392,7 @@ def main():
         check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]
               and "sealed" in answer,
               f"Azure HCL naming the AK, bound to the challenge, unenrolled EK under tpm_trust "
-              f"tee: 200 with a sealed token ({status} {answer.get('error')} "
+              f"tee and admit_unenrolled_ek: 200 with a sealed token ({status} {answer.get('error')} "
               f"{answer.get('message')})")
 
         # HCLEkPub names the paravisor's RSA EK: an RSA EK must be that one.

@@ -188,10 +188,10 @@ enum reason appraise_challenge_at(const struct verifier *vf, unsigned path_versi
                 r = ek_trust_check(vf->ek_trust, &ek,
                                    req->has_ek_certificate ? req->ek_certificate : NULL,
                                    req->ek_certificate_size, spki, &trust, v);
-                /* A policy that trusts the TEE (or nothing) for the TPM admits an EK nobody
-                 * enrolled; the challenge says so, and round 2 then demands the evidence. */
-                if (r == REASON_EK_UNKNOWN &&
-                    policy_platform(vf->policy)->tpm_trust != PLATFORM_TPM_CLOUD_CA) {
+                /* Only a policy that says so admits an EK nobody enrolled (a TEE report says
+                 * the VM is genuine, not whose); the challenge carries it, and round 2 then
+                 * demands the evidence. */
+                if (r == REASON_EK_UNKNOWN && policy_platform(vf->policy)->admit_unenrolled_ek) {
                         trust = EK_TRUST_PLATFORM;
                         r = verdict_set(v, REASON_OK, "%s", "");
                 }

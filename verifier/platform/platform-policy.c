@@ -158,7 +158,8 @@ static int get_min_tcb(json_object *o, const char *key, struct platform_min_tcb 
 int platform_policy_parse(json_object *section, struct platform_policy *ret, char *err,
                           size_t errlen)
 {
-        static const char *const top_keys[] = {"require", "tpm_trust", "snp", NULL};
+        static const char *const top_keys[] = {"require", "tpm_trust", "admit_unenrolled_ek", "snp",
+                                               NULL};
         static const char *const snp_keys[] = {"measurements",       "allow_debug",
                                                "allow_migrate_ma",   "vmpl",
                                                "min_reported_tcb",   "min_launch_tcb",
@@ -202,6 +203,8 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
                                          "platform: \"tpm_trust\" must be \"tee\", \"cloud-ca\" "
                                          "or \"none\"");
         }
+        if (get_bool(section, "admit_unenrolled_ek", &p.admit_unenrolled_ek, err, errlen) < 0)
+                return -EINVAL;
         if (json_object_object_get_ex(section, "snp", &snp)) {
                 if (!json_object_is_type(snp, json_type_object))
                         return set_error(err, errlen, -EINVAL,
@@ -220,12 +223,16 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
                     get_min_tcb(snp, "min_launch_tcb", p.min_launch, err, errlen) < 0)
                         return -EINVAL;
         }
-        /* A TPM admitted without enrolment needs evidence every time. */
         if (p.tpm_trust != PLATFORM_TPM_CLOUD_CA && p.require == PLATFORM_REQUIRE_NONE)
                 return set_error(err, errlen, -EINVAL,
                                  "platform: tpm_trust \"%s\" needs \"require\" other than "
                                  "\"none\"",
                                  p.tpm_trust == PLATFORM_TPM_TEE ? "tee" : "none");
+        /* A TPM admitted without enrolment needs evidence every time. */
+        if (p.admit_unenrolled_ek && p.require == PLATFORM_REQUIRE_NONE)
+                return set_error(err, errlen, -EINVAL,
+                                 "platform: admit_unenrolled_ek needs \"require\" other than "
+                                 "\"none\"");
         /* A report checked against nothing proves only that some SNP guest ran. */
         if (p.require != PLATFORM_REQUIRE_NONE && !p.n_measurements && !p.n_id_keys)
                 return set_error(err, errlen, -EINVAL,
@@ -282,6 +289,7 @@ json_object *platform_policy_to_json(const struct platform_policy *p)
         }
         r |= json_add(o, "require", json_object_new_string(require[p->require]));
         r |= json_add(o, "tpm_trust", json_object_new_string(trust[p->tpm_trust]));
+        r |= json_add(o, "admit_unenrolled_ek", json_object_new_boolean(p->admit_unenrolled_ek));
         r |= json_add(o, "snp", snp);
         if (r < 0)
                 return NULL;

@@ -46,6 +46,7 @@ struct platform_policy {
         enum platform_require require;
         enum platform_tpm_trust tpm_trust;
         bool allow_debug, allow_migrate_ma;
+        bool admit_unenrolled_ek; /* round 1 admits an EK nobody enrolled (ek_trust 3) */
         uint32_t vmpl;
         uint32_t min_guest_svn;
         uint8_t measurements[PLATFORM_DIGESTS_MAX][48];
