@@ -7,6 +7,7 @@
 #include "common/fileutil.h"
 #include "common/json-util.h"
 #include "policy/policy.h"
+#include "platform/platform.h"
 #include "policy/predict.h"
 #include "common/util-verifier.h"
 
@@ -727,6 +728,19 @@ static int cmd_check(int argc, char **argv)
                 printf("%s secure-boot-off (a boot without Secure Boot passes)",
                        policy_opt_ins(p) & POLICY_ALLOW_FIRMWARE_UNJUDGED ? ";" : "");
         printf("\n");
+        {
+                static const char *const require[] = {"none", "SEV-SNP (bare or Azure)",
+                                                      "Azure SEV-SNP HCL"};
+                static const char *const trust[] = {"cloud-ca", "tee", "none"};
+                const struct platform_policy *pp = policy_platform(p);
+
+                printf("platform evidence required: %s; TPM trust: %s%s; %zu measurements, %zu "
+                       "ID keys pinned%s\n",
+                       require[pp->require], trust[pp->tpm_trust],
+                       pp->admit_unenrolled_ek ? "; unenrolled EKs admitted" : "",
+                       pp->n_measurements, pp->n_id_keys,
+                       pp->allow_debug ? "; DEBUG guests allowed" : "");
+        }
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
 

@@ -71,6 +71,7 @@ struct policy {
         struct policy_rule *rules[EVENTLOG_PCRS]; /* sorted by type, one rule per type */
         size_t n_rules[EVENTLOG_PCRS];
         struct platform_policy platform; /* "platform": the defaults when absent */
+        bool has_platform;               /* written back by policy_to_json() */
 };
 
 void policy_free(struct policy *p)
@@ -518,6 +519,7 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                 r = platform_policy_parse(platform, &p->platform, err, errlen);
                 if (r < 0)
                         return r;
+                p->has_platform = true;
         }
 
         p->quote_mask = DEFAULT_QUOTE_MASK;
@@ -918,7 +920,19 @@ char *policy_to_json(const struct policy *p)
                 }
                 fputs(p->n_rules[pcr] ? "\n    ]" : "]", f);
         }
-        fputs(first ? "}\n}\n" : "\n  }\n}\n", f);
+        fputs(first ? "}" : "\n  }", f);
+        /* The platform section, in full: `policy allow` rewrites the file through this, and a
+         * section it dropped would stop requiring the platform. */
+        if (p->has_platform) {
+                _cleanup_(json_object_putp) json_object *o = platform_policy_to_json(&p->platform);
+
+                if (!o)
+                        return NULL;
+                fprintf(f, ",\n  \"platform\": %s",
+                        json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
+        fputs("\n}\n", f);
 
         if (ferror(f) || fclose(TAKE_PTR(f)) != 0)
                 return NULL;
