@@ -8,6 +8,8 @@
 #include "tpm/ekcheck.h"
 #include "issuance/issuance.h"
 #include "issuance/kube-source.h"
+#include "platform/amd-chain.h"
+#include "cli/platform-cli.h"
 #include "cli/policy-cli.h"
 #include "service/server.h"
 #include "issuance/token-source.h"
@@ -46,6 +48,8 @@ static void help(void)
                "  policy ...            manage the policy file (policy --help)\n"
                "  ek ...                manage the EK allowlist (ek --help)\n"
                "  ca ...                manage the EK CA roots (ca --help)\n"
+               "  platform verify ...   check an SEV-SNP report or Azure HCL blob offline\n"
+               "                        (platform --help)\n"
                "  --help, --version\n"
                "\n"
                "serve options:\n"
@@ -53,7 +57,11 @@ static void help(void)
                "                               (default 127.0.0.1:8443)\n"
                "  --cert PEM --key PEM         server certificate (chain) and its key\n"
                "  --secret FILE                shared secret of all replicas (keygen)\n"
-               "  --policy FILE                policy file\n"
+               "  --policy FILE                policy file (its \"platform\" section: the CVM\n"
+               "                               evidence it requires, docs/PROTOCOL.md)\n"
+               "  --platform-roots DIR         AMD ARK/ASK/ASVK to pin instead of the\n"
+               "                               compiled-in ones (tests; a rotated root)\n"
+               "  --vcek-cache DIR             VCEKs by chip: CHIPID-TCB.der (docs/cvm.md)\n"
                "  --ek-allowlist FILE          enrolled EK public key hashes\n"
                "  --ek-ca FILE_OR_DIR          EK CA certificates (repeatable)\n"
                "  --ek-trust inventory|ca-only EKs must be enrolled (default), or any EK\n"
@@ -302,6 +310,7 @@ struct serve_args {
         struct kube_options kube;
         unsigned token_timeout;
         struct audit_limits audit;
+        const char *platform_roots, *vcek_cache;
 };
 
 /* The EK trust anchors: the allowlist and every CA file or directory. */
@@ -380,6 +389,8 @@ static void verifier_teardown(struct verifier *vf)
         issuance_free(vf->issuance);
         free(vf->api_server);
         free(vf->cluster_ca_b64);
+        amd_roots_free(vf->amd_roots);
+        free(vf->vcek_cache);
         OPENSSL_cleanse(vf->challenge_key, sizeof(vf->challenge_key));
         OPENSSL_cleanse(vf->credential_key, sizeof(vf->credential_key));
         OPENSSL_cleanse(vf->token_key, sizeof(vf->token_key));
@@ -453,6 +464,19 @@ static int verifier_setup(struct verifier *vf, const struct serve_args *a)
         r = load_ek_trust(vf, a);
         if (r < 0)
                 return r;
+        /* AMD's roots are compiled in; --platform-roots replaces them (a test chain, or a root
+         * AMD rotated before a release of the verifier). */
+        err[0] = '\0';
+        r = amd_roots_load(a->platform_roots, &vf->amd_roots, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "nodegate-verifier: --platform-roots: %s\n", err);
+                return r;
+        }
+        if (a->vcek_cache) {
+                vf->vcek_cache = strdup(a->vcek_cache);
+                if (!vf->vcek_cache)
+                        return -ENOMEM;
+        }
         return load_token_source(vf, a);
 }
 
@@ -528,6 +552,8 @@ enum {
         OPT_TOKEN_TTL,
         OPT_TOKEN_GROUPS,
         OPT_TOKEN_TIMEOUT,
+        OPT_PLATFORM_ROOTS,
+        OPT_VCEK_CACHE,
 };
 
 static const struct option serve_options[] = {
@@ -560,6 +586,8 @@ static const struct option serve_options[] = {
     {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL},
     {"token-groups", required_argument, NULL, OPT_TOKEN_GROUPS},
     {"token-timeout", required_argument, NULL, OPT_TOKEN_TIMEOUT},
+    {"platform-roots", required_argument, NULL, OPT_PLATFORM_ROOTS},
+    {"vcek-cache", required_argument, NULL, OPT_VCEK_CACHE},
     {}};
 
 static int parse_serve_args(int argc, char **argv, struct serve_args *a)
@@ -614,6 +642,12 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                         break;
                 case OPT_POLICY:
                         a->policy = optarg;
+                        break;
+                case OPT_PLATFORM_ROOTS:
+                        a->platform_roots = optarg;
+                        break;
+                case OPT_VCEK_CACHE:
+                        a->vcek_cache = optarg;
                         break;
                 case OPT_EK_ALLOWLIST:
                         a->allowlist = optarg;
@@ -922,10 +956,15 @@ int main(int argc, char **argv)
                 return cmd_serve(argc - 1, argv + 1);
         if (streq(cmd, "keygen"))
                 return cmd_keygen(argc - 1, argv + 1);
+        /* from-evidence lives with the platform checks it runs (cli/platform-cli.c). */
+        if (streq(cmd, "policy") && argc > 2 && streq(argv[2], "from-evidence"))
+                return platform_cli_from_evidence(argc - 2, argv + 2);
         if (streq(cmd, "policy"))
                 return policy_cli(argc - 1, argv + 1);
         if (streq(cmd, "ek"))
                 return ek_cli(argc - 1, argv + 1);
+        if (streq(cmd, "platform"))
+                return platform_cli(argc - 1, argv + 1);
         if (streq(cmd, "ca"))
                 return ca_cli(argc - 1, argv + 1);
         fprintf(stderr, "nodegate-verifier: unknown command '%s' (see --help)\n", cmd);

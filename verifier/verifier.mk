@@ -4,6 +4,8 @@
 # ASan+UBSan (what the tests run). One object per source, with gcc's header dependencies, so a
 # change recompiles only what it touches.
 VERIFIER_SRCS := $(sort $(wildcard verifier/*.c verifier/*/*.c))
+# Platform evidence (SEV-SNP, Azure HCL) as the appraisal links it, for the tests' source lists.
+VERIFIER_PLATFORM_SRCS := $(sort $(wildcard verifier/platform/*.c)) verifier/common/fileutil.c
 VERIFIER_PKGS := openssl json-c libmicrohttpd libcurl yaml-0.1
 VERIFIER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iverifier -Isrc -g -MMD -MP \
 	-fstack-protector-strong $(shell pkg-config --cflags $(VERIFIER_PKGS) 2>/dev/null)

@@ -14,6 +14,7 @@
 #include "issuance/token-source.h"
 #include "tpm/tpm2b.h"
 #include "common/util-verifier.h"
+#include "platform/amd-chain.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -128,6 +129,9 @@ static void fuzz_verifier_setup(void)
         issuance_set_ek_burst(fuzz_vf.issuance, 0);
         fuzz_reset_pool();
         fuzz_vf.challenge_lifetime = 60;
+        /* version-3 inputs with platform evidence reach its checks (AMD's pinned roots) */
+        if (amd_roots_load(NULL, &fuzz_vf.amd_roots, err, sizeof(err)) < 0)
+                abort();
         fuzz_vf.api_server = strdup("https://api.example:6443");
         /* a real PEM, so the answers dumped for fuzz-gate-answer's seeds are ones it takes */
         n = fuzz_read_data("ek-ca.pem", buf, sizeof(buf) - 1);

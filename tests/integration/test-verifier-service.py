@@ -159,7 +159,8 @@ def error_of(body):
         obj = json.loads(body)
     except ValueError:
         return None
-    return obj.get("error") if isinstance(obj, dict) and obj.get("version") == 2 else None
+    # Version 2 for a /v2/ request, 3 (the latest) where no version is known (an unknown path).
+    return obj.get("error") if isinstance(obj, dict) and obj.get("version") in (2, 3) else None
 
 
 def metrics(client):

@@ -33,3 +33,17 @@ check-bench-softnode: $(BENCH_BUILD)/softnode-check
 # BENCH_ARGS passes options through, e.g. BENCH_ARGS="--duration 5 --no-perf".
 bench-verifier: $(VERIFIER) $(LOADGEN)
 	tests/bench/bench-verifier.sh --verifier $(VERIFIER) --loadgen $(LOADGEN) $(BENCH_ARGS)
+
+# What SEV-SNP evidence adds to one attestation: platform_verify() on a real report and a real
+# Azure HCL blob (tests/bench/bench-platform.c), the chain cached after the first verification
+# as in the service. Part of `make bench`; BENCH_PLATFORM_RUNS verifications each.
+BENCH_PLATFORM_RUNS ?= 2000
+$(BENCH_BUILD)/bench-platform: tests/bench/bench-platform.c $(VERIFIER_PLATFORM_SRCS) \
+		verifier/appraisal/verdict.c $(VERIFIER_HDRS)
+	@mkdir -p $(@D)
+	gcc $(BENCH_CFLAGS) -Iverifier -o $@ tests/bench/bench-platform.c $(VERIFIER_PLATFORM_SRCS) \
+		verifier/appraisal/verdict.c $(BENCH_LIBS) -lpthread
+.PHONY: bench-platform
+bench: bench-platform
+bench-platform: $(BENCH_BUILD)/bench-platform
+	$< tests/fixtures/cvm $(BENCH_PLATFORM_RUNS)

@@ -9,3 +9,19 @@ check-cvm-fixtures:
 	python3 tests/tools/cvm-reference.py > $(BUILD)/tests/cvm-actual.txt
 	diff -u $(BUILD)/tests/cvm-expected.txt $(BUILD)/tests/cvm-actual.txt
 	@echo "check-cvm-fixtures: $$(wc -l < $(BUILD)/tests/cvm-actual.txt) cases as expected"
+
+# The C verifier's offline check (nodegate-verifier platform verify) on every SEV-SNP and Azure
+# SNP case of EXPECTED, the oracle's derived negatives included, at each case's pinned time:
+# the same verdict and first reason (tests/tools/check-cvm-verifier.sh). ASan+UBSan build.
+.PHONY: check-cvm-verifier
+check: check-cvm-verifier
+check-cvm-verifier: $(VERIFIER_ASAN)
+	tests/tools/check-cvm-verifier.sh $(VERIFIER_ASAN) $(BUILD)/tests/cvm-verifier
+
+# Protocol version 3's platform evidence through the running service (ASan build, HTTPS on
+# 127.0.0.1): the software node sends synthetic SNP reports signed under a test AMD chain
+# (--platform-roots); every refusal asserts its reason and that no token left the pool.
+.PHONY: check-cvm-attest
+check: check-cvm-attest
+check-cvm-attest: $(VERIFIER_ASAN)
+	tests/integration/test-platform-attest.py $(VERIFIER_ASAN)

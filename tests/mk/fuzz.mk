@@ -22,10 +22,15 @@ FUZZ_DATA := $(abspath tests/fuzz/data)
 fuzz-round1_SRCS := verifier/appraisal/appraise.c verifier/common/base64.c verifier/appraisal/challenge.c \
 	verifier/tpm/ekcheck.c verifier/tpm/eventlog.c verifier/issuance/issuance.c verifier/policy/policy.c \
 	verifier/service/request.c verifier/issuance/token-source.c verifier/issuance/kube-source.c \
-	verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
+	verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c \
+	$(VERIFIER_PLATFORM_SRCS)
 fuzz-round2_SRCS := $(fuzz-round1_SRCS)
 fuzz-ekcert_SRCS := verifier/tpm/ekcheck.c verifier/tpm/tpm2b.c verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
-fuzz-policy_SRCS := verifier/policy/policy.c verifier/tpm/eventlog.c verifier/appraisal/verdict.c
+fuzz-policy_SRCS := verifier/policy/policy.c verifier/tpm/eventlog.c verifier/appraisal/verdict.c \
+	verifier/platform/platform-policy.c
+# SEV-SNP reports and Azure HCL blobs through every platform check (verifier/platform/).
+fuzz-snp_SRCS := $(VERIFIER_PLATFORM_SRCS) verifier/appraisal/verdict.c
+$(FUZZ_BUILD)/fuzz-snp: FUZZ_CFLAGS += -iquote verifier -DCVM_FIXTURES='"$(abspath tests/fixtures/cvm)"'
 fuzz-gate-answer_SRCS := src/attest/protocol.c src/lib/base64.c
 fuzz-gate-eventlog_SRCS := src/attest/eventlog.c
 # Issue 13: the Azure HCL header as a vTPM's NV could hold it (corpus: the real blobs).

@@ -10,7 +10,8 @@ VERIFIER_TOKEN_SRCS := verifier/issuance/token-source.c verifier/issuance/kube-s
 VERIFIER_APPRAISE_SRCS := verifier/appraisal/appraise.c verifier/common/base64.c verifier/appraisal/challenge.c \
 	verifier/tpm/ekcheck.c verifier/tpm/eventlog.c verifier/issuance/issuance.c verifier/policy/policy.c verifier/service/request.c \
 	verifier/issuance/token-source.c verifier/issuance/kube-source.c verifier/tpm/tpm2b.c \
-	verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c
+	verifier/tpm/tpmcrypto.c verifier/appraisal/verdict.c \
+	$(VERIFIER_PLATFORM_SRCS)
 
 test-verifier-request_SRCS := verifier/service/request.c verifier/common/base64.c verifier/appraisal/verdict.c
 test-verifier-challenge_SRCS := verifier/appraisal/challenge.c verifier/appraisal/verdict.c

@@ -1,7 +1,8 @@
 # The event log parser (verifier/tpm/eventlog.c), the policy (policy.c) and its CLI (policy-cli.c):
 # unit suites and the event log fuzz target. The logs they read are written at test time by
 # tests/tools/mklog.py, which also computes the expected PCR values with Python's hashlib.
-VERIFIER_LOG_SRCS := verifier/tpm/eventlog.c verifier/policy/policy.c verifier/appraisal/verdict.c
+VERIFIER_LOG_SRCS := verifier/tpm/eventlog.c verifier/policy/policy.c verifier/appraisal/verdict.c \
+	verifier/platform/platform-policy.c
 # -iquote: the verifier's folders first where both sides have a folder of the same concern.
 VERIFIER_LOG_CFLAGS := -iquote verifier -Iverifier \
 	$(shell pkg-config --cflags openssl json-c 2>/dev/null) -DMKLOG='"$(abspath tests/tools/mklog.py)"'

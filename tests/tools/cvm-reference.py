@@ -15,6 +15,11 @@
 #   prints every case of CASES in order; EXPECTED is exactly that output.
 #   --write-negatives DIR writes every derived negative whose bytes differ from its base as a
 #   file DIR/<name with / and ! as _>, so a C test can feed it to the offline CLI.
+#   --cli-args DIR (after --write-negatives DIR, same DIR) prints, for every SNP-family case
+#   (snp-report, az-snp-hcl, vcek, vlek, vcek-chain), `name<TAB>arguments` for
+#   `nodegate-verifier platform verify`: the case's inputs as this script uses them (VEK,
+#   a chain a recipe substitutes, written as DIR/chain-ASK_ARK.pem, the expected binding,
+#   the time). The verdicts stay EXPECTED's; make check-cvm-verifier compares them.
 # Output: one line per case, `name key=value ...`; the keys are described in EXPECTED's header.
 #
 # Needs python3-cryptography (ECDSA P-384/P-256 and RSA-PSS verification).
@@ -865,6 +870,7 @@ NEG = []
 def neg(base, recipe, mutate, **over):
     kw = dict(CASES[base])
     kw.update(over)
+    kw["over"] = sorted(over)
     kw["derive"] = (base, mutate)
     CASES[base + "!" + recipe] = kw
     NEG.append(base + "!" + recipe)
@@ -1065,6 +1071,37 @@ def line(name):
     return name + " " + " ".join("%s=%s" % (k, v) for k, v in head + fields)
 
 
+CLI_KINDS = {"snp-report": "snp-report", "az-snp-hcl": "azure-snp-hcl", "vcek": "vcek",
+             "vlek": "vlek", "vcek-chain": "vcek-chain"}
+
+
+def cli_args(outdir):
+    """The offline CLI's arguments per SNP-family case (see --cli-args in the header)."""
+    for name, c in CASES.items():
+        if c["kind"] not in CLI_KINDS:
+            continue
+        path = os.path.join(FIXTURES, name.split("!")[0])
+        if "derive" in c:
+            base, mutate = c["derive"]
+            if mutate(rd(base)) != rd(base):
+                path = os.path.join(outdir, name.replace("/", "_").replace("!", "_"))
+        a = ["--kind", CLI_KINDS[c["kind"]], "--report", path, "--time", str(c["time"])]
+        if c.get("vek"):
+            a += ["--vcek", os.path.join(FIXTURES, c["vek"])]
+        if "chain" in c.get("over", []):
+            ask, ark = ROOTS[c["chain"][0]], ROOTS[c["chain"][1]]
+            chain = os.path.join(outdir, "chain-%s_%s.pem" % c["chain"])
+            with open(chain, "wb") as f:
+                for cert in (ask, ark):
+                    f.write(cert.public_bytes(serialization.Encoding.PEM))
+            a += ["--chain", chain]
+        for key in ("report_data", "user_data"):
+            if key in c:
+                a += ["--binding", c[key].hex()]
+        print(name + "\t" + " ".join(a))
+    return 0
+
+
 def main(argv):
     global ROOTS
     ROOTS = roots()
@@ -1082,6 +1119,8 @@ def main(argv):
                 f.write(data)
         if not args:
             return 0
+    if args[:1] == ["--cli-args"]:
+        return cli_args(args[1])
     names = []
     for a in args or list(CASES):
         n = os.path.relpath(os.path.abspath(a), FIXTURES) if os.path.exists(a) else a

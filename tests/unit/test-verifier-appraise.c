@@ -910,7 +910,7 @@ static void test_round1_refusals(void **state)
 
 static void test_verdicts(void **state)
 {
-        struct verdict v;
+        struct verdict v = {.version = 2}; /* the answer of a version-2 request */
         char *json;
 
         (void) state;
@@ -944,6 +944,10 @@ static void test_verdicts(void **state)
         v.event = 0;
         json = verdict_to_json(&v);
         assert_non_null(strstr(json, ",\"pcr\":0,\"event\":0}"));
+        free(json);
+        v.version = 0; /* not known: the latest version */
+        json = verdict_to_json(&v);
+        assert_non_null(strstr(json, "{\"version\":3,"));
         free(json);
 }
 

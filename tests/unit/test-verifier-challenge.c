@@ -184,11 +184,11 @@ static void test_authentic_but_wrong(void **state)
                          REASON_CHALLENGE_INVALID);
         assert_string_equal(v.message, "challenge version 2, not 1");
         c[0] = 1;
-        c[65] = 3;
+        c[65] = 4; /* 3 is EK_TRUST_PLATFORM (protocol version 3) */
         assert_non_null(HMAC(EVP_sha256(), key, 32, c, 66, c + 66, &len));
         assert_int_equal(challenge_verify(key, c, sizeof(c), NOW, binding, NULL, &v),
                          REASON_CHALLENGE_INVALID);
-        assert_string_equal(v.message, "challenge EK trust 3 unknown");
+        assert_string_equal(v.message, "challenge EK trust 4 unknown");
 }
 
 static void test_binding(void **state)

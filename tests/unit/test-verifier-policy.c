@@ -6,6 +6,7 @@
 #include "tpm/eventlog.h"
 #include "cli/policy-cli.h"
 #include "policy/policy.h"
+#include "platform/platform.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -72,6 +73,32 @@ static const struct bad_row bad_rows[] = {
     {"{\"version\": 1, \"pcrs\": {}, \"extra\": 1}", "unknown key \"extra\""},
     {"{\"version\": 1, \"pcrs\": {}, \"Version\": 1}", "unknown key \"Version\""},
     {"{\"version\": 1, \"pcrs\": {}, \"pcrs\": {}}", "duplicate key \"pcrs\""},
+    /* the platform section (docs/PROTOCOL.md, "The platform policy") */
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": []}", "platform: must be an object"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"x\": 1}}", "platform: unknown key \"x\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"require\": \"tdx\"}}",
+     "platform: \"require\" must be \"azure-snp\", \"snp\" or \"none\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tpm_trust\": \"tee\"}}",
+     "platform: tpm_trust \"tee\" needs \"require\" other than \"none\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"admit_unenrolled_ek\": true}}",
+     "platform: admit_unenrolled_ek needs \"require\" other than \"none\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"require\": \"snp\"}}",
+     "platform: a required platform must pin snp.measurements or snp.id_key_digests"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"require\": \"snp\", \"snp\": "
+     "{\"measurements\": [\"00\"]}}}",
+     "platform: \"measurements\"[0] is not 96 lowercase hex digits"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"snp\": {\"vmpl\": 4}}}",
+     "platform: \"vmpl\" must be an integer from 0 to 3"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"snp\": {\"min_reported_tcb\": {\"Milan\": "
+     "{\"fmc\": 1}}}}}",
+     "platform: \"min_reported_tcb\": fmc is a Turin SPL only"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"snp\": {\"min_reported_tcb\": {\"Rome\": "
+     "{}}}}}",
+     "platform: \"min_reported_tcb\": \"Rome\" is not Milan, Genoa or Turin with an object of "
+     "SPLs"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"snp\": {\"allow_debug\": 1}}}",
+     "platform: \"allow_debug\" must be true or false"},
+
     {"{\"version\": 1, \"pcrs\": {\"4\": [], \"7\": [], \"4\": []}}", "duplicate key \"4\""},
     {"{\"version\": 1, \"pcrs\": {\"\\u0034\": []}}", "key with an escape sequence at offset 25"},
     /* quote_pcrs */
@@ -379,6 +406,47 @@ static void test_defaults_and_canonical(void **state)
         policy_free(p);
         policy_free(NULL);
         assert_null(policy_to_json(NULL));
+}
+
+/* The platform section survives the canonical form: `policy show`, and `policy allow`, which
+ * rewrites the file through it, must not drop a required platform (a policy that silently
+ * stopped requiring SEV-SNP would admit any vTPM). */
+static void test_platform_canonical(void **state)
+{
+        static const char in[] =
+            "{\"version\": 1, \"allow\": [\"firmware-unjudged\"], \"pcrs\": {}, \"platform\": "
+            "{\"require\": \"azure-snp\", \"tpm_trust\": \"tee\", \"snp\": {\"id_key_digests\": "
+            "[\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728"
+            "292a2b2c2d2e2f\"], \"min_reported_tcb\": {\"Milan\": {\"bl\": 3, \"snp\": 8}}}}}";
+        _cleanup_free_ char *out = NULL, *again = NULL;
+        struct policy *p = NULL, *q = NULL;
+        const struct platform_policy *pp;
+        char err[256];
+
+        (void) state;
+        assert_int_equal(policy_parse(in, strlen(in), &p, err, sizeof(err)), 0);
+        out = policy_to_json(p);
+        assert_non_null(out);
+        assert_int_equal(policy_parse(out, strlen(out), &q, err, sizeof(err)), 0);
+        pp = policy_platform(q);
+        assert_int_equal(pp->require, PLATFORM_REQUIRE_AZURE_SNP);
+        assert_int_equal(pp->tpm_trust, PLATFORM_TPM_TEE);
+        assert_int_equal(pp->n_id_keys, 1);
+        assert_int_equal(pp->id_keys[0][47], 0x2f);
+        assert_true(pp->min_reported[SNP_PRODUCT_MILAN].set);
+        assert_int_equal(pp->min_reported[SNP_PRODUCT_MILAN].tcb.snp, 8);
+        again = policy_to_json(q);
+        assert_string_equal(again, out); /* a fixed point */
+        policy_free(p);
+        policy_free(q);
+        /* without a platform section, none is written */
+        free(out);
+        static const char plain[] = "{\"version\": 1, \"allow\": [\"firmware-unjudged\"], "
+                                    "\"pcrs\": {}}";
+        assert_int_equal(policy_parse(plain, strlen(plain), &p, err, sizeof(err)), 0);
+        out = policy_to_json(p);
+        assert_null(strstr(out, "platform"));
+        policy_free(p);
 }
 
 /* ---- verdicts on a hand-built log ---- */
@@ -1181,6 +1249,7 @@ int main(void)
             cmocka_unit_test(test_bad_policies),
             cmocka_unit_test(test_bad_policies_raw),
             cmocka_unit_test(test_defaults_and_canonical),
+            cmocka_unit_test(test_platform_canonical),
             cmocka_unit_test(test_verdicts),
             cmocka_unit_test(test_cap),
             cmocka_unit_test(test_load),

@@ -77,17 +77,18 @@ static const struct row challenge_rows[] = {
     /* version */
     {"{" EK "," AK "}", REASON_MISSING_FIELD, "missing field \"version\""},
     {CHALLENGE("\"version\":1", EK, AK), REASON_UNSUPPORTED_VERSION,
-     "version 1 is not supported: this verifier speaks 2"},
-    {CHALLENGE("\"version\":3", EK, AK), REASON_UNSUPPORTED_VERSION, "version 3 is not supported"},
+     "version 1 is not supported: this verifier speaks 2 and 3"},
+    {CHALLENGE("\"version\":4", EK, AK), REASON_UNSUPPORTED_VERSION, "version 4 is not supported"},
+    {CHALLENGE("\"version\":3", EK, AK), REASON_OK, NULL},
     {CHALLENGE("\"version\":0", EK, AK), REASON_UNSUPPORTED_VERSION, "version 0 is not supported"},
     {CHALLENGE("\"version\":2.0", EK, AK), REASON_UNSUPPORTED_VERSION,
-     "version must be the integer 2"},
+     "version must be the integer 2 or 3"},
     {CHALLENGE("\"version\":\"2\"", EK, AK), REASON_BAD_REQUEST,
      "field \"version\" must be a number"},
     {CHALLENGE("\"version\":null", EK, AK), REASON_BAD_REQUEST,
      "field \"version\" must be a number"},
     /* the version is judged before fields that version may have added */
-    {"{\"version\":3,\"new\":1}", REASON_UNSUPPORTED_VERSION, "version 3"},
+    {"{\"version\":4,\"new\":1}", REASON_UNSUPPORTED_VERSION, "version 4"},
 
     /* unknown and missing fields */
     {"{" V "," EK "," AK ",\"extra\":1}", REASON_UNKNOWN_FIELD, "unknown field \"extra\""},
@@ -131,8 +132,29 @@ static const struct row attest_rows[] = {
     {ATTEST(V, CH, EK, AK, CR, QU, "\"pcrs\":{\"sha256\":{}}", "\"event_log\":\"\"", ND), REASON_OK,
      NULL},
 
-    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL, ND), REASON_UNSUPPORTED_VERSION,
-     "version 3"},
+    {ATTEST("\"version\":4", CH, EK, AK, CR, QU, PC, EL, ND), REASON_UNSUPPORTED_VERSION,
+     "version 4"},
+    /* platform: version 3 only, strictly shaped */
+    {"{" V "," CH "," EK "," AK "," CR "," QU "," PC "," EL "," ND
+     ",\"platform\":{\"kind\":\"snp-report\",\"report\":\"AAEC\"}}",
+     REASON_UNKNOWN_FIELD, "unknown field \"platform\""},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"snp-report\",\"report\":\"AAEC\","
+               "\"certificates\":[\"AAEC\"]}"),
+     REASON_OK, NULL},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"tdx-quote\",\"report\":\"AAEC\"}"),
+     REASON_BAD_REQUEST, "field \"platform.kind\" must be"},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"snp-report\"}"),
+     REASON_MISSING_FIELD, "missing field \"platform.report\""},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"snp-report\",\"report\":\"AAEC\",\"x\":1}"),
+     REASON_UNKNOWN_FIELD, "unknown field \"platform.x\""},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"snp-report\",\"report\":\"AAEC\","
+               "\"certificates\":[\"AA==\",\"AA==\",\"AA==\",\"AA==\",\"AA==\"]}"),
+     REASON_FIELD_TOO_LARGE, "field \"platform.certificates\" has more than 4"},
     {"{" V "," CH "," EK "," AK "," CR "," QU "," PC "," EL "," ND ",\"ek_certificate\":\"\"}",
      REASON_UNKNOWN_FIELD, "unknown field \"ek_certificate\""},
     {"{" V "," EK "," AK "," CR "," QU "," PC "," EL "," ND "}", REASON_MISSING_FIELD,

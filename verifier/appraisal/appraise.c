@@ -15,6 +15,9 @@
 #include "common/json-util.h"
 #include "tpm/tpmcrypto.h"
 #include "common/util-verifier.h"
+#include "common/fileutil.h"
+#include "common/openssl-util.h"
+#include "platform/platform.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -105,9 +108,11 @@ static enum reason parse_keys(const struct request_blob_public *ek_public,
 
 /* What both rounds do first: no answer, no refusal, no facts yet (in scratch when the caller
  * wants none). @return the facts to fill */
-static struct appraisal_facts *start(char **ret_body, struct verdict *v,
+static struct appraisal_facts *start(unsigned path_version, char **ret_body, struct verdict *v,
                                      struct appraisal_facts *facts, struct appraisal_facts *scratch)
 {
+        /* Errors before the body's version is known answer in the path's. */
+        v->version = path_version;
         if (!facts)
                 facts = scratch;
         facts->ek_sha256[0] = '\0';
@@ -120,8 +125,9 @@ static struct appraisal_facts *start(char **ret_body, struct verdict *v,
         return facts;
 }
 
-static char *challenge_answer(const struct verifier *vf, const uint8_t challenge[CHALLENGE_SIZE],
-                              unsigned lifetime, const struct tpm_blob *id_object,
+static char *challenge_answer(const struct verifier *vf, unsigned version,
+                              const uint8_t challenge[CHALLENGE_SIZE], unsigned lifetime,
+                              const struct tpm_blob *id_object,
                               const struct tpm_blob *encrypted_secret)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -129,7 +135,7 @@ static char *challenge_answer(const struct verifier *vf, const uint8_t challenge
 
         if (!o)
                 return NULL;
-        r |= json_add(o, "version", json_object_new_int(VERIFIER_PROTOCOL_VERSION));
+        r |= json_add(o, "version", json_object_new_int((int) version));
         r |= json_add(o, "challenge", new_base64(challenge, CHALLENGE_SIZE));
         r |= json_add(o, "expires_in", json_object_new_int64(lifetime));
         r |= json_add(o, "credential_blob", new_base64(id_object->data, id_object->size));
@@ -143,6 +149,13 @@ enum reason appraise_challenge(const struct verifier *vf, const char *body, size
                                uint64_t now, char **ret_body, struct verdict *v,
                                struct appraisal_facts *facts)
 {
+        return appraise_challenge_at(vf, 0, body, size, now, ret_body, v, facts);
+}
+
+enum reason appraise_challenge_at(const struct verifier *vf, unsigned path_version,
+                                  const char *body, size_t size, uint64_t now, char **ret_body,
+                                  struct verdict *v, struct appraisal_facts *facts)
+{
         _cleanup_free_ struct challenge_request *req = calloc(1, sizeof(*req));
         struct tpm_blob id_object, encrypted_secret;
         struct appraisal_facts scratch;
@@ -155,11 +168,11 @@ enum reason appraise_challenge(const struct verifier *vf, const char *body, size
         char *answer;
         int k;
 
-        facts = start(ret_body, v, facts, &scratch);
+        facts = start(path_version, ret_body, v, facts, &scratch);
         if (!req)
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
 
-        r = request_parse_challenge(body, size, req, v);
+        r = request_parse_challenge_at(body, size, path_version, req, v);
         if (r != REASON_OK)
                 return r;
         r = parse_keys(&req->ek_public, &req->ak_public, &ek, &ak, spki, facts, v);
@@ -175,6 +188,13 @@ enum reason appraise_challenge(const struct verifier *vf, const char *body, size
                 r = ek_trust_check(vf->ek_trust, &ek,
                                    req->has_ek_certificate ? req->ek_certificate : NULL,
                                    req->ek_certificate_size, spki, &trust, v);
+                /* Only a policy that says so admits an EK nobody enrolled (a TEE report says
+                 * the VM is genuine, not whose); the challenge carries it, and round 2 then
+                 * demands the evidence. */
+                if (r == REASON_EK_UNKNOWN && policy_platform(vf->policy)->admit_unenrolled_ek) {
+                        trust = EK_TRUST_PLATFORM;
+                        r = verdict_set(v, REASON_OK, "%s", "");
+                }
         }
         if (r != REASON_OK)
                 return r;
@@ -190,7 +210,8 @@ enum reason appraise_challenge(const struct verifier *vf, const char *body, size
                 ERR_clear_error();
                 return verdict_set(v, REASON_INTERNAL, "cannot make the credential");
         }
-        answer = challenge_answer(vf, challenge, lifetime, &id_object, &encrypted_secret);
+        answer =
+            challenge_answer(vf, req->version, challenge, lifetime, &id_object, &encrypted_secret);
         if (!answer)
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
         *ret_body = answer;
@@ -353,7 +374,7 @@ static enum reason check_replay(const struct attest_request *req, const struct t
         return REASON_OK;
 }
 
-static char *attest_answer(const struct verifier *vf, const char *token_id,
+static char *attest_answer(const struct verifier *vf, unsigned version, const char *token_id,
                            const struct tpm_sealed *sealed, const struct tpm_quote *q)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
@@ -367,7 +388,7 @@ static char *attest_answer(const struct verifier *vf, const char *token_id,
                 json_object_put(cap);
                 return NULL;
         }
-        r |= json_add(o, "version", json_object_new_int(VERIFIER_PROTOCOL_VERSION));
+        r |= json_add(o, "version", json_object_new_int((int) version));
         r |= json_add(o, "token_id", json_object_new_string(token_id));
         r |= json_add(o, "sealed", s);
         r |= json_add(o, "kubeconfig", kc);
@@ -443,7 +464,7 @@ static enum reason release(const struct verifier *vf, const struct attest_reques
                 ERR_clear_error();
                 return verdict_set(v, REASON_INTERNAL, "cannot seal the token");
         }
-        answer = attest_answer(vf, token_id, sealed, q);
+        answer = attest_answer(vf, req->version, token_id, sealed, q);
         OPENSSL_cleanse(sealed, sizeof(*sealed)); /* not secret, but no use keeping it either */
         if (!answer)
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
@@ -455,6 +476,91 @@ static enum reason release(const struct verifier *vf, const struct attest_reques
         return REASON_OK;
 }
 
+/* A VCEK from the operator's cache: <CHIP_ID hex>-<REPORTED_TCB as 16 hex>.der (docs/cvm.md).
+ * The file is only a lookup: what it holds is verified like a VCEK from the node. */
+static X509 *vcek_from_cache(const char *dir, const struct platform_evidence *ev)
+{
+        const uint8_t *snp = ev->report;
+        _cleanup_free_ char *data = NULL;
+        struct snp_report r;
+        struct hcl_report h;
+        struct verdict scratch;
+        char chip[129], path[4096];
+        size_t size;
+
+        if (ev->kind == PLATFORM_KIND_AZURE_SNP_HCL) {
+                if (hcl_parse(ev->report, ev->report_size, &h, &scratch) != REASON_OK)
+                        return NULL;
+                snp = h.hw;
+        } else if (ev->report_size != SNP_REPORT_SIZE)
+                return NULL;
+        if (snp_report_parse(snp, SNP_REPORT_SIZE, &r, &scratch) != REASON_OK)
+                return NULL;
+        hex_encode(r.chip_id, sizeof(r.chip_id), chip);
+        if (pathf(path, sizeof(path), "%s/%s-%016llx.der", dir, chip,
+                  (unsigned long long) r.reported_tcb) < 0 ||
+            read_file_all(path, 16 * 1024, &data, &size) < 0)
+                return NULL;
+        return amd_cert_load((const uint8_t *) data, size);
+}
+
+/* Platform evidence (docs/PROTOCOL.md, "What the verifier checks"): required by the policy or
+ * by an EK admitted for it in round 1, and checked whenever it is sent. */
+static enum reason check_platform(const struct verifier *vf, const struct attest_request *req,
+                                  const struct tpm_public *ek, const struct tpm_public *ak,
+                                  enum ek_trust_kind trust, uint64_t now, struct verdict *v)
+{
+        static const char *const required[] = {"no", "SEV-SNP", "Azure SEV-SNP HCL"};
+        const struct platform_policy *pol = policy_platform(vf->policy);
+        struct platform_evidence ev = {};
+        struct platform_expect ex = {.check_binding = true, .ak = ak, .ek = ek};
+        struct platform_facts facts;
+        enum reason r;
+
+        if (!req->has_platform) {
+                if (pol->require != PLATFORM_REQUIRE_NONE || trust == EK_TRUST_PLATFORM)
+                        return verdict_set(
+                            v, REASON_PLATFORM_EVIDENCE_MISSING,
+                            "the policy requires %s platform evidence and round "
+                            "2 has none (protocol version 3, \"platform\")",
+                            required[pol->require == PLATFORM_REQUIRE_NONE ? PLATFORM_REQUIRE_SNP
+                                                                           : pol->require]);
+                return REASON_OK;
+        }
+        if (!vf->amd_roots)
+                return verdict_set(v, REASON_INTERNAL, "no AMD roots loaded");
+        if (platform_kind_from_name(req->platform.kind, &ev.kind) < 0)
+                return verdict_set(v, REASON_BAD_REQUEST, "unknown platform.kind");
+        ev.report = req->platform.report;
+        ev.report_size = req->platform.report_size;
+        /* The node's VCEK or VLEK: the first certificate that is one. Any ASK or ARK it sends
+         * is ignored; the chain is the pinned one. */
+        for (size_t i = 0; i < req->platform.n_certificates && !ev.vek; i++) {
+                X509 *c = amd_cert_load(req->platform.certificates[i],
+                                        req->platform.certificate_sizes[i]);
+
+                if (c && amd_vek_kind_of(c) != AMD_VEK_UNKNOWN)
+                        ev.vek = c;
+                else
+                        X509_free(c);
+        }
+        if (!ev.vek && vf->vcek_cache)
+                ev.vek = vcek_from_cache(vf->vcek_cache, &ev);
+        platform_binding(req->challenge, req->challenge_size, ek->name, ek->name_size, ak->name,
+                         ak->name_size, ex.binding);
+        r = platform_verify(vf->amd_roots, pol, &ev, &ex, (int64_t) now, NULL, NULL, &facts, v);
+        X509_free(ev.vek);
+        if (r != REASON_OK)
+                return r;
+        /* A bare SNP report says the guest's code chose this TPM, not where the TPM runs. */
+        if (pol->tpm_trust == PLATFORM_TPM_TEE && !facts.tpm_vouched)
+                return verdict_set(v, REASON_PLATFORM_TPM_NOT_VOUCHED,
+                                   "the policy trusts the TPM only inside the TEE, and %s "
+                                   "evidence does not put this EK and AK there",
+                                   platform_kind_name(ev.kind));
+        return REASON_OK;
+}
+
 static enum reason attest(const struct verifier *vf, struct attest_request *req, uint64_t now,
                           char **ret_body, struct verdict *v, struct appraisal_facts *facts)
 {
@@ -463,6 +569,7 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
         struct eventlog log = {};
         struct issuance_boot boot;
         uint8_t spki[32], binding[32], credential[32];
+        enum ek_trust_kind trust;
         unsigned wait;
         enum reason r;
         bool bound;
@@ -476,7 +583,7 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
          * attributes of both and the EK's trust hold without checking them again. */
         challenge_binding(ek.name, ek.name_size, ak.name, ak.name_size, binding);
         r = challenge_verify(vf->challenge_key, req->challenge, req->challenge_size, now, binding,
-                             NULL, v);
+                             &trust, v);
         if (r != REASON_OK)
                 return r;
 
@@ -510,6 +617,12 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
                         return REASON_RATE_LIMITED;
                 }
         }
+
+        /* The platform evidence, before the quote, the log and any token: nothing is released
+         * on evidence whose platform was not judged. */
+        r = check_platform(vf, req, &ek, &ak, trust, now, v);
+        if (r != REASON_OK)
+                return r;
 
         /* 3, 4. */
         r = check_quote(vf, req, &ak, &q, v);
@@ -551,14 +664,21 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
 enum reason appraise_attest(const struct verifier *vf, const char *body, size_t size, uint64_t now,
                             char **ret_body, struct verdict *v, struct appraisal_facts *facts)
 {
+        return appraise_attest_at(vf, 0, body, size, now, ret_body, v, facts);
+}
+
+enum reason appraise_attest_at(const struct verifier *vf, unsigned path_version, const char *body,
+                               size_t size, uint64_t now, char **ret_body, struct verdict *v,
+                               struct appraisal_facts *facts)
+{
         struct attest_request *req = calloc(1, sizeof(*req));
         struct appraisal_facts scratch;
         enum reason r;
 
-        facts = start(ret_body, v, facts, &scratch);
+        facts = start(path_version, ret_body, v, facts, &scratch);
         if (!req)
                 return verdict_set(v, REASON_INTERNAL, "out of memory");
-        r = request_parse_attest(body, size, req, v);
+        r = request_parse_attest_at(body, size, path_version, req, v);
         if (r == REASON_OK)
                 r = attest(vf, req, now, ret_body, v, facts);
         attest_request_done(req);

@@ -13,6 +13,7 @@
 struct ek_trust;     /* ekcheck.h: CA roots + allowlist */
 struct token_source; /* token-source.h */
 struct issuance;     /* issuance.h */
+struct amd_roots;    /* platform/amd-chain.h */
 
 /* Loaded once by `serve`, read-only afterwards, shared by every worker thread. */
 struct verifier {
@@ -26,6 +27,8 @@ struct verifier {
         unsigned challenge_lifetime; /* seconds */
         char *api_server;            /* kubeconfig server URL */
         char *cluster_ca_b64;        /* base64 of the cluster CA PEM */
+        struct amd_roots *amd_roots; /* pinned AMD ARK/ASK/ASVK; NULL: platform evidence refused */
+        char *vcek_cache;            /* directory of VCEKs by chip and TCB, or NULL */
 };
 
 /* What the audit log records of a decision besides the verdict. Never a secret. */
@@ -38,14 +41,22 @@ struct appraisal_facts {
         char image[64];     /* the label of the policy's image the boot matched, "" if none */
 };
 
-/* Round 1 (POST /v2/challenge) and round 2 (POST /v2/attest). now is Unix time (a parameter
- * so tests can age a challenge). On REASON_OK *ret_body is the malloc'ed JSON answer;
- * otherwise v says why and *ret_body is NULL. facts is filled as far as the request got. */
+/* Round 1 (POST /v3/challenge) and round 2 (POST /v3/attest), or their version-2 forms. now is
+ * Unix time (a parameter so tests can age a challenge). On REASON_OK *ret_body is the malloc'ed
+ * JSON answer; otherwise v says why and *ret_body is NULL. facts is filled as far as the
+ * request got. The _at forms take the version of the request's path (the body's must be the
+ * same); the plain ones take the body's version as it is. */
 enum reason appraise_challenge(const struct verifier *vf, const char *body, size_t size,
                                uint64_t now, char **ret_body, struct verdict *v,
                                struct appraisal_facts *facts);
 enum reason appraise_attest(const struct verifier *vf, const char *body, size_t size, uint64_t now,
                             char **ret_body, struct verdict *v, struct appraisal_facts *facts);
+enum reason appraise_challenge_at(const struct verifier *vf, unsigned path_version,
+                                  const char *body, size_t size, uint64_t now, char **ret_body,
+                                  struct verdict *v, struct appraisal_facts *facts);
+enum reason appraise_attest_at(const struct verifier *vf, unsigned path_version, const char *body,
+                               size_t size, uint64_t now, char **ret_body, struct verdict *v,
+                               struct appraisal_facts *facts);
 
 /* The error answer of docs/PROTOCOL.md for v. @return malloc'ed JSON or NULL */
 char *verdict_to_json(const struct verdict *v);

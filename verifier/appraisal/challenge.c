@@ -198,7 +198,8 @@ enum reason challenge_verify(const uint8_t key[32], const uint8_t *challenge, si
         if (challenge[OFF_VERSION] != CHALLENGE_VERSION)
                 return verdict_set(v, REASON_CHALLENGE_INVALID, "challenge version %u, not %d",
                                    challenge[OFF_VERSION], CHALLENGE_VERSION);
-        if (challenge[OFF_TRUST] != EK_TRUST_CHAIN && challenge[OFF_TRUST] != EK_TRUST_ALLOWLIST)
+        if (challenge[OFF_TRUST] != EK_TRUST_CHAIN && challenge[OFF_TRUST] != EK_TRUST_ALLOWLIST &&
+            challenge[OFF_TRUST] != EK_TRUST_PLATFORM)
                 return verdict_set(v, REASON_CHALLENGE_INVALID, "challenge EK trust %u unknown",
                                    challenge[OFF_TRUST]);
         expires_at = get_be64(challenge + OFF_EXPIRES_AT);

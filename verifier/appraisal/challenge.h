@@ -17,6 +17,8 @@
 enum ek_trust_kind {
         EK_TRUST_CHAIN = 1,     /* certificate chain to a configured CA */
         EK_TRUST_ALLOWLIST = 2, /* SPKI hash on the allowlist */
+        EK_TRUST_PLATFORM = 3,  /* neither: admitted for the platform evidence of round 2 to
+                                 * vouch for (policy platform.tpm_trust tee or none) */
 };
 
 /* Both keys from the shared secret: HMAC-SHA-256(secret, "nodegate challenge v1") and

@@ -60,7 +60,9 @@ char *verdict_to_json(const struct verdict *v)
 
         if (!o)
                 return NULL;
-        r |= json_add(o, "version", json_object_new_int(VERIFIER_PROTOCOL_VERSION));
+        r |= json_add(
+            o, "version",
+            json_object_new_int((int) (v->version ? v->version : VERIFIER_PROTOCOL_VERSION)));
         r |= json_add(o, "error", json_object_new_string(reason_name(v->reason)));
         r |= json_add(o, "message", json_object_new_string(v->message));
         if (v->pcr >= 0)

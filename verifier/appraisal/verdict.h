@@ -6,8 +6,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* docs/PROTOCOL.md: the version in the path (/v2/) and in every body. */
-#define VERIFIER_PROTOCOL_VERSION 2
+/* docs/PROTOCOL.md: the version in the path (/v3/) and in every body. Version 2 is still served:
+ * version 3 without platform evidence ("Versioning"). */
+#define VERIFIER_PROTOCOL_VERSION     3
+#define VERIFIER_PROTOCOL_VERSION_MIN 2
 
 /* X(enum suffix, HTTP status, stable machine-readable name). Never rename: gates, tests and
  * dashboards match on the names. */
@@ -51,6 +53,62 @@
         X(IMAGE_RETIRED, 403, "image-retired")                                                     \
         X(TOKEN_UNAVAILABLE, 503, "token-unavailable")                                             \
         X(OVERLOADED, 503, "overloaded")                                                           \
+        /* Platform evidence (docs/PROTOCOL.md, "Platform evidence"), in check order. */           \
+        X(PLATFORM_EVIDENCE_MISSING, 403, "platform-evidence-missing")                             \
+        X(PLATFORM_KIND_NOT_ALLOWED, 403, "platform-kind-not-allowed")                             \
+        X(PLATFORM_TPM_NOT_VOUCHED, 403, "platform-tpm-not-vouched")                               \
+        X(HCL_HEADER, 403, "hcl-header")                                                           \
+        X(HCL_CLAIMS_SIZE, 403, "hcl-claims-size")                                                 \
+        X(HCL_REPORT_TYPE, 403, "hcl-report-type")                                                 \
+        X(HCL_HASH_TYPE, 403, "hcl-hash-type")                                                     \
+        X(HCL_PADDING_NONZERO, 403, "hcl-padding-nonzero")                                         \
+        X(SNP_REPORT_SIZE, 403, "snp-report-size")                                                 \
+        X(SNP_REPORT_VERSION, 403, "snp-report-version")                                           \
+        X(SNP_SIGNATURE_ALGORITHM, 403, "snp-signature-algorithm")                                 \
+        X(SNP_POLICY_RESERVED, 403, "snp-policy-reserved")                                         \
+        X(SNP_RESERVED_NONZERO, 403, "snp-reserved-nonzero")                                       \
+        X(VEK_MISSING, 403, "vek-missing")                                                         \
+        X(SNP_SIGNER_MISMATCH, 403, "snp-signer-mismatch")                                         \
+        X(SNP_PRODUCT_UNKNOWN, 403, "snp-product-unknown")                                         \
+        X(ARK_NOT_PINNED, 403, "ark-not-pinned")                                                   \
+        X(ARK_EXPIRED, 403, "ark-expired")                                                         \
+        X(ASK_EXPIRED, 403, "ask-expired")                                                         \
+        X(VCEK_EXPIRED, 403, "vcek-expired")                                                       \
+        X(VLEK_EXPIRED, 403, "vlek-expired")                                                       \
+        X(ARK_ISSUER_MISMATCH, 403, "ark-issuer-mismatch")                                         \
+        X(ASK_ISSUER_MISMATCH, 403, "ask-issuer-mismatch")                                         \
+        X(VCEK_ISSUER_MISMATCH, 403, "vcek-issuer-mismatch")                                       \
+        X(VLEK_ISSUER_MISMATCH, 403, "vlek-issuer-mismatch")                                       \
+        X(ARK_SIGNATURE_ALGORITHM, 403, "ark-signature-algorithm")                                 \
+        X(ASK_SIGNATURE_ALGORITHM, 403, "ask-signature-algorithm")                                 \
+        X(VCEK_SIGNATURE_ALGORITHM, 403, "vcek-signature-algorithm")                               \
+        X(VLEK_SIGNATURE_ALGORITHM, 403, "vlek-signature-algorithm")                               \
+        X(ARK_SIGNATURE_INVALID, 403, "ark-signature-invalid")                                     \
+        X(ASK_SIGNATURE_INVALID, 403, "ask-signature-invalid")                                     \
+        X(VCEK_SIGNATURE_INVALID, 403, "vcek-signature-invalid")                                   \
+        X(VLEK_SIGNATURE_INVALID, 403, "vlek-signature-invalid")                                   \
+        X(VCEK_CHIP_ID_MISMATCH, 403, "vcek-chip-id-mismatch")                                     \
+        X(VEK_TCB_MISMATCH, 403, "vek-tcb-mismatch")                                               \
+        X(VEK_EXTENSION_MALFORMED, 403, "vek-extension-malformed")                                 \
+        X(VEK_KEY_TYPE, 403, "vek-key-type")                                                       \
+        X(SNP_SIGNATURE_INVALID, 403, "snp-signature-invalid")                                     \
+        X(SNP_POLICY_DEBUG, 403, "snp-policy-debug")                                               \
+        X(SNP_VMPL, 403, "snp-vmpl")                                                               \
+        X(SNP_POLICY_MIGRATE_MA, 403, "snp-policy-migrate-ma")                                     \
+        X(SNP_MEASUREMENT, 403, "snp-measurement")                                                 \
+        X(SNP_ID_KEY, 403, "snp-id-key")                                                           \
+        X(SNP_AUTHOR_KEY, 403, "snp-author-key")                                                   \
+        X(SNP_TCB_TOO_OLD, 403, "snp-tcb-too-old")                                                 \
+        X(SNP_LAUNCH_TCB_TOO_OLD, 403, "snp-launch-tcb-too-old")                                   \
+        X(SNP_GUEST_SVN, 403, "snp-guest-svn")                                                     \
+        X(SNP_REPORT_DATA_MISMATCH, 403, "snp-report-data-mismatch")                               \
+        X(HCL_CLAIMS_HASH_MISMATCH, 403, "hcl-claims-hash-mismatch")                               \
+        X(HCL_CLAIMS_JSON, 403, "hcl-claims-json")                                                 \
+        X(HCL_AKPUB_MISSING, 403, "hcl-akpub-missing")                                             \
+        X(HCL_KEY_TYPE, 403, "hcl-key-type")                                                       \
+        X(HCL_USER_DATA_MISMATCH, 403, "hcl-user-data-mismatch")                                   \
+        X(HCL_AKPUB_MISMATCH, 403, "hcl-akpub-mismatch")                                           \
+        X(HCL_EKPUB_MISMATCH, 403, "hcl-ekpub-mismatch")                                           \
         X(INTERNAL, 500, "internal")
 
 enum reason {
@@ -72,6 +130,8 @@ struct verdict {
         char event_type[VERDICT_EVENT_TYPE_MAX]; /* "" when it does not apply */
         char digest[129];                        /* lowercase hex, "" when it does not apply */
         unsigned retry_after;                    /* seconds for Retry-After, 0: none */
+        unsigned version; /* of the request, for the answer; 0: VERIFIER_PROTOCOL_VERSION.
+                           * verdict_set() leaves it alone. */
 };
 
 /* Sets reason and a printf-formatted message, resets the detail fields. Returns reason so a

@@ -7,6 +7,7 @@
 #include "common/fileutil.h"
 #include "common/json-util.h"
 #include "policy/policy.h"
+#include "platform/platform.h"
 #include "policy/predict.h"
 #include "common/util-verifier.h"
 
@@ -31,6 +32,9 @@ static const char help_main[] =
     "                  print a policy allowing exactly the events of a reference event log\n"
     "  from-uki UKI [--platform-log LOG] [--platform-pcrs LIST] [--allow LIST] [--events]\n"
     "                  print the policy a good boot of UKI meets, predicted from the file\n"
+    "  from-evidence REPORT [--vcek FILE] [--time UNIX] [--allow-debug]\n"
+    "                  print the \"platform\" section learnt from one known-good SEV-SNP\n"
+    "                  report or Azure HCL blob (docs/cvm.md)\n"
     "  check POLICY    validate a policy file and summarize it\n"
     "  show POLICY     print a policy file in canonical form\n"
     "  allow POLICY --pcr N --type TYPE --sha256 HEX [--required]\n"
@@ -818,6 +822,19 @@ static int cmd_check(int argc, char **argv)
                 printf("%s secure-boot-off (a boot without Secure Boot passes)",
                        policy_opt_ins(p) & POLICY_ALLOW_FIRMWARE_UNJUDGED ? ";" : "");
         printf("\n");
+        {
+                static const char *const require[] = {"none", "SEV-SNP (bare or Azure)",
+                                                      "Azure SEV-SNP HCL"};
+                static const char *const trust[] = {"cloud-ca", "tee", "none"};
+                const struct platform_policy *pp = policy_platform(p);
+
+                printf("platform evidence required: %s; TPM trust: %s%s; %zu measurements, %zu "
+                       "ID keys pinned%s\n",
+                       require[pp->require], trust[pp->tpm_trust],
+                       pp->admit_unenrolled_ek ? "; unenrolled EKs admitted" : "",
+                       pp->n_measurements, pp->n_id_keys,
+                       pp->allow_debug ? "; DEBUG guests allowed" : "");
+        }
         return fflush(stdout) == 0 ? 0 : EXIT_FAILURE;
 }
 

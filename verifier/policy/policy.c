@@ -3,6 +3,7 @@
  * replayed event log with sorted digests and binary search, written back in canonical form. */
 
 #include "policy/policy.h"
+#include "platform/platform.h"
 #include "common/json-util.h"
 #include "common/util-verifier.h"
 
@@ -69,6 +70,8 @@ struct policy_image {
         uint32_t pinned_mask;
         struct policy_rule *rules[EVENTLOG_PCRS]; /* sorted by type, one rule per type */
         size_t n_rules[EVENTLOG_PCRS];
+        struct platform_policy platform; /* "platform": the defaults when absent */
+        bool has_platform;               /* written back by policy_to_json() */
 };
 
 struct policy {
@@ -610,9 +613,10 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         _cleanup_(policy_freep) struct policy *p = NULL;
         /* json-c gives null as a NULL pointer: presence is tracked on its own. */
         json_object *version = NULL, *quote = NULL, *cap = NULL, *pcrs = NULL, *allow = NULL,
-                    *label = NULL, *images = NULL, *retired = NULL;
+                    *label = NULL, *images = NULL, *retired = NULL, *platform = NULL;
         bool has_version = false, has_quote = false, has_cap = false, has_pcrs = false,
-             has_allow = false, has_label = false, has_images = false, has_retired = false;
+             has_allow = false, has_label = false, has_images = false, has_retired = false,
+             has_platform = false;
         char buf[48];
         size_t end;
         int r;
@@ -673,6 +677,8 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
                         images = val, has_images = true;
                 else if (streq(key, "retired"))
                         retired = val, has_retired = true;
+                else if (streq(key, "platform"))
+                        platform = val, has_platform = true;
                 else
                         return set_error(err, errlen, -EINVAL, "unknown key \"%s\"",
                                          printable(key, buf));
@@ -686,6 +692,14 @@ int policy_parse(const char *json, size_t size, struct policy **ret, char *err, 
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
+
+        platform_policy_default(&p->platform);
+        if (has_platform) {
+                r = platform_policy_parse(platform, &p->platform, err, errlen);
+                if (r < 0)
+                        return r;
+                p->has_platform = true;
+        }
 
         p->quote_mask = DEFAULT_QUOTE_MASK;
         if (has_quote) {
@@ -868,6 +882,11 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t errlen)
                         return set_error(err, errlen, -EINVAL, "changed while being read");
         }
         return policy_parse(buf, size, ret, err, errlen);
+}
+
+const struct platform_policy *policy_platform(const struct policy *p)
+{
+        return &p->platform;
 }
 
 uint32_t policy_opt_ins(const struct policy *p)
@@ -1209,6 +1228,17 @@ char *policy_to_json(const struct policy *p)
         }
         if (p->n_retired)
                 image_list_json(f, "retired", p->retired, p->n_retired);
+        /* The platform section, in full: `policy allow` rewrites the file through this, and a
+         * section it dropped would stop requiring the platform. */
+        if (p->has_platform) {
+                _cleanup_(json_object_putp) json_object *o = platform_policy_to_json(&p->platform);
+
+                if (!o)
+                        return NULL;
+                fprintf(f, ",\n  \"platform\": %s",
+                        json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
         fputs("\n}\n", f);
 
         if (ferror(f) || fclose(TAKE_PTR(f)) != 0)

@@ -16,6 +16,9 @@ int policy_load(const char *path, struct policy **ret, char *err, size_t errlen)
 void policy_free(struct policy *p);
 
 uint32_t policy_quote_mask(const struct policy *p); /* bit n = PCR n */
+struct platform_policy;
+/* The "platform" section (platform/platform.h), its defaults when the file has none. */
+const struct platform_policy *policy_platform(const struct policy *p);
 unsigned policy_cap_pcr(const struct policy *p);
 
 /* The opt-ins of the policy's "allow" list (docs/PROTOCOL.md, "The policy file"): each weakens

@@ -147,23 +147,37 @@ static enum reason get_object(json_object *o, const char *key, const char *path,
         return REASON_OK;
 }
 
-static enum reason check_version(json_object *body, struct verdict *v)
+static enum reason check_version(json_object *body, unsigned path_version, unsigned *ret,
+                                 struct verdict *v)
 {
         json_object *m = NULL;
         enum reason r = get_member(body, "version", "version", &m, v);
+        int64_t n;
 
         if (r != REASON_OK)
                 return r;
         switch (json_object_get_type(m)) {
         case json_type_int:
-                if (json_object_get_int64(m) == VERIFIER_PROTOCOL_VERSION)
+                n = json_object_get_int64(m);
+                if (n >= VERIFIER_PROTOCOL_VERSION_MIN && n <= VERIFIER_PROTOCOL_VERSION &&
+                    (path_version == 0 || n == path_version)) {
+                        *ret = (unsigned) n;
+                        v->version = (unsigned) n;
                         return REASON_OK;
+                }
+                if (path_version && n >= VERIFIER_PROTOCOL_VERSION_MIN &&
+                    n <= VERIFIER_PROTOCOL_VERSION)
+                        return verdict_set(v, REASON_UNSUPPORTED_VERSION,
+                                           "version %lld sent to the path of version %u",
+                                           (long long) n, path_version);
                 return verdict_set(v, REASON_UNSUPPORTED_VERSION,
-                                   "version %lld is not supported: this verifier speaks %d",
-                                   (long long) json_object_get_int64(m), VERIFIER_PROTOCOL_VERSION);
-        case json_type_double:
-                return verdict_set(v, REASON_UNSUPPORTED_VERSION, "version must be the integer %d",
+                                   "version %lld is not supported: this verifier speaks %d and %d",
+                                   (long long) n, VERIFIER_PROTOCOL_VERSION_MIN,
                                    VERIFIER_PROTOCOL_VERSION);
+        case json_type_double:
+                return verdict_set(v, REASON_UNSUPPORTED_VERSION,
+                                   "version must be the integer %d or %d",
+                                   VERIFIER_PROTOCOL_VERSION_MIN, VERIFIER_PROTOCOL_VERSION);
         default:
                 return verdict_set(v, REASON_BAD_REQUEST, "field \"version\" must be a number");
         }
@@ -342,11 +356,18 @@ static enum reason parse_node(json_object *body, struct node_claims *node, struc
 enum reason request_parse_challenge(const char *body, size_t size, struct challenge_request *ret,
                                     struct verdict *v)
 {
+        return request_parse_challenge_at(body, size, 0, ret, v);
+}
+
+enum reason request_parse_challenge_at(const char *body, size_t size, unsigned path_version,
+                                       struct challenge_request *ret, struct verdict *v)
+{
         static const char *const keys[] = {"version", "ek_public", "ek_certificate", "ak_public",
                                            NULL};
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct challenge_request *req;
         json_object *m = NULL;
+        unsigned version = 0;
         enum reason r;
 
         r = body_parse(body, size, &o, v);
@@ -354,7 +375,7 @@ enum reason request_parse_challenge(const char *body, size_t size, struct challe
                 return r;
         /* The version first: a body of another version is refused as such, not for the fields
          * that version added. */
-        r = check_version(o, v);
+        r = check_version(o, path_version, &version, v);
         if (r != REASON_OK)
                 return r;
         r = check_keys(o, "", keys, v);
@@ -373,6 +394,7 @@ enum reason request_parse_challenge(const char *body, size_t size, struct challe
         }
         if (r == REASON_OK)
                 r = get_public(o, "ak_public", &req->ak_public, v);
+        req->version = version;
         if (r == REASON_OK)
                 *ret = *req;
         free(req);
@@ -437,22 +459,85 @@ static void wipe_credential_string(json_object *body)
                                (size_t) json_object_get_string_len(m));
 }
 
+/* platform (version 3): kind, report, optional certificates. */
+static enum reason parse_platform(json_object *body, struct attest_request *req, struct verdict *v)
+{
+        static const char *const keys[] = {"kind", "report", "certificates", NULL};
+        struct platform_request *p = &req->platform;
+        json_object *o = NULL, *m = NULL;
+        const char *s = NULL;
+        size_t len = 0;
+        enum reason r;
+
+        if (!json_object_object_get_ex(body, "platform", NULL))
+                return REASON_OK;
+        r = get_object(body, "platform", "platform", keys, &o, v);
+        if (r == REASON_OK)
+                r = get_member(o, "kind", "platform.kind", &m, v);
+        if (r == REASON_OK)
+                r = get_string(m, "platform.kind", &s, &len, v);
+        if (r != REASON_OK)
+                return r;
+        if (!streq(s, "snp-report") && !streq(s, "azure-snp-hcl"))
+                return verdict_set(v, REASON_BAD_REQUEST,
+                                   "field \"platform.kind\" must be \"snp-report\" or "
+                                   "\"azure-snp-hcl\"");
+        snprintf(p->kind, sizeof(p->kind), "%s", s);
+        r = get_base64(o, "report", "platform.report", p->report, sizeof(p->report),
+                       &p->report_size, v);
+        if (r != REASON_OK)
+                return r;
+        if (json_object_object_get_ex(o, "certificates", &m)) {
+                size_t n;
+
+                if (!json_object_is_type(m, json_type_array))
+                        return verdict_set(v, REASON_BAD_REQUEST,
+                                           "field \"platform.certificates\" must be an array");
+                n = json_object_array_length(m);
+                if (n > REQUEST_PLATFORM_CERTS)
+                        return verdict_set(v, REASON_FIELD_TOO_LARGE,
+                                           "field \"platform.certificates\" has more than %d "
+                                           "entries",
+                                           REQUEST_PLATFORM_CERTS);
+                for (size_t i = 0; i < n; i++) {
+                        r = decode_into(json_object_array_get_idx(m, i), "platform.certificates",
+                                        p->certificates[i], sizeof(p->certificates[i]),
+                                        &p->certificate_sizes[i], v);
+                        if (r != REASON_OK)
+                                return r;
+                }
+                p->n_certificates = n;
+        }
+        req->has_platform = true;
+        return REASON_OK;
+}
+
 enum reason request_parse_attest(const char *body, size_t size, struct attest_request *ret,
                                  struct verdict *v)
 {
-        static const char *const keys[] = {"version",    "challenge", "ek_public", "ak_public",
-                                           "credential", "quote",     "pcrs",      "event_log",
-                                           "node",       NULL};
+        return request_parse_attest_at(body, size, 0, ret, v);
+}
+
+enum reason request_parse_attest_at(const char *body, size_t size, unsigned path_version,
+                                    struct attest_request *ret, struct verdict *v)
+{
+        static const char *const keys_v2[] = {"version",    "challenge", "ek_public", "ak_public",
+                                              "credential", "quote",     "pcrs",      "event_log",
+                                              "node",       NULL};
+        static const char *const keys_v3[] = {"version",    "challenge", "ek_public", "ak_public",
+                                              "credential", "quote",     "pcrs",      "event_log",
+                                              "node",       "platform",  NULL};
         _cleanup_(json_object_putp) json_object *o = NULL;
         struct attest_request *req;
+        unsigned version = 0;
         enum reason r;
 
         r = body_parse(body, size, &o, v);
         if (r != REASON_OK)
                 return r;
-        r = check_version(o, v);
+        r = check_version(o, path_version, &version, v);
         if (r == REASON_OK)
-                r = check_keys(o, "", keys, v);
+                r = check_keys(o, "", version >= 3 ? keys_v3 : keys_v2, v);
         if (r != REASON_OK) {
                 wipe_credential_string(o);
                 return r;
@@ -481,6 +566,9 @@ enum reason request_parse_attest(const char *body, size_t size, struct attest_re
                 r = parse_event_log(o, req, v);
         if (r == REASON_OK)
                 r = parse_node(o, &req->node, v);
+        if (r == REASON_OK)
+                r = parse_platform(o, req, v);
+        req->version = version;
         wipe_credential_string(o);
 
         if (r == REASON_OK) {

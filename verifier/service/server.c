@@ -72,6 +72,7 @@ struct request {
         struct server *srv;
         struct conn *conn; /* NULL when the connection could not be registered (then cut) */
         enum endpoint endpoint;
+        unsigned version; /* of the path (/v2/, /v3/), 0 for the others */
         struct timespec start;
         struct sockaddr_storage addr;
         bool have_addr;
@@ -88,14 +89,15 @@ struct request {
 struct route {
         const char *path;
         enum endpoint endpoint;
-        bool post; /* POST for the protocol, GET (and HEAD) for the rest */
+        bool post;        /* POST for the protocol, GET (and HEAD) for the rest */
+        unsigned version; /* protocol version of the path, 0 for the others */
 };
 
+/* Version 2 is version 3 without platform evidence: served beside it (docs/PROTOCOL.md). */
 static const struct route routes[] = {
-    {"/v2/challenge", ENDPOINT_CHALLENGE, true},
-    {"/v2/attest", ENDPOINT_ATTEST, true},
-    {"/healthz", ENDPOINT_HEALTHZ, false},
-    {"/metrics", ENDPOINT_METRICS, false},
+    {"/v3/challenge", ENDPOINT_CHALLENGE, true, 3}, {"/v3/attest", ENDPOINT_ATTEST, true, 3},
+    {"/v2/challenge", ENDPOINT_CHALLENGE, true, 2}, {"/v2/attest", ENDPOINT_ATTEST, true, 2},
+    {"/healthz", ENDPOINT_HEALTHZ, false, 0},       {"/metrics", ENDPOINT_METRICS, false, 0},
 };
 
 static uint64_t now_ns(void)
@@ -302,7 +304,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct request *req,
 static enum MHD_Result refuse_with(struct MHD_Connection *c, struct request *req,
                                    enum reason reason, const char *allow, const char *message)
 {
-        struct verdict v;
+        struct verdict v = {.version = req->version};
 
         verdict_set(&v, reason, "%s", message);
         return refuse(c, req, &v, allow);
@@ -334,11 +336,12 @@ static enum MHD_Result on_headers(struct server *s, struct MHD_Connection *c, st
          * could be reopened after a TPM Restart, so version 1 is not served beside 2. */
         if (!route && (streq(url, "/v1/challenge") || streq(url, "/v1/attest")))
                 return refuse_with(c, req, REASON_UNSUPPORTED_VERSION, NULL,
-                                   "protocol version 1 is retired: this verifier speaks version "
-                                   "2 (/v2/); update the gate");
+                                   "protocol version 1 is retired: this verifier speaks versions "
+                                   "3 (/v3/) and 2 (/v2/); update the gate");
         if (!route)
                 return refuse_with(c, req, REASON_NOT_FOUND, NULL, "no such path");
         req->endpoint = route->endpoint;
+        req->version = route->version;
 
         if (!route->post) {
                 if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
@@ -439,7 +442,7 @@ static enum MHD_Result on_body(struct server *s, struct MHD_Connection *c, struc
 {
         enum reason reason;
         char *body = NULL;
-        struct verdict v = {};
+        struct verdict v = {.version = req->version};
         enum decision d;
         unsigned prev;
 
@@ -464,11 +467,11 @@ static enum MHD_Result on_body(struct server *s, struct MHD_Connection *c, struc
 
         req->body[req->size] = '\0';
         if (req->endpoint == ENDPOINT_CHALLENGE)
-                reason = appraise_challenge(s->vf, req->body, req->size, (uint64_t) time(NULL),
-                                            &body, &v, &req->facts);
+                reason = appraise_challenge_at(s->vf, req->version, req->body, req->size,
+                                               (uint64_t) time(NULL), &body, &v, &req->facts);
         else
-                reason = appraise_attest(s->vf, req->body, req->size, (uint64_t) time(NULL), &body,
-                                         &v, &req->facts);
+                reason = appraise_attest_at(s->vf, req->version, req->body, req->size,
+                                            (uint64_t) time(NULL), &body, &v, &req->facts);
         /* The body of round 2 holds the credential secret: gone as soon as it is judged. */
         explicit_bzero(req->body, req->allocated);
 
@@ -534,7 +537,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                         atomic_fetch_add(&req->conn->body_bytes, *upload_data_size);
                 *upload_data_size = 0;
                 if (r == -EFBIG) {
-                        struct verdict v;
+                        struct verdict v = {};
 
                         /* Only a chunked body gets here (a declared length was checked with
                          * the headers). libmicrohttpd cannot answer in the middle of a body,
@@ -590,7 +593,7 @@ static void on_completed(void *cls, struct MHD_Connection *c _unused_, void **co
         /* The token left the pool and was audited as issued, but the node never got it: say
          * so, or the log would claim a node holds a token it does not. */
         if (req->issued && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-                struct verdict v;
+                struct verdict v = {};
 
                 verdict_set(&v, REASON_OK, "the answer issuing token %s was not delivered: %s",
                             req->facts.token_id, termination_name(toe));

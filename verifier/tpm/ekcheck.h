@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Is this EK one we trust (docs/PROTOCOL.md, "POST /v2/challenge")? Its certificate chains to a
+/* Is this EK one we trust (docs/PROTOCOL.md, "POST /v3/challenge")? Its certificate chains to a
  * configured CA, or its SPKI hash is on the allowlist. Also the EK's and AK's attribute checks. */
 #pragma once
 

@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Protocol version 3's platform evidence end to end (issue 13): the ASan verifier serves HTTPS
+on 127.0.0.1 with a policy that requires SEV-SNP, and the software node of
+test-verifier-service.py (software EK and AK) sends synthetic but well-formed SNP reports in
+round 2. No real AMD key signs our binding, so the test makes its own AMD-shaped chain with
+OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK with
+AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — and gives it to the verifier as
+--platform-roots. Every refusal asserts its reason and that no token left the pool.
+Usage: test-platform-attest.py PATH-TO-nodegate-verifier
+"""
+import base64
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("svc", os.path.join(HERE, "test-verifier-service.py"))
+svc = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(svc)
+
+AMD_DN = "/OU=Engineering/C=US/L=Santa Clara/ST=CA/O=Advanced Micro Devices/CN="
+PSS = ["-sha384", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:48",
+       "-sigopt", "rsa_mgf1_md:sha384"]
+MEASUREMENT = bytes(range(48))
+CHIP_ID = hashlib.sha512(b"nodegate test chip").digest()
+# Milan TCB_VERSION: bl byte 0, tee 1, snp 6, ucode 7.
+TCB = {"bl": 3, "tee": 0, "snp": 8, "ucode": 115}
+TCB_U64 = int.from_bytes(bytes([TCB["bl"], TCB["tee"], 0, 0, 0, 0, TCB["snp"], TCB["ucode"]]),
+                         "little")
+LABEL = b"nodegate platform v3\0"
+# A pool line per boot that gets a token (kubeadm's format), and spares.
+TOKENS = ["%06x.%016x" % (i, i) for i in range(1, 9)]
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    print(("ok    " if ok else "FAIL  ") + what, flush=True)
+    failures += not ok
+    return ok
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=120)
+
+
+def make_chain(d, name):
+    """ARK-Milan (self-signed) -> SEV-Milan -> SEV-VCEK in d/name; returns the file paths."""
+    p = lambda n: os.path.join(d, name + "-" + n)  # noqa: E731
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ark.key"))
+    openssl("req", "-x509", "-new", "-key", p("ark.key"), "-subj", AMD_DN + "ARK-Milan",
+            "-days", "3", "-out", p("ark.pem"), *PSS)
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ask.key"))
+    openssl("req", "-new", "-key", p("ask.key"), "-subj", AMD_DN + "SEV-Milan", "-out", p("ask.csr"))
+    openssl("x509", "-req", "-in", p("ask.csr"), "-CA", p("ark.pem"), "-CAkey", p("ark.key"),
+            "-set_serial", "1", "-days", "3", "-out", p("ask.pem"), *PSS)
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", p("vcek.key"))
+    openssl("req", "-new", "-key", p("vcek.key"), "-subj", AMD_DN + "SEV-VCEK", "-out", p("vcek.csr"))
+    with open(p("vcek.ext"), "w") as f:
+        f.write("1.3.6.1.4.1.3704.1.1=ASN1:INTEGER:0\n"
+                "1.3.6.1.4.1.3704.1.2=ASN1:IA5STRING:Milan-B0\n"
+                "1.3.6.1.4.1.3704.1.3.1=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.3.2=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.3.3=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.3.8=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.4=DER:%s\n"
+                % (TCB["bl"], TCB["tee"], TCB["snp"], TCB["ucode"],
+                   ":".join("%02x" % c for c in CHIP_ID)))
+    openssl("x509", "-req", "-in", p("vcek.csr"), "-CA", p("ask.pem"), "-CAkey", p("ask.key"),
+            "-set_serial", "0", "-days", "3", "-extfile", p("vcek.ext"), "-outform", "DER",
+            "-out", p("vcek.der"), *PSS)
+    with open(p("vcek.key"), "rb") as f:
+        key = serialization.load_pem_private_key(f.read(), None)
+    with open(p("vcek.der"), "rb") as f:
+        vcek = f.read()
+    return {"ark": p("ark.pem"), "ask": p("ask.pem"), "vcek": vcek, "key": key}
+
+
+def snp_report(key, report_data, debug=False, measurement=MEASUREMENT, chip_id=CHIP_ID):
+    """A version-3 ATTESTATION_REPORT from a Milan guest at VMPL 0, signed with key."""
+    b = bytearray(1184)
+    policy = (1 << 17) | (1 << 16) | ((1 << 19) if debug else 0)
+    struct.pack_into("<IIQ", b, 0, 3, 1, policy)
+    struct.pack_into("<II", b, 0x30, 0, 1)  # VMPL 0, ECDSA P-384 with SHA-384
+    struct.pack_into("<QQI", b, 0x38, TCB_U64, 1, 0)  # current TCB, platform info, VCEK
+    b[0x50:0x90] = report_data
+    b[0x90:0xC0] = measurement
+    struct.pack_into("<Q", b, 0x180, TCB_U64)  # reported TCB
+    b[0x188:0x18B] = bytes([0x19, 0x01, 0x01])  # Milan
+    b[0x1A0:0x1E0] = chip_id
+    struct.pack_into("<Q", b, 0x1E0, TCB_U64)
+    b[0x1E8:0x1EB] = bytes([4, 55, 1])
+    struct.pack_into("<Q", b, 0x1F0, TCB_U64)
+    r, s = decode_dss_signature(key.sign(bytes(b[:0x2A0]), ec.ECDSA(hashes.SHA384())))
+    b[0x2A0:0x2A0 + 72] = r.to_bytes(72, "little")
+    b[0x2A0 + 72:0x2A0 + 144] = s.to_bytes(72, "little")
+    return bytes(b)
+
+
+class AzureNode(svc.SoftNode):
+    """The software node with an RSA 2048 AK (RSASSA, SHA-256), shaped like the Azure
+    paravisor's HCL AK at 0x81000003, which the HCL claims name as HCLAkPub."""
+
+    def __init__(self, secret_path):
+        super().__init__(secret_path)
+        # self.ak stays the parent's ECC key, which its attest_request() signs with first.
+        self.rsa_ak = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        n = self.rsa_ak.public_key().public_numbers().n
+        self.ak_tpmt = (struct.pack(">HHI", svc.RSA, svc.SHA256, svc.AK_ATTRS) + svc.tpm2b(b"")
+                        + struct.pack(">HHHHI", svc.NULL_ALG, 0x0014, svc.SHA256, 2048, 0)
+                        + svc.tpm2b(n.to_bytes(256, "big")))
+        self.ak_name = struct.pack(">H", svc.SHA256) + hashlib.sha256(self.ak_tpmt).digest()
+
+    def attest_request(self, challenge):
+        req = super().attest_request(challenge)
+        # The quote names our AK already (self.ak_name); sign it with the RSA AK instead.
+        attest = base64.b64decode(req["quote"]["attest"])[2:]
+        sig = self.rsa_ak.sign(attest, padding.PKCS1v15(), hashes.SHA256())
+        req["quote"] = {"attest": svc.b64(svc.tpm2b(attest)),
+                        "signature": svc.b64(struct.pack(">HH", 0x0014, svc.SHA256)
+                                             + svc.tpm2b(sig))}
+        return req
+
+    def jwk(self, kid):
+        n = self.rsa_ak.public_key().public_numbers().n
+        b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+        return {"kid": kid, "key_ops": ["sign"], "kty": "RSA", "e": b64u(b"\x01\x00\x01"),
+                "n": b64u(n.to_bytes(256, "big"))}
+
+
+class AzureRsaEkNode(AzureNode):
+    """An Azure node whose EK is the RSA 2048 EK of template L-1, the key HCLEkPub names."""
+
+    def __init__(self, secret_path):
+        super().__init__(secret_path)
+        self.rsa_ek = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        n = self.rsa_ek.public_key().public_numbers().n
+        self.ek_tpmt = svc.rsa_ek_area(2048, 0, n.to_bytes(256, "big"))[2:]
+        self.ek_name = struct.pack(">H", svc.SHA256) + hashlib.sha256(self.ek_tpmt).digest()
+
+    def ek_jwk(self, key=None):
+        n = (key or self.rsa_ek).public_key().public_numbers().n
+        b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
+        return {"kid": "HCLEkPub", "key_ops": ["encrypt"], "kty": "RSA",
+                "e": b64u(b"\x01\x00\x01"), "n": b64u(n.to_bytes(256, "big"))}
+
+
+def hcl_blob(key, claims):
+    """The paravisor's NV 0x01400001: HCLA header, SNP report signed over SHA-256(claims),
+    IGVM request data (SNP, SHA-256), the claims, zero padding to 2600 bytes."""
+    report = snp_report(key, hashlib.sha256(claims).digest() + bytes(32))
+    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
+    req = struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims))
+    blob = head + report + req + claims
+    return blob + bytes(2600 - len(blob))
+
+
+def azure_claims(node, user_data, ak_jwk=None, ek_jwk=None):
+    keys = [ak_jwk or node.jwk("HCLAkPub")] + ([ek_jwk] if ek_jwk else [])
+    return json.dumps({"keys": keys, "vm-configuration": {
+        "console-enabled": True, "secure-boot": True, "tpm-enabled": True,
+        "vmUniqueId": "00000000-0000-4000-8000-000000000001"},
+        "user-data": user_data.hex().upper()}, separators=(",", ":")).encode()
+
+
+def binding(node, challenge):
+    return hashlib.sha512(LABEL + challenge + node.ek_name + node.ak_name).digest()
+
+
+def main():
+    binary = sys.argv[1]
+    d = tempfile.mkdtemp(prefix="nodegate-platform-")
+    verifiers = []
+    try:
+        ca, cert, key = svc.make_pki(d)
+        secret = os.path.join(d, "secret")
+        svc.run([binary, "keygen", secret])
+        chain = make_chain(d, "test")
+        other = make_chain(d, "forger")  # the same names, another key: not the pinned roots
+        roots = os.path.join(d, "roots")
+        os.makedirs(roots)
+        shutil.copy(chain["ark"], os.path.join(roots, "ark.pem"))
+        shutil.copy(chain["ask"], os.path.join(roots, "ask.pem"))
+
+        node = svc.SoftNode(secret)
+        allowlist = os.path.join(d, "ek-allowlist")
+        with open(allowlist, "w") as f:
+            f.write(node.ek_sha256 + "\n")
+        pool = os.path.join(d, "tokens")
+        with open(pool, "w") as f:
+            f.write("".join(t + "\n" for t in TOKENS))
+        os.chmod(pool, 0o600)
+
+        def unused():
+            with open(pool) as f:
+                return [line for line in f.read().splitlines() if line in TOKENS]
+
+        def serve(name, platform, extra=()):
+            policy = os.path.join(d, name + ".policy.json")
+            with open(policy, "w") as f:
+                json.dump({**svc.POLICY, "platform": platform}, f)
+            args = ["--cert", cert, "--key", key, "--secret", secret, "--policy", policy,
+                    "--ek-allowlist", allowlist, "--token-source", "pool:" + pool,
+                    "--api-server", "https://127.0.0.1:6443", "--cluster-ca", ca,
+                    "--platform-roots", roots, *extra]
+            v = svc.Verifier(binary, d, name, args)
+            verifiers.append(v)
+            return svc.Client(ca, v.host, v.port)
+
+        snp_policy = {"require": "snp", "tpm_trust": "cloud-ca",
+                      "snp": {"measurements": [MEASUREMENT.hex()], "vmpl": 0,
+                              "min_reported_tcb": {"Milan": TCB}}}
+        client = serve("snp", snp_policy)
+
+        def rounds(n, version=3, platform=lambda ch: None, what=""):
+            status, _, body = client.post("/v%d/challenge" % version,
+                                          {**n.challenge_request(), "version": version})
+            if status != 200:
+                return status, json.loads(body), None
+            challenge = base64.b64decode(json.loads(body)["challenge"])
+            req = n.attest_request(challenge)
+            req["version"] = version
+            ev = platform(challenge)
+            if ev is not None:
+                req["platform"] = ev
+            status, _, body = client.post("/v%d/attest" % version, req)
+            return status, json.loads(body), challenge
+
+        def evidence(report, certs=None):
+            return {"kind": "snp-report", "report": base64.b64encode(report).decode(),
+                    "certificates": [base64.b64encode(c).decode()
+                                     for c in (certs if certs is not None else [chain["vcek"]])]}
+
+        def refused(what, want, answer, status, before):
+            check(status == 403 and answer.get("error") == want and "token_id" not in answer
+                  and "sealed" not in answer and unused() == before,
+                  f"{what}: 403 {want}, no token ({status} {answer.get('error')} "
+                  f"{answer.get('message')})")
+
+        # Policy requires SNP, the node sends none: refused before anything is sealed.
+        before = unused()
+        status, answer, _ = rounds(node)
+        refused("v3 without evidence", "platform-evidence-missing", answer, status, before)
+        status, answer, _ = rounds(node, version=2)
+        refused("v2 (cannot send evidence) under a policy requiring SNP",
+                "platform-evidence-missing", answer, status, before)
+        check(answer.get("version") == 2, "a version-2 request is answered in version 2")
+
+        # Well-formed evidence bound to this challenge and these keys: the token.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch))))
+        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]
+              and "sealed" in answer and answer.get("version") == 3,
+              f"SNP report bound to the challenge: 200 with a sealed token ({status} "
+              f"{answer.get('error')} {answer.get('message')})")
+
+        # Replayed report: a genuine report of an earlier challenge.
+        old = {}
+
+        def keep(ch):
+            old["report"] = snp_report(chain["key"], binding(node, ch))
+            return evidence(old["report"])
+        rounds(node, platform=keep)
+        before = unused()
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(old["report"]))
+        refused("replayed report (an earlier challenge's binding)", "snp-report-data-mismatch",
+                answer, status, before)
+        # Report of another VM / other keys: bound to another node's EK and AK.
+        stranger = svc.SoftNode(secret)
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(stranger, ch))))
+        refused("report binding another node's keys", "snp-report-data-mismatch", answer,
+                status, before)
+        # DEBUG=1: the host can read the guest's memory.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch), debug=True)))
+        refused("guest policy DEBUG=1", "snp-policy-debug", answer, status, before)
+        # Another measurement than the policy's.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch), measurement=bytes(48))))
+        refused("unknown launch measurement", "snp-measurement", answer, status, before)
+        # Forged report: signed by a VCEK under look-alike roots that are not pinned.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(other["key"], binding(node, ch)), [other["vcek"]]))
+        refused("forged report (look-alike AMD chain)", "vcek-signature-invalid", answer,
+                status, before)
+        # The genuine VCEK with a report signed by another key.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(other["key"], binding(node, ch))))
+        refused("report not signed by the VCEK", "snp-signature-invalid", answer, status, before)
+        # Another chip's report under this VCEK.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch), chip_id=bytes(64))))
+        refused("another chip's CHIP_ID", "vcek-chip-id-mismatch", answer, status, before)
+        # No VCEK in the request and no cache.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch)), []))
+        refused("no VCEK", "vek-missing", answer, status, before)
+        # A truncated report.
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch))[:-1]))
+        refused("truncated report", "snp-report-size", answer, status, before)
+
+        # tpm_trust tee: an SNP report says the guest chose this TPM, not that the TPM is in
+        # the TEE (a host-side vTPM looks the same): refused. Which VM is ours stays the
+        # enrolment's job: an unenrolled EK is refused in round 1 unless the policy admits it.
+        client = serve("tee-enrolled", {**snp_policy, "tpm_trust": "tee"})
+        status, _, body = client.post("/v3/challenge", {**stranger.challenge_request(),
+                                                        "version": 3})
+        check(status == 403 and json.loads(body).get("error") == "ek-unknown",
+              f"tpm_trust tee alone: an unenrolled EK is ek-unknown in round 1 ({status} {body!r})")
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch))))
+        refused("tpm_trust tee, enrolled EK, bare SNP report (host-side vTPM claims)",
+                "platform-tpm-not-vouched", answer, status, before)
+        client = serve("tee", {**snp_policy, "tpm_trust": "tee", "admit_unenrolled_ek": True})
+        status, answer, _ = rounds(stranger, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(stranger, ch))))
+        refused("tpm_trust tee with a bare SNP report (host-side vTPM claims)",
+                "platform-tpm-not-vouched", answer, status, before)
+        status, answer, _ = rounds(stranger)
+        refused("tpm_trust tee, unenrolled EK, no evidence", "platform-evidence-missing", answer,
+                status, before)
+
+        # tpm_trust none: the operator trusts the host with the token; the EK needs no proof,
+        # the evidence is still required and checked.
+        client = serve("none", {**snp_policy, "tpm_trust": "none", "admit_unenrolled_ek": True})
+        status, answer, _ = rounds(stranger, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(stranger, ch), debug=True)))
+        refused("tpm_trust none: the report is still judged (DEBUG=1)", "snp-policy-debug",
+                answer, status, before)
+        status, answer, _ = rounds(stranger, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(stranger, ch))))
+        check(status == 200 and "sealed" in answer,
+              f"tpm_trust none, unenrolled EK, good report: 200 with a sealed token ({status} "
+              f"{answer.get('error')} {answer.get('message')})")
+
+        # The operator's VCEK cache: a node that sends no certificate is verified with the
+        # cached VCEK of its chip and TCB; a report of a chip not in the cache is vek-missing.
+        cache = os.path.join(d, "vcek-cache")
+        os.makedirs(cache)
+        with open(os.path.join(cache, "%s-%016x.der" % (CHIP_ID.hex(), TCB_U64)), "wb") as f:
+            f.write(chain["vcek"])
+        client = serve("cache", snp_policy, ["--vcek-cache", cache])
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch)), []))
+        check(status == 200 and "sealed" in answer,
+              f"no VCEK in the request, the chip's VCEK in --vcek-cache: 200 with a sealed token "
+              f"({status} {answer.get('error')} {answer.get('message')})")
+        before = unused()
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch), chip_id=bytes(range(64))), []))
+        refused("no VCEK, another chip than the cache has", "vek-missing", answer, status, before)
+
+        # Azure: the HCL blob names the vTPM's AK (HCLAkPub); with it the report vouches for the
+        # TPM, so tpm_trust tee admits an EK nobody enrolled.
+        client = serve("azure", {"require": "azure-snp", "tpm_trust": "tee",
+                                 "admit_unenrolled_ek": True,
+                                 "snp": {"measurements": [MEASUREMENT.hex()]}})
+        az = AzureNode(secret)
+
+        def hcl(ch, node=az, user=None, jwk=None, ek_jwk=None):
+            blob = hcl_blob(chain["key"], azure_claims(node, user or binding(node, ch), jwk,
+                                                       ek_jwk))
+            return {"kind": "azure-snp-hcl", "report": base64.b64encode(blob).decode(),
+                    "certificates": [base64.b64encode(chain["vcek"]).decode()]}
+        before = unused()
+        status, answer, _ = rounds(az, platform=lambda ch: {**evidence(
+            snp_report(chain["key"], binding(az, ch)))})
+        refused("azure-snp policy, bare SNP report", "platform-kind-not-allowed", answer, status,
+                before)
+        status, answer, _ = rounds(az, platform=lambda ch: hcl(ch, user=bytes(64)))
+        refused("HCL whose user-data is not this challenge's (never written, or replayed)",
+                "hcl-user-data-mismatch", answer, status, before)
+        other_ak = AzureNode(secret)
+        status, answer, _ = rounds(az, platform=lambda ch: hcl(ch, jwk=other_ak.jwk("HCLAkPub")))
+        refused("HCL naming another vTPM's AK (quote from a host-side TPM)", "hcl-akpub-mismatch",
+                answer, status, before)
+        status, answer, _ = rounds(az, platform=hcl)
+        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]
+              and "sealed" in answer,
+              f"Azure HCL naming the AK, bound to the challenge, unenrolled EK under tpm_trust "
+              f"tee and admit_unenrolled_ek: 200 with a sealed token ({status} {answer.get('error')} "
+              f"{answer.get('message')})")
+
+        # HCLEkPub names the paravisor's RSA EK: an RSA EK must be that one.
+        rsa_node = AzureRsaEkNode(secret)
+        before = unused()
+        status, answer, _ = rounds(rsa_node, platform=lambda ch: hcl(
+            ch, node=rsa_node, ek_jwk=rsa_node.ek_jwk(
+                rsa.generate_private_key(public_exponent=65537, key_size=2048))))
+        refused("HCLEkPub of another vTPM than the RSA EK attesting", "hcl-ekpub-mismatch",
+                answer, status, before)
+        status, answer, _ = rounds(rsa_node, platform=lambda ch: hcl(
+            ch, node=rsa_node, ek_jwk=rsa_node.ek_jwk()))
+        check(status == 200 and "sealed" in answer,
+              f"HCLAkPub and HCLEkPub = the AK and the RSA EK: 200 with a sealed token ({status} "
+              f"{answer.get('error')} {answer.get('message')})")
+
+        for v in verifiers:
+            rc = v.stop()
+            err = v.stderr_text()
+            check(rc == 0 and "ERROR: AddressSanitizer" not in err and "runtime error" not in err,
+                  f"verifier exits 0 without sanitizer reports (rc {rc})")
+    finally:
+        for v in verifiers:
+            v.stop()
+        shutil.rmtree(d, ignore_errors=True)
+    print(f"test-platform-attest: {'FAILED' if failures else 'all passed'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

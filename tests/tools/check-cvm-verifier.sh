@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# make check-cvm-verifier: `nodegate-verifier platform verify` on every SEV-SNP and Azure SNP
+# case of tests/fixtures/cvm/EXPECTED (the real reports and certificates and the oracle's
+# derived negatives), at each case's pinned time; the verdict and the first reason must be
+# EXPECTED's. The inputs of each case (VEK, substituted chain, expected binding) come from the
+# oracle's --cli-args, so the cases are defined once. Also checks that the compiled-in AMD roots
+# are the fixtures' pinned ones.
+# Usage: check-cvm-verifier.sh VERIFIER WORKDIR
+set -euo pipefail
+verifier=$1
+work=$2
+cd "$(dirname "$0")/../.."
+
+rm -rf "$work"
+mkdir -p "$work"
+sh tests/tools/gen-amd-roots.sh > "$work/amd-roots.c"
+if ! diff -u verifier/platform/amd-roots.c "$work/amd-roots.c"; then
+        echo "check-cvm-verifier: verifier/platform/amd-roots.c differs from the pinned roots" >&2
+        exit 1
+fi
+python3 tests/tools/cvm-reference.py --write-negatives "$work"
+python3 tests/tools/cvm-reference.py --cli-args "$work" > "$work/args"
+
+pass=0
+fail=0
+while IFS=$'\t' read -r name args; do
+        line=$(grep -F -m1 "$name kind=" tests/fixtures/cvm/EXPECTED || true)
+        if [[ -z $line || ${line%% *} != "$name" ]]; then
+                echo "FAIL $name: not in EXPECTED" >&2
+                fail=$((fail + 1))
+                continue
+        fi
+        verdict=$(sed -E 's/.* verdict=([a-z]+) .*/\1/' <<<"$line")
+        reason=$(sed -E 's/.* reason=([a-z0-9-]+) .*/\1/' <<<"$line")
+        want=accepted
+        [[ $verdict == accepted ]] || want="refused: $reason"
+        rc=0
+        # shellcheck disable=SC2086 # the oracle's arguments: paths without blanks
+        out=$("$verifier" platform verify $args 2>&1) || rc=$?
+        got=$(tail -n1 <<<"$out")
+        if [[ $got != "$want" ]] || { [[ $want == accepted ]] && ((rc != 0)); } ||
+                { [[ $want != accepted ]] && ((rc != 1)); }; then
+                echo "FAIL $name: want '$want', got '$got' (exit $rc)" >&2
+                printf '    %s\n' "${out//$'\n'/$'\n'    }" >&2
+                fail=$((fail + 1))
+        else
+                pass=$((pass + 1))
+        fi
+done < "$work/args"
+# policy from-evidence: the section learnt from one good report admits it and refuses another
+# guest (another measurement) and another kind of evidence.
+f=tests/fixtures/cvm
+t=1748736000
+learn() { # NAME: the verdict line of platform verify under the learnt policy
+        { "$verifier" platform verify --time "$t" --policy "$work/learnt.json" "$@" || true; } |
+                tail -n1
+}
+"$verifier" policy from-evidence "$f/azure-snp/trustee-ev-genoa-hcl.bin" --time "$t" \
+        --vcek "$f/azure-snp/trustee-vcek-genoa.pem" > "$work/learnt.json"
+for want_args in \
+        "accepted|--report $f/azure-snp/trustee-ev-genoa-hcl.bin --vcek $f/azure-snp/trustee-vcek-genoa.pem" \
+        "refused: snp-measurement|--report $f/azure-snp/trustee-hcl-report.bin --vcek $f/azure-snp/trustee-vcek-chain.pem" \
+        "refused: platform-kind-not-allowed|--report $f/snp/trustee-report.bin --vcek $f/snp/trustee-vcek.der"; do
+        want=${want_args%%|*}
+        # shellcheck disable=SC2086 # paths without blanks
+        got=$(learn ${want_args#*|})
+        if [[ $got == "$want" ]]; then
+                pass=$((pass + 1))
+        else
+                echo "FAIL from-evidence policy: want '$want', got '$got' for ${want_args#*|}" >&2
+                fail=$((fail + 1))
+        fi
+done
+if "$verifier" policy from-evidence "$f/snp/gsg-attestation.bin" > /dev/null 2>&1; then
+        echo "FAIL from-evidence learnt from a DEBUG=1 report" >&2
+        fail=$((fail + 1))
+else
+        pass=$((pass + 1))
+fi
+
+echo "check-cvm-verifier: $pass cases as EXPECTED, $fail failed"
+((fail == 0 && pass > 0))

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The platform checks in their one order (platform.h; docs/PROTOCOL.md "What the verifier
+ * checks"; tests/tools/cvm-reference.py evaluates the same order). */
+#include "platform/platform.h"
+
+#include "common/util-verifier.h"
+#include "tpm/tpm2b.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+struct run {
+        platform_step_fn step;
+        void *userdata;
+};
+
+static enum reason done(const struct run *run, const char *step, enum reason r,
+                        const struct verdict *v, const char *ok_detail)
+{
+        if (run->step)
+                run->step(run->userdata, step, r, r == REASON_OK ? ok_detail : v->message);
+        return r;
+}
+
+static enum reason check_binding(const struct run *run, const struct platform_evidence *ev,
+                                 const struct platform_expect *ex, const struct snp_report *r,
+                                 struct platform_facts *f, struct verdict *v)
+{
+        uint8_t claims_hash[32];
+        char detail[256];
+        enum reason k;
+
+        if (ev->kind == PLATFORM_KIND_SNP_REPORT) {
+                if (!ex->check_binding)
+                        return done(run, "binding", REASON_OK, v,
+                                    "not checked (no expected binding given)");
+                if (CRYPTO_memcmp(r->report_data, ex->binding, 64) != 0)
+                        return done(run, "binding",
+                                    verdict_set(v, REASON_SNP_REPORT_DATA_MISMATCH,
+                                                "REPORT_DATA is not the platform binding of "
+                                                "this challenge and these keys"),
+                                    v, NULL);
+                return done(run, "binding", REASON_OK, v, "REPORT_DATA = the expected binding");
+        }
+
+        /* Azure: the report signs the claims' hash; the claims carry the binding and keys. */
+        SHA256(f->hcl.claims, f->hcl.claims_size, claims_hash);
+        {
+                static const uint8_t zero[32];
+
+                if (CRYPTO_memcmp(r->report_data, claims_hash, 32) != 0 ||
+                    memcmp(r->report_data + 32, zero, 32) != 0)
+                        return done(run, "binding",
+                                    verdict_set(v, REASON_HCL_CLAIMS_HASH_MISMATCH,
+                                                "REPORT_DATA is not SHA-256 of the HCL claims "
+                                                "followed by 32 zero bytes"),
+                                    v, NULL);
+        }
+        k = hcl_claims_parse(f->hcl.claims, f->hcl.claims_size, &f->claims, v);
+        if (k != REASON_OK)
+                return done(run, "binding", k, v, NULL);
+        if (!f->claims.has_akpub)
+                return done(
+                    run, "binding",
+                    verdict_set(v, REASON_HCL_AKPUB_MISSING, "the HCL claims have no HCLAkPub"), v,
+                    NULL);
+        if (!f->claims.ak_rsa || (f->claims.has_ekpub && !f->claims.ek_rsa))
+                return done(
+                    run, "binding",
+                    verdict_set(v, REASON_HCL_KEY_TYPE, "HCLAkPub or HCLEkPub is not an RSA JWK"),
+                    v, NULL);
+        if (ex->check_binding && (!f->claims.has_user_data || f->claims.user_data_size != 64 ||
+                                  CRYPTO_memcmp(f->claims.user_data, ex->binding, 64) != 0 ||
+                                  !f->claims.user_data_upper))
+                return done(run, "binding",
+                            verdict_set(v, REASON_HCL_USER_DATA_MISMATCH,
+                                        "the claims' user-data is not the platform binding of "
+                                        "this challenge and these keys (in upper-case hex)"),
+                            v, NULL);
+        if (ex->ak && !hcl_jwk_is_key(f->claims.ak_n, f->claims.ak_n_size, f->claims.ak_e, ex->ak))
+                return done(run, "binding",
+                            verdict_set(v, REASON_HCL_AKPUB_MISMATCH,
+                                        "the AK is not the claims' HCLAkPub: quote with the HCL "
+                                        "AK at 0x81000003"),
+                            v, NULL);
+        /* HCLEkPub is the paravisor's RSA EK; an ECC EK is bound by the credential alone. */
+        if (ex->ek && f->claims.has_ekpub && ex->ek->type == TPMW_ALG_RSA &&
+            !hcl_jwk_is_key(f->claims.ek_n, f->claims.ek_n_size, f->claims.ek_e, ex->ek))
+                return done(
+                    run, "binding",
+                    verdict_set(v, REASON_HCL_EKPUB_MISMATCH, "the EK is not the claims' HCLEkPub"),
+                    v, NULL);
+        f->tpm_vouched = ex->ak != NULL;
+        snprintf(detail, sizeof(detail),
+                 "REPORT_DATA = SHA-256(claims); HCLAkPub%s%s; user-data %s%s",
+                 f->claims.has_ekpub ? " and HCLEkPub" : "", " present",
+                 ex->check_binding ? "= the expected binding"
+                                   : "not checked (no expected binding given)",
+                 ex->ak ? "; HCLAkPub = the AK" : "");
+        return done(run, "binding", REASON_OK, v, detail);
+}
+
+enum reason platform_verify(const struct amd_roots *roots, const struct platform_policy *pol,
+                            const struct platform_evidence *ev, const struct platform_expect *ex,
+                            int64_t t, platform_step_fn step, void *userdata,
+                            struct platform_facts *facts, struct verdict *v)
+{
+        const struct run run = {step, userdata};
+        struct platform_facts scratch = {};
+        struct amd_vek_ext ext;
+        struct snp_tcb tcb;
+        const uint8_t *snp = ev->report;
+        size_t snp_size = ev->report_size;
+        char detail[512], tcb_text[64];
+        struct snp_report *r;
+        enum reason k;
+
+        if (!facts)
+                facts = &scratch;
+        *facts = (struct platform_facts){};
+        r = &facts->report;
+
+        if (pol->require == PLATFORM_REQUIRE_AZURE_SNP && ev->kind != PLATFORM_KIND_AZURE_SNP_HCL)
+                return done(&run, "kind",
+                            verdict_set(v, REASON_PLATFORM_KIND_NOT_ALLOWED,
+                                        "the policy requires an Azure SNP HCL report, not %s",
+                                        platform_kind_name(ev->kind)),
+                            v, NULL);
+
+        /* 1. Parse. */
+        if (ev->kind == PLATFORM_KIND_AZURE_SNP_HCL) {
+                k = hcl_parse(ev->report, ev->report_size, &facts->hcl, v);
+                if (k != REASON_OK)
+                        return done(&run, "parse", k, v, NULL);
+                facts->have_hcl = true;
+                snp = facts->hcl.hw;
+                snp_size = HCL_HW_SIZE;
+        }
+        k = snp_report_parse(snp, snp_size, r, v);
+        if (k != REASON_OK)
+                return done(&run, "parse", k, v, NULL);
+        facts->have_report = true;
+        snp_tcb_decode(r->reported_tcb,
+                       r->product == SNP_PRODUCT_NONE ? SNP_PRODUCT_MILAN : r->product, &tcb);
+        snp_tcb_format(&tcb, tcb_text, sizeof(tcb_text));
+        snprintf(detail, sizeof(detail),
+                 "%sSNP report version %u, VMPL %u, policy 0x%llx, signing key %s, CPUID "
+                 "product %s, reported TCB %s, guest SVN %u",
+                 facts->have_hcl ? "HCL blob with claims; " : "", r->version, r->vmpl,
+                 (unsigned long long) r->policy, snp_signing_key_name(r->signing_key),
+                 snp_product_name(r->product), tcb_text, r->guest_svn);
+        done(&run, "parse", REASON_OK, v, detail);
+
+        /* 2. The VEK: present, of the kind the report names. */
+        if (!ev->vek)
+                return done(&run, "vek",
+                            verdict_set(v, REASON_VEK_MISSING,
+                                        "no VCEK/VLEK for this report (chip %02x%02x%02x%02x…, "
+                                        "reported TCB 0x%016llx)",
+                                        r->chip_id[0], r->chip_id[1], r->chip_id[2], r->chip_id[3],
+                                        (unsigned long long) r->reported_tcb),
+                            v, NULL);
+        facts->vek_kind = amd_vek_kind_of(ev->vek);
+        if ((r->signing_key == SNP_SIGNING_VCEK && facts->vek_kind != AMD_VEK_VCEK) ||
+            (r->signing_key == SNP_SIGNING_VLEK && facts->vek_kind != AMD_VEK_VLEK) ||
+            (r->signing_key != SNP_SIGNING_VCEK && r->signing_key != SNP_SIGNING_VLEK))
+                return done(&run, "vek",
+                            verdict_set(v, REASON_SNP_SIGNER_MISMATCH,
+                                        "the report is signed by a %s, the certificate is a %s",
+                                        snp_signing_key_name(r->signing_key),
+                                        amd_vek_kind_name(facts->vek_kind)),
+                            v, NULL);
+        amd_vek_ext_parse(ev->vek, &ext);
+        facts->product = r->product != SNP_PRODUCT_NONE ? r->product
+                         : ext.product[0]               ? snp_product_from_name(ext.product)
+                                                        : SNP_PRODUCT_NONE;
+        snprintf(detail, sizeof(detail), "%s, product %s", amd_vek_kind_name(facts->vek_kind),
+                 ext.product[0] ? ext.product : "-");
+        done(&run, "vek", REASON_OK, v, detail);
+
+        /* 3. The chain to a pinned ARK. */
+        k = amd_chain_verify(roots, facts->product, ev->vek, facts->vek_kind, ev->ask, ev->ark, t,
+                             facts->chain, sizeof(facts->chain), v);
+        if (k != REASON_OK)
+                return done(&run, "chain", k, v, NULL);
+        done(&run, "chain", REASON_OK, v, facts->chain);
+
+        /* 4. The VEK is this chip's, at this TCB. Version 2 reports without a product in the
+         * VEK read the TCB as Milan/Genoa do. */
+        k = amd_vek_match(r,
+                          facts->product == SNP_PRODUCT_NONE ? SNP_PRODUCT_MILAN : facts->product,
+                          ev->vek, facts->vek_kind, &ext, v);
+        if (k != REASON_OK)
+                return done(&run, "vek-matches-report", k, v, NULL);
+        done(&run, "vek-matches-report", REASON_OK, v,
+             facts->vek_kind == AMD_VEK_VCEK ? "hwID = CHIP_ID, SPLs = REPORTED_TCB"
+                                             : "SPLs = REPORTED_TCB");
+
+        /* 5. The signature. */
+        k = snp_signature_verify(r, ev->vek, v);
+        if (k != REASON_OK)
+                return done(&run, "signature", k, v, NULL);
+        done(&run, "signature", REASON_OK, v, "ECDSA P-384 SHA-384 by the VEK");
+
+        /* 6. The policy. */
+        k = snp_policy_check(pol, r, facts->product, v);
+        if (k != REASON_OK)
+                return done(&run, "policy", k, v, NULL);
+        done(&run, "policy", REASON_OK, v, "debug, VMPL, migration, measurement, keys, TCB, SVN");
+
+        /* 7. The binding. */
+        return check_binding(&run, ev, ex, r, facts, v);
+}
