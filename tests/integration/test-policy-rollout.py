@@ -93,6 +93,24 @@ def rows(f, work, world):
     r = run("policy", "merge", pol["a"], weak)
     f.check(r.returncode == 1 and "opt-ins" in r.stderr and not r.stdout,
             "merge refuses policies whose opt-ins differ (a merge must not weaken A)", r.stderr)
+    # The platform section binds every image: kept by a merge, and never dropped or taken from
+    # one side only (a merged policy would stop requiring A's TEE evidence).
+    with_platform = {}
+    for k in ("a", "b"):
+        with open(pol[k]) as src:
+            doc = json.load(src)
+        doc["platform"] = {"require": "snp", "tpm_trust": "none", "snp": {"measurements": ["ab" * 48]}}
+        with_platform[k] = os.path.join(work, f"policy-{k}-snp.json")
+        with open(with_platform[k], "w") as out:
+            json.dump(doc, out)
+    r = run("policy", "merge", with_platform["a"], with_platform["b"])
+    merged_platform = json.loads(r.stdout).get("platform", {}) if r.returncode == 0 else {}
+    f.check(r.returncode == 0 and merged_platform.get("require") == "snp",
+            "merge keeps the platform section both policies share", r.stderr + r.stdout[:300])
+    r = run("policy", "merge", with_platform["a"], pol["b"])
+    f.check(r.returncode == 1 and "platform sections" in r.stderr and not r.stdout,
+            "merge refuses policies whose platform sections differ (B must not drop A's)",
+            r.stderr)
     clash = os.path.join(work, "policy-c-as-a.json")
     with open(clash, "w") as out:
         out.write(run("policy", "from-log", logs["c"], "--label", "image-a").stdout)

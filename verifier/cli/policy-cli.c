@@ -1048,7 +1048,8 @@ static int cmd_merge(int argc, char **argv)
         _cleanup_(json_object_putp) json_object *ra = NULL, *rb = NULL, *images = NULL,
                                                 *retired = NULL, *root = NULL;
         _cleanup_free_ char *out = NULL;
-        json_object *lists[2][2] = {}, *allow_a = NULL, *allow_b = NULL;
+        json_object *lists[2][2] = {}, *allow_a = NULL, *allow_b = NULL, *platform_a = NULL,
+                    *platform_b = NULL;
         char err[512];
         int r;
 
@@ -1075,6 +1076,15 @@ static int cmd_merge(int argc, char **argv)
                               argv[1], argv[2]);
         json_object_object_get_ex(ra, "allow", &allow_a);
         json_object_object_get_ex(rb, "allow", &allow_b);
+        /* The platform section binds every image: a merge that dropped it or took B's would
+         * stop requiring A's TEE evidence without anyone deciding so. */
+        json_object_object_get_ex(ra, "platform", &platform_a);
+        json_object_object_get_ex(rb, "platform", &platform_b);
+        if (!json_object_equal(platform_a, platform_b))
+                return failed("merge",
+                              "the platform sections of %s and %s differ: make them equal "
+                              "first, deliberately",
+                              argv[1], argv[2]);
         lists[0][0] = images_of(pa, ra);
         lists[1][0] = images_of(pb, rb);
         json_object_object_get_ex(ra, "retired", &lists[0][1]);
@@ -1122,6 +1132,8 @@ static int cmd_merge(int argc, char **argv)
         if (allow_a)
                 r |= json_object_object_add(root, "allow", json_object_get(allow_a));
         r |= json_object_object_add(root, "images", json_object_get(images));
+        if (platform_a)
+                r |= json_object_object_add(root, "platform", json_object_get(platform_a));
         if (json_object_array_length(retired) > 0)
                 r |= json_object_object_add(root, "retired", json_object_get(retired));
         if (r < 0) {

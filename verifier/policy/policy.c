@@ -83,6 +83,8 @@ struct policy {
         size_t n_images;
         struct policy_image *retired; /* refused by name: image-retired */
         size_t n_retired;
+        struct platform_policy platform; /* "platform": the defaults when absent */
+        bool has_platform;               /* written back by policy_to_json() */
 };
 
 static void image_clear(struct policy_image *img)
