@@ -15,6 +15,7 @@
 #include "issuance/token-source.h"
 
 #include "common/openssl-util.h"
+#include "common/fileutil.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -116,47 +117,6 @@ static int parse_unsigned(const char *opt, const char *text, unsigned min, unsig
         return 0;
 }
 
-/* Reads a whole regular file of at most max bytes, NUL-terminated. The buffer is wiped when
- * freed (erase_and_free), since it may be a private key. @return 0 or negative errno */
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_size)
-{
-        _cleanup_close_ int fd = -1;
-        struct stat st;
-        char *buf;
-        size_t got = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADF;
-        if ((uint64_t) st.st_size > max)
-                return -EFBIG;
-        buf = calloc(1, (size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (got < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        int r = n < 0 ? negative_errno() : -EIO;
-
-                        explicit_bzero(buf, (size_t) st.st_size);
-                        free(buf);
-                        return r;
-                }
-                got += (size_t) n;
-        }
-        *ret = buf;
-        if (ret_size)
-                *ret_size = got;
-        return 0;
-}
-
 static const char *file_error(int r)
 {
         switch (r) {
@@ -228,7 +188,7 @@ static int load_cluster_ca(const char *path, char **ret)
         BUF_MEM *mem;
         int r;
 
-        r = read_file(path, TEXT_FILE_MAX, &pem, &size);
+        r = read_regular_file(path, TEXT_FILE_MAX, &pem, &size);
         if (r < 0) {
                 fprintf(stderr, "nodegate-verifier: --cluster-ca %s: %s\n", path, file_error(r));
                 return r;
@@ -830,12 +790,12 @@ static int cmd_serve(int argc, char **argv)
                 return r > 0 ? 0 : 2;
         }
 
-        r = read_file(a.cert_path, TEXT_FILE_MAX, &cert_pem, NULL);
+        r = read_regular_file(a.cert_path, TEXT_FILE_MAX, &cert_pem, NULL);
         if (r < 0) {
                 fprintf(stderr, "nodegate-verifier: --cert %s: %s\n", a.cert_path, file_error(r));
                 goto out;
         }
-        r = read_file(a.key_path, TEXT_FILE_MAX, &key_pem, NULL);
+        r = read_regular_file(a.key_path, TEXT_FILE_MAX, &key_pem, NULL);
         if (r < 0) {
                 fprintf(stderr, "nodegate-verifier: --key %s: %s\n", a.key_path, file_error(r));
                 goto out;

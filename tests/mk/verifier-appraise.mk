@@ -6,7 +6,7 @@ VERIFIER_UNIT_CFLAGS := -iquote verifier -Iverifier \
 	$(shell pkg-config --cflags openssl json-c libcurl yaml-0.1 2>/dev/null)
 VERIFIER_UNIT_LIBS := $(shell pkg-config --libs openssl json-c libcurl yaml-0.1 2>/dev/null) -lpthread
 VERIFIER_TOKEN_SRCS := verifier/issuance/token-source.c verifier/issuance/kube-source.c \
-	verifier/common/base64.c
+	verifier/common/base64.c verifier/common/fileutil.c
 VERIFIER_APPRAISE_SRCS := verifier/appraisal/appraise.c verifier/common/base64.c verifier/appraisal/challenge.c \
 	verifier/tpm/ekcheck.c verifier/tpm/eventlog.c verifier/issuance/issuance.c verifier/policy/policy.c verifier/service/request.c \
 	verifier/issuance/token-source.c verifier/issuance/kube-source.c verifier/tpm/tpm2b.c \

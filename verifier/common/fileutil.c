@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 int read_file_all(const char *path, size_t max, char **ret, size_t *ret_size)
@@ -47,6 +48,43 @@ int read_file_all(const char *path, size_t max, char **ret, size_t *ret_size)
         buf[size] = '\0';
         *ret = TAKE_PTR(buf);
         *ret_size = size;
+        return 0;
+}
+
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        size_t got = 0;
+        char *buf;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        buf = calloc(1, (size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (got < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        /* 0: the file shrank under us; a torn read is no configuration. */
+                        int r = n < 0 ? negative_errno() : -EIO;
+
+                        erase_and_free(buf);
+                        return r;
+                }
+                got += (size_t) n;
+        }
+        *ret = buf;
+        if (ret_size)
+                *ret_size = got;
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "issuance/kube-source.h"
 
 #include "common/base64.h"
+#include "common/fileutil.h"
 #include "common/json-util.h"
 #include "common/util-verifier.h"
 #include "issuance/token-source.h"
@@ -71,41 +72,6 @@ static bool groups_valid(const char *list)
                         return true;
                 p = comma + 1;
         }
-}
-
-static int read_small_file(const char *path, char **ret, size_t *ret_size)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        struct stat st;
-        size_t got = 0;
-        char *buf;
-
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADF;
-        if ((uint64_t) st.st_size > FILE_MAX)
-                return -EFBIG;
-        buf = calloc(1, (size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        while (got < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + got, (size_t) st.st_size - got);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        int r = n < 0 ? negative_errno() : -EIO;
-
-                        erase_and_free(buf);
-                        return r;
-                }
-                got += (size_t) n;
-        }
-        *ret = buf;
-        if (ret_size)
-                *ret_size = got;
-        return 0;
 }
 
 /* Whether pem holds at least one certificate (and, for a client key, a key). */
@@ -223,7 +189,7 @@ static int pem_field(yaml_document_t *doc, yaml_node_t *m, const char *kubeconfi
                 r = resolve(kubeconfig, file, &path);
                 if (r < 0)
                         return set_error(err, errlen, r, "out of memory");
-                r = read_small_file(path, ret, ret_size);
+                r = read_regular_file(path, FILE_MAX, ret, ret_size);
                 if (r < 0)
                         return set_error(err, errlen, r, "%s: %s %s: %s", kubeconfig, field, path,
                                          strerror(-r));
@@ -242,7 +208,7 @@ static int load_kubeconfig(struct kube_source *ks, const char *path, char *err, 
         size_t size;
         int r;
 
-        r = read_small_file(path, &text, &size);
+        r = read_regular_file(path, FILE_MAX, &text, &size);
         if (r < 0)
                 return set_error(err, errlen, r, "kubeconfig %s: %s", path, strerror(-r));
         if (!yaml_parser_initialize(&parser))
@@ -372,7 +338,7 @@ static int load_in_cluster(struct kube_source *ks, char *err, size_t errlen)
                 ks->server = ks->token_file = NULL;
                 return set_error(err, errlen, -ENOMEM, "out of memory");
         }
-        r = read_small_file(ca, &ks->ca_pem, &ks->ca_size);
+        r = read_regular_file(ca, FILE_MAX, &ks->ca_pem, &ks->ca_size);
         if (r < 0)
                 return set_error(err, errlen, r, "in-cluster CA %s: %s", ca, strerror(-r));
         return 0;
@@ -500,7 +466,7 @@ static int bearer(const struct kube_source *ks, char **ret, char *err, size_t er
                 if (!t)
                         return set_error(err, errlen, -ENOMEM, "out of memory");
         } else if (ks->token_file) {
-                r = read_small_file(ks->token_file, &t, &len);
+                r = read_regular_file(ks->token_file, FILE_MAX, &t, &len);
                 if (r < 0)
                         return set_error(err, errlen, r, "token file %s: %s", ks->token_file,
                                          strerror(-r));
