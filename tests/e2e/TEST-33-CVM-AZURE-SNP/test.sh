@@ -78,6 +78,23 @@ p = hashlib.sha512(b"nodegate platform v3\0" + base64.b64decode(r["challenge"]) 
 print(p)' "$1"
 }
 
+# The audit log's DECISION line names the platform evidence judged: KIND, or "-" for none.
+# Usage: assert_audit_platform DECISION KIND
+assert_audit_platform() {
+        local got
+        got=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    if a.get("decision") == sys.argv[2]:
+        print(a.get("platform", "-"))' "$E2E_VDIR/audit.jsonl" "$1" 2>/dev/null || true)
+        if [[ $got == "$2" ]]; then
+                e2e_ok "the audit log's $1 line says platform: $2"
+        else
+                e2e_fail "the audit log's $1 line says platform: '${got//$'\n'/,}', expected $2"
+        fi
+}
+
 test_run() {
         local req p n
         # (a) The emulated Azure SNP CVM.
@@ -112,6 +129,7 @@ sys.exit(not (r.get("version") == 3 and r.get("platform", {}).get("kind") == "az
         else
                 e2e_fail "audit log: $(e2e_audit "$E2E_VDIR" | tr '\n' ';')"
         fi
+        assert_audit_platform issued azure-snp-hcl
         # Without another boot: the paravisor regenerated the report once, with exactly this
         # round's P as user-data, and the report the gate sent passes the offline check.
         n=$(grep -c '^[0-9.]* regenerated: ' "$E2E_OUT/azure.paravisor.log" 2>/dev/null || true)
@@ -148,6 +166,7 @@ open(sys.argv[2], "wb").write(base64.b64decode(json.load(open(sys.argv[1]))["pla
         assert_status poweroff
         assert_log 'nodegate\[attest\]: platform: none \(' "a plain swtpm: the gate detected no CVM platform"
         assert_refused platform-evidence-missing
+        assert_audit_platform rejected -
         assert_kubelet_absent
         assert_marker_absent
         echo "  info  boot (b) took $((${BOOT_WALL_MS:-0} / 1000)) s"
