@@ -219,6 +219,9 @@ def main():
     ap.add_argument("--answer-port", type=int)
     ap.add_argument("--tokens", type=int, default=16)
     ap.add_argument("--api-server", default=API_SERVER, help="the kubeconfig's server")
+    ap.add_argument("--verifier-arg", action="append", default=[], metavar="ARG",
+                    help="one more argument for nodegate-verifier serve (repeat: "
+                    "--verifier-arg=--platform-roots --verifier-arg=DIR)")
     a = ap.parse_args()
 
     st = State()
@@ -329,7 +332,7 @@ def start_verifier(a, st, cert, key):
          "--policy", policy, "--ek-ca", ek_ca, "--ek-trust", "ca-only",
          "--token-source", "pool:" + os.path.join(d, "pool"),
          "--api-server", a.api_server, "--cluster-ca", os.path.join(a.pki, "cluster-ca.pem"),
-         "--audit-log", os.path.join(d, "audit.jsonl"), "--threads", "2"],
+         "--audit-log", os.path.join(d, "audit.jsonl"), "--threads", "2", *a.verifier_arg],
         stdout=subprocess.PIPE, stderr=err, text=True)
     line = proc.stdout.readline()
     m = re.match(r"listening on https://127\.0\.0\.1:(\d+)", line)

@@ -5,7 +5,7 @@
 # Usage: boot.sh (--uki uki.efi | --esp esp.img) --disk disk.img [--disk more.img…] [--log FILE]
 #                [--timeout SEC] [--tpm tis|crb|none] [--tpm-manufacture] [--tpm-ca DIR]
 #                [--tpm-state DIR] [--secure-boot] [--no-network] [--driver driver.efi]
-#                [--smbios-oem STRING]
+#                [--smbios-oem STRING] [--tpm-proxy CMD]
 # Each --disk becomes a virtio-blk disk, in the order given (the first is /dev/vda).
 # The TPM is fresh for every boot unless --tpm-state names a directory that keeps its state, as
 # a node's TPM keeps its seeds and counters across reboots (made on first use, never removed).
@@ -19,6 +19,10 @@
 # (tests/tools/ovmf-vars.py), as root could write with efibootmgr --driver (issue 11).
 # --smbios-oem: an SMBIOS type 11 OEM string, as whoever configures the VM sets it (systemd-stub
 # 257 appends io.systemd.stub.kernel-cmdline-extra=… to the kernel command line).
+# --tpm-proxy: QEMU's TPM chardev goes to CMD instead of straight to swtpm: CMD is run as
+# "CMD LISTEN-SOCKET SWTPM-CTRL-SOCKET" once swtpm listens, must create LISTEN-SOCKET and relay
+# swtpm's control protocol to SWTPM-CTRL-SOCKET (tests/tools/azure-paravisor.py proxy, the
+# emulated Azure paravisor). It dies with the boot.
 # Prints "log: FILE", "status: STATUS" and "wall_ms: N" (also written to FILE.status).
 # STATUS and exit code: poweroff 0, halt 2, reboot 3, panic 4, timeout 124, error 1.
 set -euo pipefail
@@ -32,7 +36,7 @@ fi
 
 uki='' esp='' disks=() log='' timeout=${BOOT_TIMEOUT:-240} tpm=tis tpm_manufacture=0 tpm_ca=''
 tpm_state='' secure_boot=0 net_args=(-netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,romfile=") driver=''
-smbios_args=()
+smbios_args=() tpm_proxy=''
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
@@ -47,6 +51,7 @@ while (($#)); do
         --secure-boot) secure_boot=1; shift ;;
         --no-network) net_args=(-nic none); shift ;;
         --driver) driver=$2; shift 2 ;;
+        --tpm-proxy) tpm_proxy=$2; shift 2 ;;
         --smbios-oem)
                 [[ $2 != *,* ]] || ng_die "--smbios-oem: no commas (QEMU's option syntax)"
                 smbios_args+=(-smbios "type=11,value=$2"); shift 2 ;;
@@ -77,6 +82,7 @@ for f in "$ovmf_code" "$ovmf_vars" "${disks[@]}" ${uki:+"$uki"} ${esp:+"$esp"}; 
 done
 ng_need qemu-system-x86_64 timeout
 [[ $tpm == none ]] || ng_need swtpm
+[[ -z $tpm_proxy || $tpm != none ]] || ng_die "--tpm-proxy needs a TPM"
 
 if [[ -z $log ]]; then
         mkdir -p "$NG_QEMU_OUT/logs"
@@ -84,7 +90,7 @@ if [[ -z $log ]]; then
 fi
 mkdir -p "$(dirname "$log")"
 
-work='' qemu_pid='' swtpm_pid=''
+work='' qemu_pid='' swtpm_pid='' proxy_pid=''
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
         # Each child by its PID; both are ours alone.
@@ -92,10 +98,12 @@ cleanup() {
                 kill "$qemu_pid" 2>/dev/null || true
                 wait "$qemu_pid" 2>/dev/null || true
         fi
-        if [[ -n $swtpm_pid ]] && kill -0 "$swtpm_pid" 2>/dev/null; then
-                kill "$swtpm_pid" 2>/dev/null || true
-                wait "$swtpm_pid" 2>/dev/null || true
-        fi
+        for pid in "$proxy_pid" "$swtpm_pid"; do
+                if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+                        kill "$pid" 2>/dev/null || true
+                        wait "$pid" 2>/dev/null || true
+                fi
+        done
         [[ -z $work ]] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -150,7 +158,19 @@ if [[ $tpm != none ]]; then
                 sleep 0.05
         done
         [[ -S $work/swtpm.sock ]] || ng_die "swtpm did not create its socket"
-        tpm_args=(-chardev "socket,id=chrtpm,path=$work/swtpm.sock"
+        chardev="$work/swtpm.sock"
+        if [[ -n $tpm_proxy ]]; then
+                "$tpm_proxy" "$work/tpm-proxy.sock" "$work/swtpm.sock" &
+                proxy_pid=$!
+                for _ in $(seq 200); do
+                        [[ -S $work/tpm-proxy.sock ]] && break
+                        kill -0 "$proxy_pid" 2>/dev/null || ng_die "the TPM proxy $tpm_proxy exited"
+                        sleep 0.05
+                done
+                [[ -S $work/tpm-proxy.sock ]] || ng_die "the TPM proxy did not create its socket"
+                chardev="$work/tpm-proxy.sock"
+        fi
+        tpm_args=(-chardev "socket,id=chrtpm,path=$chardev"
                 -tpmdev "emulator,id=tpm0,chardev=chrtpm"
                 -device "tpm-$tpm,tpmdev=tpm0")
 fi

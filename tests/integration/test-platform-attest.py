@@ -3,10 +3,9 @@
 """Protocol version 3's platform evidence end to end (issue 13): the ASan verifier serves HTTPS
 on 127.0.0.1 with a policy that requires SEV-SNP, and the software node of
 test-verifier-service.py (software EK and AK) sends synthetic but well-formed SNP reports in
-round 2. No real AMD key signs our binding, so the test makes its own AMD-shaped chain with
-OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK with
-AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — and gives it to the verifier as
---platform-roots. Every refusal asserts its reason and that no token left the pool.
+round 2. No real AMD key signs our binding, so the test makes its own AMD-shaped chain
+(tests/tools/cvm_synth.py: an RSA-PSS ARK-Milan and SEV-Milan, an EC P-384 SEV-VCEK with AMD's
+extensions) and gives it to the verifier as --platform-roots. Every refusal asserts its reason and that no token left the pool.
 Usage: test-platform-attest.py PATH-TO-nodegate-verifier
 """
 import base64
@@ -16,28 +15,20 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("svc", os.path.join(HERE, "test-verifier-service.py"))
 svc = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(svc)
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from cvm_synth import (CHIP_ID, MEASUREMENT, TCB, TCB_U64, hcl_blob,  # noqa: E402
+                       make_chain, snp_report)
 
-AMD_DN = "/OU=Engineering/C=US/L=Santa Clara/ST=CA/O=Advanced Micro Devices/CN="
-PSS = ["-sha384", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:48",
-       "-sigopt", "rsa_mgf1_md:sha384"]
-MEASUREMENT = bytes(range(48))
-CHIP_ID = hashlib.sha512(b"nodegate test chip").digest()
-# Milan TCB_VERSION: bl byte 0, tee 1, snp 6, ucode 7.
-TCB = {"bl": 3, "tee": 0, "snp": 8, "ucode": 115}
-TCB_U64 = int.from_bytes(bytes([TCB["bl"], TCB["tee"], 0, 0, 0, 0, TCB["snp"], TCB["ucode"]]),
-                         "little")
 LABEL = b"nodegate platform v3\0"
 # A pool line per boot that gets a token (kubeadm's format), and spares.
 TOKENS = ["%06x.%016x" % (i, i) for i in range(1, 9)]
@@ -50,63 +41,6 @@ def check(ok, what):
     print(("ok    " if ok else "FAIL  ") + what, flush=True)
     failures += not ok
     return ok
-
-
-def openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=120)
-
-
-def make_chain(d, name):
-    """ARK-Milan (self-signed) -> SEV-Milan -> SEV-VCEK in d/name; returns the file paths."""
-    p = lambda n: os.path.join(d, name + "-" + n)  # noqa: E731
-    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ark.key"))
-    openssl("req", "-x509", "-new", "-key", p("ark.key"), "-subj", AMD_DN + "ARK-Milan",
-            "-days", "3", "-out", p("ark.pem"), *PSS)
-    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ask.key"))
-    openssl("req", "-new", "-key", p("ask.key"), "-subj", AMD_DN + "SEV-Milan", "-out", p("ask.csr"))
-    openssl("x509", "-req", "-in", p("ask.csr"), "-CA", p("ark.pem"), "-CAkey", p("ark.key"),
-            "-set_serial", "1", "-days", "3", "-out", p("ask.pem"), *PSS)
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", p("vcek.key"))
-    openssl("req", "-new", "-key", p("vcek.key"), "-subj", AMD_DN + "SEV-VCEK", "-out", p("vcek.csr"))
-    with open(p("vcek.ext"), "w") as f:
-        f.write("1.3.6.1.4.1.3704.1.1=ASN1:INTEGER:0\n"
-                "1.3.6.1.4.1.3704.1.2=ASN1:IA5STRING:Milan-B0\n"
-                "1.3.6.1.4.1.3704.1.3.1=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.3.2=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.3.3=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.3.8=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.4=DER:%s\n"
-                % (TCB["bl"], TCB["tee"], TCB["snp"], TCB["ucode"],
-                   ":".join("%02x" % c for c in CHIP_ID)))
-    openssl("x509", "-req", "-in", p("vcek.csr"), "-CA", p("ask.pem"), "-CAkey", p("ask.key"),
-            "-set_serial", "0", "-days", "3", "-extfile", p("vcek.ext"), "-outform", "DER",
-            "-out", p("vcek.der"), *PSS)
-    with open(p("vcek.key"), "rb") as f:
-        key = serialization.load_pem_private_key(f.read(), None)
-    with open(p("vcek.der"), "rb") as f:
-        vcek = f.read()
-    return {"ark": p("ark.pem"), "ask": p("ask.pem"), "vcek": vcek, "key": key}
-
-
-def snp_report(key, report_data, debug=False, measurement=MEASUREMENT, chip_id=CHIP_ID):
-    """A version-3 ATTESTATION_REPORT from a Milan guest at VMPL 0, signed with key."""
-    b = bytearray(1184)
-    policy = (1 << 17) | (1 << 16) | ((1 << 19) if debug else 0)
-    struct.pack_into("<IIQ", b, 0, 3, 1, policy)
-    struct.pack_into("<II", b, 0x30, 0, 1)  # VMPL 0, ECDSA P-384 with SHA-384
-    struct.pack_into("<QQI", b, 0x38, TCB_U64, 1, 0)  # current TCB, platform info, VCEK
-    b[0x50:0x90] = report_data
-    b[0x90:0xC0] = measurement
-    struct.pack_into("<Q", b, 0x180, TCB_U64)  # reported TCB
-    b[0x188:0x18B] = bytes([0x19, 0x01, 0x01])  # Milan
-    b[0x1A0:0x1E0] = chip_id
-    struct.pack_into("<Q", b, 0x1E0, TCB_U64)
-    b[0x1E8:0x1EB] = bytes([4, 55, 1])
-    struct.pack_into("<Q", b, 0x1F0, TCB_U64)
-    r, s = decode_dss_signature(key.sign(bytes(b[:0x2A0]), ec.ECDSA(hashes.SHA384())))
-    b[0x2A0:0x2A0 + 72] = r.to_bytes(72, "little")
-    b[0x2A0 + 72:0x2A0 + 144] = s.to_bytes(72, "little")
-    return bytes(b)
 
 
 class AzureNode(svc.SoftNode):
@@ -155,16 +89,6 @@ class AzureRsaEkNode(AzureNode):
         b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()  # noqa: E731
         return {"kid": "HCLEkPub", "key_ops": ["encrypt"], "kty": "RSA",
                 "e": b64u(b"\x01\x00\x01"), "n": b64u(n.to_bytes(256, "big"))}
-
-
-def hcl_blob(key, claims):
-    """The paravisor's NV 0x01400001: HCLA header, SNP report signed over SHA-256(claims),
-    IGVM request data (SNP, SHA-256), the claims, zero padding to 2600 bytes."""
-    report = snp_report(key, hashlib.sha256(claims).digest() + bytes(32))
-    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
-    req = struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims))
-    blob = head + report + req + claims
-    return blob + bytes(2600 - len(blob))
 
 
 def azure_claims(node, user_data, ak_jwk=None, ek_jwk=None):

@@ -13,14 +13,14 @@ import os
 import pty
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import tty
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from cvm_synth import SwtpmTools as Tools  # noqa: E402
 FIXTURE = os.path.join(HERE, "..", "fixtures", "cvm", "azure-snp",
                        "kinvolk-hcl-report-snp.bin")
 CA = os.path.join(HERE, "..", "fixtures", "cvm", "roots", "gtg-intel-sgx-root-ca.pem")
@@ -33,65 +33,6 @@ def check(ok, what):
     global failures
     print(("ok    " if ok else "FAIL  ") + what)
     failures += not ok
-
-
-def free_pair():
-    """A port whose successor is free too (the swtpm TCTI's control channel)."""
-    while True:
-        with socket.socket() as a, socket.socket() as b:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-            if port >= 65535:
-                continue
-            try:
-                b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-
-
-class Tools:
-    """tpm2-tools against swtpm's socket interface, for what a paravisor would have set up."""
-
-    def __init__(self, state):
-        self.state = state
-
-    def __enter__(self):
-        # The swtpm TCTI wants the control channel on port + 1: both must be free, and another
-        # test may take one between our check and swtpm's bind, so try again on a new pair.
-        for _ in range(10):
-            self.port = free_pair()
-            self.ctrl = self.port + 1
-            self.swtpm = subprocess.Popen(
-                ["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + self.state,
-                 "--server", "type=tcp,port=%d" % self.port,
-                 "--ctrl", "type=tcp,port=%d" % self.ctrl,
-                 "--flags", "not-need-init,startup-clear"])
-            for _ in range(100):  # until swtpm listens on both, or gave up
-                if self.swtpm.poll() is not None:
-                    break
-                try:
-                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                    socket.create_connection(("127.0.0.1", self.ctrl), timeout=1).close()
-                    return self
-                except OSError:
-                    time.sleep(0.05)
-            if self.swtpm.poll() is None:
-                self.swtpm.kill()
-            self.swtpm.wait(timeout=10)
-        sys.exit("swtpm socket did not start on any port pair")
-
-    def run(self, *args):
-        r = subprocess.run(list(args) + ["-T", "swtpm:host=127.0.0.1,port=%d" % self.port],
-                           capture_output=True, timeout=60)
-        if r.returncode != 0:
-            sys.exit("%s failed: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
-        return r
-
-    def __exit__(self, *exc):
-        subprocess.run(["swtpm_ioctl", "--tcp", "127.0.0.1:%d" % self.ctrl, "-s"],
-                       capture_output=True, timeout=30)
-        self.swtpm.wait(timeout=10)
 
 
 class Pty:

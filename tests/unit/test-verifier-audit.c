@@ -63,7 +63,16 @@ static void test_format_full(void **state)
         free(line);
         line = audit_format(&r, 1795860000);
         assert_null(strstr(line, "opt_ins"));
+        /* The platform evidence judged (issue 13), on any decision: the kind, before status. */
+        snprintf(facts.platform, sizeof(facts.platform), "azure-snp-hcl");
+        free(line);
+        line = audit_format(&r, 1795860000);
+        assert_non_null(strstr(line, ",\"platform\":\"azure-snp-hcl\",\"status\":200,"));
         r.decision = DECISION_ISSUED;
+        free(line);
+        line = audit_format(&r, 1795860000);
+        assert_non_null(strstr(line, ",\"platform\":\"azure-snp-hcl\",\"status\":200,"));
+        facts.platform[0] = '\0';
         facts.opt_ins = 0;
         free(line);
         line = audit_format(&r, 1795860000);

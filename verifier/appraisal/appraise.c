@@ -621,6 +621,9 @@ static enum reason attest(const struct verifier *vf, struct attest_request *req,
         /* The platform evidence, before the quote, the log and any token: nothing is released
          * on evidence whose platform was not judged. */
         r = check_platform(vf, req, &ek, &ak, trust, now, v);
+        /* The audit line says which evidence was judged: with "issued", that it was accepted. */
+        if (req->has_platform)
+                snprintf(facts->platform, sizeof(facts->platform), "%s", req->platform.kind);
         if (r != REASON_OK)
                 return r;
 

@@ -39,6 +39,7 @@ struct appraisal_facts {
         bool reissued;      /* the boot had its token already: the same one again */
         uint32_t opt_ins;   /* the policy's POLICY_ALLOW_* in force when a token was issued */
         char image[64];     /* the label of the policy's image the boot matched, "" if none */
+        char platform[16];  /* the kind of platform evidence round 2 carried, once judged */
 };
 
 /* Round 1 (POST /v3/challenge) and round 2 (POST /v3/attest), or their version-2 forms. now is

@@ -128,6 +128,8 @@ char *audit_format(const struct audit_record *r, int64_t t)
         if (r->facts && r->facts->image[0] &&
             (r->decision == DECISION_ISSUED || r->decision == DECISION_REISSUED))
                 k |= json_add(o, "image", json_object_new_string(r->facts->image));
+        if (r->facts && r->facts->platform[0])
+                k |= json_add(o, "platform", json_object_new_string(r->facts->platform));
         k |= json_add(o, "status", json_object_new_int64(r->status));
         if (r->message && r->message[0])
                 k |= json_add(o, "message", json_object_new_string(r->message));

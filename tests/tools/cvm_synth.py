@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Synthetic but well-formed SEV-SNP evidence for the tests (issue 13): an AMD-shaped chain made
+with OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK with
+AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — version-3 SNP reports signed by that
+VCEK, and Azure HCL blobs around them. No real AMD key ever signs these: the verifier trusts the
+chain only when it is given as --platform-roots. Shared by tests/integration/test-platform-attest.py
+(make check-cvm-attest) and tests/tools/azure-paravisor.py (the e2e's emulated paravisor), plus
+the swtpm socket helper both tools need to set a vTPM up with tpm2-tools.
+"""
+import base64
+import hashlib
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+AMD_DN = "/OU=Engineering/C=US/L=Santa Clara/ST=CA/O=Advanced Micro Devices/CN="
+PSS = ["-sha384", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:48",
+       "-sigopt", "rsa_mgf1_md:sha384"]
+MEASUREMENT = bytes(range(48))
+CHIP_ID = hashlib.sha512(b"nodegate test chip").digest()
+# Milan TCB_VERSION: bl byte 0, tee 1, snp 6, ucode 7.
+TCB = {"bl": 3, "tee": 0, "snp": 8, "ucode": 115}
+TCB_U64 = int.from_bytes(bytes([TCB["bl"], TCB["tee"], 0, 0, 0, 0, TCB["snp"], TCB["ucode"]]),
+                         "little")
+# The HCL blob: 32-byte header, the SNP report, the 20-byte IGVM request header, the claims.
+HCL_CLAIMS_OFFSET = 0x20 + 1184 + 20
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=120)
+
+
+def make_chain(d, name, days=3):
+    """ARK-Milan (self-signed) -> SEV-Milan -> SEV-VCEK in d/name-*; returns the file paths,
+    the VCEK (DER) and its private key."""
+    p = lambda n: os.path.join(d, name + "-" + n)  # noqa: E731
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ark.key"))
+    openssl("req", "-x509", "-new", "-key", p("ark.key"), "-subj", AMD_DN + "ARK-Milan",
+            "-days", str(days), "-out", p("ark.pem"), *PSS)
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ask.key"))
+    openssl("req", "-new", "-key", p("ask.key"), "-subj", AMD_DN + "SEV-Milan", "-out", p("ask.csr"))
+    openssl("x509", "-req", "-in", p("ask.csr"), "-CA", p("ark.pem"), "-CAkey", p("ark.key"),
+            "-set_serial", "1", "-days", str(days), "-out", p("ask.pem"), *PSS)
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", p("vcek.key"))
+    openssl("req", "-new", "-key", p("vcek.key"), "-subj", AMD_DN + "SEV-VCEK", "-out", p("vcek.csr"))
+    with open(p("vcek.ext"), "w") as f:
+        f.write("1.3.6.1.4.1.3704.1.1=ASN1:INTEGER:0\n"
+                "1.3.6.1.4.1.3704.1.2=ASN1:IA5STRING:Milan-B0\n"
+                "1.3.6.1.4.1.3704.1.3.1=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.3.2=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.3.3=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.3.8=ASN1:INTEGER:%d\n"
+                "1.3.6.1.4.1.3704.1.4=DER:%s\n"
+                % (TCB["bl"], TCB["tee"], TCB["snp"], TCB["ucode"],
+                   ":".join("%02x" % c for c in CHIP_ID)))
+    openssl("x509", "-req", "-in", p("vcek.csr"), "-CA", p("ask.pem"), "-CAkey", p("ask.key"),
+            "-set_serial", "0", "-days", str(days), "-extfile", p("vcek.ext"), "-outform", "DER",
+            "-out", p("vcek.der"), *PSS)
+    with open(p("vcek.der"), "rb") as f:
+        vcek = f.read()
+    return {"ark": p("ark.pem"), "ask": p("ask.pem"), "vcek": vcek, "key": load_key(p("vcek.key")),
+            "key_path": p("vcek.key"), "vcek_path": p("vcek.der")}
+
+
+def load_key(path):
+    with open(path, "rb") as f:
+        return serialization.load_pem_private_key(f.read(), None)
+
+
+def vcek_cache_name(chip_id=CHIP_ID, tcb=TCB_U64):
+    """The file name the verifier's --vcek-cache looks up (docs/cvm.md)."""
+    return "%s-%016x.der" % (chip_id.hex(), tcb)
+
+
+def snp_report(key, report_data, debug=False, measurement=MEASUREMENT, chip_id=CHIP_ID):
+    """A version-3 ATTESTATION_REPORT from a Milan guest at VMPL 0, signed with key."""
+    b = bytearray(1184)
+    policy = (1 << 17) | (1 << 16) | ((1 << 19) if debug else 0)
+    struct.pack_into("<IIQ", b, 0, 3, 1, policy)
+    struct.pack_into("<II", b, 0x30, 0, 1)  # VMPL 0, ECDSA P-384 with SHA-384
+    struct.pack_into("<QQI", b, 0x38, TCB_U64, 1, 0)  # current TCB, platform info, VCEK
+    b[0x50:0x90] = report_data
+    b[0x90:0xC0] = measurement
+    struct.pack_into("<Q", b, 0x180, TCB_U64)  # reported TCB
+    b[0x188:0x18B] = bytes([0x19, 0x01, 0x01])  # Milan
+    b[0x1A0:0x1E0] = chip_id
+    struct.pack_into("<Q", b, 0x1E0, TCB_U64)
+    b[0x1E8:0x1EB] = bytes([4, 55, 1])
+    struct.pack_into("<Q", b, 0x1F0, TCB_U64)
+    r, s = decode_dss_signature(key.sign(bytes(b[:0x2A0]), ec.ECDSA(hashes.SHA384())))
+    b[0x2A0:0x2A0 + 72] = r.to_bytes(72, "little")
+    b[0x2A0 + 72:0x2A0 + 144] = s.to_bytes(72, "little")
+    return bytes(b)
+
+
+def hcl_blob(key, claims, size=2600):
+    """The paravisor's NV 0x01400001: HCLA header, SNP report signed over SHA-256(claims),
+    IGVM request data (SNP, SHA-256), the claims, zero padding to size bytes (2600 on current
+    Azure hosts, 2048 on older ones and at most that in swtpm)."""
+    report = snp_report(key, hashlib.sha256(claims).digest() + bytes(32))
+    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
+    req = struct.pack("<IIIII", 20 + len(claims), 1, 2, 1, len(claims))
+    blob = head + report + req + claims
+    if len(blob) > size:
+        raise ValueError("HCL blob of %d bytes does not fit %d" % (len(blob), size))
+    return blob + bytes(size - len(blob))
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def rsa_jwk(kid, n, e=65537, key_ops=("sign",)):
+    """An RSA public key as the HCL claims carry it; n as an int or big-endian bytes."""
+    if isinstance(n, int):
+        n = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    k = {"kid": kid}
+    if key_ops:
+        k["key_ops"] = list(key_ops)
+    k.update({"kty": "RSA", "e": b64u(e.to_bytes((e.bit_length() + 7) // 8, "big")),
+              "n": b64u(n)})
+    return k
+
+
+def claims_json(keys, user_data, vm_configuration=None):
+    """The runtime claims, compact; user_data (bytes) in upper-case hex as the paravisor writes
+    it, or None for the older hosts' claims without it."""
+    c = {"keys": list(keys)}
+    if vm_configuration is not None:
+        c["vm-configuration"] = vm_configuration
+    if user_data is not None:
+        c["user-data"] = user_data.hex().upper()
+    return json.dumps(c, separators=(",", ":")).encode()
+
+
+# --- a swtpm with a socket interface, for tpm2-tools ---------------------------------------------
+
+def free_pair():
+    """A port whose successor is free too (the swtpm TCTI's control channel)."""
+    while True:
+        with socket.socket() as a, socket.socket() as b:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            if port >= 65535:
+                continue
+            try:
+                b.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+
+
+class SwtpmTools:
+    """tpm2-tools against swtpm's socket interface on a state directory, for what a paravisor
+    would have set up (the tss2 of Debian 12 has a TCP-only swtpm TCTI)."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def __enter__(self):
+        # The swtpm TCTI wants the control channel on port + 1: both must be free, and another
+        # test may take one between our check and swtpm's bind, so try again on a new pair.
+        for _ in range(10):
+            self.port = free_pair()
+            self.ctrl = self.port + 1
+            self.swtpm = subprocess.Popen(
+                ["swtpm", "socket", "--tpm2", "--tpmstate", "dir=" + self.state,
+                 "--server", "type=tcp,port=%d" % self.port,
+                 "--ctrl", "type=tcp,port=%d" % self.ctrl,
+                 "--flags", "not-need-init,startup-clear"])
+            for _ in range(100):  # until swtpm listens on both, or gave up
+                if self.swtpm.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    socket.create_connection(("127.0.0.1", self.ctrl), timeout=1).close()
+                    return self
+                except OSError:
+                    time.sleep(0.05)
+            if self.swtpm.poll() is None:
+                self.swtpm.kill()
+            self.swtpm.wait(timeout=10)
+        sys.exit("swtpm socket did not start on any port pair")
+
+    def run(self, *args):
+        r = subprocess.run(list(args) + ["-T", "swtpm:host=127.0.0.1,port=%d" % self.port],
+                           capture_output=True, timeout=60)
+        if r.returncode != 0:
+            sys.exit("%s failed: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
+        return r
+
+    def __exit__(self, *exc):
+        # TPM2_Shutdown first, so the next TPM2_Startup is an orderly one.
+        subprocess.run(["tpm2_shutdown", "-T", "swtpm:host=127.0.0.1,port=%d" % self.port],
+                       capture_output=True, timeout=30)
+        subprocess.run(["swtpm_ioctl", "--tcp", "127.0.0.1:%d" % self.ctrl, "-s"],
+                       capture_output=True, timeout=30)
+        self.swtpm.wait(timeout=10)
