@@ -131,8 +131,18 @@ check-e2e: harness $(QEMU_INITRD) $(DRACUT_INITRDS) $(VERIFIER_ASAN) $(DEBIAN13_
 	if [ $$rc = 77 ]; then echo "check-e2e: SKIPPED (no QEMU/OVMF on this machine)"; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi
 
-bench-boot: harness $(GATE_UKI) $(DRACUT_UKI) $(VERIFIER)
+# The gate on Debian 13's configuration: stub 257, kernel 6.12, that kernel's initramfs.
+DEBIAN13_UKI := $(QEMU_OUT)/nodegate-debian13.efi
+$(DEBIAN13_UKI): $(DEBIAN13_INITRD) $(QEMU_UKI_DEPS) $(DEBIAN13_STAMP)
+	$(QEMU_ENV) qemu/mkimage.sh --initrd $(DEBIAN13_INITRD) --kver $(DEBIAN13_KVER) \
+		--kernel $(DEBIAN13_ROOT)/boot/vmlinuz-$(DEBIAN13_KVER) \
+		--stub $(DEBIAN13_ROOT)/usr/lib/systemd/boot/efi/linuxx64.efi.stub --out $@
+
+bench-boot: harness $(GATE_UKI) $(DRACUT_UKI) $(DEBIAN13_UKI) $(VERIFIER)
+	@printf 'initramfs: Debian 12 (%s) %s bytes, Debian 13 (%s) %s bytes (zstd -19)\n' \
+		$(KVER) $$(stat -c %s $(QEMU_INITRD)) $(DEBIAN13_KVER) $$(stat -c %s $(DEBIAN13_INITRD))
 	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) BENCH_RUNS=$(BENCH_RUNS) \
 		qemu/bench-boot.sh --gate-uki $(GATE_UKI) \
-		--ref-uki $(REF_UKI) --dracut-uki $(DRACUT_UKI) --disk $(QEMU_DISK)
+		--ref-uki $(REF_UKI) --dracut-uki $(DRACUT_UKI) --debian13-uki $(DEBIAN13_UKI) \
+		--disk $(QEMU_DISK)
 include qemu/uki.mk
