@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Boot benchmark: boots the good image N times with the nodegate initramfs and N times with the
 # reference (busybox + veritysetup) initramfs, and N times with the gate in a dracut initramfs
-# when --dracut-uki is given, alternating, and prints per-phase medians and the gate's TPM
+# when --dracut-uki is given, and N times with the gate on Debian 13's configuration (stub 257,
+# kernel 6.12, its own initramfs) when --debian13-uki is given, alternating, and prints per-phase medians and the gate's TPM
 # command counts (qemu/bench-table.py).
-# Usage: bench-boot.sh --gate-uki U --ref-uki U [--dracut-uki U] --disk D [--runs N]
+# Usage: bench-boot.sh --gate-uki U --ref-uki U [--dracut-uki U] [--debian13-uki U] --disk D
+#                      [--runs N]
 #        (BENCH_RUNS=N works too)
 #        bench-boot.sh --report results.jsonl   (only prints the table of an earlier run)
 # Times come from printk timestamps on the serial console: t0 is the kernel's "Run /init as
@@ -18,13 +20,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ng_enter_netns "$@"
 
-gate_uki='' ref_uki='' dracut_uki='' disk='' runs=${BENCH_RUNS:-5} report=''
+gate_uki='' ref_uki='' dracut_uki='' debian13_uki='' disk='' runs=${BENCH_RUNS:-5} report=''
 while (($#)); do
         case $1 in
         --report) report=$2; shift 2 ;;
         --gate-uki) gate_uki=$2; shift 2 ;;
         --ref-uki) ref_uki=$2; shift 2 ;;
         --dracut-uki) dracut_uki=$2; shift 2 ;;
+        --debian13-uki) debian13_uki=$2; shift 2 ;;
         --disk) disk=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         *) ng_die "unknown argument: $1" ;;
@@ -48,12 +51,14 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 kinds=(gate ref)
 [[ -z $dracut_uki ]] || kinds+=(dracut)
-ng_attest_start "$out/verifier" verifier --tokens $((2 * runs + 4))
+[[ -z $debian13_uki ]] || kinds+=(debian13)
+ng_attest_start "$out/verifier" verifier --tokens $((${#kinds[@]} * runs + 4))
 
 # The ESPs are built once, outside the timed part.
 "$NG_TOP/qemu/mkesp.sh" --uki "$gate_uki" --out "$out/gate-esp.img"
 "$NG_TOP/qemu/mkesp.sh" --uki "$ref_uki" --out "$out/ref-esp.img"
 [[ -z $dracut_uki ]] || "$NG_TOP/qemu/mkesp.sh" --uki "$dracut_uki" --out "$out/dracut-esp.img"
+[[ -z $debian13_uki ]] || "$NG_TOP/qemu/mkesp.sh" --uki "$debian13_uki" --out "$out/debian13-esp.img"
 
 for ((i = 1; i <= runs; i++)); do
         # Alternating keeps slow drifts of the host (other jobs, thermal) out of the ratio.

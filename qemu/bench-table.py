@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The boot benchmark's numbers: `parse KIND RUN WALL_MS LOG` prints one JSON object with the
 times and TPM command counts of one boot, read from its serial log; `table RESULTS.jsonl` prints
-the per-phase medians of the gate, the reference and the gate in a dracut (systemd) initramfs
-side by side (qemu/bench-boot.sh).
+the per-phase medians of the gate, the reference, the gate in a dracut (systemd) initramfs and
+the gate on Debian 13's configuration (stub 257, kernel 6.12) side by side (qemu/bench-boot.sh).
 
 Clock: printk timestamps; t0 is the kernel's "Run /init as init process". A step lasts from the
 previous "done" line to its own (the first from t0). Inside the gate's steps, the phases come
@@ -103,7 +103,8 @@ def median(values):
 
 def table(path):
     rows = [json.loads(x) for x in open(path) if x.strip()]
-    runs = {k: len([r for r in rows if r["kind"] == k]) for k in ("gate", "ref", "dracut")}
+    kinds = ("gate", "ref", "dracut", "debian13")
+    runs = {k: len([r for r in rows if r["kind"] == k]) for k in kinds}
 
     def pick(kind, get):
         out = []
@@ -147,29 +148,33 @@ def table(path):
         ("handover", step("handover"), None),
         ("switch_root", step("switch"), None),
     ]
-    print("boot benchmark: medians of %d gate, %d reference and %d dracut boots (printk clock, "
-          "t0 = \"Run /init as init process\")" % (runs["gate"], runs["ref"], runs["dracut"]))
-    head = "%-34s %10s %10s %7s %9s %10s"
-    print(head % ("phase (ms)", "nodegate", "reference", "ratio", "TPM cmds", "dracut"))
+    print("boot benchmark: medians of %d gate, %d reference, %d dracut and %d Debian 13 boots "
+          "(printk clock, t0 = \"Run /init as init process\")"
+          % (runs["gate"], runs["ref"], runs["dracut"], runs["debian13"]))
+    head = "%-34s %10s %10s %7s %9s %10s %10s"
+    print(head % ("phase (ms)", "nodegate", "reference", "ratio", "TPM cmds", "dracut",
+                  "Debian 13"))
     for label, get, ckey in spec:
-        g, r, d = pick("gate", get), pick("ref", get), pick("dracut", get)
+        g, r, d, t = (pick(k, get) for k in ("gate", "ref", "dracut", "debian13"))
         ratio = "%.2f" % (g / r) if g is not None and r else "-"
-        print(head % (label, fmt(g), fmt(r), ratio, cmds(ckey) if ckey else "-", fmt(d)))
+        print(head % (label, fmt(g), fmt(r), ratio, cmds(ckey) if ckey else "-", fmt(d), fmt(t)))
     for label, key, scale in (("/init -> kubeconfig written", "init_to_handover", 1.0),
                               ("/init -> switch_root", "init_to_switch", 1.0),
                               ("/init -> new init (stand-in kubelet)", "init_to_newinit", 1.0),
                               ("whole boot, wall (s)", "wall_ms", 1000.0)):
-        vals = [pick(k, lambda x: x[key]) for k in ("gate", "ref", "dracut")]
-        g, r, d = vals
+        g, r, d, t = (pick(k, lambda x: x[key]) for k in kinds)
         ratio = "%.2f" % (g / r) if g is not None and r else "-"
         print(head % (label, fmt(g, scale), fmt(r, scale), ratio,
-                      cmds("total") if key == "init_to_switch" else "-", fmt(d, scale)))
+                      cmds("total") if key == "init_to_switch" else "-", fmt(d, scale),
+                      fmt(t, scale)))
     attempts = pick("gate", lambda r: r.get("verifier_attempts"))
     print("ratio = nodegate / reference; '-': the reference has no such phase (no network, TPM "
           "or verifier).")
     print("dracut: the same gate in a dracut (systemd) initramfs, its own step figures; its "
           "network is systemd-networkd's, switch_root systemd's. TPM cmds there: %s."
           % cmds("total", "dracut"))
+    print("Debian 13: the gate's own initramfs built from the 6.12 cloud kernel's modules, in a "
+          "UKI on systemd-stub 257; sizes of both initramfs above the table.")
     print("TPM cmds: commands the gate sent (median); the attest step's figure counts up to and "
           "including the unseal; verifier requests per boot: %s." % fmt(attempts))
 

@@ -50,6 +50,17 @@ fetch_one() {
 	die "$pkg: download failed from every archive:$tried"
 }
 
+# A kernel .deb ships its modules under usr/lib/modules (merged /usr) without modules.dep, which
+# its postinst makes; depmod -b and the initramfs tools look under BASEDIR/lib/modules.
+index_kernel_modules() {
+	local dir
+	for dir in "$ROOT"/usr/lib/modules/*/; do
+		[[ -d $dir ]] || continue
+		[[ -e $ROOT/lib ]] || ln -s usr/lib "$ROOT/lib"
+		depmod -b "$ROOT" "$(basename "$dir")"
+	done
+}
+
 main() {
 	local pkg version path sha stamp
 	mkdir -p "$DEBS"
@@ -65,6 +76,7 @@ main() {
 		fetch_one "$pkg" "$version" "$path" "$sha"
 		dpkg-deb -x "$DEBS/${path##*/}" "$ROOT"
 	done < <(awk '!/^[[:space:]]*(#|$)/ { print $1, $2, $3, $4 }' "$LOCK")
+	index_kernel_modules
 	echo "$stamp" >"$ROOT/.lock-sha256"
 	echo "fetch-debian13: unpacked into ${ROOT#"$REPO_ROOT"/}"
 }

@@ -32,13 +32,19 @@ BENCH_RUNS ?= 5
 # unpacked here; TEST-30 boots its images on this stub.
 DEBIAN13_ROOT := $(BUILD)/debian13/root
 DEBIAN13_STAMP := $(DEBIAN13_ROOT)/.lock-sha256
+# The second configuration's kernel (6.12, Debian 13's cloud flavour, pinned in the lock) and the
+# harness's initramfs built from its modules (xz-compressed in the .deb, stored decompressed: the
+# whole archive is compressed once, and the gate's loader needs no decompressor).
+DEBIAN13_KVER := $(shell sed -n 's/^linux-image-\([^ ]*\) .*/\1/p' qemu/debian13.lock)
+DEBIAN13_INITRD := $(QEMU_OUT)/initrd-debian13.img
 # Scenarios for check-e2e (names as in tests/e2e/run.sh); empty runs all of them.
 E2E ?=
 
 # The scripts find everything below BUILD; absolute paths so they work from any directory.
 # The e2e scenarios meet the ASan verifier (memory errors the boots provoke are reported), the
 # benchmark and the demo the optimized one.
-QEMU_ENV := BUILD=$(ABS_BUILD) KVER=$(KVER) INITRD=$(abspath $(QEMU_INITRD))
+QEMU_ENV := BUILD=$(ABS_BUILD) KVER=$(KVER) INITRD=$(abspath $(QEMU_INITRD)) \
+	DEBIAN13_KVER=$(DEBIAN13_KVER) DEBIAN13_INITRD=$(abspath $(DEBIAN13_INITRD))
 QEMU_LIB := qemu/lib.sh
 QEMU_UKI_DEPS := qemu/mkimage.sh qemu/mkuki.sh qemu/rootfs/os-release $(QEMU_LIB) \
 	$(QEMU_ROOT)/roothash $(QEMU_OUT)/kver /boot/vmlinuz-$(KVER)
@@ -72,6 +78,10 @@ $(QEMU_PKI): qemu/mkpki.sh
 $(QEMU_INITRD): $(NODEGATE) $(MKCPIO) $(INITRD_SCRIPTS) $(QEMU_PKI) $(INITRD_DIR)/params \
 		$(if $(KVER),/lib/modules/$(KVER)/modules.dep)
 	initrd/mkinitrd.sh --mkcpio $(MKCPIO) --ca $(QEMU_OUT)/pki/ca.pem $(KVER) $(NODEGATE) $@
+
+$(DEBIAN13_INITRD): $(NODEGATE) $(MKCPIO) $(INITRD_SCRIPTS) $(QEMU_PKI) $(DEBIAN13_STAMP)
+	initrd/mkinitrd.sh --mkcpio $(MKCPIO) --ca $(QEMU_OUT)/pki/ca.pem \
+		--basedir $(DEBIAN13_ROOT) $(DEBIAN13_KVER) $(NODEGATE) $@
 
 $(QEMU_DISK): qemu/mkdisk.sh $(QEMU_LIB) $(QEMU_ROOTFS)
 	BUILD=$(ABS_BUILD) qemu/mkdisk.sh --data $(QEMU_ROOT)/root.erofs \
@@ -115,13 +125,24 @@ demo: $(NODEGATE) $(QEMU_INITRD) harness $(VERIFIER)
 check: check-e2e
 
 # Exit 77 from the runner means this machine cannot run QEMU at all: reported, not failed.
-check-e2e: harness $(QEMU_INITRD) $(DRACUT_INITRDS) $(VERIFIER_ASAN) $(DEBIAN13_STAMP)
+check-e2e: harness $(QEMU_INITRD) $(DRACUT_INITRDS) $(VERIFIER_ASAN) $(DEBIAN13_STAMP) \
+		$(DEBIAN13_INITRD)
 	@rc=0; $(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER_ASAN)) tests/e2e/run.sh $(E2E) || rc=$$?; \
 	if [ $$rc = 77 ]; then echo "check-e2e: SKIPPED (no QEMU/OVMF on this machine)"; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi
 
-bench-boot: harness $(GATE_UKI) $(DRACUT_UKI) $(VERIFIER)
+# The gate on Debian 13's configuration: stub 257, kernel 6.12, that kernel's initramfs.
+DEBIAN13_UKI := $(QEMU_OUT)/nodegate-debian13.efi
+$(DEBIAN13_UKI): $(DEBIAN13_INITRD) $(QEMU_UKI_DEPS) $(DEBIAN13_STAMP)
+	$(QEMU_ENV) qemu/mkimage.sh --initrd $(DEBIAN13_INITRD) --kver $(DEBIAN13_KVER) \
+		--kernel $(DEBIAN13_ROOT)/boot/vmlinuz-$(DEBIAN13_KVER) \
+		--stub $(DEBIAN13_ROOT)/usr/lib/systemd/boot/efi/linuxx64.efi.stub --out $@
+
+bench-boot: harness $(GATE_UKI) $(DRACUT_UKI) $(DEBIAN13_UKI) $(VERIFIER)
+	@printf 'initramfs: Debian 12 (%s) %s bytes, Debian 13 (%s) %s bytes (zstd -19)\n' \
+		$(KVER) $$(stat -c %s $(QEMU_INITRD)) $(DEBIAN13_KVER) $$(stat -c %s $(DEBIAN13_INITRD))
 	$(QEMU_ENV) NG_VERIFIER=$(abspath $(VERIFIER)) BENCH_RUNS=$(BENCH_RUNS) \
 		qemu/bench-boot.sh --gate-uki $(GATE_UKI) \
-		--ref-uki $(REF_UKI) --dracut-uki $(DRACUT_UKI) --disk $(QEMU_DISK)
+		--ref-uki $(REF_UKI) --dracut-uki $(DRACUT_UKI) --debian13-uki $(DEBIAN13_UKI) \
+		--disk $(QEMU_DISK)
 include qemu/uki.mk

@@ -51,6 +51,21 @@ e2e_fail() {
 # The serial log as plain text (no escapes, no CRs), cached next to the log.
 e2e_text() { printf '%s\n' "$BOOT_LOG.txt"; }
 
+# Debian 13's configuration (qemu/debian13.lock, make debian13): systemd-stub 257, the 6.12 cloud
+# kernel, and the harness's initramfs built from that kernel's modules (DEBIAN13_INITRD).
+E2E_STUB257="$NG_BUILD/debian13/root/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+E2E_KERNEL612="$NG_BUILD/debian13/root/boot/vmlinuz-${DEBIAN13_KVER:-}"
+E2E_DEBIAN13_IMAGE=(--stub "$E2E_STUB257" --kver "${DEBIAN13_KVER:-}" --kernel "$E2E_KERNEL612"
+        --initrd "${DEBIAN13_INITRD:-}")
+e2e_need_debian13() {
+        local f
+        for f in "$E2E_STUB257" "$E2E_KERNEL612" "${DEBIAN13_INITRD:-}"; do
+                [[ -r $f ]] && continue
+                e2e_fail "no '$f': run 'make debian13 build/qemu/initrd-debian13.img'"
+                return 1
+        done
+}
+
 # Builds a UKI of the initramfs under test with the good command line, changed as asked.
 # Usage: e2e_mkimage OUT [mkimage.sh options…]
 e2e_mkimage() {

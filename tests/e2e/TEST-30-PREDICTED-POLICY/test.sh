@@ -5,10 +5,12 @@
 # a *probe* image (another command line). The good image joins under it and every predicted
 # event is in its measured log, in order, with the predicted and quoted PCR values; the
 # changed-cmdline and changed-initramfs images are refused. Secure Boot off.
-# The images under test are built on Debian 13's systemd-stub 257 (qemu/fetch-debian13.sh, make
-# debian13), the platform probe on the installed 252: the platform log does not depend on the
-# stub, and the boot checks the 257 model (.uname and .sbat in PCR 11, the initrd with the
-# /.extra/os-release cpio in PCR 9) event by event. TEST-31 boots 252 under Secure Boot.
+# The images under test are Debian 13's configuration (qemu/debian13.lock, make debian13): its
+# systemd-stub 257 and its 6.12 cloud kernel, with the harness's initramfs built from that
+# kernel's xz-compressed modules. The platform probe is Debian 12's (stub 252, kernel 6.1): the
+# platform log depends on neither, and the boot checks the 257 model (.sbat in PCR 11, the
+# initrd with the /.extra/os-release cpio in PCR 9) event by event. TEST-31 boots Debian 12's
+# configuration under Secure Boot.
 set -euo pipefail
 TEST_NAME=predicted-policy
 TEST_DESCRIPTION="policy predicted from the UKI: good joins, changed cmdline and initrd, SMBIOS cmdline words refused"
@@ -16,20 +18,19 @@ E2E_VERIFIER=manual
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-STUB257="$NG_BUILD/debian13/root/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
-
 test_setup() {
         local d="$E2E_OUT/files"
-        [[ -r $STUB257 ]] || { e2e_fail "no $STUB257: run 'make debian13'"; return 1; }
-        e2e_mkimage "$E2E_OUT/good.efi" --stub "$STUB257"
-        e2e_mkimage "$E2E_OUT/changed-cmdline.efi" --stub "$STUB257" \
+        e2e_need_debian13 || return 1
+        e2e_mkimage "$E2E_OUT/good.efi" "${E2E_DEBIAN13_IMAGE[@]}"
+        e2e_mkimage "$E2E_OUT/changed-cmdline.efi" "${E2E_DEBIAN13_IMAGE[@]}" \
                 --append "nodegate-test.variant=changed-cmdline"
         mkdir -p "$d"
         echo "nodegate e2e: this file is not in the approved initramfs" >"$d/variant"
         printf 'dir /etc 0755 0 0\ndir /etc/nodegate 0755 0 0\nfile /etc/nodegate/variant %s 0644 0 0\n' \
                 "$d/variant" >"$d/spec"
-        e2e_overlay_initrd "$d/spec" "$E2E_OUT/changed-initrd.img"
-        e2e_mkimage "$E2E_OUT/changed-initrd.efi" --stub "$STUB257" --initrd "$E2E_OUT/changed-initrd.img"
+        INITRD=$DEBIAN13_INITRD e2e_overlay_initrd "$d/spec" "$E2E_OUT/changed-initrd.img"
+        e2e_mkimage "$E2E_OUT/changed-initrd.efi" "${E2E_DEBIAN13_IMAGE[@]}" \
+                --initrd "$E2E_OUT/changed-initrd.img"
         # shellcheck disable=SC2119 # Secure Boot off: no argument
         e2e_platform_log
         e2e_predicted_policy "$E2E_OUT/good.efi" "$E2E_OUT/policy.json"
@@ -63,6 +64,10 @@ print(" ".join(sorted(json.load(open(sys.argv[1]))["pcrs"], key=int)))' "$E2E_OU
         e2e_boot good "$E2E_OUT/good.efi" "$GOOD_DISK"
         e2e_verifier_stop
         assert_status poweroff
+        assert_log "Linux version ${DEBIAN13_KVER//+/\\+} " "Debian 13's kernel ($DEBIAN13_KVER) booted"
+        # The dm-verity target exists only as a module in that kernel (.ko.xz in its package):
+        # a verified root proves the gate loaded what mkinitrd.sh decompressed.
+        assert_log "$(e2e_done_re mount)" "the verified root mounted on 6.12 (dm-verity from its xz module)"
         assert_no_log 'FAILED' "no failure logged"
         assert_kubelet_ran "the good image joined under the predicted policy"
         assert_token_issued "$E2E_VDIR"

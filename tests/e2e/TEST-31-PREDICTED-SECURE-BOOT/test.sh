@@ -5,7 +5,9 @@
 # now holds the db authority that verified the UKI, which the prediction derives from the UKI's
 # signature and the platform's db. The signed good image joins, every predicted event is in the
 # measured log; a signed UKI with another command line is refused; the prediction refuses an
-# unsigned UKI for this platform (the firmware would not start it).
+# unsigned UKI for this platform (the firmware would not start it). The images are Debian 12's
+# configuration (stub 252, kernel 6.1); one more signed good image is Debian 13's (stub 257,
+# kernel 6.12, TEST-30) and joins under its own prediction, matched event by event.
 set -euo pipefail
 TEST_NAME=predicted-secure-boot
 TEST_DESCRIPTION="Secure Boot: policy predicted from the signed UKI, good joins, changed cmdline refused"
@@ -23,8 +25,11 @@ test_setup() {
         e2e_mkimage "$E2E_OUT/unsigned.efi"
         e2e_mkimage "$E2E_OUT/changed.efi" --append "nodegate-test.variant=changed-cmdline" \
                 "${E2E_SIGN[@]}"
+        e2e_need_debian13 || return
+        e2e_mkimage "$E2E_OUT/good-debian13.efi" "${E2E_DEBIAN13_IMAGE[@]}" "${E2E_SIGN[@]}"
         e2e_platform_log --secure-boot
         e2e_predicted_policy "$E2E_OUT/good.efi" "$E2E_OUT/policy.json"
+        e2e_predicted_policy "$E2E_OUT/good-debian13.efi" "$E2E_OUT/policy-debian13.json"
 }
 
 test_run() {
@@ -52,6 +57,16 @@ test_run() {
         assert_kubelet_ran "the signed good image joined under the predicted policy"
         assert_token_issued "$E2E_VDIR"
         assert_prediction_matches "$E2E_OUT/policy.json.events" "$E2E_VDIR" 4,7,9,11
+
+        e2e_verifier_start verifier-debian13 record --policy "$E2E_OUT/policy-debian13.json"
+        e2e_boot good-debian13 "$E2E_OUT/good-debian13.efi" "$GOOD_DISK"
+        e2e_verifier_stop
+        assert_status poweroff
+        assert_log "Linux version ${DEBIAN13_KVER//+/\\+} " "Debian 13's kernel booted under Secure Boot"
+        assert_no_log 'FAILED' "no failure logged"
+        assert_kubelet_ran "the signed Debian 13 image (stub 257) joined under its predicted policy"
+        assert_token_issued "$E2E_VDIR"
+        assert_prediction_matches "$E2E_OUT/policy-debian13.json.events" "$E2E_VDIR" 4,7,9,11
 
         e2e_verifier_start refused verifier --policy "$E2E_OUT/policy.json"
         e2e_boot changed-cmdline "$E2E_OUT/changed.efi" "$GOOD_DISK"
