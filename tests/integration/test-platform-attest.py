@@ -4,9 +4,9 @@
 on 127.0.0.1 with a policy that requires SEV-SNP, and the software node of
 test-verifier-service.py (software EK and AK) sends synthetic but well-formed SNP reports in
 round 2. No real AMD key signs our binding, so the test makes its own AMD-shaped chain with
-OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK with
-AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — and gives it to the verifier as
---platform-roots. Every refusal asserts its reason and that no token left the pool.
+OpenSSL (tests/tools/snp-test-chain.py: an RSA-PSS ARK-Milan and SEV-Milan, SHA-384, salt 48,
+an EC P-384 SEV-VCEK with AMD's extensions: product, TCB SPLs, a raw 64-byte hwID) and gives
+it to the verifier as --platform-roots. Every refusal asserts its reason and that no token left the pool.
 Usage: test-platform-attest.py PATH-TO-nodegate-verifier
 """
 import base64
@@ -16,29 +16,25 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("svc", os.path.join(HERE, "test-verifier-service.py"))
 svc = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(svc)
+# The test AMD chain and the synthetic reports, shared with tests/bench/bench-verifier.sh.
+spec = importlib.util.spec_from_file_location(
+    "snp_test_chain", os.path.join(HERE, "..", "tools", "snp-test-chain.py"))
+chain_tool = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(chain_tool)
 
-AMD_DN = "/OU=Engineering/C=US/L=Santa Clara/ST=CA/O=Advanced Micro Devices/CN="
-PSS = ["-sha384", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:48",
-       "-sigopt", "rsa_mgf1_md:sha384"]
-MEASUREMENT = bytes(range(48))
-CHIP_ID = hashlib.sha512(b"nodegate test chip").digest()
-# Milan TCB_VERSION: bl byte 0, tee 1, snp 6, ucode 7.
-TCB = {"bl": 3, "tee": 0, "snp": 8, "ucode": 115}
-TCB_U64 = int.from_bytes(bytes([TCB["bl"], TCB["tee"], 0, 0, 0, 0, TCB["snp"], TCB["ucode"]]),
-                         "little")
-LABEL = b"nodegate platform v3\0"
+make_chain = chain_tool.make_chain
+snp_report = chain_tool.snp_report
+MEASUREMENT = chain_tool.MEASUREMENT
 # A pool line per boot that gets a token (kubeadm's format), and spares.
 TOKENS = ["%06x.%016x" % (i, i) for i in range(1, 9)]
 
@@ -50,63 +46,6 @@ def check(ok, what):
     print(("ok    " if ok else "FAIL  ") + what, flush=True)
     failures += not ok
     return ok
-
-
-def openssl(*args):
-    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=120)
-
-
-def make_chain(d, name):
-    """ARK-Milan (self-signed) -> SEV-Milan -> SEV-VCEK in d/name; returns the file paths."""
-    p = lambda n: os.path.join(d, name + "-" + n)  # noqa: E731
-    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ark.key"))
-    openssl("req", "-x509", "-new", "-key", p("ark.key"), "-subj", AMD_DN + "ARK-Milan",
-            "-days", "3", "-out", p("ark.pem"), *PSS)
-    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("ask.key"))
-    openssl("req", "-new", "-key", p("ask.key"), "-subj", AMD_DN + "SEV-Milan", "-out", p("ask.csr"))
-    openssl("x509", "-req", "-in", p("ask.csr"), "-CA", p("ark.pem"), "-CAkey", p("ark.key"),
-            "-set_serial", "1", "-days", "3", "-out", p("ask.pem"), *PSS)
-    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", p("vcek.key"))
-    openssl("req", "-new", "-key", p("vcek.key"), "-subj", AMD_DN + "SEV-VCEK", "-out", p("vcek.csr"))
-    with open(p("vcek.ext"), "w") as f:
-        f.write("1.3.6.1.4.1.3704.1.1=ASN1:INTEGER:0\n"
-                "1.3.6.1.4.1.3704.1.2=ASN1:IA5STRING:Milan-B0\n"
-                "1.3.6.1.4.1.3704.1.3.1=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.3.2=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.3.3=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.3.8=ASN1:INTEGER:%d\n"
-                "1.3.6.1.4.1.3704.1.4=DER:%s\n"
-                % (TCB["bl"], TCB["tee"], TCB["snp"], TCB["ucode"],
-                   ":".join("%02x" % c for c in CHIP_ID)))
-    openssl("x509", "-req", "-in", p("vcek.csr"), "-CA", p("ask.pem"), "-CAkey", p("ask.key"),
-            "-set_serial", "0", "-days", "3", "-extfile", p("vcek.ext"), "-outform", "DER",
-            "-out", p("vcek.der"), *PSS)
-    with open(p("vcek.key"), "rb") as f:
-        key = serialization.load_pem_private_key(f.read(), None)
-    with open(p("vcek.der"), "rb") as f:
-        vcek = f.read()
-    return {"ark": p("ark.pem"), "ask": p("ask.pem"), "vcek": vcek, "key": key}
-
-
-def snp_report(key, report_data, debug=False, measurement=MEASUREMENT, chip_id=CHIP_ID):
-    """A version-3 ATTESTATION_REPORT from a Milan guest at VMPL 0, signed with key."""
-    b = bytearray(1184)
-    policy = (1 << 17) | (1 << 16) | ((1 << 19) if debug else 0)
-    struct.pack_into("<IIQ", b, 0, 3, 1, policy)
-    struct.pack_into("<II", b, 0x30, 0, 1)  # VMPL 0, ECDSA P-384 with SHA-384
-    struct.pack_into("<QQI", b, 0x38, TCB_U64, 1, 0)  # current TCB, platform info, VCEK
-    b[0x50:0x90] = report_data
-    b[0x90:0xC0] = measurement
-    struct.pack_into("<Q", b, 0x180, TCB_U64)  # reported TCB
-    b[0x188:0x18B] = bytes([0x19, 0x01, 0x01])  # Milan
-    b[0x1A0:0x1E0] = chip_id
-    struct.pack_into("<Q", b, 0x1E0, TCB_U64)
-    b[0x1E8:0x1EB] = bytes([4, 55, 1])
-    struct.pack_into("<Q", b, 0x1F0, TCB_U64)
-    r, s = decode_dss_signature(key.sign(bytes(b[:0x2A0]), ec.ECDSA(hashes.SHA384())))
-    b[0x2A0:0x2A0 + 72] = r.to_bytes(72, "little")
-    b[0x2A0 + 72:0x2A0 + 144] = s.to_bytes(72, "little")
-    return bytes(b)
 
 
 class AzureNode(svc.SoftNode):
@@ -176,7 +115,7 @@ def azure_claims(node, user_data, ak_jwk=None, ek_jwk=None):
 
 
 def binding(node, challenge):
-    return hashlib.sha512(LABEL + challenge + node.ek_name + node.ak_name).digest()
+    return chain_tool.binding(challenge, node.ek_name, node.ak_name)
 
 
 def main():
@@ -219,9 +158,7 @@ def main():
             verifiers.append(v)
             return svc.Client(ca, v.host, v.port)
 
-        snp_policy = {"require": "snp", "tpm_trust": "cloud-ca",
-                      "snp": {"measurements": [MEASUREMENT.hex()], "vmpl": 0,
-                              "min_reported_tcb": {"Milan": TCB}}}
+        snp_policy = chain_tool.SNP_POLICY
         client = serve("snp", snp_policy)
 
         def rounds(n, version=3, platform=lambda ch: None, what=""):
@@ -351,7 +288,7 @@ def main():
         # cached VCEK of its chip and TCB; a report of a chip not in the cache is vek-missing.
         cache = os.path.join(d, "vcek-cache")
         os.makedirs(cache)
-        with open(os.path.join(cache, "%s-%016x.der" % (CHIP_ID.hex(), TCB_U64)), "wb") as f:
+        with open(os.path.join(cache, chain_tool.vcek_cache_name()), "wb") as f:
             f.write(chain["vcek"])
         client = serve("cache", snp_policy, ["--vcek-cache", cache])
         status, answer, _ = rounds(node, platform=lambda ch: evidence(
