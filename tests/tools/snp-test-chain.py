@@ -14,6 +14,7 @@ writes the files tests/bench/bench-verifier.sh --platform snp gives the verifier
     DIR/snp-params                           what loadgen puts in its reports: "measurement HEX",
                                              "chip_id HEX", "tcb HEX" (REPORTED_TCB as u64)
     DIR/platform.json                        the policy's "platform" section that requires them
+    DIR/chain/                               the chain's keys and requests (nothing reads them)
 """
 import hashlib
 import json
@@ -116,7 +117,8 @@ def vcek_cache_name(chip_id=CHIP_ID, tcb=TCB_U64):
 
 def write_files(d):
     """The files of the module's docstring in d (which must exist)."""
-    chain = make_chain(d, "test")
+    os.makedirs(os.path.join(d, "chain"), exist_ok=True)  # the chain's keys and CSRs
+    chain = make_chain(os.path.join(d, "chain"), "test")
     for sub in ("roots", "vcek-cache"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
     shutil.copy(chain["ark"], os.path.join(d, "roots", "ark.pem"))
@@ -131,7 +133,6 @@ def write_files(d):
                                                               TCB_U64))
     with open(os.path.join(d, "platform.json"), "w") as f:
         json.dump(SNP_POLICY, f)
-    # The chain's private keys stay only in their test-*.key files, which nothing else reads.
 
 
 def main():
