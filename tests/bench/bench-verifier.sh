@@ -183,10 +183,20 @@ start_server() {
                 "shared with loadgen"
 }
 
+# stop_server PLATFORM; under --check the verifier (an ASan build there) must exit 0 without
+# a sanitizer report.
 stop_server() {
+        local platform=$1 rc=0
         kill "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || rc=$?
         server_pid=''
+        if ((check)); then
+                if ((rc != 0)) || grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error' \
+                        "$work/serve-$platform.err"; then
+                        cat "$work/serve-$platform.err" >&2
+                        die "--check: the $platform verifier exited $rc or reported an error"
+                fi
+        fi
 }
 
 clk_tck=$(getconf CLK_TCK)
@@ -216,7 +226,7 @@ run() {
                 rc=$?; } 2>"$work/run.time"
         m1=$(machine_ticks)
         after=$(server_ticks)
-        grep -v '^RESULT' "$work/run.out"
+        grep -v '^RESULT' "$work/run.out" || true # empty when the warm-up failed
         if ((rc != 0 && rc != 3)); then
                 cat "$work/run.err" >&2
                 die "loadgen failed (exit $rc): the warm-up attestations did not succeed"
@@ -295,7 +305,7 @@ for platform in $platforms; do
         if ((perf)) && [[ $platform != snp-cache ]]; then
                 profile "$platform" "${args[@]}" >>"$profiles"
         fi
-        stop_server
+        stop_server "$platform"
 done
 
 echo
