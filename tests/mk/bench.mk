@@ -18,14 +18,15 @@ $(LOADGEN): tests/bench/loadgen.c tests/bench/softnode.c tests/bench/softnode.h 
 	@mkdir -p $(@D)
 	gcc $(BENCH_CFLAGS) -o $@ tests/bench/loadgen.c tests/bench/softnode.c $(BENCH_LIBS)
 
-# Under the sanitizers, like the unit tests, linked with the verifier's TPM sources.
+# Under the sanitizers, like the unit tests, linked with the verifier's TPM and SEV-SNP sources.
 SOFTNODE_CHECK_SRCS := tests/bench/softnode-check.c tests/bench/softnode.c verifier/tpm/tpm2b.c \
-	verifier/tpm/tpmcrypto.c
+	verifier/tpm/tpmcrypto.c $(VERIFIER_PLATFORM_SRCS) verifier/appraisal/verdict.c
 $(BENCH_BUILD)/softnode-check: $(SOFTNODE_CHECK_SRCS) tests/bench/softnode.h \
 		$(VERIFIER_HDRS) src/util.h
 	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -Iverifier -Itests/bench -o $@ $(SOFTNODE_CHECK_SRCS) \
-		$(UNIT_LDLIBS) $(shell pkg-config --libs openssl 2>/dev/null) -lpthread
+	$(UNIT_CC) $(UNIT_CFLAGS) -Iverifier -Itests/bench \
+		$(shell pkg-config --cflags json-c 2>/dev/null) -o $@ $(SOFTNODE_CHECK_SRCS) \
+		$(UNIT_LDLIBS) $(shell pkg-config --libs openssl json-c 2>/dev/null) -lpthread
 
 .PHONY: bench-verifier check-bench-softnode
 bench: bench-verifier
