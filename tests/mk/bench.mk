@@ -4,7 +4,7 @@
 # It measures three verifiers one after the other: without platform evidence, and with an
 # SEV-SNP report in every round 2 (protocol version 3; the VCEK in the request, then from the
 # verifier's --vcek-cache), so the table shows what SNP adds to an attestation.
-# `make check-bench-softnode` checks that node against the verifier's own TPM code;
+# `make check-bench-softnode` checks that node against the verifier's own TPM and SEV-SNP code;
 # `make check-bench-snp` that the reports it builds and signs in C are accepted.
 BENCH_BUILD := $(BUILD)/tests/bench
 LOADGEN := $(BENCH_BUILD)/loadgen
