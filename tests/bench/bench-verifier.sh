@@ -96,7 +96,8 @@ python3 tests/tools/mklog.py -o "$work/eventlog.bin" $mklog_args
 if [[ " $platforms " == *" snp"* ]]; then
         mkdir "$work/snp"
         python3 tests/tools/snp-test-chain.py "$work/snp"
-        python3 - "$work/policy-none.json" "$work/snp/platform.json" >"$work/policy-snp.json" <<'EOF'
+        python3 - "$work/policy-none.json" "$work/snp/platform.json" \
+                >"$work/policy-snp.json" <<'EOF'
 import json, sys
 policy = json.load(open(sys.argv[1]))
 policy["platform"] = json.load(open(sys.argv[2]))
@@ -257,7 +258,8 @@ profile() {
                 return 0
         fi
         echo
-        echo "profile ($platform): perf record of the verifier during a ${duration} s closed-loop run"
+        echo "profile ($platform): perf record of the verifier during a ${duration} s" \
+                "closed-loop run"
         # DWARF unwinding: neither the verifier nor Debian's libcrypto keeps frame pointers.
         perf record -q -F 499 --call-graph dwarf,8192 -p "$server_pid" -o "$work/perf.data" \
                 -- sleep "$((duration + 2))" 2>"$work/perf.err" &
@@ -333,9 +335,9 @@ done
 # What SEV-SNP evidence adds: each platform's closed-loop figures beside the plain run's.
 printf '%s\n' "${rows[@]}" | awk '
         { delete v; for (i = 1; i <= NF; i++) { split($i, p, "="); v[p[1]] = p[2] } }
-        v["mode"] == "closed" { server[v["platform"]] = v["server_us"]; max[v["platform"]] = v["achieved"]
-                                p50[v["platform"]] = v["p50"]; p99[v["platform"]] = v["p99"]
-                                client[v["platform"]] = v["client_us"]; seen[v["platform"]] = 1 }
+        v["mode"] == "closed" { k = v["platform"]; server[k] = v["server_us"]; max[k] = v["achieved"]
+                                p50[k] = v["p50"]; p99[k] = v["p99"]; client[k] = v["client_us"]
+                                seen[k] = 1 }
         END {
                 if (!seen["none"])
                         exit
