@@ -314,10 +314,58 @@ struct bench {
          * too coarse at 1000/s and up, and spinning would steal the server's CPU. */
         int timer_fd;
         const char *hostname; /* the node's claim; "bench-node" unless set */
+        /* Protocol version 3 with a SEV-SNP report in every round 2 (--snp DIR): the VCEK's
+         * key and the report's fields; its DER in base64, sent as "certificates" unless the
+         * verifier is to find it in its --vcek-cache (--snp-no-certificates). */
+        struct softnode_snp snp;
+        bool have_snp;
+        char *vcek_b64;
         struct stats st;
         bool recording;
         bool verbose;
 };
+
+/* The protocol version the requests and the answers carry. */
+static int version(const struct bench *b)
+{
+        return b->have_snp ? 3 : 2;
+}
+
+/* The round-1 body, which round 2 repeats after its own first fields. */
+#define CHALLENGE_BODY_PREFIX      "{\"version\":%d,\"ek_public\":\""
+#define CHALLENGE_BODY_PREFIX_SIZE (sizeof("{\"version\":2,\"ek_public\":\"") - 1)
+
+/* Appends round 2's "platform" field before the body's closing brace: a report whose
+ * REPORT_DATA binds this challenge and this node's EK and AK, signed by the VCEK now, as the
+ * TEE's firmware would. @return 0, -EIO when signing fails, -ENOMEM */
+static int append_platform(const struct bench *b, const struct node *n, const uint8_t *challenge,
+                           size_t challenge_size, struct buf *body)
+{
+        uint8_t binding[64], report[SOFTNODE_SNP_REPORT_SIZE];
+        _cleanup_free_ char *report_b64 = NULL;
+        int r;
+
+        r = softnode_platform_binding(&n->tpm, challenge, challenge_size, binding);
+        if (r < 0)
+                return r;
+        r = softnode_snp_report(&b->snp, binding, report);
+        if (r < 0)
+                return r;
+        report_b64 = b64_encode(report, sizeof(report));
+        if (!report_b64)
+                return -ENOMEM;
+        body->len--; /* the closing brace */
+        r = buf_str(body, ",\"platform\":{\"kind\":\"snp-report\",\"report\":\"");
+        r |= buf_str(body, report_b64);
+        r |= buf_str(body, "\",\"certificates\":[");
+        if (b->vcek_b64) {
+                r |= buf_str(body, "\"");
+                r |= buf_str(body, b->vcek_b64);
+                r |= buf_str(body, "\"");
+        }
+        r |= buf_str(body, "]}}");
+        return r < 0 ? -ENOMEM : 0;
+}
 
 static const char *resp_text(const struct slot *s)
 {
@@ -501,10 +549,11 @@ static int on_challenge(struct bench *b, struct slot *s)
                 return slot_fail(b, s, "client", 0, "quote-failed", NULL);
 
         s->body.len = 0;
-        r = buf_str(&s->body, "{\"version\":2,\"challenge\":\"");
+        r = buf_str(&s->body, version(b) == 3 ? "{\"version\":3,\"challenge\":\""
+                                              : "{\"version\":2,\"challenge\":\"");
         r |= buf_str(&s->body, ch_b64);
         r |= buf_str(&s->body, "\",\"ek_public\":\"");
-        r |= buf_str(&s->body, s->node->challenge_body + strlen("{\"version\":2,\"ek_public\":\""));
+        r |= buf_str(&s->body, s->node->challenge_body + CHALLENGE_BODY_PREFIX_SIZE);
         /* challenge_body ends with the AK's field and "}": drop that brace. */
         s->body.len--;
         r |= buf_str(&s->body, ",\"credential\":\"");
@@ -517,6 +566,8 @@ static int on_challenge(struct bench *b, struct slot *s)
         r |= buf_str(&s->body, b->tail);
         if (r < 0)
                 return slot_fail(b, s, "client", 0, "out-of-memory", NULL);
+        if (b->have_snp && append_platform(b, s->node, challenge, ch_size, &s->body) < 0)
+                return slot_fail(b, s, "client", 0, "snp-report-failed", NULL);
 
         s->state = SLOT_ATTEST;
         s->t_r2_start = now_ns();
@@ -531,7 +582,7 @@ static int on_challenge(struct bench *b, struct slot *s)
 static int on_attest(struct bench *b, struct slot *s)
 {
         _cleanup_(json_object_putp) json_object *o = NULL;
-        json_object *sealed;
+        json_object *sealed, *v;
         uint64_t t = now_ns();
 
         o = json_tokener_parse(resp_text(s));
@@ -539,6 +590,10 @@ static int on_attest(struct bench *b, struct slot *s)
             !json_str(sealed, "duplicate") || !json_str(sealed, "encrypted_seed") ||
             !json_str(o, "token_id"))
                 return slot_fail(b, s, "attest", 200, "answer-malformed", resp_text(s));
+        /* Version 3's answer says the platform evidence was judged, not skipped. */
+        if (b->have_snp &&
+            (!json_object_object_get_ex(o, "version", &v) || json_object_get_int(v) != 3))
+                return slot_fail(b, s, "attest", 200, "answer-not-version-3", resp_text(s));
         if (b->recording) {
                 b->st.ok++;
                 series_add(&b->st.full, t - s->t_sched);
@@ -790,9 +845,8 @@ static int load_nodes(struct bench *b, const char *dir)
                 ek = b64_encode(n->tpm.ek_public, n->tpm.ek_public_size);
                 ak = b64_encode(n->tpm.ak_public, n->tpm.ak_public_size);
                 if (!ek || !ak ||
-                    asprintf(&n->challenge_body,
-                             "{\"version\":2,\"ek_public\":\"%s\",\"ak_public\":\"%s\"}", ek,
-                             ak) < 0) {
+                    asprintf(&n->challenge_body, CHALLENGE_BODY_PREFIX "%s\",\"ak_public\":\"%s\"}",
+                             version(b), ek, ak) < 0) {
                         n->challenge_body = NULL;
                         r = -ENOMEM;
                         break;
@@ -803,6 +857,30 @@ static int load_nodes(struct bench *b, const char *dir)
         if (r >= 0 && b->n_nodes == 0)
                 r = -ENODATA;
         return r;
+}
+
+/* The software CVM of --snp DIR: the VCEK's key and the report's fields, and the VCEK itself
+ * unless the verifier is to take it from its cache. @return 0 or negative errno */
+static int load_snp(struct bench *b, const char *dir, bool certificates)
+{
+        _cleanup_free_ uint8_t *der = NULL;
+        char path[4096];
+        size_t size;
+        int r;
+
+        r = softnode_snp_load(dir, &b->snp);
+        if (r < 0)
+                return r;
+        b->have_snp = true;
+        if (!certificates)
+                return 0;
+        if (pathf(path, sizeof(path), "%s/vcek.der", dir) < 0)
+                return -ENAMETOOLONG;
+        r = read_file(path, 4096, &der, &size); /* PROTOCOL.md: ≤ 4096 bytes a certificate */
+        if (r < 0)
+                return r;
+        b->vcek_b64 = b64_encode(der, size);
+        return b->vcek_b64 ? 0 : -ENOMEM;
 }
 
 static void usage(void);
@@ -907,7 +985,7 @@ static long attest_once(struct bench *b, CURL *h, struct node *n, uint32_t boot,
         r |= buf_str(&body, "{\"version\":2,\"challenge\":\"");
         r |= buf_str(&body, ch_b64);
         r |= buf_str(&body, "\",\"ek_public\":\"");
-        r |= buf_str(&body, n->challenge_body + strlen("{\"version\":2,\"ek_public\":\""));
+        r |= buf_str(&body, n->challenge_body + CHALLENGE_BODY_PREFIX_SIZE);
         body.len--;
         r |= buf_str(&body, ",\"credential\":\"");
         r |= buf_str(&body, cred ? cred : "");
@@ -1136,6 +1214,8 @@ static void usage(void)
                 "       loadgen run --url https://HOST:PORT --ca CA.pem --keys DIR --log LOG\n"
                 "               [--rate R | --closed] [--duration S] [--connections C]\n"
                 "               [--timeout-ms MS] [--warmup N] [--label NAME] [--verbose]\n"
+                "               [--snp DIR [--snp-no-certificates]]  (version 3, a SEV-SNP\n"
+                "               report in every round 2; DIR from tests/tools/snp-test-chain.py)\n"
                 "       loadgen attest --url URL --ca CA.pem --keys DIR --log LOG [--first I]\n"
                 "               [--count N] [--boot B] [--repeat R] [--deadline-ms MS]\n"
                 "               [--timeout-ms MS] [--hostname NAME] [--fresh] [--gap-ms MS]\n"
@@ -1157,6 +1237,8 @@ static void bench_done(struct bench *b)
         free(b->st.full.us), free(b->st.round1.us), free(b->st.round2.us);
         free(b->url_challenge), free(b->url_attest), free(b->log_b64);
         free(b->tail);
+        free(b->vcek_b64);
+        softnode_snp_done(&b->snp);
         for (size_t i = 0; i < b->n_nodes; i++) {
                 softnode_done(&b->nodes[i].tpm);
                 free(b->nodes[i].challenge_body);
@@ -1181,10 +1263,13 @@ static int cmd_run(int argc, char **argv)
             {"warmup", required_argument, NULL, 'w'},
             {"label", required_argument, NULL, 'L'},
             {"verbose", no_argument, NULL, 'v'},
+            {"snp", required_argument, NULL, 'S'},
+            {"snp-no-certificates", no_argument, NULL, 'N'},
             {},
         };
         _cleanup_(bench_done) struct bench b = {.timeout_ms = 10000, .timer_fd = -1};
-        const char *keys = NULL, *log_path = NULL, *label = "run";
+        const char *keys = NULL, *log_path = NULL, *label = "run", *snp = NULL;
+        bool snp_certificates = true;
         double rate = -1, duration = 10, elapsed, cpu;
         long connections = 32, warmup = -1;
         _cleanup_free_ uint8_t *log = NULL;
@@ -1231,6 +1316,12 @@ static int cmd_run(int argc, char **argv)
                 case 'v':
                         b.verbose = true;
                         break;
+                case 'S':
+                        snp = optarg;
+                        break;
+                case 'N':
+                        snp_certificates = false;
+                        break;
                 default:
                         usage();
                         return 2;
@@ -1238,12 +1329,23 @@ static int cmd_run(int argc, char **argv)
         }
         if (!b.url || !b.ca || !keys || !log_path || rate < 0 || rate > MAX_RATE ||
             !(duration > 0 && duration <= MAX_DURATION_S) || connections < 1 ||
-            connections > MAX_CONNECTIONS || b.timeout_ms < 1 || b.timeout_ms > 60000) {
+            connections > MAX_CONNECTIONS || b.timeout_ms < 1 || b.timeout_ms > 60000 ||
+            (!snp && !snp_certificates)) {
                 usage();
                 return 2;
         }
         if (warmup < 0)
                 warmup = connections;
+        if (snp) {
+                r = load_snp(&b, snp, snp_certificates);
+                if (r < 0) {
+                        fprintf(stderr,
+                                "loadgen: --snp %s: vcek.key, vcek.der and snp-params of "
+                                "snp-test-chain.py: %s\n",
+                                snp, strerror(-r));
+                        return 1;
+                }
+        }
 
         r = load_nodes(&b, keys);
         if (r < 0) {
@@ -1258,8 +1360,8 @@ static int cmd_run(int argc, char **argv)
                 return 1;
         }
         b.log_b64 = b64_encode(log, log_size);
-        if (!b.log_b64 || asprintf(&b.url_challenge, "%s/v2/challenge", b.url) < 0 ||
-            asprintf(&b.url_attest, "%s/v2/attest", b.url) < 0)
+        if (!b.log_b64 || asprintf(&b.url_challenge, "%s/v%d/challenge", b.url, version(&b)) < 0 ||
+            asprintf(&b.url_attest, "%s/v%d/attest", b.url, version(&b)) < 0)
                 return 1;
 
         b.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The bench's software node against the verifier's own TPM code: the areas it marshals parse,
- * its ActivateCredential opens tpm_make_credential's blobs, its quotes verify. */
+ * its ActivateCredential opens tpm_make_credential's blobs, its quotes verify; and against the
+ * verifier's SEV-SNP code: its reports parse, carry the verifier's binding, meet the policy
+ * snp-test-chain.py writes, and their signatures verify. */
+#include "platform/platform.h"
 #include "softnode.h"
 #include "tpm/tpm2b.h"
 #include "tpm/tpmcrypto.h"
@@ -13,6 +16,7 @@
 
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 
 static struct softnode node;
 
@@ -169,12 +173,87 @@ static void test_quote(void **state)
         assert_int_equal(tpm_quote_verify(&ak, &quote, &sig), -EBADMSG);
 }
 
+/* A certificate for the VCEK's key: snp_signature_verify() takes the key from one. The chain
+ * above a VCEK is amd-chain.c's business and tested there. */
+static X509 *self_signed(EVP_PKEY *key)
+{
+        X509 *c = X509_new();
+
+        if (!c || !X509_set_version(c, 2) || !X509_set_pubkey(c, key) ||
+            !X509_gmtime_adj(X509_getm_notBefore(c), 0) ||
+            !X509_gmtime_adj(X509_getm_notAfter(c), 3600) || !X509_sign(c, key, EVP_sha384())) {
+                X509_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+static void test_snp_report(void **state)
+{
+        /* tests/tools/snp-test-chain.py's policy section, with its measurement and TCB. */
+        static const char policy_json[] =
+            "{\"require\": \"snp\", \"tpm_trust\": \"cloud-ca\", \"snp\": {\"measurements\": "
+            "[\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728"
+            "292a2b2c2d2e2f\"], \"vmpl\": 0, \"min_reported_tcb\": {\"Milan\": {\"bl\": 3, "
+            "\"tee\": 0, \"snp\": 8, \"ucode\": 115}}}}";
+        struct softnode_snp snp = {.tcb = 0x7308000000000003ull};
+        uint8_t challenge[98], binding[64], expected[64], report[SOFTNODE_SNP_REPORT_SIZE];
+        struct platform_policy pol;
+        struct snp_report r;
+        struct verdict v = {};
+        json_object *section;
+        char err[256];
+        X509 *vcek;
+
+        (void) state;
+        snp.vcek = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+        assert_non_null(snp.vcek);
+        for (size_t i = 0; i < sizeof(snp.measurement); i++)
+                snp.measurement[i] = (uint8_t) i;
+        assert_int_equal(RAND_bytes(snp.chip_id, sizeof(snp.chip_id)), 1);
+        assert_int_equal(RAND_bytes(challenge, sizeof(challenge)), 1);
+
+        /* REPORT_DATA: the verifier's P for this challenge and these keys. */
+        assert_int_equal(softnode_platform_binding(&node, challenge, sizeof(challenge), binding),
+                         0);
+        platform_binding(challenge, sizeof(challenge), node.ek_name, SOFTNODE_NAME_SIZE,
+                         node.ak_name, SOFTNODE_NAME_SIZE, expected);
+        assert_memory_equal(binding, expected, 64);
+
+        assert_int_equal(softnode_snp_report(&snp, binding, report), 0);
+        assert_int_equal(snp_report_parse(report, sizeof(report), &r, &v), REASON_OK);
+        assert_int_equal(r.version, 3);
+        assert_int_equal(r.vmpl, 0);
+        assert_int_equal(r.product, SNP_PRODUCT_MILAN);
+        assert_int_equal(r.signing_key, SNP_SIGNING_VCEK);
+        assert_true(r.reported_tcb == snp.tcb && r.launch_tcb == snp.tcb);
+        assert_memory_equal(r.report_data, binding, 64);
+        assert_memory_equal(r.measurement, snp.measurement, 48);
+        assert_memory_equal(r.chip_id, snp.chip_id, 64);
+
+        section = json_tokener_parse(policy_json);
+        assert_non_null(section);
+        assert_int_equal(platform_policy_parse(section, &pol, err, sizeof(err)), 0);
+        json_object_put(section);
+        assert_int_equal(snp_policy_check(&pol, &r, r.product, &v), REASON_OK);
+
+        vcek = self_signed(snp.vcek);
+        assert_non_null(vcek);
+        assert_int_equal(snp_signature_verify(&r, vcek, &v), REASON_OK);
+        /* The signature covers REPORT_DATA: another binding no longer verifies. */
+        report[0x50] ^= 1;
+        assert_int_equal(snp_report_parse(report, sizeof(report), &r, &v), REASON_OK);
+        assert_int_equal(snp_signature_verify(&r, vcek, &v), REASON_SNP_SIGNATURE_INVALID);
+        X509_free(vcek);
+        softnode_snp_done(&snp);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_ek_public), cmocka_unit_test(test_ak_public),
             cmocka_unit_test(test_kdfa),      cmocka_unit_test(test_activate_credential),
-            cmocka_unit_test(test_quote),
+            cmocka_unit_test(test_quote),     cmocka_unit_test(test_snp_report),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -467,3 +467,165 @@ int softnode_quote(const struct softnode *n, const uint8_t *challenge, size_t ch
         *ret = q;
         return 0;
 }
+
+/* ---- SEV-SNP evidence ---- */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+        for (int i = 0; i < 4; i++)
+                p[i] = (v >> (8 * i)) & 0xff;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+        for (int i = 0; i < 8; i++)
+                p[i] = (v >> (8 * i)) & 0xff;
+}
+
+static int hex_value(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+/* Exactly 2 * size lower-case hex digits. @return 0 or -EBADMSG */
+static int hex_decode(const char *s, uint8_t *ret, size_t size)
+{
+        if (strlen(s) != 2 * size)
+                return -EBADMSG;
+        for (size_t i = 0; i < size; i++) {
+                int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return -EBADMSG;
+                ret[i] = (uint8_t) (hi << 4 | lo);
+        }
+        return 0;
+}
+
+int softnode_snp_load(const char *dir, struct softnode_snp *ret)
+{
+        _cleanup_(evp_pkey_freep) EVP_PKEY *key = NULL;
+        struct softnode_snp s = {};
+        char path[4096], line[256];
+        unsigned seen = 0;
+        uint8_t tcb[8];
+        FILE *f;
+
+        if (pathf(path, sizeof(path), "%s/vcek.key", dir) < 0)
+                return -ENAMETOOLONG;
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+        if (!key || !EVP_PKEY_is_a(key, "EC") || EVP_PKEY_get_bits(key) != 384)
+                return -EBADMSG;
+
+        if (pathf(path, sizeof(path), "%s/snp-params", dir) < 0)
+                return -ENAMETOOLONG;
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        while (fgets(line, sizeof(line), f)) {
+                char *value = strchr(line, ' ');
+                int r = -EBADMSG;
+
+                line[strcspn(line, "\n")] = '\0';
+                if (!value)
+                        break;
+                *value++ = '\0';
+                if (streq(line, "measurement"))
+                        r = hex_decode(value, s.measurement, sizeof(s.measurement)), seen |= 1;
+                else if (streq(line, "chip_id"))
+                        r = hex_decode(value, s.chip_id, sizeof(s.chip_id)), seen |= 2;
+                else if (streq(line, "tcb"))
+                        r = hex_decode(value, tcb, sizeof(tcb)), seen |= 4;
+                if (r < 0) {
+                        seen = 0;
+                        break;
+                }
+        }
+        fclose(f);
+        if (seen != 7)
+                return -EBADMSG;
+        for (int i = 0; i < 8; i++)
+                s.tcb = s.tcb << 8 | tcb[i]; /* written as a number: most significant first */
+        s.vcek = TAKE_PTR(key);
+        *ret = s;
+        return 0;
+}
+
+void softnode_snp_done(struct softnode_snp *s)
+{
+        EVP_PKEY_free(s->vcek);
+        s->vcek = NULL;
+}
+
+int softnode_platform_binding(const struct softnode *n, const uint8_t *challenge,
+                              size_t challenge_size, uint8_t ret[64])
+{
+        static const char label[] = "nodegate platform v3"; /* with its NUL */
+        uint8_t in[sizeof(label) + 256 + 2 * SOFTNODE_NAME_SIZE];
+        struct wr w = {.buf = in, .size = sizeof(in)};
+
+        wr_bytes(&w, label, sizeof(label));
+        wr_bytes(&w, challenge, challenge_size);
+        wr_bytes(&w, n->ek_name, SOFTNODE_NAME_SIZE);
+        wr_bytes(&w, n->ak_name, SOFTNODE_NAME_SIZE);
+        if (w.overflow)
+                return -EINVAL;
+        SHA512(in, w.len, ret);
+        return 0;
+}
+
+static void evp_md_ctx_freep(EVP_MD_CTX **p)
+{
+        EVP_MD_CTX_free(*p);
+}
+
+int softnode_snp_report(const struct softnode_snp *s, const uint8_t report_data[64],
+                        uint8_t ret[SOFTNODE_SNP_REPORT_SIZE])
+{
+        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *md = NULL;
+        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = NULL;
+        uint8_t b[SOFTNODE_SNP_REPORT_SIZE] = {}, der[128];
+        const uint8_t *p = der;
+        size_t der_size = sizeof(der);
+
+        /* AMD SEV-SNP ABI, ATTESTATION_REPORT; the offsets of snp_report() in Python. */
+        put_le32(b + 0x00, 3);                           /* VERSION */
+        put_le32(b + 0x04, 1);                           /* GUEST_SVN */
+        put_le64(b + 0x08, (1ull << 17) | (1ull << 16)); /* POLICY: reserved 1, SMT; no DEBUG */
+        put_le32(b + 0x30, 0);                           /* VMPL */
+        put_le32(b + 0x34, 1);                           /* SIGNATURE_ALGO: ECDSA P-384 SHA-384 */
+        put_le64(b + 0x38, s->tcb);                      /* CURRENT_TCB */
+        put_le64(b + 0x40, 1);                           /* PLATFORM_INFO: SMT enabled */
+        put_le32(b + 0x48, 0);                           /* signed by the VCEK */
+        memcpy(b + 0x50, report_data, 64);               /* REPORT_DATA */
+        memcpy(b + 0x90, s->measurement, 48);            /* MEASUREMENT */
+        put_le64(b + 0x180, s->tcb);                     /* REPORTED_TCB */
+        b[0x188] = 0x19;                                 /* CPUID family: Milan */
+        b[0x189] = 0x01;                                 /* model */
+        b[0x18a] = 0x01;                                 /* stepping */
+        memcpy(b + 0x1a0, s->chip_id, 64);               /* CHIP_ID */
+        put_le64(b + 0x1e0, s->tcb);                     /* COMMITTED_TCB */
+        b[0x1e8] = 4;                                    /* CURRENT_BUILD */
+        b[0x1e9] = 55;                                   /* CURRENT_MINOR */
+        b[0x1ea] = 1;                                    /* CURRENT_MAJOR */
+        put_le64(b + 0x1f0, s->tcb);                     /* LAUNCH_TCB */
+
+        md = EVP_MD_CTX_new();
+        if (!md || EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, s->vcek) <= 0 ||
+            EVP_DigestSign(md, der, &der_size, b, 0x2a0) <= 0)
+                return -EIO;
+        sig = d2i_ECDSA_SIG(NULL, &p, der_size);
+        if (!sig || BN_bn2lebinpad(ECDSA_SIG_get0_r(sig), b + 0x2a0, 72) != 72 ||
+            BN_bn2lebinpad(ECDSA_SIG_get0_s(sig), b + 0x2a0 + 72, 72) != 72)
+                return -EIO;
+        memcpy(ret, b, sizeof(b));
+        return 0;
+}

@@ -54,3 +54,34 @@ int softnode_quote(const struct softnode *n, const uint8_t *challenge, size_t ch
 /* KDFa (TPM 2.0 Part 1, 11.4.10.2) with SHA-256, for bits ≤ 512. */
 int softnode_kdfa(const uint8_t *key, size_t key_size, const char *label, const uint8_t *u,
                   size_t u_size, const uint8_t *v, size_t v_size, unsigned bits, uint8_t *ret);
+
+/* ---- SEV-SNP evidence (protocol version 3): a guest whose REPORT_DATA carries the binding ----
+ * The VCEK and the chain above it are made once by tests/tools/snp-test-chain.py; only what
+ * changes per attestation is done here: the binding and the signed report. */
+
+#define SOFTNODE_SNP_REPORT_SIZE 1184
+
+struct softnode_snp {
+        EVP_PKEY *vcek; /* P-384: signs the reports */
+        uint8_t measurement[48];
+        uint8_t chip_id[64];
+        uint64_t tcb; /* CURRENT, REPORTED, COMMITTED and LAUNCH TCB: the VCEK's SPLs */
+};
+
+/* DIR/vcek.key and DIR/snp-params as snp-test-chain.py writes them. @return 0, -EBADMSG for a
+ * malformed file, or other negative errno */
+int softnode_snp_load(const char *dir, struct softnode_snp *ret);
+void softnode_snp_done(struct softnode_snp *s);
+
+/* P = SHA-512("nodegate platform v3" || 0x00 || challenge || EK name || AK name), PROTOCOL.md
+ * "The platform binding". @return 0, or -EINVAL for a challenge over 256 bytes */
+int softnode_platform_binding(const struct softnode *n, const uint8_t *challenge,
+                              size_t challenge_size, uint8_t ret[64]);
+
+/* A version-3 ATTESTATION_REPORT of a Milan guest at VMPL 0 with REPORT_DATA = report_data,
+ * signed by the VCEK (ECDSA P-384 over bytes 0x000-0x29F with SHA-384, r and s 72 bytes
+ * little-endian each): the bytes snp-test-chain.py's snp_report() builds, up to the
+ * signature's random nonce.
+ * @return 0 or negative errno */
+int softnode_snp_report(const struct softnode_snp *s, const uint8_t report_data[64],
+                        uint8_t ret[SOFTNODE_SNP_REPORT_SIZE]);
