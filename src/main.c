@@ -573,9 +573,9 @@ static int attest_platform(struct boot *b)
         probe.configfs = streq(b->root, "/") ? "/sys/kernel/config" : NULL;
         b->platform = platform_detect((enum platform_setting) b->settings.platform, &probe);
         log_info("platform: %s (%s)", platform_to_string(b->platform), probe.detail);
-        if (b->platform == PLATFORM_TDX)
-                log_warning("TDX has no evidence kind in protocol version 3 yet: attesting with "
-                            "the TPM alone");
+        if (b->platform == PLATFORM_AZURE_TDX)
+                log_warning("Azure TDX: the gate sends no TD quote yet (docs/cvm.md): attesting "
+                            "with the TPM alone");
         if (b->platform != PLATFORM_AZURE_SNP)
                 return 0;
         r = tpm_use_persistent_ak(b->tpm, AZURE_HCL_AK, &b->ak_public, err, sizeof(err));

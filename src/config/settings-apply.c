@@ -408,7 +408,7 @@ static int apply_platform(struct settings *s, const char *key, const char *value
 
         if (r < 0)
                 return parse_error(errbuf, errlen, -EINVAL,
-                                   "%s: expected none, azure-snp, snp or auto, got '%s'", key,
+                                   "%s: expected none, azure-snp, snp, tdx or auto, got '%s'", key,
                                    parse_printable(shown, sizeof(shown), value));
         s->platform = (unsigned) r;
         return 0;

@@ -12,10 +12,8 @@
 #include "util.h"
 
 static const char *const platform_names[_PLATFORM_MAX] = {
-    [PLATFORM_NONE] = "none",
-    [PLATFORM_AZURE_SNP] = "azure-snp",
-    [PLATFORM_SNP] = "snp",
-    [PLATFORM_TDX] = "tdx",
+    [PLATFORM_NONE] = "none", [PLATFORM_AZURE_SNP] = "azure-snp", [PLATFORM_SNP] = "snp",
+    [PLATFORM_TDX] = "tdx",   [PLATFORM_AZURE_TDX] = "azure-tdx",
 };
 
 const char *platform_to_string(enum platform p)
@@ -42,9 +40,10 @@ static void mount_configfs(const char *where)
         (void) mount("configfs", where, "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 }
 
-/* Azure TDX CVMs have the same index, with a TDREPORT inside: no protocol kind for it yet,
- * so the node attests as a TDX guest with the TPM alone rather than stopping at round 2. A
- * report that cannot be read here is left to the collection, which names what is wrong. */
+/* Azure TDX CVMs have the same index, with a TDREPORT inside; the gate cannot send their
+ * evidence yet (the TD quote comes from the metadata service), so the node attests with the
+ * TPM alone rather than stopping at round 2. A report that cannot be read here is left to
+ * the collection, which names what is wrong. */
 static bool azure_report_is_tdx(struct tpm *t)
 {
         _cleanup_free_ uint8_t *blob = NULL;
@@ -70,9 +69,11 @@ enum platform platform_detect(enum platform_setting setting, struct platform_pro
         case PLATFORM_SETTING_NONE:
         case PLATFORM_SETTING_AZURE_SNP:
         case PLATFORM_SETTING_SNP:
+        case PLATFORM_SETTING_TDX:
                 found = setting == PLATFORM_SETTING_NONE        ? PLATFORM_NONE
                         : setting == PLATFORM_SETTING_AZURE_SNP ? PLATFORM_AZURE_SNP
-                                                                : PLATFORM_SNP;
+                        : setting == PLATFORM_SETTING_SNP       ? PLATFORM_SNP
+                                                                : PLATFORM_TDX;
                 snprintf(p->detail, sizeof(p->detail), "set by nodegate.platform=%s",
                          platform_to_string(found));
                 return found;
@@ -86,7 +87,7 @@ enum platform platform_detect(enum platform_setting setting, struct platform_pro
                         snprintf(p->detail, sizeof(p->detail),
                                  "the vTPM's Azure report index 0x%08x holds a TDX report",
                                  AZURE_NV_REPORT);
-                        return PLATFORM_TDX;
+                        return PLATFORM_AZURE_TDX;
                 }
                 if (r >= 0) {
                         snprintf(p->detail, sizeof(p->detail),

@@ -14,7 +14,9 @@ enum platform {
         PLATFORM_NONE,      /* no TEE evidence: the TPM alone (version-2 behaviour) */
         PLATFORM_AZURE_SNP, /* Azure CVM: the paravisor's vTPM has NV 0x01400001 */
         PLATFORM_SNP,       /* SEV-SNP guest: configfs-tsm provider sev_guest */
-        PLATFORM_TDX,       /* TDX guest: configfs-tsm provider tdx_guest (no protocol kind yet) */
+        PLATFORM_TDX,       /* TDX guest: configfs-tsm provider tdx_guest */
+        PLATFORM_AZURE_TDX, /* Azure TDX CVM: NV 0x01400001 holds a TDREPORT (no evidence sent yet:
+                             * the TD quote comes from the metadata service, docs/cvm.md) */
         _PLATFORM_MAX,
 };
 
@@ -24,13 +26,14 @@ enum platform_setting {
         PLATFORM_SETTING_NONE,
         PLATFORM_SETTING_AZURE_SNP,
         PLATFORM_SETTING_SNP,
+        PLATFORM_SETTING_TDX,
         _PLATFORM_SETTING_MAX,
 };
 
 const char *platform_to_string(enum platform p);
 
-/* "auto", "none", "azure-snp", "snp". Inline: the command-line parser (and its unit tests) use
- * it without the TPM code. @return the setting, or -EINVAL */
+/* "auto", "none", "azure-snp", "snp", "tdx". Inline: the command-line parser (and its unit tests)
+ * use it without the TPM code. @return the setting, or -EINVAL */
 static inline int platform_setting_from_string(const char *s)
 {
         static const char *const names[_PLATFORM_SETTING_MAX] = {
@@ -38,6 +41,7 @@ static inline int platform_setting_from_string(const char *s)
             [PLATFORM_SETTING_NONE] = "none",
             [PLATFORM_SETTING_AZURE_SNP] = "azure-snp",
             [PLATFORM_SETTING_SNP] = "snp",
+            [PLATFORM_SETTING_TDX] = "tdx",
         };
 
         for (int i = 0; i < _PLATFORM_SETTING_MAX; i++)
@@ -57,7 +61,8 @@ struct platform_probe {
 };
 
 /* Finds the platform, in this order: an Azure CVM (the TPM has NV 0x01400001: its paravisor
- * vTPM), a configfs-tsm provider sev_guest (SNP) or tdx_guest (TDX), else none. A setting
+ * vTPM; azure-tdx when its report is a TDREPORT), a configfs-tsm provider sev_guest (SNP) or
+ * tdx_guest (TDX), else none. A setting
  * other than auto is taken as it is, without looking.
  * @return the platform; detection itself never fails (what it could not check is in detail) */
 enum platform platform_detect(enum platform_setting setting, struct platform_probe *probe);

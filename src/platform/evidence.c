@@ -10,7 +10,7 @@
 
 bool platform_has_evidence(enum platform p)
 {
-        return p == PLATFORM_AZURE_SNP || p == PLATFORM_SNP;
+        return p == PLATFORM_AZURE_SNP || p == PLATFORM_SNP || p == PLATFORM_TDX;
 }
 
 static int collect_azure(struct tpm *t, const uint8_t binding[PLATFORM_BINDING_SIZE],
@@ -25,8 +25,8 @@ static int collect_azure(struct tpm *t, const uint8_t binding[PLATFORM_BINDING_S
                 return r;
         if (a.report_type != HCL_REPORT_SNP) {
                 snprintf(errbuf, errlen,
-                         "the HCL report holds a TDX report (type %u): Azure TDX has no "
-                         "protocol kind yet",
+                         "the HCL report holds a TDX report (type %u): the gate cannot send "
+                         "Azure TDX evidence yet",
                          a.report_type);
                 azure_evidence_done(&a);
                 return -EOPNOTSUPP;
@@ -41,8 +41,9 @@ static int collect_azure(struct tpm *t, const uint8_t binding[PLATFORM_BINDING_S
         return 0;
 }
 
-static int collect_snp(const char *tsm_dir, const uint8_t binding[PLATFORM_BINDING_SIZE],
-                       struct platform_evidence *ret, char *errbuf, size_t errlen)
+static int collect_tsm(enum platform p, const char *tsm_dir,
+                       const uint8_t binding[PLATFORM_BINDING_SIZE], struct platform_evidence *ret,
+                       char *errbuf, size_t errlen)
 {
         _cleanup_(tsm_evidence_done) struct tsm_evidence t = {};
         int r;
@@ -50,21 +51,7 @@ static int collect_snp(const char *tsm_dir, const uint8_t binding[PLATFORM_BINDI
         r = tsm_report(tsm_dir, binding, &t, errbuf, errlen);
         if (r < 0)
                 return r;
-        /* A TDX quote sent as an SNP report would only be refused later, less clearly. */
-        if (!streq(t.provider, "sev_guest")) {
-                snprintf(errbuf, errlen, "configfs-tsm's provider is %s, not sev_guest",
-                         t.provider);
-                return -EPROTO;
-        }
-        *ret = (struct platform_evidence){
-            .kind = PLATFORM_KIND_SNP,
-            .report = TAKE_PTR(t.outblob),
-            .report_size = t.outblob_size,
-            .fresh = true,
-        };
-        if (t.auxblob)
-                platform_snp_certificates(t.auxblob, t.auxblob_size, ret);
-        return 0;
+        return platform_evidence_from_tsm(p, &t, ret, errbuf, errlen);
 }
 
 int platform_collect(enum platform p, struct tpm *t, const char *tsm_dir,
@@ -76,7 +63,8 @@ int platform_collect(enum platform p, struct tpm *t, const char *tsm_dir,
         case PLATFORM_AZURE_SNP:
                 return collect_azure(t, binding, wait_usec, ret, errbuf, errlen);
         case PLATFORM_SNP:
-                return collect_snp(tsm_dir ? tsm_dir : TSM_REPORT_DIR, binding, ret, errbuf,
+        case PLATFORM_TDX:
+                return collect_tsm(p, tsm_dir ? tsm_dir : TSM_REPORT_DIR, binding, ret, errbuf,
                                    errlen);
         default:
                 return 0;

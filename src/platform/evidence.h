@@ -14,8 +14,10 @@
 #define PLATFORM_CERT_MAX   4096
 #define PLATFORM_KIND_AZURE "azure-snp-hcl"
 #define PLATFORM_KIND_SNP   "snp-report"
+#define PLATFORM_KIND_TDX   "tdx-quote"
 
 struct tpm;
+struct tsm_evidence;
 
 struct platform_evidence {
         const char *kind; /* PLATFORM_KIND_*, NULL: nothing to send */
@@ -30,19 +32,27 @@ struct platform_evidence {
 
 void platform_evidence_done(struct platform_evidence *e);
 
-/* Whether platform p has a protocol kind: Azure SNP and SNP do; TDX does not yet (the gate
- * then sends no evidence, and a policy that requires a platform refuses the node). */
+/* Whether the gate collects evidence for platform p: Azure SNP, SNP and TDX (configfs-tsm);
+ * not Azure TDX yet (the gate then sends none, and a policy that requires a platform refuses
+ * the node). */
 bool platform_has_evidence(enum platform p);
 
 /* Collects p's evidence bound to binding: Azure — NV 0x01400002 written, the HCL report read
- * (waiting up to wait_usec for its user-data); SNP — a configfs-tsm report under tsm_dir with
- * REPORT_DATA = binding, and the VCEK/VLEK from its auxblob's certificate table if present.
- * @return 0 (kind NULL when p has none), -EOPNOTSUPP for an Azure TDX report, -EPROTO when
- *         configfs-tsm's provider is not sev_guest, the errors of azure_collect() and
- *         tsm_report(); a message in errbuf */
+ * (waiting up to wait_usec for its user-data); SNP and TDX — a configfs-tsm report under
+ * tsm_dir with REPORT_DATA (REPORTDATA) = binding: the SNP report with the VCEK/VLEK from its
+ * auxblob's certificate table if present, or the TD quote.
+ * @return 0 (kind NULL when p has none), -EOPNOTSUPP for an Azure TDX report, the errors of
+ *         platform_evidence_from_tsm(), azure_collect() and tsm_report(); a message in errbuf */
 int platform_collect(enum platform p, struct tpm *t, const char *tsm_dir,
                      const uint8_t binding[PLATFORM_BINDING_SIZE], uint64_t wait_usec,
                      struct platform_evidence *ret, char *errbuf, size_t errlen);
+
+/* configfs-tsm's answer t for platform p (SNP or TDX) as the protocol sends it: its outblob
+ * moves into ret (snp-report or tdx-quote), and for SNP the VCEK/VLEK of its auxblob.
+ * @return 0, -EPROTO when t's provider is not p's (sev_guest, tdx_guest), -EINVAL for another
+ *         platform; a message in errbuf */
+int platform_evidence_from_tsm(enum platform p, struct tsm_evidence *t,
+                               struct platform_evidence *ret, char *errbuf, size_t errlen);
 
 /* The VCEK and VLEK of an SNP certificate table (the GHCB extended guest request's: GUID,
  * offset, length entries up to an all-zero one), copied into e. Malformed tables or entries

@@ -202,9 +202,9 @@ def main():
             r = subprocess.run([gate, "--platform-evidence", tpm.path, challenge.hex(), out],
                                capture_output=True, text=True, timeout=120)
         print(r.stdout + r.stderr, end="")
-        check(r.returncode == 0 and "platform: tdx (the vTPM's Azure report index 0x01400001 "
+        check(r.returncode == 0 and "platform: azure-tdx (the vTPM's Azure report index 0x01400001 "
               "holds a TDX report)" in r.stdout and "evidence: none" in r.stdout,
-              "Azure TDX: detected as TDX, no evidence (no protocol kind yet), no HCL AK needed")
+              "Azure TDX: detected as azure-tdx, no evidence (the gate sends no TD quote yet), no HCL AK needed")
     return 1 if failures else 0
 
 

@@ -21,3 +21,6 @@ check: check-platform
 check-platform: $(NODEGATE)
 	tests/integration/test-platform.py $(NODEGATE)
 test-platform-snp-certs_SRCS := src/platform/snp-certs.c
+# What configfs-tsm's answer is sent as: snp-report or tdx-quote, by the provider.
+test-platform-tsm-evidence_SRCS := src/platform/tsm-evidence.c src/platform/snp-certs.c \
+	src/platform/configfs-tsm.c src/lib/fileio.c

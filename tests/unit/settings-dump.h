@@ -29,7 +29,7 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
             {"tpm", s->tpm},
         };
         static const char *const ek_names[] = {"auto", "ecc256", "ecc384", "rsa2048"};
-        static const char *const platform_names[] = {"auto", "none", "azure-snp", "snp"};
+        static const char *const platform_names[] = {"auto", "none", "azure-snp", "snp", "tdx"};
         char num[32];
 
         buf[0] = '\0';
