@@ -588,6 +588,11 @@ static void test_predict_stub262(void **state)
         sha(buf, n, d);
         assert_event(&p, 9, 1, d, "initrd");
         assert_null(find_event(&p, 9, 2));
+        /* PCR 4: the action, the separator, the UKI — and not the embedded kernel, which 262
+         * copies into memory and jumps to itself (linux_exec(): no LoadImage() without shim). */
+        assert_int_equal(pe_authenticode_sha256(&pe, d, err, sizeof(err)), 0);
+        assert_event(&p, 4, 2, d, "the UKI");
+        assert_null(find_event(&p, 4, 3));
         prediction_done(&p);
 
         /* console= first is as good as after a space; inside a word it is not one. */

@@ -57,12 +57,16 @@ struct stub_model {
         bool section_initrds;
         /* 262: a command line with no console= gets one the machine's consoles decide. */
         bool appends_console;
+        /* 262 (src/boot/linux.c, linux_exec()): the stub copies the embedded kernel's sections
+         * into memory and jumps to its entry point itself; it calls the firmware's LoadImage()
+         * (which measures it into PCR 4) only under Secure Boot with shim, not modelled here. */
+        bool loads_kernel_itself;
 };
 
 static const struct stub_model stub_models[] = {
-    {252, stub252_sections, ELEMENTSOF(stub252_sections), MANGLE_252, false, false},
-    {257, stub257_sections, ELEMENTSOF(stub257_sections), MANGLE_257, true, false},
-    {262, stub262_sections, ELEMENTSOF(stub262_sections), MANGLE_257, true, true},
+    {252, stub252_sections, ELEMENTSOF(stub252_sections), MANGLE_252, false, false, false},
+    {257, stub257_sections, ELEMENTSOF(stub257_sections), MANGLE_257, true, false, false},
+    {262, stub262_sections, ELEMENTSOF(stub262_sections), MANGLE_257, true, true, true},
 };
 
 /* The longest list, and the one every other is a subset of. */
@@ -856,9 +860,10 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
          * Secure Boot the firmware checks it against db first, and when that fails (a kernel no
          * db entry signed, as measured with OVMF here) it stops its checks before the
          * measurement: systemd-stub's override lets the image through unmeasured. A kernel db
-         * authorizes is measured, after its authority. */
-        bool kernel_measured = true;
-        if (p.secure_boot) {
+         * authorizes is measured, after its authority. 262 never hands it to the firmware:
+         * neither an authority nor a measurement. */
+        bool kernel_measured = !m->loads_kernel_itself;
+        if (p.secure_boot && kernel_measured) {
                 r = add_authority(&b, db, db_size, &kernel, "embedded kernel", false, seen,
                                   &have_seen);
                 if (r < 0)
