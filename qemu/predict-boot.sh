@@ -6,22 +6,25 @@
 # boot, then the measured event log the gate sent compared with the predicted events, event by
 # event, replayed and quoted (tests/tools/eventlog-compare.py). Used for systemd-stub 262
 # (docs/measure.md). Run it under the heavy lock.
-# Usage: predict-boot.sh --uki U --disk D [--out DIR]   (default DIR: build/qemu/logs/predict-boot)
+# Usage: predict-boot.sh --uki U --disk D [--out DIR] [--secure-boot]
+#   DIR: build/qemu/logs/predict-boot by default. --secure-boot: boot.sh's (OVMF enforcing Secure
+#   Boot with the snakeoil db: sign the UKI with that key); PCR 7 is still not judged.
 set -euo pipefail
 # shellcheck source=qemu/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ng_enter_netns "$@"
 
-uki='' disk='' dir="$NG_QEMU_OUT/logs/predict-boot"
+uki='' disk='' dir="$NG_QEMU_OUT/logs/predict-boot" boot_args=()
 while (($#)); do
         case $1 in
         --uki) uki=$2; shift 2 ;;
         --disk) disk=$2; shift 2 ;;
         --out) dir=$2; shift 2 ;;
+        --secure-boot) boot_args+=(--secure-boot); shift ;;
         *) ng_die "unknown argument: $1" ;;
         esac
 done
-[[ -n $uki && -n $disk ]] || ng_die "usage: predict-boot.sh --uki U --disk D [--out DIR]"
+[[ -n $uki && -n $disk ]] || ng_die "usage: predict-boot.sh --uki U --disk D [--out DIR] [--secure-boot]"
 rm -rf "$dir"
 mkdir -p "$dir"
 verifier=$(ng_verifier_bin)
@@ -31,7 +34,7 @@ trap 'ng_attest_stop || true' EXIT
 ng_attest_start "$dir/verifier" record --policy "$dir/policy.json"
 rc=0
 "$NG_TOP/qemu/boot.sh" --uki "$uki" --disk "$disk" --log "$dir/boot.log" \
-        --tpm-ca "$NG_QEMU_OUT/pki/swtpm-ca" || rc=$?
+        --tpm-ca "$NG_QEMU_OUT/pki/swtpm-ca" "${boot_args[@]}" || rc=$?
 ng_attest_stop || true
 trap - EXIT
 echo "predict-boot: boot.sh exit $rc; the verifier's audit log:"
