@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Fetches the Debian 13 .debs pinned in qemu/debian13.lock into $BUILD/debian13/debs, verified by
-# sha256, and unpacks each with dpkg-deb -x into $BUILD/debian13/root (nothing is installed).
+# Fetches the Debian .debs pinned in a lock file (default qemu/debian13.lock; qemu/debian-sid.lock
+# for the stub-262 cross-check) into $BUILD/NAME/debs, NAME being the lock's base name without
+# .lock, verified by sha256, and unpacks each with dpkg-deb -x into $BUILD/NAME/root (nothing is
+# installed). Usage: fetch-debian13.sh [LOCK]
 # The archive is the Debian mirror this machine's apt already uses (deps/common.sh's
 # archive_uris, or NODEGATE_DEBIAN_ARCHIVE), so no host name lives in the repo.
 # Prints nothing new and downloads nothing when every pinned .deb is already there.
@@ -10,8 +12,11 @@ set -euo pipefail
 # shellcheck source=deps/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../deps/common.sh"
 
-LOCK=$REPO_ROOT/qemu/debian13.lock
-OUT=$BUILD/debian13
+[[ $# -le 1 ]] || die "usage: $0 [LOCK]"
+LOCK=$(realpath -e -- "${1:-$REPO_ROOT/qemu/debian13.lock}")
+[[ $LOCK == *.lock ]] || die "$LOCK: not a .lock file"
+NAME=$(basename "$LOCK" .lock)
+OUT=$BUILD/$NAME
 DEBS=$OUT/debs
 ROOT=$OUT/root
 
@@ -33,7 +38,7 @@ fetch_one() {
 	for uri in "${uris[@]}"; do
 		url="$uri/$path"
 		tmp_file=$(mktemp "$DEBS/.${path##*/}.XXXXXX")
-		echo "fetch-debian13: $pkg $version: $url"
+		echo "fetch-debian13: $NAME: $pkg $version: $url"
 		if curl -fsSL --retry 3 --connect-timeout 30 -o "$tmp_file" "$url"; then
 			local got
 			got=$(sha256_of "$tmp_file")
@@ -78,7 +83,7 @@ main() {
 	done < <(awk '!/^[[:space:]]*(#|$)/ { print $1, $2, $3, $4 }' "$LOCK")
 	index_kernel_modules
 	echo "$stamp" >"$ROOT/.lock-sha256"
-	echo "fetch-debian13: unpacked into ${ROOT#"$REPO_ROOT"/}"
+	echo "fetch-debian13: $NAME: unpacked into ${ROOT#"$REPO_ROOT"/}"
 }
 
-main "$@"
+main

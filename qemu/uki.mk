@@ -67,5 +67,23 @@ debian13: $(DEBIAN13_STAMP)
 # other stub versions and multi-profile UKIs (a few seconds).
 check: check-stub-257
 check-stub-257: $(VERIFIER_ASAN) $(QEMU_INITRD) $(DEBIAN13_STAMP)
-	tests/integration/test-stub257.sh $(VERIFIER_ASAN) /boot/vmlinuz-$(KVER) $(QEMU_INITRD) \
+	tests/integration/test-stub.sh $(VERIFIER_ASAN) /boot/vmlinuz-$(KVER) $(QEMU_INITRD) \
 		$(DEBIAN13_ROOT)
+
+# Debian sid's systemd-stub, systemd-measure and ukify 262 (qemu/debian-sid.lock), unpacked under
+# $(DEBIAN_SID_ROOT) the same way. Not part of `make check`: sid's pool drops a version days
+# after the next upload, so the pinned fetch would break every build until the lock is bumped;
+# the unit tests (tests/unit/test-verifier-pe.c) keep the 262 model in `make check`.
+DEBIAN_SID_ROOT := $(BUILD)/debian-sid/root
+DEBIAN_SID_STAMP := $(DEBIAN_SID_ROOT)/.lock-sha256
+$(DEBIAN_SID_STAMP): qemu/debian-sid.lock qemu/fetch-debian13.sh deps/common.sh
+	BUILD=$(ABS_BUILD) qemu/fetch-debian13.sh qemu/debian-sid.lock
+.PHONY: debian-sid check-stub-262
+debian-sid: $(DEBIAN_SID_STAMP)
+
+# The same cross-checks as check-stub-257 for systemd-stub 262 (ukify 262's and mkuki.sh's UKI,
+# a single-profile one, against systemd-measure 262), and its refusals: the next version,
+# .efifw, a command line without console= (a few seconds).
+check-stub-262: $(VERIFIER_ASAN) $(QEMU_INITRD) $(DEBIAN_SID_STAMP)
+	tests/integration/test-stub.sh $(VERIFIER_ASAN) /boot/vmlinuz-$(KVER) $(QEMU_INITRD) \
+		$(DEBIAN_SID_ROOT)

@@ -251,7 +251,8 @@ static void test_predict_refuses(void **state)
         memcpy(m.buf + OPT + OPT_SIZE, ".sdmagic", 8);
         memcpy(m.buf + 0x200, "#### LoaderInfo: systemd-stub 255.1 ####", 41);
         assert_int_equal(predict_uki(m.buf, m.size, NULL, &p, err, sizeof(err)), -EBADMSG);
-        assert_non_null(strstr(err, "systemd-stub 255.1 is not modelled (supported: 252, 257)"));
+        assert_non_null(
+            strstr(err, "systemd-stub 255.1 is not modelled (supported: 252, 257, 262)"));
         memcpy(m.buf + 0x200, "#### LoaderInfo: systemd-stub 252.1 ####", 41);
         assert_int_equal(predict_uki(m.buf, m.size, NULL, &p, err, sizeof(err)), -EBADMSG);
         assert_non_null(strstr(err, "no .linux"));
@@ -526,7 +527,7 @@ static void test_predict_stub257_profiles(void **state)
         assert_non_null(strstr(err, "empty .cmdline"));
 
         /* Versions around the modelled ones are not guessed at. */
-        static const char *const others[] = {"256.7", "258.1", "25", "v257"};
+        static const char *const others[] = {"256.7", "258.1", "261.3", "263", "25", "v257"};
         for (size_t i = 0; i < (sizeof(others) / sizeof(others[0])); i++) {
                 char magic[64];
 
@@ -535,10 +536,99 @@ static void test_predict_stub257_profiles(void **state)
                 memset(u.buf + 0x600, 0, 0x200);
                 memcpy(u.buf + 0x600, magic, strlen(magic) + 1);
                 assert_int_equal(predict_uki(u.buf, u.size, NULL, &p, err, sizeof(err)), -EBADMSG);
-                if (!strstr(err, "is not modelled (supported: 252, 257)") ||
+                if (!strstr(err, "is not modelled (supported: 252, 257, 262)") ||
                     !strstr(err, others[i]))
                         fail_msg("%s: \"%s\"", others[i], err);
         }
+}
+
+/* uki257's UKI with another .sdmagic (section 1 at 0x600, its VirtualSize fixed). */
+static void set_sdmagic(struct uki *u, const char *magic)
+{
+        memset(u->buf + 0x600, 0, 0x200);
+        memcpy(u->buf + 0x600, magic, strlen(magic) + 1);
+        put32(u->buf + OPT + OPT_SIZE + 40 + 8, (uint32_t) strlen(magic) + 1);
+}
+
+/* systemd-stub 262: the same events as 257 for these sections (PCR 11 in unified_sections
+ * order, the command line mangled alike, .initrd then the os-release archive); .efifw (which it
+ * measures and picks per machine) and a command line without console= (to which it appends one
+ * chosen by the machine's consoles, unmeasured by it, measured by the kernel) refused by name. */
+static void test_predict_stub262(void **state)
+{
+        static const char *const order[] = {".linux",  ".osrel", ".cmdline",
+                                            ".initrd", ".uname", ".sbat"};
+        static const char magic[] = "#### LoaderInfo: systemd-stub 262.1-1 ####";
+        struct uki u;
+        struct prediction p;
+        struct pe_image pe;
+        char err[256];
+        uint8_t d[32], buf[1024];
+        size_t n;
+
+        (void) state;
+        uki257(&u, " \tconsole=ttyS0\x7fquiet\n\nroot=/dev/vda  \n");
+        set_sdmagic(&u, magic);
+        if (predict_uki(u.buf, u.size, NULL, &p, err, sizeof(err)) != 0)
+                fail_msg("predict_uki: %s", err);
+        assert_string_equal(p.stub_version, "262.1-1");
+        assert_int_equal(pe_parse(u.buf, u.size, &pe, err, sizeof(err)), 0);
+        for (size_t i = 0; i < (sizeof(order) / sizeof(order[0])); i++) {
+                sha_str(order[i], d);
+                assert_event(&p, 11, (unsigned) (2 * i), d, order[i]);
+                assert_int_equal(pe_section_sha256(&pe, pe_find_section(&pe, order[i]), d), 0);
+                assert_event(&p, 11, (unsigned) (2 * i + 1), d, order[i]);
+        }
+        assert_null(find_event(&p, 11, 2 * (sizeof(order) / sizeof(order[0]))));
+        sha_u16("console=ttyS0 quiet  root=/dev/vda", d);
+        assert_event(&p, 9, 0, d, "command line");
+        memset(buf, 0, sizeof(buf));
+        memcpy(buf, INITRD, sizeof(INITRD));
+        n = 24 + cpio257(buf + 24, "os-release", OSREL);
+        sha(buf, n, d);
+        assert_event(&p, 9, 1, d, "initrd");
+        assert_null(find_event(&p, 9, 2));
+        /* PCR 4: the action, the separator, the UKI — and not the embedded kernel, which 262
+         * copies into memory and jumps to itself (linux_exec(): no LoadImage() without shim). */
+        assert_int_equal(pe_authenticode_sha256(&pe, d, err, sizeof(err)), 0);
+        assert_event(&p, 4, 2, d, "the UKI");
+        assert_null(find_event(&p, 4, 3));
+        prediction_done(&p);
+
+        /* console= first is as good as after a space; inside a word it is not one. */
+        uki257(&u, "console=hvc0 quiet");
+        set_sdmagic(&u, magic);
+        if (predict_uki(u.buf, u.size, NULL, &p, err, sizeof(err)) != 0)
+                fail_msg("predict_uki: %s", err);
+        prediction_done(&p);
+        static const char *const no_console[] = {"quiet root=/dev/vda", "xconsole=ttyS0 quiet",
+                                                 "quiet\tconsole"};
+        for (size_t i = 0; i < (sizeof(no_console) / sizeof(no_console[0])); i++) {
+                uki257(&u, no_console[i]);
+                set_sdmagic(&u, magic);
+                assert_int_equal(predict_uki(u.buf, u.size, NULL, &p, err, sizeof(err)), -EBADMSG);
+                if (!strstr(err, "systemd-stub 262 appends a console="))
+                        fail_msg("%s: \"%s\"", no_console[i], err);
+        }
+        /* 257 does not append one: the same command line is predicted. */
+        uki257(&u, "quiet root=/dev/vda");
+        if (predict_uki(u.buf, u.size, NULL, &p, err, sizeof(err)) != 0)
+                fail_msg("predict_uki: %s", err);
+        prediction_done(&p);
+
+        uki257(&u, "console=ttyS0");
+        set_sdmagic(&u, magic);
+        uki_add(&u, ".efifw", "FW", 2);
+        assert_int_equal(predict_uki(u.buf, u.size, NULL, &p, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, ".efifw: systemd-stub 262"));
+
+        /* A forged newer version on the same UKI: refused by name, nothing predicted. */
+        uki257(&u, "console=ttyS0");
+        set_sdmagic(&u, "#### LoaderInfo: systemd-stub 263 ####");
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(predict_uki(u.buf, u.size, NULL, &p, err, sizeof(err)), -EBADMSG);
+        assert_non_null(strstr(err, "systemd-stub 263 is not modelled (supported: 252, 257, 262)"));
+        assert_null(p.events);
 }
 
 /* systemd-stub 252 on the same UKI: neither .uname nor .sbat measured, the command line mangled
@@ -579,7 +669,7 @@ int main(void)
             cmocka_unit_test(test_parse),           cmocka_unit_test(test_authenticode_coverage),
             cmocka_unit_test(test_malformed),       cmocka_unit_test(test_predict_refuses),
             cmocka_unit_test(test_predict_stub257), cmocka_unit_test(test_predict_stub257_profiles),
-            cmocka_unit_test(test_predict_stub252),
+            cmocka_unit_test(test_predict_stub252), cmocka_unit_test(test_predict_stub262),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What a good boot of a UKI measures, derived from the file: the firmware's PE measurements
- * (PCR 4), systemd-stub's section events (PCR 11; 252 and 257, chosen by the stub's .sdmagic),
+ * (PCR 4), systemd-stub's section events (PCR 11; 252, 257 and 262, chosen by the stub's .sdmagic),
  * the Linux EFI stub's (PCR 9: the command line and the initrd systemd-stub hands it), and
  * under Secure Boot the db authority that verifies it (PCR 7), each modelled on its own component.
  */
@@ -33,6 +33,15 @@ static const char *const stub257_sections[] = {
     ".uname", ".sbat",  ".pcrpkey", ".profile", ".dtbauto", ".hwids",
 };
 
+/* systemd-stub 262 (src/fundamental/uki.h): 257's list and .efifw, measured last. What else
+ * differs from 257 for a UKI (docs/measure.md, "What 262 measures differently"): the command
+ * line gets a console= appended when it has none (cmdline_append_console(), console.c), and the
+ * initrd a previous loader's initrd and a boot-secret archive, neither decided by the UKI. */
+static const char *const stub262_sections[] = {
+    ".linux", ".osrel", ".cmdline", ".initrd",  ".ucode",   ".splash", ".dtb",
+    ".uname", ".sbat",  ".pcrpkey", ".profile", ".dtbauto", ".hwids",  ".efifw",
+};
+
 /* What one stub generation does with a UKI, as far as the PCRs show it. */
 struct stub_model {
         unsigned major;
@@ -46,14 +55,22 @@ struct stub_model {
          * .profile (/.extra/...), each padded to 4 bytes; .profile sections split the UKI into
          * profiles. */
         bool section_initrds;
+        /* 262: a command line with no console= gets one the machine's consoles decide. */
+        bool appends_console;
+        /* 262 (src/boot/linux.c, linux_exec()): the stub copies the embedded kernel's sections
+         * into memory and jumps to its entry point itself; it calls the firmware's LoadImage()
+         * (which measures it into PCR 4) only under Secure Boot with shim, not modelled here. */
+        bool loads_kernel_itself;
 };
 
 static const struct stub_model stub_models[] = {
-    {252, stub252_sections, ELEMENTSOF(stub252_sections), MANGLE_252, false},
-    {257, stub257_sections, ELEMENTSOF(stub257_sections), MANGLE_257, true},
+    {252, stub252_sections, ELEMENTSOF(stub252_sections), MANGLE_252, false, false, false},
+    {257, stub257_sections, ELEMENTSOF(stub257_sections), MANGLE_257, true, false, false},
+    {262, stub262_sections, ELEMENTSOF(stub262_sections), MANGLE_257, true, true, true},
 };
 
-#define MAX_MEASURED ELEMENTSOF(stub257_sections)
+/* The longest list, and the one every other is a subset of. */
+#define MAX_MEASURED ELEMENTSOF(stub262_sections)
 
 /* EFI GUIDs as they are laid out in memory (the first three fields little-endian). */
 static const uint8_t GUID_GLOBAL_VARIABLE[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
@@ -440,6 +457,17 @@ static int cmdline_event(struct builder *b, const struct stub_model *m, const st
                 return set_error(b->err, b->errlen, -EBADMSG,
                                  "empty .cmdline: the command line would come from the boot "
                                  "entry, which the UKI does not decide");
+        /* cmdline_append_console() looks for efi_fnmatch "console=*" or "* console=*" in the
+         * mangled line; only then does the kernel measure .cmdline as it is. */
+        buf[n] = '\0';
+        if (m->appends_console && strncmp((const char *) buf, "console=", 8) != 0 &&
+            !strstr((const char *) buf, " console="))
+                return set_error(b->err, b->errlen, -EBADMSG,
+                                 "systemd-stub %u appends a console= to a .cmdline without one "
+                                 "(hvc0, a serial port or none, chosen by the machine's "
+                                 "consoles, which the UKI does not decide) before the kernel "
+                                 "measures it: put a console= in .cmdline",
+                                 m->major);
         u16 = calloc(n + 1, 2);
         if (!u16)
                 return -ENOMEM;
@@ -680,8 +708,8 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
                 const struct pe_section *s = &uki.sections[i];
                 bool read = streq(s->name, ".sdmagic") || streq(s->name, ".pcrsig");
 
-                for (size_t k = 0; k < ELEMENTSOF(stub257_sections); k++)
-                        read = read || streq(s->name, stub257_sections[k]);
+                for (size_t k = 0; k < ELEMENTSOF(stub262_sections); k++)
+                        read = read || streq(s->name, stub262_sections[k]);
                 if (read && s->virtual_size > s->raw_size) {
                         r = set_error(err, errlen, -EBADMSG,
                                       "section %s: VirtualSize 0x%" PRIx32
@@ -701,7 +729,7 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
                         m = &stub_models[i];
         if (!m) {
                 r = set_error(err, errlen, -EBADMSG,
-                              "systemd-stub %s is not modelled (supported: 252, 257): the "
+                              "systemd-stub %s is not modelled (supported: 252, 257, 262): the "
                               "sections it measures, their order and the initrd it hands the "
                               "kernel differ between versions",
                               p.stub_version);
@@ -721,6 +749,14 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
                                       ".dtbauto: systemd-stub %u picks the device tree that "
                                       "matches the machine's hardware IDs, which the UKI does "
                                       "not decide",
+                                      m->major);
+                        goto fail;
+                }
+                if (model_section(m, sec, ".efifw")) {
+                        r = set_error(err, errlen, -EBADMSG,
+                                      ".efifw: systemd-stub %u measures it and it is firmware "
+                                      "picked for the machine booting it, which is not "
+                                      "modelled",
                                       m->major);
                         goto fail;
                 }
@@ -824,9 +860,10 @@ int predict_uki(const uint8_t *buf, size_t size, const struct predict_options *o
          * Secure Boot the firmware checks it against db first, and when that fails (a kernel no
          * db entry signed, as measured with OVMF here) it stops its checks before the
          * measurement: systemd-stub's override lets the image through unmeasured. A kernel db
-         * authorizes is measured, after its authority. */
-        bool kernel_measured = true;
-        if (p.secure_boot) {
+         * authorizes is measured, after its authority. 262 never hands it to the firmware:
+         * neither an authority nor a measurement. */
+        bool kernel_measured = !m->loads_kernel_itself;
+        if (p.secure_boot && kernel_measured) {
                 r = add_authority(&b, db, db_size, &kernel, "embedded kernel", false, seen,
                                   &have_seen);
                 if (r < 0)

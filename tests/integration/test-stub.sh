@@ -1,40 +1,47 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# `policy from-uki` on UKIs built on Debian 13's systemd-stub 257 (qemu/debian13.lock, unpacked
-# by qemu/fetch-debian13.sh), against independent implementations, without a boot:
-# - PCR 11 against systemd-measure calculate 257 (--phase=: : the value right after the stub,
-#   before any boot phase word), for a UKI assembled by ukify 257 and one by qemu/mkuki.sh
-#   (objcopy), and for a single-profile UKI with the profile's sections as the stub picks them;
+# `policy from-uki` on UKIs built on a Debian systemd-stub — 257 of Debian 13 (qemu/debian13.lock)
+# or 262 of sid (qemu/debian-sid.lock), unpacked by qemu/fetch-debian13.sh — against independent
+# implementations of the same version, without a boot:
+# - PCR 11 against that version's systemd-measure calculate (--phase=: : the value right after
+#   the stub, before any boot phase word), for a UKI assembled by its ukify and one by
+#   qemu/mkuki.sh (objcopy), and for a single-profile UKI with the profile's sections as the stub
+#   picks them;
 # - PCR 9 recomputed here in Python from the sections: the command line as mangle_stub_cmdline()
 #   leaves it, in UTF-16, and the initrd as combine_initrds() hands it over (.initrd padded to 4,
 #   then the /.extra/os-release cpio archive, and /.extra/profile for a profile);
-# - refusals by name: a stub version not modelled, a multi-profile UKI; no policy printed.
+# - refusals by name: the next stub version (the stub patched to say it), a multi-profile UKI,
+#   and for 262 .efifw and a command line without console=; no policy printed.
 # systemd-measure 257 needs glibc >= 2.39 and OpenSSL >= 3.4, newer than bookworm's: it runs
-# through the unpacked trixie ld.so with the unpacked libraries first.
-# Usage: test-stub257.sh VERIFIER KERNEL INITRD DEBIAN13_ROOT
+# through the unpacked trixie ld.so with the unpacked libraries first. 262's needs glibc 2.34 and
+# OpenSSL 3: the host's, with the unpacked libsystemd-shared first.
+# Usage: test-stub.sh VERIFIER KERNEL INITRD ROOT (build/debian13/root or build/debian-sid/root)
 # ok and bad always return 0, so "A && ok || bad" is an if-then-else here.
 # shellcheck disable=SC2015
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-[[ $# -eq 4 ]] || { echo "usage: $0 VERIFIER KERNEL INITRD DEBIAN13_ROOT" >&2; exit 2; }
+[[ $# -eq 4 ]] || { echo "usage: $0 VERIFIER KERNEL INITRD ROOT" >&2; exit 2; }
 verifier=$(realpath -e -- "$1")
 kernel=$(realpath -e -- "$2")
 initrd=$(realpath -e -- "$3")
 root=$(realpath -e -- "$4")
 stub=$root/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 libdir=$root/usr/lib/x86_64-linux-gnu
-for f in "$stub" "$root/usr/lib/systemd/systemd-measure" "$root/usr/lib/systemd/ukify" \
-        "$libdir/ld-linux-x86-64.so.2"; do
+for f in "$stub" "$root/usr/lib/systemd/systemd-measure" "$root/usr/lib/systemd/ukify"; do
         [[ -e $f ]] || { echo "FAIL: $f missing (qemu/fetch-debian13.sh)"; exit 1; }
 done
 measure() {
-        "$libdir/ld-linux-x86-64.so.2" \
-                --library-path "$libdir/systemd:$libdir:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu" \
-                "$root/usr/lib/systemd/systemd-measure" "$@"
+        if [[ -e $libdir/ld-linux-x86-64.so.2 ]]; then
+                "$libdir/ld-linux-x86-64.so.2" \
+                        --library-path "$libdir/systemd:$libdir:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu" \
+                        "$root/usr/lib/systemd/systemd-measure" "$@"
+        else
+                LD_LIBRARY_PATH=$libdir/systemd:$libdir "$root/usr/lib/systemd/systemd-measure" "$@"
+        fi
 }
 ukify() { PYTHONPATH=$root/usr/lib/python3/dist-packages python3 "$root/usr/lib/systemd/ukify" "$@"; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-stub257.XXXXXX")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-stub.XXXXXX")
 cleanup() { rm -rf -- "$tmp"; }
 trap cleanup EXIT
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
@@ -48,6 +55,7 @@ predicted() { awk -v w="$2" 'index($0, " " w) && $1 == "event" { print $4; exit 
 pcr() { awk -v p="$2" '$1 == "pcr" && $2 == p { print $3 }' "$1"; }
 
 stub_version=$(strings "$stub" | sed -n 's/^#### LoaderInfo: systemd-stub \(.*\) ####$/\1/p')
+major=${stub_version%%.*}
 echo "== systemd-stub $stub_version, $(measure --version | head -n 1), $(ukify --version)"
 
 # Whitespace the stub mangles: leading, trailing, a tab and a double space inside.
@@ -108,11 +116,11 @@ check_uki() { # NAME UKI
                 { bad "$name: from-uki refused: $(cat "$dir.err")"; return; }
         grep -q "systemd-stub $stub_version," "$dir.events" && ok "$name: stub version read from .sdmagic" ||
                 bad "$name: stub version not $stub_version: $(head -n 1 "$dir.events")"
-        mapfile -t opts < <(sections "$uki" "$dir" linux osrel cmdline initrd ucode splash dtb uname sbat pcrpkey)
+        mapfile -t opts < <(sections "$uki" "$dir" linux osrel cmdline initrd ucode splash dtb uname sbat pcrpkey hwids)
         want=$(measure calculate "${opts[@]}" --bank=sha256 --phase=: --json=short | measured)
         same "$name: PCR 11 = systemd-measure $stub_version calculate (${#opts[@]} sections)" "$want" "$(pcr "$dir.events" 11)"
         for s in uname sbat; do
-                grep -q "section name .$s\$" "$dir.events" && ok "$name: .$s measured (257 does)" ||
+                grep -q "section name .$s\$" "$dir.events" && ok "$name: .$s measured ($major does)" ||
                         bad "$name: .$s not measured"
         done
         mapfile -t want < <(pcr9 "$dir")
@@ -121,7 +129,7 @@ check_uki() { # NAME UKI
                 "$(predicted "$dir.events" 'Linux EFI stub: initrd')"
 }
 
-echo "== ukify 257"
+echo "== ukify $major"
 check_uki ukify "$tmp/ukify.efi"
 echo "== qemu/mkuki.sh (objcopy)"
 check_uki mkuki "$tmp/mkuki.efi"
@@ -159,7 +167,7 @@ else
 fi
 
 # ukify --join-profile always makes the base a profile too ("ID=main"): two profiles. ukify
-# 257.13 refuses a profile PE whose first known section is not .profile, and Debian's stub has
+# 257.13 (and 262.1) refuses a profile PE whose first known section is not .profile, and Debian's stub has
 # .sbat: the profile PE is built on a copy of the stub without it (only its .profile and
 # .cmdline are joined).
 objcopy --remove-section=.sbat "$stub" "$tmp/stub-nosbat.efi"
@@ -180,18 +188,31 @@ refused() { # WHAT UKI MESSAGE
         fi
 }
 refused "two profiles" "$tmp/two.efi" "multi-profile UKI (2 .profile sections)"
-# The same stub saying another version (same length, so nothing else moves).
-other=${stub_version/257./258.}
-python3 - "$stub" "$tmp/stub258.efi" "$stub_version" "$other" <<'PY'
+# The same stub saying the next version (same length, so nothing else moves).
+other=${stub_version/#$major/$((major + 1))}
+python3 - "$stub" "$tmp/stub-next.efi" "$stub_version" "$other" <<'PY'
 import sys
 src, dst, old, new = sys.argv[1:]
 b = open(src, "rb").read()
 assert len(old) == len(new) and b.count(old.encode()) >= 1
 open(dst, "wb").write(b.replace(old.encode(), new.encode()))
 PY
-"$top/qemu/mkuki.sh" --stub "$tmp/stub258.efi" --kernel "$kernel" --initrd "$initrd" --cmdline "x" \
-        --osrel "$tmp/os-release" --out "$tmp/258.efi" 2>/dev/null
-refused "systemd-stub $other" "$tmp/258.efi" "systemd-stub $other is not modelled (supported: 252, 257)"
+"$top/qemu/mkuki.sh" --stub "$tmp/stub-next.efi" --kernel "$kernel" --initrd "$initrd" --cmdline "x" \
+        --osrel "$tmp/os-release" --out "$tmp/next.efi" 2>/dev/null
+refused "systemd-stub $other" "$tmp/next.efi" "systemd-stub $other is not modelled (supported: 252, 257, 262)"
+if ((major >= 262)); then
+        # What 262 adds that the UKI does not decide: firmware picked per machine, and a console=
+        # appended to a command line without one.
+        printf 'FIRMWARE' >"$tmp/efifw"
+        "$top/qemu/mkuki.sh" --stub "$stub" --kernel "$kernel" --initrd "$initrd" --cmdline "console=ttyS0" \
+                --osrel "$tmp/os-release" --out "$tmp/nofw.efi" 2>/dev/null
+        objcopy --add-section .efifw="$tmp/efifw" --set-section-flags .efifw=data,readonly \
+                --change-section-vma .efifw=0x10000000 "$tmp/nofw.efi" "$tmp/efifw.efi" 2>/dev/null
+        refused ".efifw section" "$tmp/efifw.efi" ".efifw: systemd-stub $major measures it"
+        "$top/qemu/mkuki.sh" --stub "$stub" --kernel "$kernel" --initrd "$initrd" --cmdline "quiet root=/dev/vda" \
+                --osrel "$tmp/os-release" --out "$tmp/noconsole.efi" 2>/dev/null
+        refused "a command line without console=" "$tmp/noconsole.efi" "systemd-stub $major appends a console="
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
