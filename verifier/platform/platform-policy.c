@@ -24,7 +24,16 @@ void platform_policy_default(struct platform_policy *p)
 
 const char *platform_kind_name(enum platform_kind k)
 {
-        return k == PLATFORM_KIND_AZURE_SNP_HCL ? "azure-snp-hcl" : "snp-report";
+        switch (k) {
+        case PLATFORM_KIND_AZURE_SNP_HCL:
+                return "azure-snp-hcl";
+        case PLATFORM_KIND_TDX_QUOTE:
+                return "tdx-quote";
+        case PLATFORM_KIND_AZURE_TDX_HCL:
+                return "azure-tdx-hcl";
+        default:
+                return "snp-report";
+        }
 }
 
 int platform_kind_from_name(const char *s, enum platform_kind *ret)
@@ -33,6 +42,10 @@ int platform_kind_from_name(const char *s, enum platform_kind *ret)
                 *ret = PLATFORM_KIND_SNP_REPORT;
         else if (streq(s, "azure-snp-hcl") || streq(s, "az-snp-hcl"))
                 *ret = PLATFORM_KIND_AZURE_SNP_HCL;
+        else if (streq(s, "tdx-quote"))
+                *ret = PLATFORM_KIND_TDX_QUOTE;
+        else if (streq(s, "azure-tdx-hcl") || streq(s, "az-tdx-hcl"))
+                *ret = PLATFORM_KIND_AZURE_TDX_HCL;
         else
                 return -EINVAL;
         return 0;
@@ -277,7 +290,7 @@ static json_object *min_tcb_json(const struct platform_min_tcb *m)
 
 json_object *platform_policy_to_json(const struct platform_policy *p)
 {
-        static const char *const require[] = {"none", "snp", "azure-snp"};
+        static const char *const require[] = {"none", "snp", "azure-snp", "tdx", "azure-tdx"};
         static const char *const trust[] = {"cloud-ca", "tee", "none"};
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         json_object *snp = json_object_new_object();
