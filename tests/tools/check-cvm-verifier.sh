@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# make check-cvm-verifier: `nodegate-verifier platform verify` on every SEV-SNP and Azure SNP
-# case of tests/fixtures/cvm/EXPECTED (the real reports and certificates and the oracle's
-# derived negatives), at each case's pinned time; the verdict and the first reason must be
-# EXPECTED's. The inputs of each case (VEK, substituted chain, expected binding) come from the
-# oracle's --cli-args, so the cases are defined once. Also checks that the compiled-in AMD roots
-# are the fixtures' pinned ones.
+# make check-cvm-verifier: `nodegate-verifier platform verify` on every SEV-SNP, Azure SNP, TDX
+# quote and Azure TDX case of tests/fixtures/cvm/EXPECTED (the real reports, quotes and
+# certificates and the oracle's derived negatives), at each case's pinned time; the verdict and
+# the first reason must be EXPECTED's. The inputs of each case (VEK, substituted chain, TD
+# quote, expected binding) come from the oracle's --cli-args, so the cases are defined once.
+# Also checks that the compiled-in AMD roots and the Intel SGX Root CA pin are the fixtures'.
 # Usage: check-cvm-verifier.sh VERIFIER WORKDIR
 set -euo pipefail
 verifier=$1
@@ -17,6 +17,15 @@ mkdir -p "$work"
 sh tests/tools/gen-amd-roots.sh > "$work/amd-roots.c"
 if ! diff -u verifier/platform/amd-roots.c "$work/amd-roots.c"; then
         echo "check-cvm-verifier: verifier/platform/amd-roots.c differs from the pinned roots" >&2
+        exit 1
+fi
+# The Intel pin: intel-roots.c's bytes are the SHA-256 of the fixture root's DER.
+intel=$(openssl x509 -in tests/fixtures/cvm/roots/gtg-intel-sgx-root-ca.pem -outform der |
+        sha256sum | cut -d' ' -f1)
+pinned=$(sed -n '/intel_sgx_root_sha256/,/};/p' verifier/platform/intel-roots.c |
+        grep -o '0x[0-9a-f][0-9a-f]' | tr -d '\n' | sed 's/0x//g')
+if [[ $intel != "$pinned" ]]; then
+        echo "check-cvm-verifier: verifier/platform/intel-roots.c pins $pinned, the fixture is $intel" >&2
         exit 1
 fi
 python3 tests/tools/cvm-reference.py --write-negatives "$work"

@@ -15,11 +15,12 @@
 #   prints every case of CASES in order; EXPECTED is exactly that output.
 #   --write-negatives DIR writes every derived negative whose bytes differ from its base as a
 #   file DIR/<name with / and ! as _>, so a C test can feed it to the offline CLI.
-#   --cli-args DIR (after --write-negatives DIR, same DIR) prints, for every SNP-family case
-#   (snp-report, az-snp-hcl, vcek, vlek, vcek-chain), `name<TAB>arguments` for
-#   `nodegate-verifier platform verify`: the case's inputs as this script uses them (VEK,
-#   a chain a recipe substitutes, written as DIR/chain-ASK_ARK.pem, the expected binding,
-#   the time). The verdicts stay EXPECTED's; make check-cvm-verifier compares them.
+#   --cli-args DIR (after --write-negatives DIR, same DIR) prints, for every SNP-family and TDX
+#   case (snp-report, az-snp-hcl, vcek, vlek, vcek-chain, tdx-quote, az-tdx-hcl),
+#   `name<TAB>arguments` for `nodegate-verifier platform verify`: the case's inputs as this
+#   script uses them (VEK, a chain a recipe substitutes, written as DIR/chain-ASK_ARK.pem, the
+#   TD quote of an Azure TDREPORT, the expected binding, the time). The verdicts stay
+#   EXPECTED's; make check-cvm-verifier compares them.
 # Output: one line per case, `name key=value ...`; the keys are described in EXPECTED's header.
 #
 # Needs python3-cryptography (ECDSA P-384/P-256 and RSA-PSS verification).
@@ -1072,7 +1073,8 @@ def line(name):
 
 
 CLI_KINDS = {"snp-report": "snp-report", "az-snp-hcl": "azure-snp-hcl", "vcek": "vcek",
-             "vlek": "vlek", "vcek-chain": "vcek-chain"}
+             "vlek": "vlek", "vcek-chain": "vcek-chain", "tdx-quote": "tdx-quote",
+             "az-tdx-hcl": "azure-tdx-hcl"}
 
 
 def cli_args(outdir):
@@ -1088,6 +1090,8 @@ def cli_args(outdir):
         a = ["--kind", CLI_KINDS[c["kind"]], "--report", path, "--time", str(c["time"])]
         if c.get("vek"):
             a += ["--vcek", os.path.join(FIXTURES, c["vek"])]
+        if c.get("quote"):
+            a += ["--quote", os.path.join(FIXTURES, c["quote"])]
         if "chain" in c.get("over", []):
             ask, ark = ROOTS[c["chain"][0]], ROOTS[c["chain"][1]]
             chain = os.path.join(outdir, "chain-%s_%s.pem" % c["chain"])

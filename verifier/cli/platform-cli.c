@@ -19,17 +19,23 @@
 #define FILE_MAX (256 * 1024)
 
 static const char verify_usage[] =
-    "Usage: " PROG " verify --report FILE [--kind snp-report|azure-snp-hcl] [--vcek FILE]\n"
-    "           [--chain FILE] [--roots DIR] [--binding HEX] [--time UNIX] [--policy FILE]\n"
+    "Usage: " PROG " verify --report FILE [--kind KIND] [--vcek FILE] [--chain FILE]\n"
+    "           [--roots DIR] [--quote FILE] [--binding HEX] [--time UNIX] [--policy FILE]\n"
     "\n"
-    "Checks one SEV-SNP report or Azure HCL blob (vTPM NV 0x01400001) in the verifier's order\n"
-    "(parse, chain, VEK matches report, signature, policy, binding), prints each check and\n"
-    "then `accepted` or `refused: REASON`. Exit 0 only when accepted.\n"
+    "Checks one SEV-SNP report, Azure HCL blob (vTPM NV 0x01400001) or TDX quote in the\n"
+    "verifier's order (SNP: parse, chain, VEK matches report, signature, policy, binding; TDX:\n"
+    "parse, quote matches TDREPORT, PCK chain, QE report, signature, policy, binding), prints\n"
+    "each check and then `accepted` or `refused: REASON`. Exit 0 only when accepted.\n"
+    "  --kind KIND     snp-report, azure-snp-hcl, tdx-quote, azure-tdx-hcl (default: from the\n"
+    "                  bytes), or vcek, vlek, vcek-chain (a certificate's chain alone)\n"
     "  --vcek FILE     the VCEK/VLEK (DER or PEM; the first certificate of a bundle)\n"
     "  --chain FILE    PEM: the ASK (or ASVK) then the ARK, instead of the pinned ones; the\n"
     "                  ARK must still be a pinned root\n"
     "  --roots DIR     the AMD roots to pin instead of the compiled-in ones\n"
-    "  --binding HEX   the expected 64-byte binding (REPORT_DATA, or the claims' user-data)\n"
+    "  --quote FILE    azure-tdx-hcl: the TD quote of the HCL's TDREPORT (from the metadata\n"
+    "                  service); TDX quotes carry their PCK chain to the pinned Intel root\n"
+    "  --binding HEX   the expected 64-byte binding (REPORT_DATA, REPORTDATA, or the claims'\n"
+    "                  user-data)\n"
     "  --time UNIX     verification time (default: now)\n"
     "  --policy FILE   a policy file (its \"platform\" section) or the section alone\n";
 
@@ -112,8 +118,8 @@ static int parse_hex64(const char *s, uint8_t out[64])
 }
 
 struct inputs {
-        char *report;
-        size_t report_size;
+        char *report, *quote;
+        size_t report_size, quote_size;
         X509 *vek, *ask, *ark;
         struct amd_roots *roots;
 };
@@ -121,10 +127,26 @@ struct inputs {
 static void inputs_done(struct inputs *in)
 {
         free(in->report);
+        free(in->quote);
         X509_free(in->vek);
         X509_free(in->ask);
         X509_free(in->ark);
         amd_roots_free(in->roots);
+}
+
+/* The kind of evidence from its bytes: an HCL blob by its header and report type, a TDX quote
+ * by its version and TEE type, else an SNP report. */
+static enum platform_kind kind_of(const uint8_t *b, size_t size)
+{
+        if (size >= HCL_VAR_OFFSET && memcmp(b, "HCLA", 4) == 0)
+                return b[HCL_REQ_OFFSET + 8] == HCL_REPORT_TDX ? PLATFORM_KIND_AZURE_TDX_HCL
+                                                               : PLATFORM_KIND_AZURE_SNP_HCL;
+        if (size >= 8 && (b[0] == 4 || b[0] == 5) && b[1] == 0 && b[4] == TDX_TEE_TYPE &&
+            b[5] == 0 && b[6] == 0 && b[7] == 0)
+                return PLATFORM_KIND_TDX_QUOTE;
+        if (size >= 4 && memcmp(b, "HCLA", 4) == 0)
+                return PLATFORM_KIND_AZURE_SNP_HCL;
+        return PLATFORM_KIND_SNP_REPORT;
 }
 
 /* --kind vcek|vlek|vcek-chain: the certificate alone (the first of a bundle), chained to the
@@ -154,14 +176,20 @@ static enum reason verify_certificate(struct inputs *in, enum amd_vek_kind kind,
 static int cmd_verify(int argc, char **argv)
 {
         static const struct option options[] = {
-            {"report", required_argument, NULL, 'r'}, {"kind", required_argument, NULL, 'k'},
-            {"vcek", required_argument, NULL, 'v'},   {"chain", required_argument, NULL, 'c'},
-            {"roots", required_argument, NULL, 'R'},  {"binding", required_argument, NULL, 'b'},
-            {"time", required_argument, NULL, 't'},   {"policy", required_argument, NULL, 'p'},
-            {"help", no_argument, NULL, 'h'},         {},
+            {"report", required_argument, NULL, 'r'},
+            {"kind", required_argument, NULL, 'k'},
+            {"vcek", required_argument, NULL, 'v'},
+            {"chain", required_argument, NULL, 'c'},
+            {"roots", required_argument, NULL, 'R'},
+            {"binding", required_argument, NULL, 'b'},
+            {"time", required_argument, NULL, 't'},
+            {"policy", required_argument, NULL, 'p'},
+            {"quote", required_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         const char *report_path = NULL, *vek_path = NULL, *chain_path = NULL, *roots_dir = NULL,
-                   *policy_path = NULL;
+                   *policy_path = NULL, *quote_path = NULL;
         struct platform_evidence ev = {};
         struct platform_expect ex = {};
         struct platform_policy pol;
@@ -188,7 +216,8 @@ static int cmd_verify(int argc, char **argv)
                                 cert_kind = AMD_VEK_VLEK;
                         else if (platform_kind_from_name(optarg, &ev.kind) < 0)
                                 return usage_error("--kind %s: not snp-report, azure-snp-hcl, "
-                                                   "vcek, vlek or vcek-chain",
+                                                   "tdx-quote, azure-tdx-hcl, vcek, vlek or "
+                                                   "vcek-chain",
                                                    optarg);
                         have_kind = true;
                         break;
@@ -215,6 +244,9 @@ static int cmd_verify(int argc, char **argv)
                 case 'p':
                         policy_path = optarg;
                         break;
+                case 'q':
+                        quote_path = optarg;
+                        break;
                 case 'h':
                         fputs(verify_usage, stdout);
                         return 0;
@@ -234,9 +266,17 @@ static int cmd_verify(int argc, char **argv)
         if (read_bytes(report_path, &in.report, &in.report_size) < 0)
                 goto out;
         if (!have_kind)
-                ev.kind = in.report_size >= 4 && memcmp(in.report, "HCLA", 4) == 0
-                              ? PLATFORM_KIND_AZURE_SNP_HCL
-                              : PLATFORM_KIND_SNP_REPORT;
+                ev.kind = kind_of((const uint8_t *) in.report, in.report_size);
+        if (quote_path) {
+                if (ev.kind != PLATFORM_KIND_AZURE_TDX_HCL) {
+                        rc = usage_error("--quote is for azure-tdx-hcl evidence only");
+                        goto out;
+                }
+                if (read_bytes(quote_path, &in.quote, &in.quote_size) < 0)
+                        goto out;
+                ev.tdx_quote = (const uint8_t *) in.quote;
+                ev.tdx_quote_size = in.quote_size;
+        }
         if (vek_path) {
                 _cleanup_free_ char *data = NULL;
                 size_t size;
