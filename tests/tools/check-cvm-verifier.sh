@@ -81,6 +81,43 @@ for want_args in \
                 fail=$((fail + 1))
         fi
 done
+# The same for TDX: MRTD and RTMRs learnt from a verified quote (the chain is in the quote).
+"$verifier" policy from-evidence "$f/tdx/trustee-quote-5.dat" --time "$t" > "$work/learnt.json"
+for want_args in \
+        "accepted|--report $f/tdx/trustee-quote-5.dat" \
+        "refused: tdx-mrtd|--report $f/tdx/trustee-quote-6.dat" \
+        "refused: platform-kind-not-allowed|--report $f/snp/trustee-report.bin --vcek $f/snp/trustee-vcek.der"; do
+        want=${want_args%%|*}
+        # shellcheck disable=SC2086 # paths without blanks
+        got=$(learn ${want_args#*|})
+        if [[ $got == "$want" ]]; then
+                pass=$((pass + 1))
+        else
+                echo "FAIL from-evidence TDX policy: want '$want', got '$got' for ${want_args#*|}" >&2
+                fail=$((fail + 1))
+        fi
+done
+"$verifier" policy from-evidence "$f/azure-tdx/trustee-hcl-report.bin" --time "$t" \
+        --quote "$f/azure-tdx/trustee-td-quote.bin" > "$work/learnt.json"
+for want_args in \
+        "accepted|--report $f/azure-tdx/trustee-hcl-report.bin --quote $f/azure-tdx/trustee-td-quote.bin" \
+        "refused: platform-kind-not-allowed|--report $f/azure-tdx/trustee-td-quote.bin"; do
+        want=${want_args%%|*}
+        # shellcheck disable=SC2086 # paths without blanks
+        got=$(learn ${want_args#*|})
+        if [[ $got == "$want" ]]; then
+                pass=$((pass + 1))
+        else
+                echo "FAIL from-evidence Azure TDX policy: want '$want', got '$got' for ${want_args#*|}" >&2
+                fail=$((fail + 1))
+        fi
+done
+if "$verifier" policy from-evidence "$f/tdx/trustee-quote-4.dat" --time "$t" > /dev/null 2>&1; then
+        echo "FAIL from-evidence learnt from a TD with DEBUG set" >&2
+        fail=$((fail + 1))
+else
+        pass=$((pass + 1))
+fi
 if "$verifier" policy from-evidence "$f/snp/gsg-attestation.bin" > /dev/null 2>&1; then
         echo "FAIL from-evidence learnt from a DEBUG=1 report" >&2
         fail=$((fail + 1))

@@ -530,16 +530,18 @@ static enum reason check_platform(const struct verifier *vf, const struct attest
         }
         if (!vf->amd_roots)
                 return verdict_set(v, REASON_INTERNAL, "no AMD roots loaded");
-        /* TDX kinds are not in the protocol yet (docs/PROTOCOL.md, "Platform evidence"): only
-         * the offline check reads them. */
-        if (platform_kind_from_name(req->platform.kind, &ev.kind) < 0 ||
-            platform_kind_is_tdx(ev.kind))
+        if (platform_kind_from_name(req->platform.kind, &ev.kind) < 0)
                 return verdict_set(v, REASON_BAD_REQUEST, "unknown platform.kind");
         ev.report = req->platform.report;
         ev.report_size = req->platform.report_size;
+        if (ev.kind == PLATFORM_KIND_AZURE_TDX_HCL) {
+                ev.tdx_quote = req->platform.td_quote;
+                ev.tdx_quote_size = req->platform.td_quote_size;
+        }
         /* The node's VCEK or VLEK: the first certificate that is one. Any ASK or ARK it sends
          * is ignored; the chain is the pinned one. */
-        for (size_t i = 0; i < req->platform.n_certificates && !ev.vek; i++) {
+        for (size_t i = 0;
+             !platform_kind_is_tdx(ev.kind) && i < req->platform.n_certificates && !ev.vek; i++) {
                 X509 *c = amd_cert_load(req->platform.certificates[i],
                                         req->platform.certificate_sizes[i]);
 
@@ -548,7 +550,7 @@ static enum reason check_platform(const struct verifier *vf, const struct attest
                 else
                         X509_free(c);
         }
-        if (!ev.vek && vf->vcek_cache)
+        if (!ev.vek && vf->vcek_cache && !platform_kind_is_tdx(ev.kind))
                 ev.vek = vcek_from_cache(vf->vcek_cache, &ev);
         platform_binding(req->challenge, req->challenge_size, ek->name, ek->name_size, ak->name,
                          ak->name_size, ex.binding);

@@ -340,8 +340,8 @@ int platform_cli(int argc, char **argv)
 }
 
 static const char from_evidence_usage[] =
-    "Usage: nodegate-verifier policy from-evidence REPORT [--kind snp-report|azure-snp-hcl]\n"
-    "           [--vcek FILE] [--roots DIR] [--time UNIX] [--allow-debug]\n"
+    "Usage: nodegate-verifier policy from-evidence REPORT [--kind KIND] [--vcek FILE]\n"
+    "           [--roots DIR] [--quote FILE] [--time UNIX] [--allow-debug]\n"
     "\n"
     "Prints, on stdout, {\"platform\": …}: the policy section (docs/PROTOCOL.md, \"The platform\n"
     "policy\") that admits this report's guest — its MEASUREMENT, ID and author key digests,\n"
@@ -351,21 +351,55 @@ static const char from_evidence_usage[] =
     "runs). Merge it into a policy file with jq -s '.[0] * .[1]' policy.json platform.json.\n"
     "With --vcek the report is verified first (chain, VEK, signature; no binding); without,\n"
     "it is read as is and a note says so. A report with DEBUG=1 is refused unless\n"
-    "--allow-debug: the host can read such a guest's memory.\n";
+    "--allow-debug: the host can read such a guest's memory.\n"
+    "TDX (a tdx-quote, or an azure-tdx-hcl blob with --quote, its TD quote): the quote is always\n"
+    "verified (its PCK chain to the pinned Intel root, at --time); the section pins MRTD and\n"
+    "RTMR0-3, require tdx (tpm_trust cloud-ca) or azure-tdx (tpm_trust tee). A TD with DEBUG set\n"
+    "is refused unless --allow-debug.\n";
+
+/* from-evidence for the TDX kinds: verified (the quote carries its chain), then MRTD and the
+ * RTMRs as the allowlists. */
+static int learn_tdx(const char *path, struct inputs *in, struct platform_evidence *ev, int64_t t,
+                     bool allow_debug, struct platform_policy *learnt)
+{
+        struct platform_policy pol;
+        struct platform_expect ex = {};
+        struct platform_facts facts;
+        struct verdict v;
+        char err[256];
+        enum reason k;
+
+        if (amd_roots_load(NULL, &in->roots, err, sizeof(err)) < 0)
+                return failed("%s", err);
+        platform_policy_default(&pol);
+        pol.tdx_allow_debug = true;
+        k = platform_verify(in->roots, &pol, ev, &ex, t, NULL, NULL, &facts, &v);
+        if (k != REASON_OK)
+                return failed("%s: refused: %s: %s", path, reason_name(k), v.message);
+        if ((facts.quote.td.td_attributes[0] & TDX_ATTR_DEBUG) && !allow_debug)
+                return failed("%s: the TD has DEBUG set; refused without --allow-debug", path);
+        platform_policy_default(learnt);
+        learnt->require = ev->kind == PLATFORM_KIND_AZURE_TDX_HCL ? PLATFORM_REQUIRE_AZURE_TDX
+                                                                  : PLATFORM_REQUIRE_TDX;
+        learnt->tpm_trust =
+            ev->kind == PLATFORM_KIND_AZURE_TDX_HCL ? PLATFORM_TPM_TEE : PLATFORM_TPM_CLOUD_CA;
+        learnt->tdx_allow_debug = (facts.quote.td.td_attributes[0] & TDX_ATTR_DEBUG) != 0;
+        memcpy(learnt->mrtds[learnt->n_mrtds++], facts.quote.td.mrtd, 48);
+        for (int i = 0; i < 4; i++)
+                memcpy(learnt->rtmrs[i][learnt->n_rtmrs[i]++], facts.quote.td.rtmr[i], 48);
+        return 0;
+}
 
 int platform_cli_from_evidence(int argc, char **argv)
 {
         static const struct option options[] = {
-            {"kind", required_argument, NULL, 'k'},
-            {"vcek", required_argument, NULL, 'v'},
-            {"roots", required_argument, NULL, 'R'},
-            {"time", required_argument, NULL, 't'},
-            {"allow-debug", no_argument, NULL, 'd'},
-            {"help", no_argument, NULL, 'h'},
-            {},
+            {"kind", required_argument, NULL, 'k'},  {"vcek", required_argument, NULL, 'v'},
+            {"roots", required_argument, NULL, 'R'}, {"time", required_argument, NULL, 't'},
+            {"allow-debug", no_argument, NULL, 'd'}, {"quote", required_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},        {},
         };
         _cleanup_(json_object_putp) json_object *out = NULL;
-        const char *vek_path = NULL, *roots_dir = NULL;
+        const char *vek_path = NULL, *roots_dir = NULL, *quote_path = NULL;
         struct platform_evidence ev = {};
         struct platform_expect ex = {};
         struct platform_policy pol, learnt;
@@ -385,7 +419,8 @@ int platform_cli_from_evidence(int argc, char **argv)
                 switch (c) {
                 case 'k':
                         if (platform_kind_from_name(optarg, &ev.kind) < 0)
-                                return usage_error("--kind %s: not snp-report or azure-snp-hcl",
+                                return usage_error("--kind %s: not snp-report, azure-snp-hcl, "
+                                                   "tdx-quote or azure-tdx-hcl",
                                                    optarg);
                         have_kind = true;
                         break;
@@ -404,6 +439,9 @@ int platform_cli_from_evidence(int argc, char **argv)
                 case 'd':
                         allow_debug = true;
                         break;
+                case 'q':
+                        quote_path = optarg;
+                        break;
                 case 'h':
                         fputs(from_evidence_usage, stdout);
                         return 0;
@@ -419,11 +457,25 @@ int platform_cli_from_evidence(int argc, char **argv)
         if (read_bytes(argv[optind], &in.report, &in.report_size) < 0)
                 goto out;
         if (!have_kind)
-                ev.kind = in.report_size >= 4 && memcmp(in.report, "HCLA", 4) == 0
-                              ? PLATFORM_KIND_AZURE_SNP_HCL
-                              : PLATFORM_KIND_SNP_REPORT;
+                ev.kind = kind_of((const uint8_t *) in.report, in.report_size);
         ev.report = (const uint8_t *) in.report;
         ev.report_size = in.report_size;
+        if (quote_path && ev.kind != PLATFORM_KIND_AZURE_TDX_HCL) {
+                fputs(from_evidence_usage, stderr);
+                rc = 2;
+                goto out;
+        }
+        if (quote_path) {
+                if (read_bytes(quote_path, &in.quote, &in.quote_size) < 0)
+                        goto out;
+                ev.tdx_quote = (const uint8_t *) in.quote;
+                ev.tdx_quote_size = in.quote_size;
+        }
+        if (platform_kind_is_tdx(ev.kind)) {
+                if (learn_tdx(argv[optind], &in, &ev, t, allow_debug, &learnt) != 0)
+                        goto out;
+                goto print;
+        }
 
         if (vek_path) {
                 _cleanup_free_ char *data = NULL;
@@ -512,6 +564,7 @@ int platform_cli_from_evidence(int argc, char **argv)
                 fprintf(stderr, "nodegate-verifier policy from-evidence: note: the report names "
                                 "no product (version 2 without --vcek): no minimum TCB learnt\n");
 
+print:
         out = json_object_new_object();
         if (!out || json_add(out, "platform", platform_policy_to_json(&learnt)) < 0) {
                 failed("out of memory");

@@ -180,9 +180,10 @@ static const char *td_differs(const struct tdx_td_info *a, const struct tdx_td_i
  * the quote of this TDREPORT), the PCK chain, the QE report, the quote's signature, the policy
  * (DEBUG, MRTD, RTMRs), the binding. The TDREPORT's MAC is for the CPU only: the quote of the
  * same TD is what vouches for it. */
-static enum reason verify_tdx(const struct run *run, const struct platform_policy *pol,
-                              const struct platform_evidence *ev, const struct platform_expect *ex,
-                              int64_t t, struct platform_facts *f, struct verdict *v)
+static enum reason verify_tdx(const struct amd_roots *roots, const struct run *run,
+                              const struct platform_policy *pol, const struct platform_evidence *ev,
+                              const struct platform_expect *ex, int64_t t, struct platform_facts *f,
+                              struct verdict *v)
 {
         _cleanup_(X509_freep) X509 *pck = NULL;
         const uint8_t *quote = ev->report;
@@ -256,7 +257,9 @@ static enum reason verify_tdx(const struct run *run, const struct platform_polic
         } else
                 f->td = f->quote.td;
 
-        k = tdx_pck_chain_verify(&f->quote, t, &pck, f->pck_ca, sizeof(f->pck_ca), v);
+        k = tdx_pck_chain_verify(
+            &f->quote, roots && roots->has_intel_pin ? roots->intel_pin : intel_sgx_root_sha256, t,
+            &pck, f->pck_ca, sizeof(f->pck_ca), v);
         if (k != REASON_OK)
                 return done(run, "chain", k, v, NULL);
         snprintf(detail, sizeof(detail), "PCK > %s > Intel SGX Root CA (pinned)", f->pck_ca);
@@ -305,7 +308,7 @@ enum reason platform_verify(const struct amd_roots *roots, const struct platform
                                         require_name(pol->require), platform_kind_name(ev->kind)),
                             v, NULL);
         if (platform_kind_is_tdx(ev->kind))
-                return verify_tdx(&run, pol, ev, ex, t, facts, v);
+                return verify_tdx(roots, &run, pol, ev, ex, t, facts, v);
 
         /* 1. Parse. */
         if (ev->kind == PLATFORM_KIND_AZURE_SNP_HCL) {

@@ -111,8 +111,8 @@ static bool valid_at(X509 *c, int64_t t)
         return ok;
 }
 
-enum reason tdx_pck_chain_verify(const struct tdx_quote *q, int64_t t, X509 **ret_pck, char *pck_ca,
-                                 size_t ca_size, struct verdict *v)
+enum reason tdx_pck_chain_verify(const struct tdx_quote *q, const uint8_t root_pin[32], int64_t t,
+                                 X509 **ret_pck, char *pck_ca, size_t ca_size, struct verdict *v)
 {
         _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *certs =
             amd_certs_load(q->pck_chain, q->pck_chain_size);
@@ -132,7 +132,7 @@ enum reason tdx_pck_chain_verify(const struct tdx_quote *q, int64_t t, X509 **re
         root = sk_X509_value(certs, 2);
         /* The root is the trust anchor: byte for byte the pinned one. */
         if (X509_digest(root, EVP_sha256(), digest, &digest_len) != 1 || digest_len != 32 ||
-            memcmp(digest, intel_sgx_root_sha256, 32) != 0) {
+            memcmp(digest, root_pin, 32) != 0) {
                 ERR_clear_error();
                 cert_cn(root, cn, sizeof(cn));
                 return verdict_set(v, REASON_TDX_ROOT_NOT_PINNED,
