@@ -16,7 +16,7 @@
 #   --write-negatives DIR writes every derived negative whose bytes differ from its base as a
 #   file DIR/<name with / and ! as _>, so a C test can feed it to the offline CLI.
 #   --cli-args DIR (after --write-negatives DIR, same DIR) prints, for every SNP-family and TDX
-#   case (snp-report, az-snp-hcl, vcek, vlek, vcek-chain, tdx-quote, az-tdx-hcl),
+#   case (snp-report, az-snp-hcl, vcek, vlek, vcek-chain, tdx-quote, az-tdx-hcl, tdx-tcb),
 #   `name<TAB>arguments` for `nodegate-verifier platform verify`: the case's inputs as this
 #   script uses them (VEK, a chain a recipe substitutes, written as DIR/chain-ASK_ARK.pem, the
 #   TD quote of an Azure TDREPORT, the expected binding, the time). The verdicts stay
@@ -1126,7 +1126,7 @@ def line(name):
 
 CLI_KINDS = {"snp-report": "snp-report", "az-snp-hcl": "azure-snp-hcl", "vcek": "vcek",
              "vlek": "vlek", "vcek-chain": "vcek-chain", "tdx-quote": "tdx-quote",
-             "az-tdx-hcl": "azure-tdx-hcl"}
+             "az-tdx-hcl": "azure-tdx-hcl", "tdx-tcb": "tdx-tcb"}
 
 
 def cli_args(outdir):
@@ -1134,7 +1134,7 @@ def cli_args(outdir):
     for name, c in CASES.items():
         if c["kind"] not in CLI_KINDS:
             continue
-        path = os.path.join(FIXTURES, name.split("!")[0])
+        path = os.path.join(FIXTURES, c.get("quote_file", name.split("!")[0]))
         if "derive" in c:
             base, mutate = c["derive"]
             if mutate(rd(base)) != rd(base):
@@ -1144,6 +1144,9 @@ def cli_args(outdir):
             a += ["--vcek", os.path.join(FIXTURES, c["vek"])]
         if c.get("quote"):
             a += ["--quote", os.path.join(FIXTURES, c["quote"])]
+        if c["kind"] == "tdx-tcb":
+            a += ["--tcb-info", os.path.join(FIXTURES, c["tcbinfo"]),
+                  "--qe-identity", os.path.join(FIXTURES, c["qeid"])]
         if "chain" in c.get("over", []):
             ask, ark = ROOTS[c["chain"][0]], ROOTS[c["chain"][1]]
             chain = os.path.join(outdir, "chain-%s_%s.pem" % c["chain"])

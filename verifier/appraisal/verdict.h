@@ -137,6 +137,22 @@
         X(TDX_MRTD, 403, "tdx-mrtd")                                                               \
         X(TDX_RTMR, 403, "tdx-rtmr")                                                               \
         X(TDX_REPORT_DATA_MISMATCH, 403, "tdx-report-data-mismatch")                               \
+        /* TDX TCB status from Intel's collateral (offline check), in check order. */              \
+        X(TDX_PCK_EXTENSION_MISSING, 403, "tdx-pck-extension-missing")                             \
+        X(TDX_COLLATERAL_KIND, 403, "tdx-collateral-kind")                                         \
+        X(TDX_TCBINFO_EXPIRED, 403, "tdx-tcbinfo-expired")                                         \
+        X(TDX_TCBINFO_FMSPC_MISMATCH, 403, "tdx-tcbinfo-fmspc-mismatch")                           \
+        X(TDX_MODULE_MRSIGNER_MISMATCH, 403, "tdx-module-mrsigner-mismatch")                       \
+        X(TDX_MODULE_ATTRIBUTES_MISMATCH, 403, "tdx-module-attributes-mismatch")                   \
+        X(TDX_TCB_LEVEL_UNSUPPORTED, 403, "tdx-tcb-level-unsupported")                             \
+        X(TDX_MODULE_IDENTITY_MISSING, 403, "tdx-module-identity-missing")                         \
+        X(TDX_MODULE_TCB_UNSUPPORTED, 403, "tdx-module-tcb-unsupported")                           \
+        X(TDX_QE_IDENTITY_EXPIRED, 403, "tdx-qe-identity-expired")                                 \
+        X(TDX_QE_IDENTITY_MISMATCH, 403, "tdx-qe-identity-mismatch")                               \
+        X(TDX_QE_TCB_UNSUPPORTED, 403, "tdx-qe-tcb-unsupported")                                   \
+        X(TDX_TCB_STATUS, 403, "tdx-tcb-status")                                                   \
+        X(TDX_QE_TCB_STATUS, 403, "tdx-qe-tcb-status")                                             \
+        X(TDX_COLLATERAL_ISSUER_CHAIN_MISSING, 403, "tdx-collateral-issuer-chain-missing")         \
         X(INTERNAL, 500, "internal")
 
 enum reason {

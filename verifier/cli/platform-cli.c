@@ -37,7 +37,10 @@ static const char verify_usage[] =
     "  --binding HEX   the expected 64-byte binding (REPORT_DATA, REPORTDATA, or the claims'\n"
     "                  user-data)\n"
     "  --time UNIX     verification time (default: now)\n"
-    "  --policy FILE   a policy file (its \"platform\" section) or the section alone\n";
+    "  --policy FILE   a policy file (its \"platform\" section) or the section alone\n"
+    "  --kind tdx-tcb --tcb-info FILE --qe-identity FILE\n"
+    "                  a TDX quote's TCB status from Intel's PCS collateral (never accepted:\n"
+    "                  the collateral's issuer chains are not in the files)\n";
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
 static int usage_error(const char *fmt, ...)
@@ -134,6 +137,63 @@ static void inputs_done(struct inputs *in)
         amd_roots_free(in->roots);
 }
 
+static json_object *load_json(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        if (read_bytes(path, &text, &size) < 0)
+                return NULL;
+        return json_tokener_parse(text);
+}
+
+/* --kind tdx-tcb: a quote's signatures, then its TCB status from the collateral files; never
+ * accepted, as the collateral's issuer chains (PCS HTTP headers) are not in the files. */
+static enum reason verify_tdx_tcb(struct inputs *in, const char *tcbinfo_path,
+                                  const char *qeid_path, int64_t t, struct verdict *v)
+{
+        _cleanup_(json_object_putp) json_object *tcbinfo = NULL, *qeid = NULL;
+        _cleanup_(X509_freep) X509 *pck = NULL;
+        struct tdx_tcb_result res;
+        struct tdx_quote q;
+        char ca[64];
+        enum reason r;
+
+        if (!tcbinfo_path || !qeid_path || !(tcbinfo = load_json(tcbinfo_path)) ||
+            !(qeid = load_json(qeid_path))) {
+                printf("%-19s FAILED: --tcb-info and --qe-identity must be JSON files\n",
+                       "collateral");
+                return verdict_set(v, REASON_BAD_REQUEST, "no collateral");
+        }
+        r = tdx_quote_parse((const uint8_t *) in->report, in->report_size, &q, v);
+        print_step(NULL, "parse", r, r == REASON_OK ? "TDX quote" : v->message);
+        if (r != REASON_OK)
+                return r;
+        r = tdx_pck_chain_verify(
+            &q, in->roots->has_intel_pin ? in->roots->intel_pin : intel_sgx_root_sha256, t, &pck,
+            ca, sizeof(ca), v);
+        if (r == REASON_OK)
+                r = tdx_qe_report_verify(&q, pck, v);
+        if (r == REASON_OK)
+                r = tdx_quote_signature_verify(&q, v);
+        print_step(NULL, "signatures", r,
+                   r == REASON_OK ? "PCK chain, QE report, quote" : v->message);
+        if (r != REASON_OK)
+                return r;
+        r = tdx_tcb_evaluate(&q, pck, tcbinfo, qeid, t, &res, v);
+        if (r == REASON_OK) {
+                printf("%-19s ok: platform %s, TCB %s, QE %s\n", "tcb-status", res.platform_status,
+                       res.tcb_status, res.qe_status);
+                r = verdict_set(v, REASON_TDX_COLLATERAL_ISSUER_CHAIN_MISSING,
+                                "the collateral's signatures cannot be checked without their "
+                                "issuer chains");
+                print_step(NULL, "collateral", r, v->message);
+                return r;
+        }
+        print_step(NULL, "tcb-status", r, v->message);
+        return r;
+}
+
 /* The kind of evidence from its bytes: an HCL blob by its header and report type, a TDX quote
  * by its version and TEE type, else an SNP report. */
 static enum platform_kind kind_of(const uint8_t *b, size_t size)
@@ -185,9 +245,13 @@ static int cmd_verify(int argc, char **argv)
             {"time", required_argument, NULL, 't'},
             {"policy", required_argument, NULL, 'p'},
             {"quote", required_argument, NULL, 'q'},
+            {"tcb-info", required_argument, NULL, 'T'},
+            {"qe-identity", required_argument, NULL, 'Q'},
             {"help", no_argument, NULL, 'h'},
             {},
         };
+        const char *tcbinfo_path = NULL, *qeid_path = NULL;
+        bool tdx_tcb = false;
         const char *report_path = NULL, *vek_path = NULL, *chain_path = NULL, *roots_dir = NULL,
                    *policy_path = NULL, *quote_path = NULL;
         struct platform_evidence ev = {};
@@ -210,7 +274,9 @@ static int cmd_verify(int argc, char **argv)
                         report_path = optarg;
                         break;
                 case 'k':
-                        if (streq(optarg, "vcek") || streq(optarg, "vcek-chain"))
+                        if (streq(optarg, "tdx-tcb"))
+                                tdx_tcb = true;
+                        else if (streq(optarg, "vcek") || streq(optarg, "vcek-chain"))
                                 cert_kind = AMD_VEK_VCEK;
                         else if (streq(optarg, "vlek"))
                                 cert_kind = AMD_VEK_VLEK;
@@ -246,6 +312,12 @@ static int cmd_verify(int argc, char **argv)
                         break;
                 case 'q':
                         quote_path = optarg;
+                        break;
+                case 'T':
+                        tcbinfo_path = optarg;
+                        break;
+                case 'Q':
+                        qeid_path = optarg;
                         break;
                 case 'h':
                         fputs(verify_usage, stdout);
@@ -310,7 +382,9 @@ static int cmd_verify(int argc, char **argv)
         ev.ask = in.ask;
         ev.ark = in.ark;
 
-        if (cert_kind != AMD_VEK_UNKNOWN) {
+        if (tdx_tcb) {
+                r = verify_tdx_tcb(&in, tcbinfo_path, qeid_path, t, &v);
+        } else if (cert_kind != AMD_VEK_UNKNOWN) {
                 r = verify_certificate(&in, cert_kind, t, &v);
         } else {
                 printf("%-19s %s, %zu bytes, time %" PRId64 "\n", "evidence",

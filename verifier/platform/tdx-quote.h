@@ -9,6 +9,7 @@
 
 #include "appraisal/verdict.h"
 
+#include <json-c/json.h>
 #include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -89,3 +90,22 @@ enum reason tdx_pck_chain_verify(const struct tdx_quote *q, const uint8_t root_p
 enum reason tdx_qe_report_verify(const struct tdx_quote *q, X509 *pck, struct verdict *v);
 /* The header and body signed by the attestation key (tdx-quote-signature-invalid). */
 enum reason tdx_quote_signature_verify(const struct tdx_quote *q, struct verdict *v);
+
+/* The TCB status of a verified quote from Intel's PCS collateral (tdx-tcb.c). */
+struct tdx_tcb_result {
+        char platform_status[32]; /* the matching TCB level's status */
+        char tcb_status[32];      /* the TDX module identity's when TEE_TCB_SVN[1] > 0 */
+        char qe_status[32];
+};
+
+/* tcbinfo: the TCB info JSON ({"tcbInfo": …}), qeid: the QE identity ({"enclaveIdentity": …}),
+ * pck: the quote's verified PCK leaf, t the verification time. The collateral's signatures are
+ * NOT checked (their issuer chains come in PCS's HTTP headers): the caller must not accept on
+ * REASON_OK alone. Reasons, in the oracle's order: tdx-pck-extension-missing,
+ * tdx-collateral-kind, tdx-tcbinfo-expired, tdx-tcbinfo-fmspc-mismatch,
+ * tdx-module-mrsigner-mismatch, tdx-module-attributes-mismatch, tdx-tcb-level-unsupported,
+ * tdx-module-identity-missing, tdx-module-tcb-unsupported, tdx-qe-identity-expired,
+ * tdx-qe-identity-mismatch, tdx-qe-tcb-unsupported, tdx-tcb-status, tdx-qe-tcb-status. */
+enum reason tdx_tcb_evaluate(const struct tdx_quote *q, X509 *pck, json_object *tcbinfo,
+                             json_object *qeid, int64_t t, struct tdx_tcb_result *ret,
+                             struct verdict *v);
