@@ -103,6 +103,77 @@ def binding(node, challenge):
     return hashlib.sha512(LABEL + challenge + node.ek_name + node.ak_name).digest()
 
 
+# ---- TDX (docs/PROTOCOL.md, kinds tdx-quote and azure-tdx-hcl): an Intel-shaped chain of our
+# own (P-256: "Intel SGX Root CA" -> "Intel SGX PCK Platform CA" -> PCK), pinned through
+# --platform-roots, and DCAP v4 quotes built and signed here.
+MRTD = hashlib.sha384(b"nodegate test TD").digest()
+
+
+def intel_chain():
+    """(root PEM, chain PEM: PCK, CA, root; the PCK key)."""
+    import datetime
+    from cryptography import x509
+    now = datetime.datetime.now(datetime.timezone.utc)
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    names = [x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, n),
+                        x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation")])
+             for n in ("Intel SGX Root CA", "Intel SGX PCK Platform CA", "Intel SGX PCK Certificate")]
+    certs = []
+    for i in range(3):
+        b = (x509.CertificateBuilder().subject_name(names[i]).issuer_name(names[max(i - 1, 0)])
+             .public_key(keys[i].public_key()).serial_number(i + 1)
+             .not_valid_before(now - datetime.timedelta(days=1))
+             .not_valid_after(now + datetime.timedelta(days=365))
+             .add_extension(x509.BasicConstraints(ca=i < 2, path_length=None), critical=True))
+        certs.append(b.sign(keys[max(i - 1, 0)], hashes.SHA256()))
+    pem = [c.public_bytes(serialization.Encoding.PEM) for c in certs]
+    return pem[0], pem[2] + pem[1] + pem[0] + b"\0", keys[2]
+
+
+def raw_sig(key, data):
+    r, s_ = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+
+
+def td_body(report_data, debug=False, mrtd=MRTD):
+    body = bytearray(584)
+    body[120] = 1 if debug else 0  # TD_ATTRIBUTES.DEBUG
+    body[136:184] = mrtd
+    body[520:584] = report_data
+    return bytes(body)
+
+
+def tdx_quote(pck_key, chain, report_data, debug=False, mrtd=MRTD):
+    """A DCAP v4 quote: header, TD body, signature data with the QE report binding a fresh
+    attestation key and signed by the PCK key, the PCK chain; 70 zero bytes after it."""
+    att = ec.generate_private_key(ec.SECP256R1())
+    nums = att.public_key().public_numbers()
+    att_raw = nums.x.to_bytes(32, "big") + nums.y.to_bytes(32, "big")
+    signed = struct.pack("<HHIHH", 4, 2, 0x81, 0, 0) + bytes(16 + 20) + \
+        td_body(report_data, debug, mrtd)
+    auth = bytes(range(32))
+    qe = bytearray(384)
+    qe[320:352] = hashlib.sha256(att_raw + auth).digest()
+    cdata = bytes(qe) + raw_sig(pck_key, bytes(qe)) + struct.pack("<H", len(auth)) + auth + \
+        struct.pack("<HI", 5, len(chain)) + chain
+    sd = raw_sig(att, signed) + att_raw + struct.pack("<HI", 6, len(cdata)) + cdata
+    return signed + struct.pack("<I", len(sd)) + sd + bytes(70)
+
+
+def tdx_hcl_blob(claims, mrtd=MRTD):
+    """NV 0x01400001 on Azure TDX: HCLA header, TDREPORT (type 0x81, REPORTDATA =
+    SHA-256(claims) || 0^32, MRTD), zero padding to 1184, IGVM request data (TDX, SHA-256),
+    the claims, zero padding to 2600 bytes."""
+    td = bytearray(1024)
+    td[0] = 0x81
+    td[128:192] = hashlib.sha256(claims).digest() + bytes(32)
+    td[528:576] = mrtd
+    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
+    req = struct.pack("<IIIII", 20 + len(claims), 1, 4, 1, len(claims))
+    blob = head + bytes(td) + bytes(160) + req + claims
+    return blob + bytes(2600 - len(blob))
+
+
 def main():
     binary = sys.argv[1]
     d = tempfile.mkdtemp(prefix="nodegate-platform-")
@@ -332,6 +403,71 @@ def main():
         check(status == 200 and "sealed" in answer,
               f"HCLAkPub and HCLEkPub = the AK and the RSA EK: 200 with a sealed token ({status} "
               f"{answer.get('error')} {answer.get('message')})")
+
+        # TDX: the verifier pins our Intel-shaped root (a real Intel key cannot sign our P).
+        intel_root, intel, pck_key = intel_chain()
+        with open(os.path.join(roots, "intel-sgx-root-ca.pem"), "wb") as f:
+            f.write(intel_root)
+        _, forged_chain, forged_pck = intel_chain()  # the same names, keys that are not pinned
+        client = serve("tdx", {"require": "tdx", "tpm_trust": "cloud-ca",
+                               "tdx": {"mrtds": [MRTD.hex()]}})
+
+        def tdx(quote):
+            return {"kind": "tdx-quote", "report": base64.b64encode(quote).decode()}
+        before = unused()
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch))))
+        refused("tdx policy, SNP report", "platform-kind-not-allowed", answer, status, before)
+        status, answer, _ = rounds(node, platform=lambda ch: tdx(
+            tdx_quote(pck_key, intel, binding(node, ch), debug=True)))
+        refused("TD with DEBUG set", "tdx-td-debug", answer, status, before)
+        status, answer, _ = rounds(node, platform=lambda ch: tdx(
+            tdx_quote(pck_key, intel, binding(node, ch), mrtd=bytes(48))))
+        refused("TD with another MRTD", "tdx-mrtd", answer, status, before)
+        status, answer, _ = rounds(node, platform=lambda ch: tdx(
+            tdx_quote(forged_pck, forged_chain, binding(node, ch))))
+        refused("forged quote (look-alike Intel chain)", "tdx-root-not-pinned", answer, status,
+                before)
+        status, answer, _ = rounds(node, platform=lambda ch: tdx(
+            tdx_quote(pck_key, intel, binding(stranger, ch))))
+        refused("quote binding another node's keys", "tdx-report-data-mismatch", answer, status,
+                before)
+        status, answer, _ = rounds(node, platform=lambda ch: tdx(
+            tdx_quote(pck_key, intel, binding(node, ch))))
+        check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]
+              and "sealed" in answer,
+              f"TDX quote bound to the challenge: 200 with a sealed token ({status} "
+              f"{answer.get('error')} {answer.get('message')})")
+
+        # Azure TDX: the HCL blob with its TDREPORT, and the TD quote of that TDREPORT.
+        client = serve("azure-tdx", {"require": "azure-tdx", "tpm_trust": "tee",
+                                     "admit_unenrolled_ek": True,
+                                     "tdx": {"mrtds": [MRTD.hex()]}})
+
+        def az_tdx(ch, user=None, quote_mrtd=MRTD, with_quote=True):
+            claims = azure_claims(az, user or binding(az, ch))
+            ev = {"kind": "azure-tdx-hcl",
+                  "report": base64.b64encode(tdx_hcl_blob(claims)).decode()}
+            if with_quote:
+                ev["td_quote"] = base64.b64encode(tdx_quote(
+                    pck_key, intel, hashlib.sha256(claims).digest() + bytes(32),
+                    mrtd=quote_mrtd)).decode()
+            return ev
+        before = unused()
+        status, answer, _ = rounds(az, platform=lambda ch: az_tdx(ch, quote_mrtd=bytes(48)))
+        refused("Azure TDX blob with the quote of another TD", "tdx-quote-tdreport-mismatch",
+                answer, status, before)
+        status, answer, _ = rounds(az, platform=lambda ch: az_tdx(ch, user=bytes(64)))
+        refused("Azure TDX blob whose user-data is not this challenge's",
+                "hcl-user-data-mismatch", answer, status, before)
+        status, answer, _ = rounds(az, platform=lambda ch: az_tdx(ch, with_quote=False))
+        check(status == 400 and answer.get("error") == "bad-request" and unused() == before,
+              f"Azure TDX blob without td_quote: 400 bad-request, no token ({status} "
+              f"{answer.get('error')})")
+        status, answer, _ = rounds(az, platform=az_tdx)
+        check(status == 200 and "sealed" in answer,
+              f"Azure TDX blob naming the AK, bound to the challenge, with its TD quote: 200 "
+              f"with a sealed token ({status} {answer.get('error')} {answer.get('message')})")
 
         for v in verifiers:
             rc = v.stop()

@@ -31,6 +31,9 @@ fuzz-policy_SRCS := verifier/policy/policy.c verifier/tpm/eventlog.c verifier/ap
 # SEV-SNP reports and Azure HCL blobs through every platform check (verifier/platform/).
 fuzz-snp_SRCS := $(VERIFIER_PLATFORM_SRCS) verifier/appraisal/verdict.c
 $(FUZZ_BUILD)/fuzz-snp: FUZZ_CFLAGS += -iquote verifier -DCVM_FIXTURES='"$(abspath tests/fixtures/cvm)"'
+# TDX quotes v4/v5 and Azure TDX HCL blobs with their TD quote through every check.
+fuzz-tdx_SRCS := $(VERIFIER_PLATFORM_SRCS) verifier/appraisal/verdict.c
+$(FUZZ_BUILD)/fuzz-tdx: FUZZ_CFLAGS += -iquote verifier -DCVM_FIXTURES='"$(abspath tests/fixtures/cvm)"'
 fuzz-gate-answer_SRCS := src/attest/protocol.c src/lib/base64.c
 fuzz-gate-eventlog_SRCS := src/attest/eventlog.c
 # Issue 13: the Azure HCL header as a vTPM's NV could hold it (corpus: the real blobs).

@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# make check-cvm-verifier: `nodegate-verifier platform verify` on every SEV-SNP and Azure SNP
-# case of tests/fixtures/cvm/EXPECTED (the real reports and certificates and the oracle's
-# derived negatives), at each case's pinned time; the verdict and the first reason must be
-# EXPECTED's. The inputs of each case (VEK, substituted chain, expected binding) come from the
-# oracle's --cli-args, so the cases are defined once. Also checks that the compiled-in AMD roots
-# are the fixtures' pinned ones.
+# make check-cvm-verifier: `nodegate-verifier platform verify` on every SEV-SNP, Azure SNP, TDX
+# quote and Azure TDX case of tests/fixtures/cvm/EXPECTED (the real reports, quotes and
+# certificates and the oracle's derived negatives), at each case's pinned time; the verdict and
+# the first reason must be EXPECTED's. The inputs of each case (VEK, substituted chain, TD
+# quote, expected binding) come from the oracle's --cli-args, so the cases are defined once.
+# Also checks that the compiled-in AMD roots and the Intel SGX Root CA pin are the fixtures'.
 # Usage: check-cvm-verifier.sh VERIFIER WORKDIR
 set -euo pipefail
 verifier=$1
@@ -17,6 +17,15 @@ mkdir -p "$work"
 sh tests/tools/gen-amd-roots.sh > "$work/amd-roots.c"
 if ! diff -u verifier/platform/amd-roots.c "$work/amd-roots.c"; then
         echo "check-cvm-verifier: verifier/platform/amd-roots.c differs from the pinned roots" >&2
+        exit 1
+fi
+# The Intel pin: intel-roots.c's bytes are the SHA-256 of the fixture root's DER.
+intel=$(openssl x509 -in tests/fixtures/cvm/roots/gtg-intel-sgx-root-ca.pem -outform der |
+        sha256sum | cut -d' ' -f1)
+pinned=$(sed -n '/intel_sgx_root_sha256/,/};/p' verifier/platform/intel-roots.c |
+        grep -o '0x[0-9a-f][0-9a-f]' | tr -d '\n' | sed 's/0x//g')
+if [[ $intel != "$pinned" ]]; then
+        echo "check-cvm-verifier: verifier/platform/intel-roots.c pins $pinned, the fixture is $intel" >&2
         exit 1
 fi
 python3 tests/tools/cvm-reference.py --write-negatives "$work"
@@ -72,6 +81,43 @@ for want_args in \
                 fail=$((fail + 1))
         fi
 done
+# The same for TDX: MRTD and RTMRs learnt from a verified quote (the chain is in the quote).
+"$verifier" policy from-evidence "$f/tdx/trustee-quote-5.dat" --time "$t" > "$work/learnt.json"
+for want_args in \
+        "accepted|--report $f/tdx/trustee-quote-5.dat" \
+        "refused: tdx-mrtd|--report $f/tdx/trustee-quote-6.dat" \
+        "refused: platform-kind-not-allowed|--report $f/snp/trustee-report.bin --vcek $f/snp/trustee-vcek.der"; do
+        want=${want_args%%|*}
+        # shellcheck disable=SC2086 # paths without blanks
+        got=$(learn ${want_args#*|})
+        if [[ $got == "$want" ]]; then
+                pass=$((pass + 1))
+        else
+                echo "FAIL from-evidence TDX policy: want '$want', got '$got' for ${want_args#*|}" >&2
+                fail=$((fail + 1))
+        fi
+done
+"$verifier" policy from-evidence "$f/azure-tdx/trustee-hcl-report.bin" --time "$t" \
+        --quote "$f/azure-tdx/trustee-td-quote.bin" > "$work/learnt.json"
+for want_args in \
+        "accepted|--report $f/azure-tdx/trustee-hcl-report.bin --quote $f/azure-tdx/trustee-td-quote.bin" \
+        "refused: platform-kind-not-allowed|--report $f/azure-tdx/trustee-td-quote.bin"; do
+        want=${want_args%%|*}
+        # shellcheck disable=SC2086 # paths without blanks
+        got=$(learn ${want_args#*|})
+        if [[ $got == "$want" ]]; then
+                pass=$((pass + 1))
+        else
+                echo "FAIL from-evidence Azure TDX policy: want '$want', got '$got' for ${want_args#*|}" >&2
+                fail=$((fail + 1))
+        fi
+done
+if "$verifier" policy from-evidence "$f/tdx/trustee-quote-4.dat" --time "$t" > /dev/null 2>&1; then
+        echo "FAIL from-evidence learnt from a TD with DEBUG set" >&2
+        fail=$((fail + 1))
+else
+        pass=$((pass + 1))
+fi
 if "$verifier" policy from-evidence "$f/snp/gsg-attestation.bin" > /dev/null 2>&1; then
         echo "FAIL from-evidence learnt from a DEBUG=1 report" >&2
         fail=$((fail + 1))

@@ -15,11 +15,12 @@
 #   prints every case of CASES in order; EXPECTED is exactly that output.
 #   --write-negatives DIR writes every derived negative whose bytes differ from its base as a
 #   file DIR/<name with / and ! as _>, so a C test can feed it to the offline CLI.
-#   --cli-args DIR (after --write-negatives DIR, same DIR) prints, for every SNP-family case
-#   (snp-report, az-snp-hcl, vcek, vlek, vcek-chain), `name<TAB>arguments` for
-#   `nodegate-verifier platform verify`: the case's inputs as this script uses them (VEK,
-#   a chain a recipe substitutes, written as DIR/chain-ASK_ARK.pem, the expected binding,
-#   the time). The verdicts stay EXPECTED's; make check-cvm-verifier compares them.
+#   --cli-args DIR (after --write-negatives DIR, same DIR) prints, for every SNP-family and TDX
+#   case (snp-report, az-snp-hcl, vcek, vlek, vcek-chain, tdx-quote, az-tdx-hcl, tdx-tcb),
+#   `name<TAB>arguments` for `nodegate-verifier platform verify`: the case's inputs as this
+#   script uses them (VEK, a chain a recipe substitutes, written as DIR/chain-ASK_ARK.pem, the
+#   TD quote of an Azure TDREPORT, the expected binding, the time). The verdicts stay
+#   EXPECTED's; make check-cvm-verifier compares them.
 # Output: one line per case, `name key=value ...`; the keys are described in EXPECTED's header.
 #
 # Needs python3-cryptography (ECDSA P-384/P-256 and RSA-PSS verification).
@@ -38,7 +39,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 # AMD's VCEKs and VLEKs have serial number 0, which RFC 5280 forbids and cryptography warns about.
 warnings.filterwarnings("ignore", message="Parsed a serial number")
@@ -920,11 +921,63 @@ neg("azure-snp/trustee-tpm-quote-v1.json", "ak-of-another-vm", lambda b: b, ak=A
     quote_file="azure-snp/trustee-tpm-quote-v1.json")
 neg("azure-snp/trustee-tpm-quote-v1.json", "stale-nonce", lambda b: b, nonce=b"challengf",
     quote_file="azure-snp/trustee-tpm-quote-v1.json")
+def tdx_rebuild(q, chain=None, qe_sig=None):
+    """The quote with another PCK chain (PEM) and/or QE report signature: header, body and the
+    attestation key's signature unchanged, every length recomputed, the trailing bytes kept."""
+    t = quote_parse(q)
+    off = len(t["signed"])
+    sig_len = u32(q, off)
+    cdata = t["qe_report"] + (qe_sig or t["qe_sig"]) + struct.pack("<H", len(t["qe_auth"])) + \
+        t["qe_auth"] + struct.pack("<HI", 5, len(chain if chain is not None else t["pck_chain"])) + \
+        (chain if chain is not None else t["pck_chain"])
+    sd = t["sig"] + t["attest_key"] + struct.pack("<HI", 6, len(cdata)) + cdata
+    return q[:off] + struct.pack("<I", len(sd)) + sd + q[off + 4 + sig_len:]
+
+
+def tdx_lookalike_chain(q):
+    """A chain with Intel's names and an attacker's keys (fixed, so the bytes are the same on
+    every run): the QE report re-signed by the fake PCK key, everything else the real quote's.
+    Only the pinned root tells it from Intel's."""
+    t = quote_parse(q)
+    keys = [ec.derive_private_key(k, ec.SECP256R1()) for k in (0x1D7E1, 0x1D7E2, 0x1D7E3)]
+
+    def name(cn_):
+        return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn_),
+                          x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation"),
+                          x509.NameAttribute(x509.NameOID.LOCALITY_NAME, "Santa Clara"),
+                          x509.NameAttribute(x509.NameOID.STATE_OR_PROVINCE_NAME, "CA"),
+                          x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "US")])
+    names = [name("Intel SGX Root CA"), name("Intel SGX PCK Platform CA"), name("Intel SGX PCK Certificate")]
+    certs = []
+    for i in range(3):
+        b = x509.CertificateBuilder().subject_name(names[i]).issuer_name(names[max(i - 1, 0)]) \
+            .public_key(keys[i].public_key()).serial_number(i + 1) \
+            .not_valid_before(datetime.datetime(2018, 1, 1)).not_valid_after(datetime.datetime(2049, 1, 1)) \
+            .add_extension(x509.BasicConstraints(ca=i < 2, path_length=None), critical=True)
+        certs.append(b.sign(keys[max(i - 1, 0)], hashes.SHA256()))
+    pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in reversed(certs))
+    r, s_ = decode_dss_signature(keys[2].sign(t["qe_report"], ec.ECDSA(hashes.SHA256())))
+    return tdx_rebuild(q, chain=pem, qe_sig=r.to_bytes(32, "big") + s_.to_bytes(32, "big"))
+
+
 neg("azure-tdx/trustee-td-quote.bin", "flip-body", lambda b: with_flip(b, 48 + 136))
 neg("azure-tdx/trustee-td-quote.bin", "flip-signature", lambda b: with_flip(b, 48 + 584 + 4 + 3))
 neg("tdx/gtg-quote-v4-spr-e4.dat", "flip-report-data", lambda b: with_flip(b, 48 + 520))
 neg("tdx/gtg-quote-v4-spr-e4.dat", "flip-qe-report", lambda b: with_flip(b, 48 + 584 + 4 + 134 + 10))
 neg("tdx/gtg-cos-113-quote.dat", "stale-nonce", lambda b: b, report_data=b"\xff" * 64)
+# Another platform's genuine PCK chain under this quote: the chain verifies, the QE report's
+# signature does not.
+neg("azure-tdx/trustee-td-quote.bin", "swapped-pck-chain",
+    lambda b: tdx_rebuild(b, chain=quote_parse(rd("tdx/gtg-cos-113-quote.dat"))["pck_chain"]))
+neg("azure-tdx/trustee-td-quote.bin", "lookalike-chain", tdx_lookalike_chain)
+neg("tdx/trustee-quote-5.dat", "version-3", lambda b: b"\x03" + b[1:])
+neg("tdx/trustee-quote-5.dat", "body-type-2-in-648", lambda b: b[:48] + b"\x02" + b[49:])
+neg("tdx/trustee-quote-6.dat", "truncated-signature-data", lambda b: b[:48 + 584 + 4 + 1000])
+# The nested certification data's type (at body + signature length + 134 + 450 + 32-byte QE
+# auth data) set to 3 (PCK certificate as DER, not a chain).
+TDX_PCK_TYPE_V4 = 48 + 584 + 4 + 134 + 450 + 32
+neg("tdx/trustee-quote-6.dat", "pck-type-3",
+    lambda b: b[:TDX_PCK_TYPE_V4] + b"\x03" + b[TDX_PCK_TYPE_V4 + 1:])
 
 
 def load_vek(path):
@@ -1072,7 +1125,8 @@ def line(name):
 
 
 CLI_KINDS = {"snp-report": "snp-report", "az-snp-hcl": "azure-snp-hcl", "vcek": "vcek",
-             "vlek": "vlek", "vcek-chain": "vcek-chain"}
+             "vlek": "vlek", "vcek-chain": "vcek-chain", "tdx-quote": "tdx-quote",
+             "az-tdx-hcl": "azure-tdx-hcl", "tdx-tcb": "tdx-tcb"}
 
 
 def cli_args(outdir):
@@ -1080,7 +1134,7 @@ def cli_args(outdir):
     for name, c in CASES.items():
         if c["kind"] not in CLI_KINDS:
             continue
-        path = os.path.join(FIXTURES, name.split("!")[0])
+        path = os.path.join(FIXTURES, c.get("quote_file", name.split("!")[0]))
         if "derive" in c:
             base, mutate = c["derive"]
             if mutate(rd(base)) != rd(base):
@@ -1088,6 +1142,11 @@ def cli_args(outdir):
         a = ["--kind", CLI_KINDS[c["kind"]], "--report", path, "--time", str(c["time"])]
         if c.get("vek"):
             a += ["--vcek", os.path.join(FIXTURES, c["vek"])]
+        if c.get("quote"):
+            a += ["--quote", os.path.join(FIXTURES, c["quote"])]
+        if c["kind"] == "tdx-tcb":
+            a += ["--tcb-info", os.path.join(FIXTURES, c["tcbinfo"]),
+                  "--qe-identity", os.path.join(FIXTURES, c["qeid"])]
         if "chain" in c.get("over", []):
             ask, ark = ROOTS[c["chain"][0]], ROOTS[c["chain"][1]]
             chain = os.path.join(outdir, "chain-%s_%s.pem" % c["chain"])

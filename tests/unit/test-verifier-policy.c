@@ -76,8 +76,21 @@ static const struct bad_row bad_rows[] = {
     /* the platform section (docs/PROTOCOL.md, "The platform policy") */
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": []}", "platform: must be an object"},
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"x\": 1}}", "platform: unknown key \"x\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"require\": \"sgx\"}}",
+     "platform: \"require\" must be \"azure-snp\", \"snp\", \"azure-tdx\", \"tdx\" or \"none\""},
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"require\": \"tdx\"}}",
-     "platform: \"require\" must be \"azure-snp\", \"snp\" or \"none\""},
+     "platform: a required TDX platform must pin tdx.mrtds"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"require\": \"azure-tdx\", \"snp\": "
+     "{\"measurements\": "
+     "[\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c"
+     "2d2e2f\"]}}}",
+     "platform: a required TDX platform must pin tdx.mrtds"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tdx\": {\"mrsigner\": []}}}",
+     "platform.tdx: unknown key \"mrsigner\""},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tdx\": {\"rtmr2\": [\"00\"]}}}",
+     "platform: \"rtmr2\"[0] is not 96 lowercase hex digits"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tdx\": {\"allow_debug\": \"no\"}}}",
+     "platform: \"allow_debug\" must be true or false"},
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tpm_trust\": \"tee\"}}",
      "platform: tpm_trust \"tee\" needs \"require\" other than \"none\""},
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"admit_unenrolled_ek\": true}}",
@@ -437,6 +450,31 @@ static void test_platform_canonical(void **state)
         assert_int_equal(pp->min_reported[SNP_PRODUCT_MILAN].tcb.snp, 8);
         again = policy_to_json(q);
         assert_string_equal(again, out); /* a fixed point */
+        policy_free(p);
+        policy_free(q);
+        /* the tdx part the same way */
+        free(out);
+        free(again);
+        static const char in_tdx[] =
+            "{\"version\": 1, \"allow\": [\"firmware-unjudged\"], \"pcrs\": {}, \"platform\": "
+            "{\"require\": \"tdx\", \"tdx\": {\"mrtds\": [\"000102030405060708090a0b0c0d0e0f1011"
+            "12131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f\"], \"rtmr1\": [\"00"
+            "0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            "000000000001\"], \"allow_debug\": true}}}";
+        assert_int_equal(policy_parse(in_tdx, strlen(in_tdx), &p, err, sizeof(err)), 0);
+        out = policy_to_json(p);
+        assert_non_null(out);
+        assert_int_equal(policy_parse(out, strlen(out), &q, err, sizeof(err)), 0);
+        pp = policy_platform(q);
+        assert_int_equal(pp->require, PLATFORM_REQUIRE_TDX);
+        assert_int_equal(pp->n_mrtds, 1);
+        assert_int_equal(pp->mrtds[0][47], 0x2f);
+        assert_int_equal(pp->n_rtmrs[0], 0);
+        assert_int_equal(pp->n_rtmrs[1], 1);
+        assert_int_equal(pp->rtmrs[1][0][47], 1);
+        assert_true(pp->tdx_allow_debug);
+        again = policy_to_json(q);
+        assert_string_equal(again, out);
         policy_free(p);
         policy_free(q);
         /* without a platform section, none is written */

@@ -143,8 +143,27 @@ static const struct row attest_rows[] = {
                "\"certificates\":[\"AAEC\"]}"),
      REASON_OK, NULL},
     {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
-            ND ",\"platform\":{\"kind\":\"tdx-quote\",\"report\":\"AAEC\"}"),
+            ND ",\"platform\":{\"kind\":\"sgx-quote\",\"report\":\"AAEC\"}"),
      REASON_BAD_REQUEST, "field \"platform.kind\" must be"},
+    /* TDX: a quote alone; an Azure blob with its TD quote, which no other kind carries */
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"tdx-quote\",\"report\":\"AAEC\"}"),
+     REASON_OK, NULL},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"azure-tdx-hcl\",\"report\":\"AAEC\","
+               "\"td_quote\":\"AAEC\"}"),
+     REASON_OK, NULL},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"azure-tdx-hcl\",\"report\":\"AAEC\"}"),
+     REASON_BAD_REQUEST, "field \"platform.td_quote\" goes with kind \"azure-tdx-hcl\""},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"tdx-quote\",\"report\":\"AAEC\","
+               "\"td_quote\":\"AAEC\"}"),
+     REASON_BAD_REQUEST, "field \"platform.td_quote\" goes with kind \"azure-tdx-hcl\""},
+    {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
+            ND ",\"platform\":{\"kind\":\"azure-tdx-hcl\",\"report\":\"AAEC\","
+               "\"td_quote\":1}"),
+     REASON_BAD_REQUEST, "field \"platform.td_quote\" must be a string"},
     {ATTEST("\"version\":3", CH, EK, AK, CR, QU, PC, EL,
             ND ",\"platform\":{\"kind\":\"snp-report\"}"),
      REASON_MISSING_FIELD, "missing field \"platform.report\""},

@@ -510,7 +510,8 @@ static enum reason check_platform(const struct verifier *vf, const struct attest
                                   const struct tpm_public *ek, const struct tpm_public *ak,
                                   enum ek_trust_kind trust, uint64_t now, struct verdict *v)
 {
-        static const char *const required[] = {"no", "SEV-SNP", "Azure SEV-SNP HCL"};
+        static const char *const required[] = {"no", "SEV-SNP", "Azure SEV-SNP HCL", "TDX",
+                                               "Azure TDX HCL"};
         const struct platform_policy *pol = policy_platform(vf->policy);
         struct platform_evidence ev = {};
         struct platform_expect ex = {.check_binding = true, .ak = ak, .ek = ek};
@@ -533,9 +534,14 @@ static enum reason check_platform(const struct verifier *vf, const struct attest
                 return verdict_set(v, REASON_BAD_REQUEST, "unknown platform.kind");
         ev.report = req->platform.report;
         ev.report_size = req->platform.report_size;
+        if (ev.kind == PLATFORM_KIND_AZURE_TDX_HCL) {
+                ev.tdx_quote = req->platform.td_quote;
+                ev.tdx_quote_size = req->platform.td_quote_size;
+        }
         /* The node's VCEK or VLEK: the first certificate that is one. Any ASK or ARK it sends
          * is ignored; the chain is the pinned one. */
-        for (size_t i = 0; i < req->platform.n_certificates && !ev.vek; i++) {
+        for (size_t i = 0;
+             !platform_kind_is_tdx(ev.kind) && i < req->platform.n_certificates && !ev.vek; i++) {
                 X509 *c = amd_cert_load(req->platform.certificates[i],
                                         req->platform.certificate_sizes[i]);
 
@@ -544,7 +550,7 @@ static enum reason check_platform(const struct verifier *vf, const struct attest
                 else
                         X509_free(c);
         }
-        if (!ev.vek && vf->vcek_cache)
+        if (!ev.vek && vf->vcek_cache && !platform_kind_is_tdx(ev.kind))
                 ev.vek = vcek_from_cache(vf->vcek_cache, &ev);
         platform_binding(req->challenge, req->challenge_size, ek->name, ek->name_size, ak->name,
                          ak->name_size, ex.binding);

@@ -109,6 +109,50 @@
         X(HCL_USER_DATA_MISMATCH, 403, "hcl-user-data-mismatch")                                   \
         X(HCL_AKPUB_MISMATCH, 403, "hcl-akpub-mismatch")                                           \
         X(HCL_EKPUB_MISMATCH, 403, "hcl-ekpub-mismatch")                                           \
+        /* Intel TDX quotes and Azure TDX HCL blobs (docs/cvm.md), in check order. */              \
+        X(TDREPORT_TYPE, 403, "tdreport-type")                                                     \
+        X(TDX_QUOTE_MISSING, 403, "tdx-quote-missing")                                             \
+        X(TDX_QUOTE_SIZE, 403, "tdx-quote-size")                                                   \
+        X(TDX_QUOTE_VERSION, 403, "tdx-quote-version")                                             \
+        X(TDX_QUOTE_TEE_TYPE, 403, "tdx-quote-tee-type")                                           \
+        X(TDX_QUOTE_KEY_TYPE, 403, "tdx-quote-key-type")                                           \
+        X(TDX_QUOTE_BODY, 403, "tdx-quote-body")                                                   \
+        X(TDX_QUOTE_CERT_DATA, 403, "tdx-quote-cert-data")                                         \
+        X(TDX_QUOTE_PCK_MISSING, 403, "tdx-quote-pck-missing")                                     \
+        X(TDX_QUOTE_TDREPORT_MISMATCH, 403, "tdx-quote-tdreport-mismatch")                         \
+        X(TDX_PCK_CHAIN_LENGTH, 403, "tdx-pck-chain-length")                                       \
+        X(TDX_ROOT_NOT_PINNED, 403, "tdx-root-not-pinned")                                         \
+        X(TDX_PCK_CHAIN_EXPIRED, 403, "tdx-pck-chain-expired")                                     \
+        X(TDX_ROOT_ISSUER_MISMATCH, 403, "tdx-root-issuer-mismatch")                               \
+        X(TDX_ROOT_SIGNATURE_INVALID, 403, "tdx-root-signature-invalid")                           \
+        X(TDX_PCK_CA_ISSUER_MISMATCH, 403, "tdx-pck-ca-issuer-mismatch")                           \
+        X(TDX_PCK_CA_SIGNATURE_INVALID, 403, "tdx-pck-ca-signature-invalid")                       \
+        X(TDX_PCK_ISSUER_MISMATCH, 403, "tdx-pck-issuer-mismatch")                                 \
+        X(TDX_PCK_SIGNATURE_INVALID, 403, "tdx-pck-signature-invalid")                             \
+        X(TDX_PCK_CA_UNKNOWN, 403, "tdx-pck-ca-unknown")                                           \
+        X(TDX_QE_REPORT_SIGNATURE_INVALID, 403, "tdx-qe-report-signature-invalid")                 \
+        X(TDX_QE_REPORT_DATA_MISMATCH, 403, "tdx-qe-report-data-mismatch")                         \
+        X(TDX_QUOTE_SIGNATURE_INVALID, 403, "tdx-quote-signature-invalid")                         \
+        X(TDX_TD_DEBUG, 403, "tdx-td-debug")                                                       \
+        X(TDX_MRTD, 403, "tdx-mrtd")                                                               \
+        X(TDX_RTMR, 403, "tdx-rtmr")                                                               \
+        X(TDX_REPORT_DATA_MISMATCH, 403, "tdx-report-data-mismatch")                               \
+        /* TDX TCB status from Intel's collateral (offline check), in check order. */              \
+        X(TDX_PCK_EXTENSION_MISSING, 403, "tdx-pck-extension-missing")                             \
+        X(TDX_COLLATERAL_KIND, 403, "tdx-collateral-kind")                                         \
+        X(TDX_TCBINFO_EXPIRED, 403, "tdx-tcbinfo-expired")                                         \
+        X(TDX_TCBINFO_FMSPC_MISMATCH, 403, "tdx-tcbinfo-fmspc-mismatch")                           \
+        X(TDX_MODULE_MRSIGNER_MISMATCH, 403, "tdx-module-mrsigner-mismatch")                       \
+        X(TDX_MODULE_ATTRIBUTES_MISMATCH, 403, "tdx-module-attributes-mismatch")                   \
+        X(TDX_TCB_LEVEL_UNSUPPORTED, 403, "tdx-tcb-level-unsupported")                             \
+        X(TDX_MODULE_IDENTITY_MISSING, 403, "tdx-module-identity-missing")                         \
+        X(TDX_MODULE_TCB_UNSUPPORTED, 403, "tdx-module-tcb-unsupported")                           \
+        X(TDX_QE_IDENTITY_EXPIRED, 403, "tdx-qe-identity-expired")                                 \
+        X(TDX_QE_IDENTITY_MISMATCH, 403, "tdx-qe-identity-mismatch")                               \
+        X(TDX_QE_TCB_UNSUPPORTED, 403, "tdx-qe-tcb-unsupported")                                   \
+        X(TDX_TCB_STATUS, 403, "tdx-tcb-status")                                                   \
+        X(TDX_QE_TCB_STATUS, 403, "tdx-qe-tcb-status")                                             \
+        X(TDX_COLLATERAL_ISSUER_CHAIN_MISSING, 403, "tdx-collateral-issuer-chain-missing")         \
         X(INTERNAL, 500, "internal")
 
 enum reason {

@@ -19,19 +19,28 @@
 #define FILE_MAX (256 * 1024)
 
 static const char verify_usage[] =
-    "Usage: " PROG " verify --report FILE [--kind snp-report|azure-snp-hcl] [--vcek FILE]\n"
-    "           [--chain FILE] [--roots DIR] [--binding HEX] [--time UNIX] [--policy FILE]\n"
+    "Usage: " PROG " verify --report FILE [--kind KIND] [--vcek FILE] [--chain FILE]\n"
+    "           [--roots DIR] [--quote FILE] [--binding HEX] [--time UNIX] [--policy FILE]\n"
     "\n"
-    "Checks one SEV-SNP report or Azure HCL blob (vTPM NV 0x01400001) in the verifier's order\n"
-    "(parse, chain, VEK matches report, signature, policy, binding), prints each check and\n"
-    "then `accepted` or `refused: REASON`. Exit 0 only when accepted.\n"
+    "Checks one SEV-SNP report, Azure HCL blob (vTPM NV 0x01400001) or TDX quote in the\n"
+    "verifier's order (SNP: parse, chain, VEK matches report, signature, policy, binding; TDX:\n"
+    "parse, quote matches TDREPORT, PCK chain, QE report, signature, policy, binding), prints\n"
+    "each check and then `accepted` or `refused: REASON`. Exit 0 only when accepted.\n"
+    "  --kind KIND     snp-report, azure-snp-hcl, tdx-quote, azure-tdx-hcl (default: from the\n"
+    "                  bytes), or vcek, vlek, vcek-chain (a certificate's chain alone)\n"
     "  --vcek FILE     the VCEK/VLEK (DER or PEM; the first certificate of a bundle)\n"
     "  --chain FILE    PEM: the ASK (or ASVK) then the ARK, instead of the pinned ones; the\n"
     "                  ARK must still be a pinned root\n"
     "  --roots DIR     the AMD roots to pin instead of the compiled-in ones\n"
-    "  --binding HEX   the expected 64-byte binding (REPORT_DATA, or the claims' user-data)\n"
+    "  --quote FILE    azure-tdx-hcl: the TD quote of the HCL's TDREPORT (from the metadata\n"
+    "                  service); TDX quotes carry their PCK chain to the pinned Intel root\n"
+    "  --binding HEX   the expected 64-byte binding (REPORT_DATA, REPORTDATA, or the claims'\n"
+    "                  user-data)\n"
     "  --time UNIX     verification time (default: now)\n"
-    "  --policy FILE   a policy file (its \"platform\" section) or the section alone\n";
+    "  --policy FILE   a policy file (its \"platform\" section) or the section alone\n"
+    "  --kind tdx-tcb --tcb-info FILE --qe-identity FILE\n"
+    "                  a TDX quote's TCB status from Intel's PCS collateral (never accepted:\n"
+    "                  the collateral's issuer chains are not in the files)\n";
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
 static int usage_error(const char *fmt, ...)
@@ -112,8 +121,8 @@ static int parse_hex64(const char *s, uint8_t out[64])
 }
 
 struct inputs {
-        char *report;
-        size_t report_size;
+        char *report, *quote;
+        size_t report_size, quote_size;
         X509 *vek, *ask, *ark;
         struct amd_roots *roots;
 };
@@ -121,10 +130,83 @@ struct inputs {
 static void inputs_done(struct inputs *in)
 {
         free(in->report);
+        free(in->quote);
         X509_free(in->vek);
         X509_free(in->ask);
         X509_free(in->ark);
         amd_roots_free(in->roots);
+}
+
+static json_object *load_json(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        if (read_bytes(path, &text, &size) < 0)
+                return NULL;
+        return json_tokener_parse(text);
+}
+
+/* --kind tdx-tcb: a quote's signatures, then its TCB status from the collateral files; never
+ * accepted, as the collateral's issuer chains (PCS HTTP headers) are not in the files. */
+static enum reason verify_tdx_tcb(struct inputs *in, const char *tcbinfo_path,
+                                  const char *qeid_path, int64_t t, struct verdict *v)
+{
+        _cleanup_(json_object_putp) json_object *tcbinfo = NULL, *qeid = NULL;
+        _cleanup_(X509_freep) X509 *pck = NULL;
+        struct tdx_tcb_result res;
+        struct tdx_quote q;
+        char ca[64];
+        enum reason r;
+
+        if (!tcbinfo_path || !qeid_path || !(tcbinfo = load_json(tcbinfo_path)) ||
+            !(qeid = load_json(qeid_path))) {
+                printf("%-19s FAILED: --tcb-info and --qe-identity must be JSON files\n",
+                       "collateral");
+                return verdict_set(v, REASON_BAD_REQUEST, "no collateral");
+        }
+        r = tdx_quote_parse((const uint8_t *) in->report, in->report_size, &q, v);
+        print_step(NULL, "parse", r, r == REASON_OK ? "TDX quote" : v->message);
+        if (r != REASON_OK)
+                return r;
+        r = tdx_pck_chain_verify(
+            &q, in->roots->has_intel_pin ? in->roots->intel_pin : intel_sgx_root_sha256, t, &pck,
+            ca, sizeof(ca), v);
+        if (r == REASON_OK)
+                r = tdx_qe_report_verify(&q, pck, v);
+        if (r == REASON_OK)
+                r = tdx_quote_signature_verify(&q, v);
+        print_step(NULL, "signatures", r,
+                   r == REASON_OK ? "PCK chain, QE report, quote" : v->message);
+        if (r != REASON_OK)
+                return r;
+        r = tdx_tcb_evaluate(&q, pck, tcbinfo, qeid, t, &res, v);
+        if (r == REASON_OK) {
+                printf("%-19s ok: platform %s, TCB %s, QE %s\n", "tcb-status", res.platform_status,
+                       res.tcb_status, res.qe_status);
+                r = verdict_set(v, REASON_TDX_COLLATERAL_ISSUER_CHAIN_MISSING,
+                                "the collateral's signatures cannot be checked without their "
+                                "issuer chains");
+                print_step(NULL, "collateral", r, v->message);
+                return r;
+        }
+        print_step(NULL, "tcb-status", r, v->message);
+        return r;
+}
+
+/* The kind of evidence from its bytes: an HCL blob by its header and report type, a TDX quote
+ * by its version and TEE type, else an SNP report. */
+static enum platform_kind kind_of(const uint8_t *b, size_t size)
+{
+        if (size >= HCL_VAR_OFFSET && memcmp(b, "HCLA", 4) == 0)
+                return b[HCL_REQ_OFFSET + 8] == HCL_REPORT_TDX ? PLATFORM_KIND_AZURE_TDX_HCL
+                                                               : PLATFORM_KIND_AZURE_SNP_HCL;
+        if (size >= 8 && (b[0] == 4 || b[0] == 5) && b[1] == 0 && b[4] == TDX_TEE_TYPE &&
+            b[5] == 0 && b[6] == 0 && b[7] == 0)
+                return PLATFORM_KIND_TDX_QUOTE;
+        if (size >= 4 && memcmp(b, "HCLA", 4) == 0)
+                return PLATFORM_KIND_AZURE_SNP_HCL;
+        return PLATFORM_KIND_SNP_REPORT;
 }
 
 /* --kind vcek|vlek|vcek-chain: the certificate alone (the first of a bundle), chained to the
@@ -154,14 +236,24 @@ static enum reason verify_certificate(struct inputs *in, enum amd_vek_kind kind,
 static int cmd_verify(int argc, char **argv)
 {
         static const struct option options[] = {
-            {"report", required_argument, NULL, 'r'}, {"kind", required_argument, NULL, 'k'},
-            {"vcek", required_argument, NULL, 'v'},   {"chain", required_argument, NULL, 'c'},
-            {"roots", required_argument, NULL, 'R'},  {"binding", required_argument, NULL, 'b'},
-            {"time", required_argument, NULL, 't'},   {"policy", required_argument, NULL, 'p'},
-            {"help", no_argument, NULL, 'h'},         {},
+            {"report", required_argument, NULL, 'r'},
+            {"kind", required_argument, NULL, 'k'},
+            {"vcek", required_argument, NULL, 'v'},
+            {"chain", required_argument, NULL, 'c'},
+            {"roots", required_argument, NULL, 'R'},
+            {"binding", required_argument, NULL, 'b'},
+            {"time", required_argument, NULL, 't'},
+            {"policy", required_argument, NULL, 'p'},
+            {"quote", required_argument, NULL, 'q'},
+            {"tcb-info", required_argument, NULL, 'T'},
+            {"qe-identity", required_argument, NULL, 'Q'},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
+        const char *tcbinfo_path = NULL, *qeid_path = NULL;
+        bool tdx_tcb = false;
         const char *report_path = NULL, *vek_path = NULL, *chain_path = NULL, *roots_dir = NULL,
-                   *policy_path = NULL;
+                   *policy_path = NULL, *quote_path = NULL;
         struct platform_evidence ev = {};
         struct platform_expect ex = {};
         struct platform_policy pol;
@@ -182,13 +274,16 @@ static int cmd_verify(int argc, char **argv)
                         report_path = optarg;
                         break;
                 case 'k':
-                        if (streq(optarg, "vcek") || streq(optarg, "vcek-chain"))
+                        if (streq(optarg, "tdx-tcb"))
+                                tdx_tcb = true;
+                        else if (streq(optarg, "vcek") || streq(optarg, "vcek-chain"))
                                 cert_kind = AMD_VEK_VCEK;
                         else if (streq(optarg, "vlek"))
                                 cert_kind = AMD_VEK_VLEK;
                         else if (platform_kind_from_name(optarg, &ev.kind) < 0)
                                 return usage_error("--kind %s: not snp-report, azure-snp-hcl, "
-                                                   "vcek, vlek or vcek-chain",
+                                                   "tdx-quote, azure-tdx-hcl, vcek, vlek or "
+                                                   "vcek-chain",
                                                    optarg);
                         have_kind = true;
                         break;
@@ -215,6 +310,15 @@ static int cmd_verify(int argc, char **argv)
                 case 'p':
                         policy_path = optarg;
                         break;
+                case 'q':
+                        quote_path = optarg;
+                        break;
+                case 'T':
+                        tcbinfo_path = optarg;
+                        break;
+                case 'Q':
+                        qeid_path = optarg;
+                        break;
                 case 'h':
                         fputs(verify_usage, stdout);
                         return 0;
@@ -234,9 +338,17 @@ static int cmd_verify(int argc, char **argv)
         if (read_bytes(report_path, &in.report, &in.report_size) < 0)
                 goto out;
         if (!have_kind)
-                ev.kind = in.report_size >= 4 && memcmp(in.report, "HCLA", 4) == 0
-                              ? PLATFORM_KIND_AZURE_SNP_HCL
-                              : PLATFORM_KIND_SNP_REPORT;
+                ev.kind = kind_of((const uint8_t *) in.report, in.report_size);
+        if (quote_path) {
+                if (ev.kind != PLATFORM_KIND_AZURE_TDX_HCL) {
+                        rc = usage_error("--quote is for azure-tdx-hcl evidence only");
+                        goto out;
+                }
+                if (read_bytes(quote_path, &in.quote, &in.quote_size) < 0)
+                        goto out;
+                ev.tdx_quote = (const uint8_t *) in.quote;
+                ev.tdx_quote_size = in.quote_size;
+        }
         if (vek_path) {
                 _cleanup_free_ char *data = NULL;
                 size_t size;
@@ -270,7 +382,9 @@ static int cmd_verify(int argc, char **argv)
         ev.ask = in.ask;
         ev.ark = in.ark;
 
-        if (cert_kind != AMD_VEK_UNKNOWN) {
+        if (tdx_tcb) {
+                r = verify_tdx_tcb(&in, tcbinfo_path, qeid_path, t, &v);
+        } else if (cert_kind != AMD_VEK_UNKNOWN) {
                 r = verify_certificate(&in, cert_kind, t, &v);
         } else {
                 printf("%-19s %s, %zu bytes, time %" PRId64 "\n", "evidence",
@@ -300,8 +414,8 @@ int platform_cli(int argc, char **argv)
 }
 
 static const char from_evidence_usage[] =
-    "Usage: nodegate-verifier policy from-evidence REPORT [--kind snp-report|azure-snp-hcl]\n"
-    "           [--vcek FILE] [--roots DIR] [--time UNIX] [--allow-debug]\n"
+    "Usage: nodegate-verifier policy from-evidence REPORT [--kind KIND] [--vcek FILE]\n"
+    "           [--roots DIR] [--quote FILE] [--time UNIX] [--allow-debug]\n"
     "\n"
     "Prints, on stdout, {\"platform\": …}: the policy section (docs/PROTOCOL.md, \"The platform\n"
     "policy\") that admits this report's guest — its MEASUREMENT, ID and author key digests,\n"
@@ -311,21 +425,55 @@ static const char from_evidence_usage[] =
     "runs). Merge it into a policy file with jq -s '.[0] * .[1]' policy.json platform.json.\n"
     "With --vcek the report is verified first (chain, VEK, signature; no binding); without,\n"
     "it is read as is and a note says so. A report with DEBUG=1 is refused unless\n"
-    "--allow-debug: the host can read such a guest's memory.\n";
+    "--allow-debug: the host can read such a guest's memory.\n"
+    "TDX (a tdx-quote, or an azure-tdx-hcl blob with --quote, its TD quote): the quote is always\n"
+    "verified (its PCK chain to the pinned Intel root, at --time); the section pins MRTD and\n"
+    "RTMR0-3, require tdx (tpm_trust cloud-ca) or azure-tdx (tpm_trust tee). A TD with DEBUG set\n"
+    "is refused unless --allow-debug.\n";
+
+/* from-evidence for the TDX kinds: verified (the quote carries its chain), then MRTD and the
+ * RTMRs as the allowlists. */
+static int learn_tdx(const char *path, struct inputs *in, struct platform_evidence *ev, int64_t t,
+                     bool allow_debug, struct platform_policy *learnt)
+{
+        struct platform_policy pol;
+        struct platform_expect ex = {};
+        struct platform_facts facts;
+        struct verdict v;
+        char err[256];
+        enum reason k;
+
+        if (amd_roots_load(NULL, &in->roots, err, sizeof(err)) < 0)
+                return failed("%s", err);
+        platform_policy_default(&pol);
+        pol.tdx_allow_debug = true;
+        k = platform_verify(in->roots, &pol, ev, &ex, t, NULL, NULL, &facts, &v);
+        if (k != REASON_OK)
+                return failed("%s: refused: %s: %s", path, reason_name(k), v.message);
+        if ((facts.quote.td.td_attributes[0] & TDX_ATTR_DEBUG) && !allow_debug)
+                return failed("%s: the TD has DEBUG set; refused without --allow-debug", path);
+        platform_policy_default(learnt);
+        learnt->require = ev->kind == PLATFORM_KIND_AZURE_TDX_HCL ? PLATFORM_REQUIRE_AZURE_TDX
+                                                                  : PLATFORM_REQUIRE_TDX;
+        learnt->tpm_trust =
+            ev->kind == PLATFORM_KIND_AZURE_TDX_HCL ? PLATFORM_TPM_TEE : PLATFORM_TPM_CLOUD_CA;
+        learnt->tdx_allow_debug = (facts.quote.td.td_attributes[0] & TDX_ATTR_DEBUG) != 0;
+        memcpy(learnt->mrtds[learnt->n_mrtds++], facts.quote.td.mrtd, 48);
+        for (int i = 0; i < 4; i++)
+                memcpy(learnt->rtmrs[i][learnt->n_rtmrs[i]++], facts.quote.td.rtmr[i], 48);
+        return 0;
+}
 
 int platform_cli_from_evidence(int argc, char **argv)
 {
         static const struct option options[] = {
-            {"kind", required_argument, NULL, 'k'},
-            {"vcek", required_argument, NULL, 'v'},
-            {"roots", required_argument, NULL, 'R'},
-            {"time", required_argument, NULL, 't'},
-            {"allow-debug", no_argument, NULL, 'd'},
-            {"help", no_argument, NULL, 'h'},
-            {},
+            {"kind", required_argument, NULL, 'k'},  {"vcek", required_argument, NULL, 'v'},
+            {"roots", required_argument, NULL, 'R'}, {"time", required_argument, NULL, 't'},
+            {"allow-debug", no_argument, NULL, 'd'}, {"quote", required_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},        {},
         };
         _cleanup_(json_object_putp) json_object *out = NULL;
-        const char *vek_path = NULL, *roots_dir = NULL;
+        const char *vek_path = NULL, *roots_dir = NULL, *quote_path = NULL;
         struct platform_evidence ev = {};
         struct platform_expect ex = {};
         struct platform_policy pol, learnt;
@@ -345,7 +493,8 @@ int platform_cli_from_evidence(int argc, char **argv)
                 switch (c) {
                 case 'k':
                         if (platform_kind_from_name(optarg, &ev.kind) < 0)
-                                return usage_error("--kind %s: not snp-report or azure-snp-hcl",
+                                return usage_error("--kind %s: not snp-report, azure-snp-hcl, "
+                                                   "tdx-quote or azure-tdx-hcl",
                                                    optarg);
                         have_kind = true;
                         break;
@@ -364,6 +513,9 @@ int platform_cli_from_evidence(int argc, char **argv)
                 case 'd':
                         allow_debug = true;
                         break;
+                case 'q':
+                        quote_path = optarg;
+                        break;
                 case 'h':
                         fputs(from_evidence_usage, stdout);
                         return 0;
@@ -379,11 +531,25 @@ int platform_cli_from_evidence(int argc, char **argv)
         if (read_bytes(argv[optind], &in.report, &in.report_size) < 0)
                 goto out;
         if (!have_kind)
-                ev.kind = in.report_size >= 4 && memcmp(in.report, "HCLA", 4) == 0
-                              ? PLATFORM_KIND_AZURE_SNP_HCL
-                              : PLATFORM_KIND_SNP_REPORT;
+                ev.kind = kind_of((const uint8_t *) in.report, in.report_size);
         ev.report = (const uint8_t *) in.report;
         ev.report_size = in.report_size;
+        if (quote_path && ev.kind != PLATFORM_KIND_AZURE_TDX_HCL) {
+                fputs(from_evidence_usage, stderr);
+                rc = 2;
+                goto out;
+        }
+        if (quote_path) {
+                if (read_bytes(quote_path, &in.quote, &in.quote_size) < 0)
+                        goto out;
+                ev.tdx_quote = (const uint8_t *) in.quote;
+                ev.tdx_quote_size = in.quote_size;
+        }
+        if (platform_kind_is_tdx(ev.kind)) {
+                if (learn_tdx(argv[optind], &in, &ev, t, allow_debug, &learnt) != 0)
+                        goto out;
+                goto print;
+        }
 
         if (vek_path) {
                 _cleanup_free_ char *data = NULL;
@@ -472,6 +638,7 @@ int platform_cli_from_evidence(int argc, char **argv)
                 fprintf(stderr, "nodegate-verifier policy from-evidence: note: the report names "
                                 "no product (version 2 without --vcek): no minimum TCB learnt\n");
 
+print:
         out = json_object_new_object();
         if (!out || json_add(out, "platform", platform_policy_to_json(&learnt)) < 0) {
                 failed("out of memory");

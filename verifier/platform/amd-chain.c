@@ -117,9 +117,23 @@ static int add_roots(struct amd_roots *r, const uint8_t *data, size_t size, cons
                 return set_error(err, errlen, -EINVAL, "%s: no certificate", what);
         while ((c = sk_X509_shift(certs))) {
                 X509 **slot = root_slot(r, c);
+                unsigned len = 0;
                 char cn[64];
 
                 amd_cert_cn(c, cn, sizeof(cn));
+                if (streq(cn, "Intel SGX Root CA")) {
+                        int ok = X509_digest(c, EVP_sha256(), r->intel_pin, &len) == 1 &&
+                                 len == 32 && !r->has_intel_pin;
+
+                        X509_free(c);
+                        ERR_clear_error();
+                        if (!ok)
+                                return set_error(err, errlen, -EINVAL,
+                                                 "%s: a second or unreadable Intel SGX Root CA",
+                                                 what);
+                        r->has_intel_pin = true;
+                        continue;
+                }
                 if (!slot) {
                         X509_free(c);
                         return set_error(err, errlen, -EINVAL,

@@ -37,6 +37,9 @@ struct amd_roots {
         /* SHA-256 of (VEK DER, ASK DER, ARK DER) whose three signatures verified: a node's
          * VEK is the same at every boot, and the signatures never change (the validity times
          * are checked on every use). Round robin. */
+        /* A directory's "Intel SGX Root CA" replaces the compiled-in Intel pin (tests). */
+        bool has_intel_pin;
+        uint8_t intel_pin[32];
         pthread_mutex_t lock;
         uint8_t verified[AMD_CHAIN_CACHE][32];
         size_t n_verified, next;
@@ -45,7 +48,8 @@ struct amd_roots {
 /* The compiled-in roots, or (dir non-NULL) every .pem, .crt and .der certificate in dir, sorted
  * into products by their common names (ARK-<Product>, SEV-<Product>, SEV-VLEK-<Product>): a
  * test's own chain, or an operator's after AMD rotates a root before a release. An ARK must be
- * self-signed. @return 0 or negative errno, err says why */
+ * self-signed. A certificate named "Intel SGX Root CA" there becomes the pinned TDX root
+ * instead of intel-roots.c's. @return 0 or negative errno, err says why */
 int amd_roots_load(const char *dir, struct amd_roots **ret, char *err, size_t errlen);
 void amd_roots_free(struct amd_roots *r);
 

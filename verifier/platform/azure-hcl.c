@@ -17,6 +17,12 @@ static uint32_t le32(const uint8_t *p)
 
 enum reason hcl_parse(const uint8_t *b, size_t size, struct hcl_report *ret, struct verdict *v)
 {
+        return hcl_parse_type(b, size, HCL_REPORT_SNP, ret, v);
+}
+
+enum reason hcl_parse_type(const uint8_t *b, size_t size, uint32_t report_type,
+                           struct hcl_report *ret, struct verdict *v)
+{
         struct hcl_report h = {};
         uint8_t acc = 0;
 
@@ -40,9 +46,10 @@ enum reason hcl_parse(const uint8_t *b, size_t size, struct hcl_report *ret, str
                         return verdict_set(v, REASON_HCL_PADDING_NONZERO,
                                            "the padding after the HCL's TDREPORT is not zero");
         }
-        if (h.report_type != HCL_REPORT_SNP)
+        if (h.report_type != report_type)
                 return verdict_set(v, REASON_HCL_REPORT_TYPE,
-                                   "the HCL report is of type %u, not 2 (SEV-SNP)", h.report_type);
+                                   "the HCL report is of type %u, not %u (%s)", h.report_type,
+                                   report_type, report_type == HCL_REPORT_TDX ? "TDX" : "SEV-SNP");
         if (h.hash_type != 1)
                 return verdict_set(v, REASON_HCL_HASH_TYPE,
                                    "the HCL claims hash type is %u, not 1 (SHA-256)", h.hash_type);

@@ -27,13 +27,18 @@ struct hcl_report {
         uint32_t report_type; /* 2 SNP, 4 TDX */
         uint32_t hash_type;   /* 1 SHA-256, 2 SHA-384, 3 SHA-512 */
         uint32_t claims_size;
-        const uint8_t *hw; /* into the caller's bytes: the SNP report, HCL_HW_SIZE bytes */
+        const uint8_t *hw; /* into the caller's bytes: the SNP report (HCL_HW_SIZE bytes) or
+                            * the TDREPORT (1024) */
         const uint8_t *claims;
 };
 
 /* hcl-header, hcl-claims-size, hcl-padding-nonzero (TDX), hcl-report-type (not SNP),
  * hcl-hash-type (not SHA-256). @return REASON_OK or the reason */
 enum reason hcl_parse(const uint8_t *b, size_t size, struct hcl_report *ret, struct verdict *v);
+/* The same for an HCL blob of report_type (HCL_REPORT_SNP or HCL_REPORT_TDX): hcl-report-type
+ * when it is another. */
+enum reason hcl_parse_type(const uint8_t *b, size_t size, uint32_t report_type,
+                           struct hcl_report *ret, struct verdict *v);
 
 /* What the verifier binds to, from the claims JSON. */
 struct hcl_claims {

@@ -24,7 +24,16 @@ void platform_policy_default(struct platform_policy *p)
 
 const char *platform_kind_name(enum platform_kind k)
 {
-        return k == PLATFORM_KIND_AZURE_SNP_HCL ? "azure-snp-hcl" : "snp-report";
+        switch (k) {
+        case PLATFORM_KIND_AZURE_SNP_HCL:
+                return "azure-snp-hcl";
+        case PLATFORM_KIND_TDX_QUOTE:
+                return "tdx-quote";
+        case PLATFORM_KIND_AZURE_TDX_HCL:
+                return "azure-tdx-hcl";
+        default:
+                return "snp-report";
+        }
 }
 
 int platform_kind_from_name(const char *s, enum platform_kind *ret)
@@ -33,6 +42,10 @@ int platform_kind_from_name(const char *s, enum platform_kind *ret)
                 *ret = PLATFORM_KIND_SNP_REPORT;
         else if (streq(s, "azure-snp-hcl") || streq(s, "az-snp-hcl"))
                 *ret = PLATFORM_KIND_AZURE_SNP_HCL;
+        else if (streq(s, "tdx-quote"))
+                *ret = PLATFORM_KIND_TDX_QUOTE;
+        else if (streq(s, "azure-tdx-hcl") || streq(s, "az-tdx-hcl"))
+                *ret = PLATFORM_KIND_AZURE_TDX_HCL;
         else
                 return -EINVAL;
         return 0;
@@ -158,15 +171,17 @@ static int get_min_tcb(json_object *o, const char *key, struct platform_min_tcb 
 int platform_policy_parse(json_object *section, struct platform_policy *ret, char *err,
                           size_t errlen)
 {
-        static const char *const top_keys[] = {"require", "tpm_trust", "admit_unenrolled_ek", "snp",
-                                               NULL};
+        static const char *const top_keys[] = {"require", "tpm_trust", "admit_unenrolled_ek",
+                                               "snp",     "tdx",       NULL};
+        static const char *const tdx_keys[] = {"mrtds", "rtmr0",       "rtmr1", "rtmr2",
+                                               "rtmr3", "allow_debug", NULL};
         static const char *const snp_keys[] = {"measurements",       "allow_debug",
                                                "allow_migrate_ma",   "vmpl",
                                                "min_reported_tcb",   "min_launch_tcb",
                                                "min_guest_svn",      "id_key_digests",
                                                "author_key_digests", NULL};
         struct platform_policy p;
-        json_object *m, *snp;
+        json_object *m, *snp, *tdx;
 
         platform_policy_default(&p);
         if (!json_object_is_type(section, json_type_object))
@@ -183,10 +198,14 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
                         p.require = PLATFORM_REQUIRE_SNP;
                 else if (streq(s, "azure-snp"))
                         p.require = PLATFORM_REQUIRE_AZURE_SNP;
+                else if (streq(s, "tdx"))
+                        p.require = PLATFORM_REQUIRE_TDX;
+                else if (streq(s, "azure-tdx"))
+                        p.require = PLATFORM_REQUIRE_AZURE_TDX;
                 else
                         return set_error(err, errlen, -EINVAL,
-                                         "platform: \"require\" must be \"azure-snp\", \"snp\" "
-                                         "or \"none\"");
+                                         "platform: \"require\" must be \"azure-snp\", \"snp\", "
+                                         "\"azure-tdx\", \"tdx\" or \"none\"");
         }
         if (json_object_object_get_ex(section, "tpm_trust", &m)) {
                 const char *s =
@@ -223,6 +242,21 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
                     get_min_tcb(snp, "min_launch_tcb", p.min_launch, err, errlen) < 0)
                         return -EINVAL;
         }
+        if (json_object_object_get_ex(section, "tdx", &tdx)) {
+                static const char *const rtmr_keys[] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+
+                if (!json_object_is_type(tdx, json_type_object))
+                        return set_error(err, errlen, -EINVAL,
+                                         "platform: \"tdx\" must be an object");
+                if (!only_keys(tdx, tdx_keys, "platform.tdx", err, errlen) ||
+                    get_digests(tdx, "mrtds", p.mrtds, &p.n_mrtds, err, errlen) < 0 ||
+                    get_bool(tdx, "allow_debug", &p.tdx_allow_debug, err, errlen) < 0)
+                        return -EINVAL;
+                for (int i = 0; i < 4; i++)
+                        if (get_digests(tdx, rtmr_keys[i], p.rtmrs[i], &p.n_rtmrs[i], err, errlen) <
+                            0)
+                                return -EINVAL;
+        }
         if (p.tpm_trust != PLATFORM_TPM_CLOUD_CA && p.require == PLATFORM_REQUIRE_NONE)
                 return set_error(err, errlen, -EINVAL,
                                  "platform: tpm_trust \"%s\" needs \"require\" other than "
@@ -233,11 +267,16 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
                 return set_error(err, errlen, -EINVAL,
                                  "platform: admit_unenrolled_ek needs \"require\" other than "
                                  "\"none\"");
-        /* A report checked against nothing proves only that some SNP guest ran. */
-        if (p.require != PLATFORM_REQUIRE_NONE && !p.n_measurements && !p.n_id_keys)
+        /* A report checked against nothing proves only that some SNP guest (TD) ran. */
+        if ((p.require == PLATFORM_REQUIRE_SNP || p.require == PLATFORM_REQUIRE_AZURE_SNP) &&
+            !p.n_measurements && !p.n_id_keys)
                 return set_error(err, errlen, -EINVAL,
                                  "platform: a required platform must pin snp.measurements or "
                                  "snp.id_key_digests");
+        if ((p.require == PLATFORM_REQUIRE_TDX || p.require == PLATFORM_REQUIRE_AZURE_TDX) &&
+            !p.n_mrtds)
+                return set_error(err, errlen, -EINVAL,
+                                 "platform: a required TDX platform must pin tdx.mrtds");
         *ret = p;
         return 0;
 }
@@ -277,7 +316,7 @@ static json_object *min_tcb_json(const struct platform_min_tcb *m)
 
 json_object *platform_policy_to_json(const struct platform_policy *p)
 {
-        static const char *const require[] = {"none", "snp", "azure-snp"};
+        static const char *const require[] = {"none", "snp", "azure-snp", "tdx", "azure-tdx"};
         static const char *const trust[] = {"cloud-ca", "tee", "none"};
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         json_object *snp = json_object_new_object();
@@ -302,5 +341,19 @@ json_object *platform_policy_to_json(const struct platform_policy *p)
         r |= json_add(snp, "min_guest_svn", json_object_new_int64(p->min_guest_svn));
         r |= json_add(snp, "id_key_digests", digests_json(p->id_keys, p->n_id_keys));
         r |= json_add(snp, "author_key_digests", digests_json(p->author_keys, p->n_author_keys));
+        if (p->require == PLATFORM_REQUIRE_TDX || p->require == PLATFORM_REQUIRE_AZURE_TDX ||
+            p->n_mrtds || p->n_rtmrs[0] || p->n_rtmrs[1] || p->n_rtmrs[2] || p->n_rtmrs[3] ||
+            p->tdx_allow_debug) {
+                static const char *const rtmr_keys[] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+                json_object *tdx = json_object_new_object();
+
+                r |= json_add(o, "tdx", tdx);
+                if (r < 0)
+                        return NULL;
+                r |= json_add(tdx, "mrtds", digests_json(p->mrtds, p->n_mrtds));
+                for (int i = 0; i < 4; i++)
+                        r |= json_add(tdx, rtmr_keys[i], digests_json(p->rtmrs[i], p->n_rtmrs[i]));
+                r |= json_add(tdx, "allow_debug", json_object_new_boolean(p->tdx_allow_debug));
+        }
         return r < 0 ? NULL : TAKE_PTR(o);
 }

@@ -3,11 +3,13 @@
  * checks"; tests/tools/cvm-reference.py evaluates the same order). */
 #include "platform/platform.h"
 
+#include "common/openssl-util.h"
 #include "common/util-verifier.h"
 #include "tpm/tpm2b.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <stddef.h>
 #include <string.h>
 
 struct run {
@@ -23,8 +25,9 @@ static enum reason done(const struct run *run, const char *step, enum reason r,
         return r;
 }
 
+/* report_data: the SNP report's REPORT_DATA, or the TD's REPORTDATA (quote = TDREPORT). */
 static enum reason check_binding(const struct run *run, const struct platform_evidence *ev,
-                                 const struct platform_expect *ex, const struct snp_report *r,
+                                 const struct platform_expect *ex, const uint8_t report_data[64],
                                  struct platform_facts *f, struct verdict *v)
 {
         uint8_t claims_hash[32];
@@ -35,7 +38,7 @@ static enum reason check_binding(const struct run *run, const struct platform_ev
                 if (!ex->check_binding)
                         return done(run, "binding", REASON_OK, v,
                                     "not checked (no expected binding given)");
-                if (CRYPTO_memcmp(r->report_data, ex->binding, 64) != 0)
+                if (CRYPTO_memcmp(report_data, ex->binding, 64) != 0)
                         return done(run, "binding",
                                     verdict_set(v, REASON_SNP_REPORT_DATA_MISMATCH,
                                                 "REPORT_DATA is not the platform binding of "
@@ -43,14 +46,26 @@ static enum reason check_binding(const struct run *run, const struct platform_ev
                                     v, NULL);
                 return done(run, "binding", REASON_OK, v, "REPORT_DATA = the expected binding");
         }
+        if (ev->kind == PLATFORM_KIND_TDX_QUOTE) {
+                if (!ex->check_binding)
+                        return done(run, "binding", REASON_OK, v,
+                                    "not checked (no expected binding given)");
+                if (CRYPTO_memcmp(report_data, ex->binding, 64) != 0)
+                        return done(run, "binding",
+                                    verdict_set(v, REASON_TDX_REPORT_DATA_MISMATCH,
+                                                "REPORTDATA is not the platform binding of "
+                                                "this challenge and these keys"),
+                                    v, NULL);
+                return done(run, "binding", REASON_OK, v, "REPORTDATA = the expected binding");
+        }
 
         /* Azure: the report signs the claims' hash; the claims carry the binding and keys. */
         SHA256(f->hcl.claims, f->hcl.claims_size, claims_hash);
         {
                 static const uint8_t zero[32];
 
-                if (CRYPTO_memcmp(r->report_data, claims_hash, 32) != 0 ||
-                    memcmp(r->report_data + 32, zero, 32) != 0)
+                if (CRYPTO_memcmp(report_data, claims_hash, 32) != 0 ||
+                    memcmp(report_data + 32, zero, 32) != 0)
                         return done(run, "binding",
                                     verdict_set(v, REASON_HCL_CLAIMS_HASH_MISMATCH,
                                                 "REPORT_DATA is not SHA-256 of the HCL claims "
@@ -101,6 +116,171 @@ static enum reason check_binding(const struct run *run, const struct platform_ev
         return done(run, "binding", REASON_OK, v, detail);
 }
 
+static bool kind_allowed(enum platform_require require, enum platform_kind kind)
+{
+        switch (require) {
+        case PLATFORM_REQUIRE_NONE:
+                return true;
+        case PLATFORM_REQUIRE_SNP:
+                return kind == PLATFORM_KIND_SNP_REPORT || kind == PLATFORM_KIND_AZURE_SNP_HCL;
+        case PLATFORM_REQUIRE_AZURE_SNP:
+                return kind == PLATFORM_KIND_AZURE_SNP_HCL;
+        case PLATFORM_REQUIRE_TDX:
+                return platform_kind_is_tdx(kind);
+        case PLATFORM_REQUIRE_AZURE_TDX:
+                return kind == PLATFORM_KIND_AZURE_TDX_HCL;
+        }
+        return false;
+}
+
+static const char *require_name(enum platform_require require)
+{
+        switch (require) {
+        case PLATFORM_REQUIRE_SNP:
+                return "SEV-SNP";
+        case PLATFORM_REQUIRE_AZURE_SNP:
+                return "Azure SEV-SNP HCL";
+        case PLATFORM_REQUIRE_TDX:
+                return "TDX";
+        case PLATFORM_REQUIRE_AZURE_TDX:
+                return "Azure TDX HCL";
+        default:
+                return "no";
+        }
+}
+
+/* The fields of the TD both the quote's body and the TDREPORT carry: the first that differs,
+ * or NULL. A quote is of this TDREPORT only if the TD it describes is the same. */
+static const char *td_differs(const struct tdx_td_info *a, const struct tdx_td_info *b)
+{
+        static const struct {
+                const char *name;
+                size_t offset, size;
+        } fields[] = {
+            {"MRTD", offsetof(struct tdx_td_info, mrtd), 48},
+            {"TD_ATTRIBUTES", offsetof(struct tdx_td_info, td_attributes), 8},
+            {"XFAM", offsetof(struct tdx_td_info, xfam), 8},
+            {"REPORTDATA", offsetof(struct tdx_td_info, report_data), 64},
+            {"MRSEAM", offsetof(struct tdx_td_info, mrseam), 48},
+            {"TEE_TCB_SVN", offsetof(struct tdx_td_info, tee_tcb_svn), 16},
+            {"RTMRs", offsetof(struct tdx_td_info, rtmr), 4 * 48},
+            {"MRCONFIGID", offsetof(struct tdx_td_info, mrconfigid), 48},
+            {"MROWNER", offsetof(struct tdx_td_info, mrowner), 48},
+            {"MROWNERCONFIG", offsetof(struct tdx_td_info, mrownerconfig), 48},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (memcmp((const uint8_t *) a + fields[i].offset,
+                           (const uint8_t *) b + fields[i].offset, fields[i].size) != 0)
+                        return fields[i].name;
+        return NULL;
+}
+
+/* TDX, in the oracle's order: parse (Azure: the HCL, its TDREPORT, the claims hash, the quote,
+ * the quote of this TDREPORT), the PCK chain, the QE report, the quote's signature, the policy
+ * (DEBUG, MRTD, RTMRs), the binding. The TDREPORT's MAC is for the CPU only: the quote of the
+ * same TD is what vouches for it. */
+static enum reason verify_tdx(const struct amd_roots *roots, const struct run *run,
+                              const struct platform_policy *pol, const struct platform_evidence *ev,
+                              const struct platform_expect *ex, int64_t t, struct platform_facts *f,
+                              struct verdict *v)
+{
+        _cleanup_(X509_freep) X509 *pck = NULL;
+        const uint8_t *quote = ev->report;
+        size_t quote_size = ev->report_size;
+        char detail[512], mrtd[97];
+        const char *field;
+        enum reason k;
+
+        if (ev->kind == PLATFORM_KIND_AZURE_TDX_HCL) {
+                uint8_t claims_hash[32];
+                static const uint8_t zero[32];
+
+                k = hcl_parse_type(ev->report, ev->report_size, HCL_REPORT_TDX, &f->hcl, v);
+                if (k != REASON_OK)
+                        return done(run, "parse", k, v, NULL);
+                f->have_hcl = true;
+                k = tdreport_parse(f->hcl.hw, TDREPORT_SIZE, &f->td, v);
+                if (k != REASON_OK)
+                        return done(run, "parse", k, v, NULL);
+                f->have_tdreport = true;
+                hex_encode(f->td.mrtd, 48, mrtd);
+                snprintf(detail, sizeof(detail),
+                         "HCL blob with a TDREPORT and %u bytes of claims; MRTD %s, DEBUG %d",
+                         f->hcl.claims_size, mrtd, f->td.td_attributes[0] & TDX_ATTR_DEBUG);
+                done(run, "parse", REASON_OK, v, detail);
+                SHA256(f->hcl.claims, f->hcl.claims_size, claims_hash);
+                if (CRYPTO_memcmp(f->td.report_data, claims_hash, 32) != 0 ||
+                    memcmp(f->td.report_data + 32, zero, 32) != 0)
+                        return done(run, "claims",
+                                    verdict_set(v, REASON_HCL_CLAIMS_HASH_MISMATCH,
+                                                "REPORTDATA is not SHA-256 of the HCL claims "
+                                                "followed by 32 zero bytes"),
+                                    v, NULL);
+                done(run, "claims", REASON_OK, v, "TDREPORT REPORTDATA = SHA-256(claims) || 0^32");
+                if (!ev->tdx_quote)
+                        return done(run, "quote",
+                                    verdict_set(v, REASON_TDX_QUOTE_MISSING,
+                                                "no TD quote of the TDREPORT: a TDREPORT is "
+                                                "MAC'd for this CPU only and proves nothing "
+                                                "off it"),
+                                    v, NULL);
+                quote = ev->tdx_quote;
+                quote_size = ev->tdx_quote_size;
+        }
+        k = tdx_quote_parse(quote, quote_size, &f->quote, v);
+        if (k != REASON_OK)
+                return done(run, f->have_tdreport ? "quote" : "parse", k, v, NULL);
+        f->have_tdx = true;
+        hex_encode(f->quote.td.mrtd, 48, mrtd);
+        snprintf(detail, sizeof(detail),
+                 "TDX quote version %u, body type %u, MRTD %s, TD_ATTRIBUTES %02x%02x%02x%02x"
+                 "%02x%02x%02x%02x, %zu unsigned trailing bytes (ignored)",
+                 f->quote.version, f->quote.body_type, mrtd, f->quote.td.td_attributes[0],
+                 f->quote.td.td_attributes[1], f->quote.td.td_attributes[2],
+                 f->quote.td.td_attributes[3], f->quote.td.td_attributes[4],
+                 f->quote.td.td_attributes[5], f->quote.td.td_attributes[6],
+                 f->quote.td.td_attributes[7], f->quote.trailing);
+        done(run, f->have_tdreport ? "quote" : "parse", REASON_OK, v, detail);
+        if (f->have_tdreport) {
+                field = td_differs(&f->quote.td, &f->td);
+                if (field)
+                        return done(run, "quote-matches-tdreport",
+                                    verdict_set(v, REASON_TDX_QUOTE_TDREPORT_MISMATCH,
+                                                "the quote is of another TD than the HCL's "
+                                                "TDREPORT (%s differs)",
+                                                field),
+                                    v, NULL);
+                done(run, "quote-matches-tdreport", REASON_OK, v,
+                     "MRTD, attributes, XFAM, REPORTDATA, MRSEAM, TEE_TCB_SVN, RTMRs, MRCONFIGID, "
+                     "MROWNER, MROWNERCONFIG equal");
+        } else
+                f->td = f->quote.td;
+
+        k = tdx_pck_chain_verify(
+            &f->quote, roots && roots->has_intel_pin ? roots->intel_pin : intel_sgx_root_sha256, t,
+            &pck, f->pck_ca, sizeof(f->pck_ca), v);
+        if (k != REASON_OK)
+                return done(run, "chain", k, v, NULL);
+        snprintf(detail, sizeof(detail), "PCK > %s > Intel SGX Root CA (pinned)", f->pck_ca);
+        done(run, "chain", REASON_OK, v, detail);
+        k = tdx_qe_report_verify(&f->quote, pck, v);
+        if (k != REASON_OK)
+                return done(run, "qe-report", k, v, NULL);
+        done(run, "qe-report", REASON_OK, v,
+             "signed by the PCK key; binds the attestation key and QE auth data");
+        k = tdx_quote_signature_verify(&f->quote, v);
+        if (k != REASON_OK)
+                return done(run, "signature", k, v, NULL);
+        done(run, "signature", REASON_OK, v, "ECDSA P-256 SHA-256 by the attestation key");
+        k = tdx_policy_check(pol, &f->quote.td, v);
+        if (k != REASON_OK)
+                return done(run, "policy", k, v, NULL);
+        done(run, "policy", REASON_OK, v,
+             "debug, MRTD, RTMRs (TCB status from collateral: not evaluated)");
+        return check_binding(run, ev, ex, f->quote.td.report_data, f, v);
+}
+
 enum reason platform_verify(const struct amd_roots *roots, const struct platform_policy *pol,
                             const struct platform_evidence *ev, const struct platform_expect *ex,
                             int64_t t, platform_step_fn step, void *userdata,
@@ -121,12 +301,14 @@ enum reason platform_verify(const struct amd_roots *roots, const struct platform
         *facts = (struct platform_facts){};
         r = &facts->report;
 
-        if (pol->require == PLATFORM_REQUIRE_AZURE_SNP && ev->kind != PLATFORM_KIND_AZURE_SNP_HCL)
+        if (!kind_allowed(pol->require, ev->kind))
                 return done(&run, "kind",
                             verdict_set(v, REASON_PLATFORM_KIND_NOT_ALLOWED,
-                                        "the policy requires an Azure SNP HCL report, not %s",
-                                        platform_kind_name(ev->kind)),
+                                        "the policy requires %s evidence, not %s",
+                                        require_name(pol->require), platform_kind_name(ev->kind)),
                             v, NULL);
+        if (platform_kind_is_tdx(ev->kind))
+                return verify_tdx(roots, &run, pol, ev, ex, t, facts, v);
 
         /* 1. Parse. */
         if (ev->kind == PLATFORM_KIND_AZURE_SNP_HCL) {
@@ -210,5 +392,5 @@ enum reason platform_verify(const struct amd_roots *roots, const struct platform
         done(&run, "policy", REASON_OK, v, "debug, VMPL, migration, measurement, keys, TCB, SVN");
 
         /* 7. The binding. */
-        return check_binding(&run, ev, ex, r, facts, v);
+        return check_binding(&run, ev, ex, r->report_data, facts, v);
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Platform evidence (docs/PROTOCOL.md, "Platform evidence"): an SEV-SNP report or an Azure HCL
- * blob, checked in the one order the protocol, the offline check and the oracle share — parse,
- * chain, VEK matches report, signature, policy, binding — against the platform policy. */
+/* Platform evidence (docs/PROTOCOL.md, "Platform evidence"): an SEV-SNP report, an Azure SNP HCL
+ * blob, a TDX quote or an Azure TDX HCL blob with its TD quote, checked in the one order the
+ * protocol, the offline check and the oracle share — parse, chain, VEK matches report (the
+ * quote matches the TDREPORT), signature, policy, binding — against the platform policy. */
 #pragma once
 
 #include "appraisal/verdict.h"
 #include "platform/amd-chain.h"
 #include "platform/azure-hcl.h"
 #include "platform/snp-report.h"
+#include "platform/tdx-quote.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -22,6 +24,8 @@ enum platform_require {
         PLATFORM_REQUIRE_NONE = 0,
         PLATFORM_REQUIRE_SNP,       /* either kind */
         PLATFORM_REQUIRE_AZURE_SNP, /* azure-snp-hcl */
+        PLATFORM_REQUIRE_TDX,       /* tdx-quote or azure-tdx-hcl */
+        PLATFORM_REQUIRE_AZURE_TDX, /* azure-tdx-hcl */
 };
 
 enum platform_tpm_trust {
@@ -33,7 +37,14 @@ enum platform_tpm_trust {
 enum platform_kind {
         PLATFORM_KIND_SNP_REPORT = 0,
         PLATFORM_KIND_AZURE_SNP_HCL,
+        PLATFORM_KIND_TDX_QUOTE,     /* a DCAP quote v4/v5 (configfs-tsm outblob on TDX) */
+        PLATFORM_KIND_AZURE_TDX_HCL, /* the HCL blob with a TDREPORT, and a TD quote of it */
 };
+
+static inline bool platform_kind_is_tdx(enum platform_kind k)
+{
+        return k == PLATFORM_KIND_TDX_QUOTE || k == PLATFORM_KIND_AZURE_TDX_HCL;
+}
 
 #define PLATFORM_DIGESTS_MAX 64
 
@@ -57,6 +68,12 @@ struct platform_policy {
         size_t n_author_keys;
         struct platform_min_tcb min_reported[SNP_PRODUCT_UNKNOWN];
         struct platform_min_tcb min_launch[SNP_PRODUCT_UNKNOWN];
+        /* TDX: TD_ATTRIBUTES.DEBUG allowed, MRTD and RTMR0-3 allowlists (empty: any). */
+        bool tdx_allow_debug;
+        uint8_t mrtds[PLATFORM_DIGESTS_MAX][48];
+        size_t n_mrtds;
+        uint8_t rtmrs[4][PLATFORM_DIGESTS_MAX][48];
+        size_t n_rtmrs[4];
 };
 
 /* require none, tpm_trust cloud-ca, no debug, no MIGRATE_MA, VMPL 0, nothing pinned. */
@@ -68,7 +85,8 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
 /* The section as JSON (policy show, from-evidence). @return new object or NULL */
 json_object *platform_policy_to_json(const struct platform_policy *p);
 const char *platform_kind_name(enum platform_kind k);
-/* "snp-report", "azure-snp-hcl" (and the oracle's "az-snp-hcl"). @return 0 or -EINVAL */
+/* "snp-report", "azure-snp-hcl", "tdx-quote", "azure-tdx-hcl" (and the oracle's "az-snp-hcl",
+ * "az-tdx-hcl"). @return 0 or -EINVAL */
 int platform_kind_from_name(const char *s, enum platform_kind *ret);
 
 /* What the node sent (or the offline check read). */
@@ -76,8 +94,10 @@ struct platform_evidence {
         enum platform_kind kind;
         const uint8_t *report;
         size_t report_size;
-        X509 *vek;       /* NULL: vek-missing */
-        X509 *ask, *ark; /* offline --chain: replace the pinned ASK and ARK; else NULL */
+        X509 *vek;                /* NULL: vek-missing */
+        X509 *ask, *ark;          /* offline --chain: replace the pinned ASK and ARK; else NULL */
+        const uint8_t *tdx_quote; /* azure-tdx-hcl: the TD quote of the TDREPORT; NULL: none */
+        size_t tdx_quote_size;
 };
 
 /* What the evidence must be bound to. */
@@ -98,10 +118,17 @@ struct platform_facts {
         struct hcl_report hcl;
         struct hcl_claims claims;
         bool tpm_vouched; /* the report names the AK (Azure HCLAkPub = AK) */
+        bool have_tdx;    /* a TDX quote was parsed (td: its body) */
+        struct tdx_quote quote;
+        bool have_tdreport; /* azure-tdx-hcl: the TDREPORT was parsed (td: its fields) */
+        struct tdx_td_info td;
+        char pck_ca[64];
 };
 
 /* Called once per check that ran: name ("parse", "vek", "chain", "vek-matches-report",
- * "signature", "policy", "binding"), its outcome (REASON_OK or the refusal) and one line. */
+ * "signature", "policy", "binding"; TDX: "parse", "claims", "quote", "quote-matches-tdreport",
+ * "chain", "qe-report", "signature", "policy", "binding"), its outcome (REASON_OK or the
+ * refusal) and one line. */
 typedef void (*platform_step_fn)(void *userdata, const char *step, enum reason r,
                                  const char *detail);
 
@@ -119,6 +146,9 @@ void platform_binding(const uint8_t *challenge, size_t challenge_size, const uin
 
 /* ECDSA P-384/SHA-384 over the report's signed bytes with the VEK's key. */
 enum reason snp_signature_verify(const struct snp_report *r, X509 *vek, struct verdict *v);
+/* The policy checks on a verified TD quote: TD_ATTRIBUTES.DEBUG, MRTD, RTMR0-3. */
+enum reason tdx_policy_check(const struct platform_policy *pol, const struct tdx_td_info *td,
+                             struct verdict *v);
 /* The policy checks on a verified report (PROTOCOL.md step 7). */
 enum reason snp_policy_check(const struct platform_policy *pol, const struct snp_report *r,
                              enum snp_product product, struct verdict *v);

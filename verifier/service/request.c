@@ -459,10 +459,10 @@ static void wipe_credential_string(json_object *body)
                                (size_t) json_object_get_string_len(m));
 }
 
-/* platform (version 3): kind, report, optional certificates. */
+/* platform (version 3): kind, report, optional certificates; td_quote with azure-tdx-hcl. */
 static enum reason parse_platform(json_object *body, struct attest_request *req, struct verdict *v)
 {
-        static const char *const keys[] = {"kind", "report", "certificates", NULL};
+        static const char *const keys[] = {"kind", "report", "certificates", "td_quote", NULL};
         struct platform_request *p = &req->platform;
         json_object *o = NULL, *m = NULL;
         const char *s = NULL;
@@ -478,15 +478,27 @@ static enum reason parse_platform(json_object *body, struct attest_request *req,
                 r = get_string(m, "platform.kind", &s, &len, v);
         if (r != REASON_OK)
                 return r;
-        if (!streq(s, "snp-report") && !streq(s, "azure-snp-hcl"))
+        if (!streq(s, "snp-report") && !streq(s, "azure-snp-hcl") && !streq(s, "tdx-quote") &&
+            !streq(s, "azure-tdx-hcl"))
                 return verdict_set(v, REASON_BAD_REQUEST,
-                                   "field \"platform.kind\" must be \"snp-report\" or "
-                                   "\"azure-snp-hcl\"");
+                                   "field \"platform.kind\" must be \"snp-report\", "
+                                   "\"azure-snp-hcl\", \"tdx-quote\" or \"azure-tdx-hcl\"");
         snprintf(p->kind, sizeof(p->kind), "%s", s);
         r = get_base64(o, "report", "platform.report", p->report, sizeof(p->report),
                        &p->report_size, v);
         if (r != REASON_OK)
                 return r;
+        /* The TD quote of an Azure TDREPORT: there exactly when the kind needs it. */
+        if (json_object_object_get_ex(o, "td_quote", NULL) != streq(s, "azure-tdx-hcl"))
+                return verdict_set(v, REASON_BAD_REQUEST,
+                                   "field \"platform.td_quote\" goes with kind "
+                                   "\"azure-tdx-hcl\", and only there");
+        if (streq(s, "azure-tdx-hcl")) {
+                r = get_base64(o, "td_quote", "platform.td_quote", p->td_quote, sizeof(p->td_quote),
+                               &p->td_quote_size, v);
+                if (r != REASON_OK)
+                        return r;
+        }
         if (json_object_object_get_ex(o, "certificates", &m)) {
                 size_t n;
 

@@ -46,9 +46,11 @@ struct node_claims {
 
 /* platform (version 3): the TEE's report, "Platform evidence" in docs/PROTOCOL.md. */
 struct platform_request {
-        char kind[16]; /* "snp-report" or "azure-snp-hcl" */
+        char kind[16]; /* "snp-report", "azure-snp-hcl", "tdx-quote", "azure-tdx-hcl" */
         uint8_t report[REQUEST_PLATFORM_REPORT_MAX];
         size_t report_size;
+        uint8_t td_quote[REQUEST_PLATFORM_REPORT_MAX]; /* azure-tdx-hcl: the TDREPORT's quote */
+        size_t td_quote_size;
         uint8_t certificates[REQUEST_PLATFORM_CERTS][REQUEST_PLATFORM_CERT_MAX];
         size_t certificate_sizes[REQUEST_PLATFORM_CERTS];
         size_t n_certificates;
