@@ -43,6 +43,23 @@ static inline int hex_lower_value(char c)
         return -1;
 }
 
+/* A hex digit of either case (certificate extensions, Intel's collateral). @return 0-15 or -1 */
+static inline int hex_value(char c)
+{
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return hex_lower_value(c);
+}
+
+/* Whether the 48-byte digest d is one of the n of list (a policy's measurement allowlists). */
+static inline bool digest48_on_list(const uint8_t (*list)[48], size_t n, const uint8_t d[48])
+{
+        for (size_t i = 0; i < n; i++)
+                if (memcmp(list[i], d, 48) == 0)
+                        return true;
+        return false;
+}
+
 /* Exactly 2 * size lowercase hex digits, as docs/PROTOCOL.md and the policy write digests.
  * @return 0 or -EINVAL */
 static inline int unhex_lower(const char *s, size_t len, uint8_t *out, size_t size)

@@ -58,14 +58,6 @@ enum reason snp_signature_verify(const struct snp_report *r, X509 *vek, struct v
         return REASON_OK;
 }
 
-static bool on_list(const uint8_t (*list)[48], size_t n, const uint8_t d[48])
-{
-        for (size_t i = 0; i < n; i++)
-                if (memcmp(list[i], d, 48) == 0)
-                        return true;
-        return false;
-}
-
 /* Each SPL at or above the minimum's (a TCB is not ordered as one number: AMD raises the
  * components independently). @return the first component below, or NULL */
 static const char *tcb_below(const struct snp_tcb *got, const struct snp_tcb *min)
@@ -103,18 +95,18 @@ enum reason snp_policy_check(const struct platform_policy *pol, const struct snp
                 return verdict_set(v, REASON_SNP_POLICY_MIGRATE_MA,
                                    "the guest policy allows a migration agent (MIGRATE_MA=1)");
         if (pol->n_measurements &&
-            !on_list(pol->measurements, pol->n_measurements, r->measurement)) {
+            !digest48_on_list(pol->measurements, pol->n_measurements, r->measurement)) {
                 hex_encode(r->measurement, 48, hex);
                 return verdict_set(v, REASON_SNP_MEASUREMENT,
                                    "MEASUREMENT %s is not on the policy's list", hex);
         }
-        if (pol->n_id_keys && !on_list(pol->id_keys, pol->n_id_keys, r->id_key_digest)) {
+        if (pol->n_id_keys && !digest48_on_list(pol->id_keys, pol->n_id_keys, r->id_key_digest)) {
                 hex_encode(r->id_key_digest, 48, hex);
                 return verdict_set(v, REASON_SNP_ID_KEY,
                                    "ID_KEY_DIGEST %s is not on the policy's list", hex);
         }
         if (pol->n_author_keys &&
-            !on_list(pol->author_keys, pol->n_author_keys, r->author_key_digest)) {
+            !digest48_on_list(pol->author_keys, pol->n_author_keys, r->author_key_digest)) {
                 hex_encode(r->author_key_digest, 48, hex);
                 return verdict_set(v, REASON_SNP_AUTHOR_KEY,
                                    "AUTHOR_KEY_DIGEST %s is not on the policy's list", hex);

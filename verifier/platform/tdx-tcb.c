@@ -52,17 +52,6 @@ static int64_t be_int(const uint8_t *p, size_t n)
         return v;
 }
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* A hex string member of o, of exactly n bytes (either case). */
 static bool get_hex(json_object *o, const char *key, uint8_t *out, size_t n)
 {

@@ -206,14 +206,6 @@ enum reason tdx_quote_signature_verify(const struct tdx_quote *q, struct verdict
         return REASON_OK;
 }
 
-static bool on_list(const uint8_t (*list)[48], size_t n, const uint8_t d[48])
-{
-        for (size_t i = 0; i < n; i++)
-                if (memcmp(list[i], d, 48) == 0)
-                        return true;
-        return false;
-}
-
 enum reason tdx_policy_check(const struct platform_policy *pol, const struct tdx_td_info *td,
                              struct verdict *v)
 {
@@ -224,12 +216,13 @@ enum reason tdx_policy_check(const struct platform_policy *pol, const struct tdx
                 return verdict_set(v, REASON_TDX_TD_DEBUG,
                                    "TD_ATTRIBUTES has DEBUG set: the host can read and change "
                                    "the TD's memory");
-        if (pol->n_mrtds && !on_list(pol->mrtds, pol->n_mrtds, td->mrtd)) {
+        if (pol->n_mrtds && !digest48_on_list(pol->mrtds, pol->n_mrtds, td->mrtd)) {
                 hex_encode(td->mrtd, 48, hex);
                 return verdict_set(v, REASON_TDX_MRTD, "MRTD %s is not on the policy's list", hex);
         }
         for (int i = 0; i < 4; i++)
-                if (pol->n_rtmrs[i] && !on_list(pol->rtmrs[i], pol->n_rtmrs[i], td->rtmr[i])) {
+                if (pol->n_rtmrs[i] &&
+                    !digest48_on_list(pol->rtmrs[i], pol->n_rtmrs[i], td->rtmr[i])) {
                         hex_encode(td->rtmr[i], 48, hex);
                         return verdict_set(v, REASON_TDX_RTMR,
                                            "RTMR%d %s is not on the policy's list", i, hex);

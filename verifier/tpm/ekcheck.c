@@ -240,17 +240,6 @@ int ek_trust_add_ca(struct ek_trust *t, const char *path, char *err, size_t errl
         return r;
 }
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static bool is_blank(char c)
 {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n';
