@@ -64,6 +64,8 @@ static void help(void)
                "                               to pin instead of the compiled-in ones (tests;\n"
                "                               a rotated root)\n"
                "  --vcek-cache DIR             VCEKs by chip: CHIPID-TCB.der (docs/cvm.md)\n"
+               "  --tdx-collateral DIR         Intel PCS collateral for TDX quotes' TCB\n"
+               "                               status, refreshed by the operator (docs/cvm.md)\n"
                "  --ek-allowlist FILE          enrolled EK public key hashes\n"
                "  --ek-ca FILE_OR_DIR          EK CA certificates (repeatable)\n"
                "  --ek-trust inventory|ca-only EKs must be enrolled (default), or any EK\n"
@@ -271,7 +273,7 @@ struct serve_args {
         struct kube_options kube;
         unsigned token_timeout;
         struct audit_limits audit;
-        const char *platform_roots, *vcek_cache;
+        const char *platform_roots, *vcek_cache, *tdx_collateral;
 };
 
 /* The EK trust anchors: the allowlist and every CA file or directory. */
@@ -433,6 +435,17 @@ static int verifier_setup(struct verifier *vf, const struct serve_args *a)
                 fprintf(stderr, "nodegate-verifier: --platform-roots: %s\n", err);
                 return r;
         }
+        if (a->tdx_collateral) {
+                struct stat st;
+
+                /* Read at each TDX attestation; a typo must not wait for the first node. */
+                if (stat(a->tdx_collateral, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        fprintf(stderr, "nodegate-verifier: --tdx-collateral %s: not a directory\n",
+                                a->tdx_collateral);
+                        return -ENOTDIR;
+                }
+                vf->amd_roots->tdx_collateral = a->tdx_collateral;
+        }
         if (a->vcek_cache) {
                 vf->vcek_cache = strdup(a->vcek_cache);
                 if (!vf->vcek_cache)
@@ -514,6 +527,7 @@ enum {
         OPT_TOKEN_GROUPS,
         OPT_TOKEN_TIMEOUT,
         OPT_PLATFORM_ROOTS,
+        OPT_TDX_COLLATERAL,
         OPT_VCEK_CACHE,
 };
 
@@ -548,6 +562,7 @@ static const struct option serve_options[] = {
     {"token-groups", required_argument, NULL, OPT_TOKEN_GROUPS},
     {"token-timeout", required_argument, NULL, OPT_TOKEN_TIMEOUT},
     {"platform-roots", required_argument, NULL, OPT_PLATFORM_ROOTS},
+    {"tdx-collateral", required_argument, NULL, OPT_TDX_COLLATERAL},
     {"vcek-cache", required_argument, NULL, OPT_VCEK_CACHE},
     {}};
 
@@ -606,6 +621,9 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
                         break;
                 case OPT_PLATFORM_ROOTS:
                         a->platform_roots = optarg;
+                        break;
+                case OPT_TDX_COLLATERAL:
+                        a->tdx_collateral = optarg;
                         break;
                 case OPT_VCEK_CACHE:
                         a->vcek_cache = optarg;

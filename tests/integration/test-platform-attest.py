@@ -110,15 +110,43 @@ def binding(node, challenge):
 MRTD = hashlib.sha384(b"nodegate test TD").digest()
 
 
+# The PCK certificate's SGX extension (1.2.840.113741.1.13.1), DER built by hand: PPID, the TCB
+# (16 SGX component SVNs, PCESVN, CPUSVN), PCE-ID, FMSPC, SGX type — what Intel's PCK carries.
+SGX_OID = bytes.fromhex("2a864886f84d010d01")
+FMSPC = bytes.fromhex("00a06f000000")
+
+
+def der(tag, body):
+    n = len(body)
+    return bytes([tag]) + (bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256
+                           else bytes([0x82, n >> 8, n & 255])) + body
+
+
+def sgx_extension(fmspc=FMSPC, svn=2, pcesvn=11):
+    def member(suffix, value):
+        return der(0x30, der(0x06, SGX_OID + bytes(suffix)) + value)
+    tcb = b"".join(member([2, i], der(0x02, bytes([svn]))) for i in range(1, 17)) + \
+        member([2, 17], der(0x02, bytes([pcesvn]))) + member([2, 18], der(0x04, bytes(16)))
+    return der(0x30, member([1], der(0x04, bytes(16))) + member([2], der(0x30, tcb)) +
+               member([3], der(0x04, b"\0\0")) + member([4], der(0x04, fmspc)) +
+               member([5], der(0x0a, b"\0")))
+
+
+def intel_name(cn_):
+    from cryptography import x509
+    return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn_),
+                      x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation")])
+
+
 def intel_chain():
-    """(root PEM, chain PEM: PCK, CA, root; the PCK key)."""
+    """(root PEM, chain PEM: PCK, CA, root; the PCK key; the keys and certificates by name,
+    for the collateral)."""
     import datetime
     from cryptography import x509
     now = datetime.datetime.now(datetime.timezone.utc)
     keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
-    names = [x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, n),
-                        x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation")])
-             for n in ("Intel SGX Root CA", "Intel SGX PCK Platform CA", "Intel SGX PCK Certificate")]
+    names = [intel_name(n) for n in ("Intel SGX Root CA", "Intel SGX PCK Platform CA",
+                                     "Intel SGX PCK Certificate")]
     certs = []
     for i in range(3):
         b = (x509.CertificateBuilder().subject_name(names[i]).issuer_name(names[max(i - 1, 0)])
@@ -126,9 +154,81 @@ def intel_chain():
              .not_valid_before(now - datetime.timedelta(days=1))
              .not_valid_after(now + datetime.timedelta(days=365))
              .add_extension(x509.BasicConstraints(ca=i < 2, path_length=None), critical=True))
+        if i == 2:
+            b = b.add_extension(x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.2.840.113741.1.13.1"), sgx_extension()), critical=False)
         certs.append(b.sign(keys[max(i - 1, 0)], hashes.SHA256()))
     pem = [c.public_bytes(serialization.Encoding.PEM) for c in certs]
-    return pem[0], pem[2] + pem[1] + pem[0] + b"\0", keys[2]
+    parts = {"root_key": keys[0], "root": certs[0], "ca_key": keys[1], "ca": certs[1],
+             "pck": certs[2]}
+    return pem[0], pem[2] + pem[1] + pem[0] + b"\0", keys[2], parts
+
+
+def write_collateral(d, parts, status="UpToDate", revoke_pck=False, expired=False,
+                     tamper=False):
+    """Intel PCS collateral for our chain, laid out as docs/cvm.md says (tdx-collateral.h):
+    TCB info (this FMSPC; one level our PCK and quote reach, of status) and QE identity signed
+    by a TCB signing key under our root, the root CA's CRL, the PCK CA's CRL. expired: a TCB
+    info whose window has passed; tamper: its status changed after signing."""
+    import datetime
+    from cryptography import x509
+    now = datetime.datetime.now(datetime.timezone.utc)
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    signer = (x509.CertificateBuilder().subject_name(intel_name("Intel SGX TCB Signing"))
+              .issuer_name(parts["root"].subject).public_key(signer_key.public_key())
+              .serial_number(7).not_valid_before(now - datetime.timedelta(days=1))
+              .not_valid_after(now + datetime.timedelta(days=365))
+              .sign(parts["root_key"], hashes.SHA256()))
+    issued = now - datetime.timedelta(days=40 if expired else 1)
+    window = {"issueDate": issued.strftime(iso),
+              "nextUpdate": (issued + datetime.timedelta(days=30)).strftime(iso)}
+    svns = [{"svn": 2}] * 16
+    tcb_info = {"id": "TDX", "version": 3, **window, "fmspc": FMSPC.hex(), "pceId": "0000",
+                "tcbType": 0, "tcbEvaluationDataNumber": 17,
+                "tdxModule": {"mrsigner": "00" * 48, "attributes": "00" * 8,
+                              "attributesMask": "ff" * 8},
+                "tcbLevels": [{"tcb": {"sgxtcbcomponents": svns, "pcesvn": 11,
+                                       "tdxtcbcomponents": [{"svn": 0}] * 16},
+                               "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}]}
+    qe_identity = {"id": "TD_QE", "version": 2, **window, "tcbEvaluationDataNumber": 17,
+                   "miscselect": "00000000", "miscselectMask": "ffffffff",
+                   "attributes": "00" * 16, "attributesMask": "ff" * 16,
+                   "mrsigner": "00" * 32, "isvprodid": 0,
+                   "tcbLevels": [{"tcb": {"isvsvn": 0}, "tcbDate": "2026-01-01T00:00:00Z",
+                                  "tcbStatus": "UpToDate"}]}
+    if not expired:  # an expired TCB info must still be current as a QE identity
+        qe_identity.update(issueDate=(now - datetime.timedelta(days=1)).strftime(iso),
+                           nextUpdate=(now + datetime.timedelta(days=29)).strftime(iso))
+
+    def signed(member, obj, after=None):
+        raw = json.dumps(obj, separators=(",", ":")).encode()
+        sig = raw_sig(signer_key, raw)
+        if after:
+            raw = raw.replace(*after)
+        return b'{"%s":' % member.encode() + raw + b',"signature":"' + sig.hex().encode() + b'"}'
+    files = {
+        "tcb-signing-chain.pem": signer.public_bytes(serialization.Encoding.PEM) +
+        parts["root"].public_bytes(serialization.Encoding.PEM),
+        "tcbinfo-%s.json" % FMSPC.hex(): signed(
+            "tcbInfo", tcb_info, (b'"OutOfDate"', b'"UpToDate"') if tamper else None),
+        "qe-identity.json": signed("enclaveIdentity", qe_identity),
+    }
+    for name, issuer, key, revoked in (("root-ca-crl.der", parts["root"], parts["root_key"], None),
+                                       ("pck-crl-platform.der", parts["ca"], parts["ca_key"],
+                                        parts["pck"] if revoke_pck else None)):
+        b = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject)
+             .last_update(now - datetime.timedelta(days=1))
+             .next_update(now + datetime.timedelta(days=30)))
+        if revoked is not None:
+            b = b.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(revoked.serial_number)
+                .revocation_date(now - datetime.timedelta(hours=1)).build())
+        files[name] = b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    os.makedirs(d, exist_ok=True)
+    for name, data in files.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
 
 
 def raw_sig(key, data):
@@ -406,12 +506,16 @@ def main():
               f"{answer.get('error')} {answer.get('message')})")
 
         # TDX: the verifier pins our Intel-shaped root (a real Intel key cannot sign our P).
-        intel_root, intel, pck_key = intel_chain()
+        intel_root, intel, pck_key, intel_parts = intel_chain()
         with open(os.path.join(roots, "intel-sgx-root-ca.pem"), "wb") as f:
             f.write(intel_root)
-        _, forged_chain, forged_pck = intel_chain()  # the same names, keys that are not pinned
+        _, forged_chain, forged_pck, _ = intel_chain()  # the same names, unpinned keys
+        # Intel's PCS collateral: an empty directory first (the operator's job not yet run).
+        collateral = os.path.join(d, "tdx-collateral")
+        os.makedirs(collateral)
         client = serve("tdx", {"require": "tdx", "tpm_trust": "cloud-ca",
-                               "tdx": {"mrtds": [MRTD.hex()]}})
+                               "tdx": {"mrtds": [MRTD.hex()]}},
+                       extra=("--tdx-collateral", collateral))
 
         def tdx(quote):
             return {"kind": "tdx-quote", "report": base64.b64encode(quote).decode()}
@@ -419,6 +523,13 @@ def main():
         status, answer, _ = rounds(node, platform=lambda ch: evidence(
             snp_report(chain["key"], binding(node, ch))))
         refused("tdx policy, SNP report", "platform-kind-not-allowed", answer, status, before)
+        # The TCB status from Intel's collateral (docs/cvm.md), checked after the quote's
+        # signatures and before the TD's policy: first none, then right, then each way wrong.
+        good = lambda ch: tdx(tdx_quote(pck_key, intel, binding(node, ch)))  # noqa: E731
+        status, answer, _ = rounds(node, platform=good)
+        refused("genuine quote, no collateral for its FMSPC", "tdx-collateral-missing", answer,
+                status, before)
+        write_collateral(collateral, intel_parts)
         status, answer, _ = rounds(node, platform=lambda ch: tdx(
             tdx_quote(pck_key, intel, binding(node, ch), debug=True)))
         refused("TD with DEBUG set", "tdx-td-debug", answer, status, before)
@@ -433,6 +544,17 @@ def main():
             tdx_quote(pck_key, intel, binding(stranger, ch))))
         refused("quote binding another node's keys", "tdx-report-data-mismatch", answer, status,
                 before)
+        for what, want, kw in (
+                ("collateral whose PCK CRL revokes the quote's PCK", "tdx-pck-revoked",
+                 {"revoke_pck": True}),
+                ("TCB info of status OutOfDate", "tdx-tcb-status", {"status": "OutOfDate"}),
+                ("TCB info changed after Intel signed it (OutOfDate made UpToDate)",
+                 "tdx-tcbinfo-signature-invalid", {"status": "OutOfDate", "tamper": True}),
+                ("TCB info past its nextUpdate", "tdx-tcbinfo-expired", {"expired": True})):
+            write_collateral(collateral, intel_parts, **kw)
+            status, answer, _ = rounds(node, platform=good)
+            refused(what, want, answer, status, before)
+        write_collateral(collateral, intel_parts)
         status, answer, _ = rounds(node, platform=lambda ch: tdx(
             tdx_quote(pck_key, intel, binding(node, ch))))
         check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]
@@ -443,7 +565,8 @@ def main():
         # Azure TDX: the HCL blob with its TDREPORT, and the TD quote of that TDREPORT.
         client = serve("azure-tdx", {"require": "azure-tdx", "tpm_trust": "tee",
                                      "admit_unenrolled_ek": True,
-                                     "tdx": {"mrtds": [MRTD.hex()]}})
+                                     "tdx": {"mrtds": [MRTD.hex()]}},
+                       extra=("--tdx-collateral", collateral))
 
         def az_tdx(ch, user=None, quote_mrtd=MRTD, with_quote=True):
             claims = azure_claims(az, user or binding(az, ch))

@@ -34,6 +34,10 @@ $(FUZZ_BUILD)/fuzz-snp: FUZZ_CFLAGS += -iquote verifier -DCVM_FIXTURES='"$(abspa
 # TDX quotes v4/v5 and Azure TDX HCL blobs with their TD quote through every check.
 fuzz-tdx_SRCS := $(VERIFIER_PLATFORM_SRCS) verifier/appraisal/verdict.c
 $(FUZZ_BUILD)/fuzz-tdx: FUZZ_CFLAGS += -iquote verifier -DCVM_FIXTURES='"$(abspath tests/fixtures/cvm)"'
+# Intel's PCS collateral: the signed-bytes extraction and the TCB evaluation behind it.
+fuzz-tdx-collateral_SRCS := $(VERIFIER_PLATFORM_SRCS) verifier/appraisal/verdict.c
+$(FUZZ_BUILD)/fuzz-tdx-collateral: FUZZ_CFLAGS += -iquote verifier \
+	-DCVM_FIXTURES='"$(abspath tests/fixtures/cvm)"'
 fuzz-gate-answer_SRCS := src/attest/protocol.c src/lib/base64.c
 fuzz-gate-eventlog_SRCS := src/attest/eventlog.c
 # Issue 13: the Azure HCL header as a vTPM's NV could hold it (corpus: the real blobs).
@@ -53,6 +57,8 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 # The real firmware logs of tests/fixtures/eventlogs (see its PROVENANCE) seed the event log
 # targets too, read from there rather than copied into their corpora.
 FUZZ_REAL_LOG_TARGETS := eventlog gate-eventlog
+# Intel's real PCS responses seed the collateral target the same way.
+FUZZ_REAL_PCS_TARGETS := tdx-collateral
 
 # One target from a copy of its corpus: fuzz_run(name, libFuzzer limits)
 define fuzz_run
@@ -60,6 +66,7 @@ name=$${t#fuzz-}; work=$(FUZZ_BUILD)/corpus-$$name; \
 rm -rf $$work; mkdir -p $$work; \
 cp -r tests/fuzz/corpus/$$name/. $$work/ 2>/dev/null || true; \
 case " $(FUZZ_REAL_LOG_TARGETS) " in *" $$name "*) cp tests/fixtures/eventlogs/*.bin $$work/;; esac; \
+case " $(FUZZ_REAL_PCS_TARGETS) " in *" $$name "*) cp tests/fixtures/cvm/tdx/pcs/*.json $$work/;; esac; \
 ASAN_OPTIONS=detect_leaks=1 $(FUZZ_BUILD)/$$t $(1) -timeout=10 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/$$t- $$work
 endef

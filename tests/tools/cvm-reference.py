@@ -70,6 +70,11 @@ def rd(path):
         return f.read()
 
 
+def base_bytes(name):
+    """The evidence file of case name (a quote+collateral case names its quote)."""
+    return rd(CASES[name].get("quote_file", name))
+
+
 def u16(b, o):
     return struct.unpack_from("<H", b, o)[0]
 
@@ -609,17 +614,121 @@ def iso(ts):
         tzinfo=datetime.timezone.utc).timestamp())
 
 
-def tdx_tcb_status(t, tcbinfo, qeid, time_, fields):
-    """TCB status from PCS collateral, the algorithm of Intel's QVL as go-tdx-guest's
-    verify.go implements it (getMatchingTcbLevel, getMatchingTdxModuleTcbLevel,
-    verifyQeReport). Appends to fields; raises Refused on the first failing check."""
+def raw_member(body, key):
+    """The raw bytes of the top-level member key of the JSON text body (exactly what Intel's
+    signature covers); a duplicate of the key is refused, as the verifier does."""
+    s = body.decode("utf-8")
+    dec = json.JSONDecoder()
+    ws = re.compile(r"[ \t\n\r]*")
+    i = ws.match(s, 0).end()
+    if s[i:i + 1] != "{":
+        raise ValueError("not an object")
+    i = ws.match(s, i + 1).end()
+    found = None
+    while s[i:i + 1] != "}":
+        _, kend = json.decoder.scanstring(s, i + 1)
+        raw_key = s[i + 1:kend - 1]
+        i = ws.match(s, kend).end()
+        if s[i] != ":":
+            raise ValueError("no colon")
+        v = ws.match(s, i + 1).end()
+        _, vend = dec.raw_decode(s, v)
+        if raw_key == key:
+            if found is not None:
+                raise ValueError("duplicate " + key)
+            found = s[v:vend]
+        i = ws.match(s, vend).end()
+        if s[i] == ",":
+            i = ws.match(s, i + 1).end()
+    if found is None:
+        raise ValueError("no " + key)
+    return found.encode("utf-8")
+
+
+def load_crl(data):
+    try:
+        return x509.load_der_x509_crl(data)
+    except ValueError:
+        return x509.load_pem_x509_crl(data)
+
+
+def tdx_collateral(t, files, time_, fields):
+    """Intel's PCS collateral (files: name -> bytes, the operator's directory) authenticated in
+    the verifier's order: the TCB signing chain to the pinned root, the signed TCB info and QE
+    identity, the root CA's CRL, the PCK CA's CRL. Returns (tcbInfo, enclaveIdentity)."""
+    chain = [x509.load_der_x509_certificate(d) for d in pem_certs(t["pck_chain"])]
+    pck, pck_ca = chain[0], chain[1]
+    ext = pck_ext(pem_certs(t["pck_chain"])[0])
+    fields += [("fmspc", ext["fmspc"]), ("pck_tcb", ",".join(map(str, ext["comp"][:8]))),
+               ("pcesvn", ext["pcesvn"])]
+
+    def get(name):
+        if name not in files:
+            raise Refused("tdx-collateral-missing", name)
+        return files[name]
+    certs = [x509.load_der_x509_certificate(d) for d in pem_certs(get("tcb-signing-chain.pem"))]
+    if len(certs) != 2 or fp(certs[1]) != PINNED["Intel SGX Root CA"]:
+        raise Refused("tdx-collateral-chain-invalid")
+    signer, root = certs
+    try:
+        if cn(signer.subject) != "Intel SGX TCB Signing" or signer.issuer != root.subject:
+            raise InvalidSignature()
+        root.public_key().verify(signer.signature, signer.tbs_certificate_bytes,
+                                 ec.ECDSA(signer.signature_hash_algorithm))
+    except InvalidSignature:
+        raise Refused("tdx-collateral-chain-invalid")
+    when = datetime.datetime.fromtimestamp(time_, datetime.timezone.utc)
+    for c in certs:
+        if not not_before(c) <= when <= not_after(c):
+            raise Refused("tdx-collateral-chain-expired")
+    out = []
+    for name, member, bad in (("tcbinfo-%s.json" % ext["fmspc"], "tcbInfo", "tdx-tcbinfo-signature-invalid"),
+                              ("qe-identity.json", "enclaveIdentity", "tdx-qe-identity-signature-invalid")):
+        body = get(name)
+        try:
+            sig = bytes.fromhex(json.loads(body)["signature"])
+            raw = raw_member(body, member)
+            if len(sig) != 64:
+                raise ValueError("signature length")
+            signer.public_key().verify(
+                encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")),
+                raw, ec.ECDSA(hashes.SHA256()))
+        except (ValueError, KeyError, InvalidSignature):
+            raise Refused(bad)
+        out.append(json.loads(raw))
+    fields += [("tcbinfo_window", "%s..%s" % (out[0]["issueDate"], out[0]["nextUpdate"])),
+               ("qeid_window", "%s..%s" % (out[1]["issueDate"], out[1]["nextUpdate"]))]
+    pck_crl = "pck-crl-processor.der" if cn(pck_ca.subject) == "Intel SGX PCK Processor CA" \
+        else "pck-crl-platform.der"
+    for name, issuer, revocable, revoked in (("root-ca-crl.der", root, (pck_ca, signer), "tdx-ca-revoked"),
+                                             (pck_crl, pck_ca, (pck,), "tdx-pck-revoked")):
+        try:
+            crl = load_crl(get(name))
+        except ValueError:
+            raise Refused("tdx-crl-invalid", name)
+        if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+            raise Refused("tdx-crl-invalid", name)
+        # last_update_utc appeared in cryptography 42; Debian 12 has 38 (naive, in UTC).
+        last = getattr(crl, "last_update_utc", None) or \
+            crl.last_update.replace(tzinfo=datetime.timezone.utc)
+        nxt = getattr(crl, "next_update_utc", None) or \
+            (crl.next_update and crl.next_update.replace(tzinfo=datetime.timezone.utc))
+        if nxt is None or not last <= when <= nxt:
+            raise Refused("tdx-crl-expired", name)
+        fields.append(("%s_window" % name.split(".")[0].replace("-", "_"), "%s..%s" % (
+            last.strftime("%Y-%m-%d"), nxt.strftime("%Y-%m-%d"))))
+        for c in revocable:
+            if crl.get_revoked_certificate_by_serial_number(c.serial_number) is not None:
+                raise Refused(revoked, cn(c.subject))
+    return out[0], out[1]
+
+
+def tdx_tcb_status(t, ti, qi, time_, fields):
+    """TCB status from PCS collateral (already authenticated: tdx_collateral), the algorithm of
+    Intel's QVL as go-tdx-guest's verify.go implements it (getMatchingTcbLevel,
+    getMatchingTdxModuleTcbLevel, verifyQeReport). Appends to fields; raises Refused on the
+    first failing check."""
     pck = pck_ext(pem_certs(t["pck_chain"])[0])
-    fields += [("fmspc", pck["fmspc"]), ("pck_tcb", ",".join(map(str, pck["comp"][:8]))),
-               ("pcesvn", pck["pcesvn"])]
-    ti = tcbinfo["tcbInfo"]
-    qi = qeid["enclaveIdentity"]
-    fields += [("tcbinfo_window", "%s..%s" % (ti["issueDate"], ti["nextUpdate"])),
-               ("qeid_window", "%s..%s" % (qi["issueDate"], qi["nextUpdate"]))]
     if ti["id"] != "TDX" or qi["id"] != "TD_QE":
         raise Refused("tdx-collateral-kind")
     if not iso(ti["issueDate"]) <= time_ <= iso(ti["nextUpdate"]):
@@ -853,16 +962,15 @@ for q in ("tdx/gtg-quote-v4-spr-e4.dat", "tdx/gtg-quote-v5-sample.dat", "tdx/gtg
 CASES["tdx/gtg-quote-v5-sample.dat"]["time"] = T_2026_03
 CASES["tdx/gtg-cos-113-quote.dat"]["report_data"] = rd("tdx/gtg-cos-113-nonce.dat")
 
-# --- TDX TCB status against go-tdx-guest's PCS collateral (the quote + collateral at a time
-# inside the TCB info's window; the QE identity sample expires 2023-07-08).
+# --- TDX TCB status against go-tdx-guest's PCS collateral, kept as an operator keeps it
+# (tdx/pcs: the TCB infos of two FMSPCs, the QE identity, the TCB signing chain of the PCS
+# response headers, the CRLs), at a time inside the TCB info's window. The 2026 TCB info is
+# signed by the same key, but its chain's certificate expired 2025-05-21.
 T_2023_07 = 1688169600  # 2023-07-01
 T_2026_02 = 1771113600  # 2026-02-15
-for q, ti, tm in (("tdx/gtg-quote-v4-spr-e4.dat", "tdx/gtg-tcbinfo-v4.json", T_2023_07),
-                  ("tdx/trustee-quote-4.dat", "tdx/gtg-tcbinfo-v4.json", T_2023_07),
-                  ("tdx/gtg-quote-v5-sample.dat", "tdx/gtg-tcbinfo-v5.json", T_2026_02),
-                  ("tdx/trustee-quote-5.dat", "tdx/gtg-tcbinfo-v5.json", T_2026_02)):
-    case(q + "+" + ti.split("/")[1], kind="tdx-tcb", quote_file=q, tcbinfo=ti,
-         qeid="tdx/gtg-qe-identity.json", time=tm)
+for q, tm in (("tdx/gtg-quote-v4-spr-e4.dat", T_2023_07), ("tdx/trustee-quote-4.dat", T_2023_07),
+              ("tdx/gtg-quote-v5-sample.dat", T_2026_02), ("tdx/trustee-quote-5.dat", T_2026_02)):
+    case(q + "+pcs", kind="tdx-tcb", quote_file=q, collateral="tdx/pcs", time=tm)
 
 # --- derived negatives (recipes; --write-negatives materialises them)
 NEG = []
@@ -980,6 +1088,61 @@ neg("tdx/trustee-quote-6.dat", "pck-type-3",
     lambda b: b[:TDX_PCK_TYPE_V4] + b"\x03" + b[TDX_PCK_TYPE_V4 + 1:])
 
 
+def json_flip(old, new):
+    """A collateral file with one byte of its signed member changed (still valid JSON)."""
+    def f(b):
+        assert b.count(old) == 1
+        return b.replace(old, new)
+    return f
+
+
+def lookalike_tcb_signing_chain(_):
+    """Intel's names, an attacker's keys: only the pinned root tells them apart."""
+    keys = [ec.derive_private_key(k, ec.SECP256R1()) for k in (0x7C81, 0x7C82)]
+
+    def name(cn_):
+        return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn_),
+                          x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation")])
+    certs = []
+    for i, n in enumerate(("Intel SGX Root CA", "Intel SGX TCB Signing")):
+        certs.append(x509.CertificateBuilder().subject_name(name(n)).issuer_name(name("Intel SGX Root CA"))
+                     .public_key(keys[i].public_key()).serial_number(i + 1)
+                     .not_valid_before(datetime.datetime(2018, 1, 1))
+                     .not_valid_after(datetime.datetime(2049, 1, 1)).sign(keys[0], hashes.SHA256()))
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in reversed(certs))
+
+
+PCS = "tdx/trustee-quote-4.dat+pcs"
+TI_V4 = "tcbinfo-50806f000000.json"
+neg(PCS, "flip-tcbinfo", lambda b: b, collateral_mutations=(
+    (TI_V4, json_flip(b'"tcbEvaluationDataNumber":15', b'"tcbEvaluationDataNumber":16')),))
+neg(PCS, "second-tcbinfo", lambda b: b, collateral_mutations=(
+    (TI_V4, lambda b: b.rstrip()[:-1] + b',"tcbInfo":{}}\n'),))
+neg(PCS, "trailing-object", lambda b: b, collateral_mutations=(
+    (TI_V4, lambda b: b + b'{"tcbInfo":{}}\n'),))
+neg(PCS, "flip-qe-identity", lambda b: b, collateral_mutations=(
+    ("qe-identity.json", json_flip(b'"isvprodid":2', b'"isvprodid":3')),))
+neg(PCS, "lookalike-tcb-signing-chain", lambda b: b, collateral_mutations=(
+    ("tcb-signing-chain.pem", lookalike_tcb_signing_chain),))
+neg(PCS, "root-crl-as-pck-crl", lambda b: b, collateral_mutations=(
+    ("pck-crl-platform.der", lambda b: rd("tdx/pcs/root-ca-crl.der")),))
+neg(PCS, "no-qe-identity", lambda b: b, collateral_mutations=(("qe-identity.json", None),))
+# The PCK CRL's window ends 2023-07-08, the TCB info's 2023-07-18.
+neg(PCS, "pck-crl-expired", lambda b: b, time=1688947200)  # 2023-07-10
+
+
+def collateral_files(c):
+    """The collateral directory of case c as name -> bytes, its mutations applied."""
+    d = os.path.join(FIXTURES, c["collateral"])
+    files = {f: rd(os.path.join(c["collateral"], f)) for f in sorted(os.listdir(d))}
+    for name, f in c.get("collateral_mutations", ()):
+        if f is None:
+            del files[name]
+        else:
+            files[name] = f(files.get(name))
+    return files
+
+
 def load_vek(path):
     return load_cert(rd(path))
 
@@ -989,7 +1152,7 @@ def evaluate(name):
     c = CASES[name]
     if "derive" in c:
         base, mutate = c["derive"]
-        data = mutate(rd(base))
+        data = mutate(base_bytes(base))
     else:
         data = rd(c.get("quote_file", name))
     kind, t = c["kind"], c["time"]
@@ -1098,10 +1261,8 @@ def evaluate(name):
             t_ = quote_parse(data)
             fields = [("version", t_["version"]), ("tee_tcb_svn", t_["tee_tcb_svn"].hex())]
             fields += sorted(quote_verify(t_, t).items())
-            tdx_tcb_status(t_, json.loads(rd(c["tcbinfo"])), json.loads(rd(c["qeid"])), t, fields)
-            # PCS returns the collateral's issuer chain in an HTTP header go-tdx-guest did not
-            # keep: the TCB info and QE identity signatures cannot be checked from the files.
-            raise Refused("tdx-collateral-issuer-chain-missing")
+            ti, qi = tdx_collateral(t_, collateral_files(c), t, fields)
+            tdx_tcb_status(t_, ti, qi, t, fields)
         elif kind == "tdx-quote":
             t_ = quote_parse(data)
             fields = tdx_fields(t_) + [("body_type", t_["body_type"]),
@@ -1137,7 +1298,7 @@ def cli_args(outdir):
         path = os.path.join(FIXTURES, c.get("quote_file", name.split("!")[0]))
         if "derive" in c:
             base, mutate = c["derive"]
-            if mutate(rd(base)) != rd(base):
+            if mutate(base_bytes(base)) != base_bytes(base):
                 path = os.path.join(outdir, name.replace("/", "_").replace("!", "_"))
         a = ["--kind", CLI_KINDS[c["kind"]], "--report", path, "--time", str(c["time"])]
         if c.get("vek"):
@@ -1145,8 +1306,10 @@ def cli_args(outdir):
         if c.get("quote"):
             a += ["--quote", os.path.join(FIXTURES, c["quote"])]
         if c["kind"] == "tdx-tcb":
-            a += ["--tcb-info", os.path.join(FIXTURES, c["tcbinfo"]),
-                  "--qe-identity", os.path.join(FIXTURES, c["qeid"])]
+            d = os.path.join(FIXTURES, c["collateral"])
+            if c.get("collateral_mutations"):
+                d = os.path.join(outdir, name.replace("/", "_").replace("!", "_") + ".pcs")
+            a += ["--tdx-collateral", d]
         if "chain" in c.get("over", []):
             ask, ark = ROOTS[c["chain"][0]], ROOTS[c["chain"][1]]
             chain = os.path.join(outdir, "chain-%s_%s.pem" % c["chain"])
@@ -1170,9 +1333,15 @@ def main(argv):
         outdir, args = args[1], args[2:]
         os.makedirs(outdir, exist_ok=True)
         for n in NEG:
+            if CASES[n].get("collateral_mutations"):
+                d = os.path.join(outdir, n.replace("/", "_").replace("!", "_") + ".pcs")
+                os.makedirs(d, exist_ok=True)
+                for f, data in collateral_files(CASES[n]).items():
+                    with open(os.path.join(d, f), "wb") as out:
+                        out.write(data)
             base, mutate = CASES[n]["derive"]
-            data = mutate(rd(base))
-            if data == rd(base):
+            data = mutate(base_bytes(base))
+            if data == base_bytes(base):
                 continue  # the recipe changes the inputs (VCEK, chain, time), not the bytes
             with open(os.path.join(outdir, n.replace("/", "_").replace("!", "_")), "wb") as f:
                 f.write(data)

@@ -91,6 +91,15 @@ static const struct bad_row bad_rows[] = {
      "platform: \"rtmr2\"[0] is not 96 lowercase hex digits"},
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tdx\": {\"allow_debug\": \"no\"}}}",
      "platform: \"allow_debug\" must be true or false"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tdx\": {\"tcb_status\": []}}}",
+     "platform.tdx: \"tcb_status\" must be \"unchecked\" or a non-empty list of TCB statuses"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tdx\": {\"tcb_status\": \"any\"}}}",
+     "platform.tdx: \"tcb_status\" must be \"unchecked\" or a non-empty list of TCB statuses"},
+    {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tdx\": {\"tcb_status\": "
+     "[\"UpToDate\", \"Revoked\"]}}}",
+     "platform.tdx.tcb_status: \"Revoked\" is not one of UpToDate, SWHardeningNeeded, "
+     "ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, "
+     "OutOfDateConfigurationNeeded"},
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"tpm_trust\": \"tee\"}}",
      "platform: tpm_trust \"tee\" needs \"require\" other than \"none\""},
     {"{\"version\": 1, \"pcrs\": {}, \"platform\": {\"admit_unenrolled_ek\": true}}",
@@ -460,7 +469,8 @@ static void test_platform_canonical(void **state)
             "{\"require\": \"tdx\", \"tdx\": {\"mrtds\": [\"000102030405060708090a0b0c0d0e0f1011"
             "12131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f\"], \"rtmr1\": [\"00"
             "0000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-            "000000000001\"], \"allow_debug\": true}}}";
+            "000000000001\"], \"allow_debug\": true, \"tcb_status\": [\"UpToDate\", "
+            "\"SWHardeningNeeded\"]}}}";
         assert_int_equal(policy_parse(in_tdx, strlen(in_tdx), &p, err, sizeof(err)), 0);
         out = policy_to_json(p);
         assert_non_null(out);
@@ -473,10 +483,40 @@ static void test_platform_canonical(void **state)
         assert_int_equal(pp->n_rtmrs[1], 1);
         assert_int_equal(pp->rtmrs[1][0][47], 1);
         assert_true(pp->tdx_allow_debug);
+        assert_false(pp->tdx_tcb_unchecked);
+        assert_int_equal(pp->tdx_tcb_statuses,
+                         1U << TDX_TCB_UP_TO_DATE | 1U << TDX_TCB_SW_HARDENING_NEEDED);
         again = policy_to_json(q);
         assert_string_equal(again, out);
         policy_free(p);
         policy_free(q);
+        free(out);
+        free(again);
+        again = NULL;
+        /* "unchecked" survives the round trip, and the check it skips is the policy's */
+        static const char in_unchecked[] =
+            "{\"version\": 1, \"allow\": [\"firmware-unjudged\"], \"pcrs\": {}, \"platform\": "
+            "{\"tdx\": {\"tcb_status\": \"unchecked\"}}}";
+        assert_int_equal(policy_parse(in_unchecked, strlen(in_unchecked), &p, err, sizeof(err)), 0);
+        out = policy_to_json(p);
+        assert_non_null(strstr(out, "\"tcb_status\": \"unchecked\""));
+        assert_int_equal(policy_parse(out, strlen(out), &q, err, sizeof(err)), 0);
+        assert_true(policy_platform(q)->tdx_tcb_unchecked);
+        policy_free(p);
+        policy_free(q);
+        {
+                struct platform_policy dp;
+                struct verdict v;
+
+                platform_policy_default(&dp);
+                assert_int_equal(tdx_tcb_status_check(&dp, "UpToDate", "UpToDate", &v), REASON_OK);
+                assert_int_equal(tdx_tcb_status_check(&dp, "SWHardeningNeeded", "UpToDate", &v),
+                                 REASON_TDX_TCB_STATUS);
+                assert_int_equal(tdx_tcb_status_check(&dp, "UpToDate", "OutOfDate", &v),
+                                 REASON_TDX_QE_TCB_STATUS);
+                assert_int_equal(tdx_tcb_status_check(&dp, "Revoked", "UpToDate", &v),
+                                 REASON_TDX_TCB_STATUS);
+        }
         /* without a platform section, none is written */
         free(out);
         static const char plain[] = "{\"version\": 1, \"allow\": [\"firmware-unjudged\"], "

@@ -137,8 +137,17 @@
         X(TDX_MRTD, 403, "tdx-mrtd")                                                               \
         X(TDX_RTMR, 403, "tdx-rtmr")                                                               \
         X(TDX_REPORT_DATA_MISMATCH, 403, "tdx-report-data-mismatch")                               \
-        /* TDX TCB status from Intel's collateral (offline check), in check order. */              \
+        /* TDX: Intel's collateral and the TCB status from it, in check order. */                  \
         X(TDX_PCK_EXTENSION_MISSING, 403, "tdx-pck-extension-missing")                             \
+        X(TDX_COLLATERAL_MISSING, 403, "tdx-collateral-missing")                                   \
+        X(TDX_COLLATERAL_CHAIN_INVALID, 403, "tdx-collateral-chain-invalid")                       \
+        X(TDX_COLLATERAL_CHAIN_EXPIRED, 403, "tdx-collateral-chain-expired")                       \
+        X(TDX_TCBINFO_SIGNATURE_INVALID, 403, "tdx-tcbinfo-signature-invalid")                     \
+        X(TDX_QE_IDENTITY_SIGNATURE_INVALID, 403, "tdx-qe-identity-signature-invalid")             \
+        X(TDX_CRL_INVALID, 403, "tdx-crl-invalid")                                                 \
+        X(TDX_CRL_EXPIRED, 403, "tdx-crl-expired")                                                 \
+        X(TDX_CA_REVOKED, 403, "tdx-ca-revoked")                                                   \
+        X(TDX_PCK_REVOKED, 403, "tdx-pck-revoked")                                                 \
         X(TDX_COLLATERAL_KIND, 403, "tdx-collateral-kind")                                         \
         X(TDX_TCBINFO_EXPIRED, 403, "tdx-tcbinfo-expired")                                         \
         X(TDX_TCBINFO_FMSPC_MISMATCH, 403, "tdx-tcbinfo-fmspc-mismatch")                           \
@@ -152,7 +161,6 @@
         X(TDX_QE_TCB_UNSUPPORTED, 403, "tdx-qe-tcb-unsupported")                                   \
         X(TDX_TCB_STATUS, 403, "tdx-tcb-status")                                                   \
         X(TDX_QE_TCB_STATUS, 403, "tdx-qe-tcb-status")                                             \
-        X(TDX_COLLATERAL_ISSUER_CHAIN_MISSING, 403, "tdx-collateral-issuer-chain-missing")         \
         X(INTERNAL, 500, "internal")
 
 enum reason {

@@ -7,6 +7,7 @@
 #include "common/openssl-util.h"
 #include "common/util-verifier.h"
 #include "platform/platform.h"
+#include "platform/tdx-collateral.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,11 +22,13 @@
 static const char verify_usage[] =
     "Usage: " PROG " verify --report FILE [--kind KIND] [--vcek FILE] [--chain FILE]\n"
     "           [--roots DIR] [--quote FILE] [--binding HEX] [--time UNIX] [--policy FILE]\n"
+    "           [--tdx-collateral DIR]\n"
     "\n"
     "Checks one SEV-SNP report, Azure HCL blob (vTPM NV 0x01400001) or TDX quote in the\n"
     "verifier's order (SNP: parse, chain, VEK matches report, signature, policy, binding; TDX:\n"
-    "parse, quote matches TDREPORT, PCK chain, QE report, signature, policy, binding), prints\n"
-    "each check and then `accepted` or `refused: REASON`. Exit 0 only when accepted.\n"
+    "parse, quote matches TDREPORT, PCK chain, QE report, signature, collateral, TCB, policy,\n"
+    "binding), prints each check and then `accepted` or `refused: REASON`. Exit 0 only when\n"
+    "accepted.\n"
     "  --kind KIND     snp-report, azure-snp-hcl, tdx-quote, azure-tdx-hcl (default: from the\n"
     "                  bytes), or vcek, vlek, vcek-chain (a certificate's chain alone)\n"
     "  --vcek FILE     the VCEK/VLEK (DER or PEM; the first certificate of a bundle)\n"
@@ -38,9 +41,11 @@ static const char verify_usage[] =
     "                  user-data)\n"
     "  --time UNIX     verification time (default: now)\n"
     "  --policy FILE   a policy file (its \"platform\" section) or the section alone\n"
-    "  --kind tdx-tcb --tcb-info FILE --qe-identity FILE\n"
-    "                  a TDX quote's TCB status from Intel's PCS collateral (never accepted:\n"
-    "                  the collateral's issuer chains are not in the files)\n";
+    "  --tdx-collateral DIR\n"
+    "                  Intel's PCS collateral (docs/cvm.md): TDX quotes are then checked for\n"
+    "                  their TCB status as the service does; without it and without --policy\n"
+    "                  the TCB status is not evaluated\n"
+    "  --kind tdx-tcb  a TDX quote's signatures and TCB status alone (needs --tdx-collateral)\n";
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
 static int usage_error(const char *fmt, ...)
@@ -137,41 +142,25 @@ static void inputs_done(struct inputs *in)
         amd_roots_free(in->roots);
 }
 
-static json_object *load_json(const char *path)
+/* --kind tdx-tcb: a quote's signatures, then its TCB status from the collateral, the
+ * policy's statuses accepted; the TD itself (debug, MRTD, binding) is not looked at. */
+static enum reason verify_tdx_tcb(struct inputs *in, const struct platform_policy *pol, int64_t t,
+                                  struct verdict *v)
 {
-        _cleanup_free_ char *text = NULL;
-        size_t size;
-
-        if (read_bytes(path, &text, &size) < 0)
-                return NULL;
-        return json_tokener_parse(text);
-}
-
-/* --kind tdx-tcb: a quote's signatures, then its TCB status from the collateral files; never
- * accepted, as the collateral's issuer chains (PCS HTTP headers) are not in the files. */
-static enum reason verify_tdx_tcb(struct inputs *in, const char *tcbinfo_path,
-                                  const char *qeid_path, int64_t t, struct verdict *v)
-{
-        _cleanup_(json_object_putp) json_object *tcbinfo = NULL, *qeid = NULL;
+        _cleanup_(tdx_collateral_done) struct tdx_collateral c = {};
         _cleanup_(X509_freep) X509 *pck = NULL;
+        const uint8_t *pin =
+            in->roots->has_intel_pin ? in->roots->intel_pin : intel_sgx_root_sha256;
         struct tdx_tcb_result res;
         struct tdx_quote q;
         char ca[64];
         enum reason r;
 
-        if (!tcbinfo_path || !qeid_path || !(tcbinfo = load_json(tcbinfo_path)) ||
-            !(qeid = load_json(qeid_path))) {
-                printf("%-19s FAILED: --tcb-info and --qe-identity must be JSON files\n",
-                       "collateral");
-                return verdict_set(v, REASON_BAD_REQUEST, "no collateral");
-        }
         r = tdx_quote_parse((const uint8_t *) in->report, in->report_size, &q, v);
         print_step(NULL, "parse", r, r == REASON_OK ? "TDX quote" : v->message);
         if (r != REASON_OK)
                 return r;
-        r = tdx_pck_chain_verify(
-            &q, in->roots->has_intel_pin ? in->roots->intel_pin : intel_sgx_root_sha256, t, &pck,
-            ca, sizeof(ca), v);
+        r = tdx_pck_chain_verify(&q, pin, t, &pck, ca, sizeof(ca), v);
         if (r == REASON_OK)
                 r = tdx_qe_report_verify(&q, pck, v);
         if (r == REASON_OK)
@@ -180,17 +169,21 @@ static enum reason verify_tdx_tcb(struct inputs *in, const char *tcbinfo_path,
                    r == REASON_OK ? "PCK chain, QE report, quote" : v->message);
         if (r != REASON_OK)
                 return r;
-        r = tdx_tcb_evaluate(&q, pck, tcbinfo, qeid, t, &res, v);
-        if (r == REASON_OK) {
-                printf("%-19s ok: platform %s, TCB %s, QE %s\n", "tcb-status", res.platform_status,
-                       res.tcb_status, res.qe_status);
-                r = verdict_set(v, REASON_TDX_COLLATERAL_ISSUER_CHAIN_MISSING,
-                                "the collateral's signatures cannot be checked without their "
-                                "issuer chains");
-                print_step(NULL, "collateral", r, v->message);
+        r = tdx_collateral_load(in->roots->tdx_collateral, &q, pin, t, &c, v);
+        print_step(NULL, "collateral", r,
+                   r == REASON_OK ? "signed by Intel SGX TCB Signing; CRLs current, nothing "
+                                    "revoked"
+                                  : v->message);
+        if (r != REASON_OK)
                 return r;
-        }
-        print_step(NULL, "tcb-status", r, v->message);
+        r = tdx_tcb_evaluate(&q, pck, c.tcb_info, c.qe_identity, t, &res, v);
+        if (r == REASON_OK)
+                r = tdx_tcb_status_check(pol, res.tcb_status, res.qe_status, v);
+        if (r == REASON_OK)
+                printf("%-19s ok: FMSPC %s: platform %s, TCB %s, QE %s\n", "tcb", c.fmspc,
+                       res.platform_status, res.tcb_status, res.qe_status);
+        else
+                print_step(NULL, "tcb", r, v->message);
         return r;
 }
 
@@ -245,12 +238,11 @@ static int cmd_verify(int argc, char **argv)
             {"time", required_argument, NULL, 't'},
             {"policy", required_argument, NULL, 'p'},
             {"quote", required_argument, NULL, 'q'},
-            {"tcb-info", required_argument, NULL, 'T'},
-            {"qe-identity", required_argument, NULL, 'Q'},
+            {"tdx-collateral", required_argument, NULL, 'T'},
             {"help", no_argument, NULL, 'h'},
             {},
         };
-        const char *tcbinfo_path = NULL, *qeid_path = NULL;
+        const char *collateral_dir = NULL;
         bool tdx_tcb = false;
         const char *report_path = NULL, *vek_path = NULL, *chain_path = NULL, *roots_dir = NULL,
                    *policy_path = NULL, *quote_path = NULL;
@@ -314,10 +306,7 @@ static int cmd_verify(int argc, char **argv)
                         quote_path = optarg;
                         break;
                 case 'T':
-                        tcbinfo_path = optarg;
-                        break;
-                case 'Q':
-                        qeid_path = optarg;
+                        collateral_dir = optarg;
                         break;
                 case 'h':
                         fputs(verify_usage, stdout);
@@ -331,10 +320,16 @@ static int cmd_verify(int argc, char **argv)
 
         if (policy_path && load_policy(policy_path, &pol) < 0)
                 goto out;
+        /* A quote alone can still be checked for being genuine: without collateral and a
+         * policy the TCB status is not evaluated (its line says so); the service never does
+         * that unless its policy says tdx.tcb_status "unchecked". */
+        if (!policy_path && !collateral_dir && !tdx_tcb)
+                pol.tdx_tcb_unchecked = true;
         if (amd_roots_load(roots_dir, &in.roots, err, sizeof(err)) < 0) {
                 failed("%s", err);
                 goto out;
         }
+        in.roots->tdx_collateral = collateral_dir;
         if (read_bytes(report_path, &in.report, &in.report_size) < 0)
                 goto out;
         if (!have_kind)
@@ -383,7 +378,7 @@ static int cmd_verify(int argc, char **argv)
         ev.ark = in.ark;
 
         if (tdx_tcb) {
-                r = verify_tdx_tcb(&in, tcbinfo_path, qeid_path, t, &v);
+                r = verify_tdx_tcb(&in, &pol, t, &v);
         } else if (cert_kind != AMD_VEK_UNKNOWN) {
                 r = verify_certificate(&in, cert_kind, t, &v);
         } else {
@@ -428,8 +423,9 @@ static const char from_evidence_usage[] =
     "--allow-debug: the host can read such a guest's memory.\n"
     "TDX (a tdx-quote, or an azure-tdx-hcl blob with --quote, its TD quote): the quote is always\n"
     "verified (its PCK chain to the pinned Intel root, at --time); the section pins MRTD and\n"
-    "RTMR0-3, require tdx (tpm_trust cloud-ca) or azure-tdx (tpm_trust tee). A TD with DEBUG set\n"
-    "is refused unless --allow-debug.\n";
+    "RTMR0-3, require tdx (tpm_trust cloud-ca) or azure-tdx (tpm_trust tee), and tcb_status\n"
+    "UpToDate: the service then needs --tdx-collateral. A TD with DEBUG set is refused unless\n"
+    "--allow-debug.\n";
 
 /* from-evidence for the TDX kinds: verified (the quote carries its chain), then MRTD and the
  * RTMRs as the allowlists. */
@@ -447,6 +443,9 @@ static int learn_tdx(const char *path, struct inputs *in, struct platform_eviden
                 return failed("%s", err);
         platform_policy_default(&pol);
         pol.tdx_allow_debug = true;
+        /* What is learnt is the TD; its platform's TCB is judged at each attestation against
+         * the collateral of that day (the learnt section keeps tcb_status UpToDate). */
+        pol.tdx_tcb_unchecked = true;
         k = platform_verify(in->roots, &pol, ev, &ex, t, NULL, NULL, &facts, &v);
         if (k != REASON_OK)
                 return failed("%s: refused: %s: %s", path, reason_name(k), v.message);

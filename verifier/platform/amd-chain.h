@@ -40,6 +40,9 @@ struct amd_roots {
         /* A directory's "Intel SGX Root CA" replaces the compiled-in Intel pin (tests). */
         bool has_intel_pin;
         uint8_t intel_pin[32];
+        /* Intel's PCS collateral for TDX quotes (tdx-collateral.h; --tdx-collateral), or NULL:
+         * the platform trust configuration lives here, whatever the vendor. */
+        const char *tdx_collateral;
         pthread_mutex_t lock;
         uint8_t verified[AMD_CHAIN_CACHE][32];
         size_t n_verified, next;

@@ -19,7 +19,81 @@ void platform_policy_default(struct platform_policy *p)
         *p = (struct platform_policy){
             .require = PLATFORM_REQUIRE_NONE,
             .tpm_trust = PLATFORM_TPM_CLOUD_CA,
+            .tdx_tcb_statuses = 1U << TDX_TCB_UP_TO_DATE,
         };
+}
+
+/* Intel PCS's TCB statuses (TCB info v3, QE identity v2). "Revoked" is never acceptable. */
+static const char *const tdx_tcb_status_names[] = {
+    [TDX_TCB_UP_TO_DATE] = "UpToDate",
+    [TDX_TCB_SW_HARDENING_NEEDED] = "SWHardeningNeeded",
+    [TDX_TCB_CONFIGURATION_NEEDED] = "ConfigurationNeeded",
+    [TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED] = "ConfigurationAndSWHardeningNeeded",
+    [TDX_TCB_OUT_OF_DATE] = "OutOfDate",
+    [TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED] = "OutOfDateConfigurationNeeded",
+};
+
+static int tdx_tcb_status_from_name(const char *s)
+{
+        for (size_t i = 0; i < sizeof(tdx_tcb_status_names) / sizeof(*tdx_tcb_status_names); i++)
+                if (streq(s, tdx_tcb_status_names[i]))
+                        return (int) i;
+        return -1;
+}
+
+enum reason tdx_tcb_status_check(const struct platform_policy *pol, const char *tcb_status,
+                                 const char *qe_status, struct verdict *v)
+{
+        int t = tdx_tcb_status_from_name(tcb_status), q = tdx_tcb_status_from_name(qe_status);
+
+        if (t < 0 || !(pol->tdx_tcb_statuses & (1U << t)))
+                return verdict_set(v, REASON_TDX_TCB_STATUS,
+                                   "the platform's TCB status is %s, which the policy does not "
+                                   "accept (tdx.tcb_status)",
+                                   tcb_status);
+        if (q < 0 || !(pol->tdx_tcb_statuses & (1U << q)))
+                return verdict_set(v, REASON_TDX_QE_TCB_STATUS,
+                                   "the quoting enclave's TCB status is %s, which the policy does "
+                                   "not accept (tdx.tcb_status)",
+                                   qe_status);
+        return REASON_OK;
+}
+
+/* "tcb_status": "unchecked", or a non-empty list of the statuses above. */
+static int get_tcb_statuses(json_object *o, struct platform_policy *p, char *err, size_t errlen)
+{
+        json_object *m;
+        size_t n;
+
+        if (!json_object_object_get_ex(o, "tcb_status", &m))
+                return 0;
+        if (json_object_is_type(m, json_type_string) &&
+            streq(json_object_get_string(m), "unchecked")) {
+                p->tdx_tcb_unchecked = true;
+                p->tdx_tcb_statuses = 0;
+                return 0;
+        }
+        if (!json_object_is_type(m, json_type_array) || (n = json_object_array_length(m)) == 0)
+                return set_error(err, errlen, -EINVAL,
+                                 "platform.tdx: \"tcb_status\" must be \"unchecked\" or a "
+                                 "non-empty list of TCB statuses");
+        p->tdx_tcb_statuses = 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(m, i);
+                int k = json_object_is_type(e, json_type_string)
+                            ? tdx_tcb_status_from_name(json_object_get_string(e))
+                            : -1;
+
+                if (k < 0)
+                        return set_error(err, errlen, -EINVAL,
+                                         "platform.tdx.tcb_status: \"%s\" is not one of "
+                                         "UpToDate, SWHardeningNeeded, ConfigurationNeeded, "
+                                         "ConfigurationAndSWHardeningNeeded, OutOfDate, "
+                                         "OutOfDateConfigurationNeeded",
+                                         json_object_get_string(e));
+                p->tdx_tcb_statuses |= 1U << k;
+        }
+        return 0;
 }
 
 const char *platform_kind_name(enum platform_kind k)
@@ -173,8 +247,8 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
 {
         static const char *const top_keys[] = {"require", "tpm_trust", "admit_unenrolled_ek",
                                                "snp",     "tdx",       NULL};
-        static const char *const tdx_keys[] = {"mrtds", "rtmr0",       "rtmr1", "rtmr2",
-                                               "rtmr3", "allow_debug", NULL};
+        static const char *const tdx_keys[] = {"mrtds", "rtmr0",       "rtmr1",      "rtmr2",
+                                               "rtmr3", "allow_debug", "tcb_status", NULL};
         static const char *const snp_keys[] = {"measurements",       "allow_debug",
                                                "allow_migrate_ma",   "vmpl",
                                                "min_reported_tcb",   "min_launch_tcb",
@@ -250,7 +324,8 @@ int platform_policy_parse(json_object *section, struct platform_policy *ret, cha
                                          "platform: \"tdx\" must be an object");
                 if (!only_keys(tdx, tdx_keys, "platform.tdx", err, errlen) ||
                     get_digests(tdx, "mrtds", p.mrtds, &p.n_mrtds, err, errlen) < 0 ||
-                    get_bool(tdx, "allow_debug", &p.tdx_allow_debug, err, errlen) < 0)
+                    get_bool(tdx, "allow_debug", &p.tdx_allow_debug, err, errlen) < 0 ||
+                    get_tcb_statuses(tdx, &p, err, errlen) < 0)
                         return -EINVAL;
                 for (int i = 0; i < 4; i++)
                         if (get_digests(tdx, rtmr_keys[i], p.rtmrs[i], &p.n_rtmrs[i], err, errlen) <
@@ -343,7 +418,7 @@ json_object *platform_policy_to_json(const struct platform_policy *p)
         r |= json_add(snp, "author_key_digests", digests_json(p->author_keys, p->n_author_keys));
         if (p->require == PLATFORM_REQUIRE_TDX || p->require == PLATFORM_REQUIRE_AZURE_TDX ||
             p->n_mrtds || p->n_rtmrs[0] || p->n_rtmrs[1] || p->n_rtmrs[2] || p->n_rtmrs[3] ||
-            p->tdx_allow_debug) {
+            p->tdx_allow_debug || p->tdx_tcb_statuses != 1U << TDX_TCB_UP_TO_DATE) {
                 static const char *const rtmr_keys[] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
                 json_object *tdx = json_object_new_object();
 
@@ -354,6 +429,19 @@ json_object *platform_policy_to_json(const struct platform_policy *p)
                 for (int i = 0; i < 4; i++)
                         r |= json_add(tdx, rtmr_keys[i], digests_json(p->rtmrs[i], p->n_rtmrs[i]));
                 r |= json_add(tdx, "allow_debug", json_object_new_boolean(p->tdx_allow_debug));
+                if (p->tdx_tcb_unchecked)
+                        r |= json_add(tdx, "tcb_status", json_object_new_string("unchecked"));
+                else {
+                        json_object *a = json_object_new_array();
+
+                        for (size_t i = 0;
+                             a && i < sizeof(tdx_tcb_status_names) / sizeof(*tdx_tcb_status_names);
+                             i++)
+                                if (p->tdx_tcb_statuses & (1U << i))
+                                        json_object_array_add(
+                                            a, json_object_new_string(tdx_tcb_status_names[i]));
+                        r |= json_add(tdx, "tcb_status", a);
+                }
         }
         return r < 0 ? NULL : TAKE_PTR(o);
 }

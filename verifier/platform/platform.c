@@ -2,6 +2,7 @@
 /* The platform checks in their one order (platform.h; docs/PROTOCOL.md "What the verifier
  * checks"; tests/tools/cvm-reference.py evaluates the same order). */
 #include "platform/platform.h"
+#include "platform/tdx-collateral.h"
 
 #include "common/openssl-util.h"
 #include "common/util-verifier.h"
@@ -180,6 +181,38 @@ static const char *td_differs(const struct tdx_td_info *a, const struct tdx_td_i
  * the quote of this TDREPORT), the PCK chain, the QE report, the quote's signature, the policy
  * (DEBUG, MRTD, RTMRs), the binding. The TDREPORT's MAC is for the CPU only: the quote of the
  * same TD is what vouches for it. */
+/* The TCB status from Intel's collateral, authenticated first (steps "collateral", "tcb"),
+ * unless the policy says tcb_status "unchecked". */
+static enum reason verify_tdx_tcb(const struct amd_roots *roots, const struct run *run,
+                                  const struct platform_policy *pol, const struct tdx_quote *q,
+                                  X509 *pck, int64_t t, struct verdict *v)
+{
+        _cleanup_(tdx_collateral_done) struct tdx_collateral c = {};
+        struct tdx_tcb_result res;
+        char detail[256];
+        enum reason k;
+
+        if (pol->tdx_tcb_unchecked)
+                return done(run, "tcb", REASON_OK, v,
+                            "not evaluated: the policy says tdx.tcb_status \"unchecked\"");
+        k = tdx_collateral_load(
+            roots ? roots->tdx_collateral : NULL, q,
+            roots && roots->has_intel_pin ? roots->intel_pin : intel_sgx_root_sha256, t, &c, v);
+        if (k != REASON_OK)
+                return done(run, "collateral", k, v, NULL);
+        done(run, "collateral", REASON_OK, v,
+             "TCB info and QE identity signed by Intel SGX TCB Signing (pinned root); PCK and "
+             "CAs not revoked; all current");
+        k = tdx_tcb_evaluate(q, pck, c.tcb_info, c.qe_identity, t, &res, v);
+        if (k == REASON_OK)
+                k = tdx_tcb_status_check(pol, res.tcb_status, res.qe_status, v);
+        if (k != REASON_OK)
+                return done(run, "tcb", k, v, NULL);
+        snprintf(detail, sizeof(detail), "FMSPC %s: platform %s, TCB %s, QE %s", c.fmspc,
+                 res.platform_status, res.tcb_status, res.qe_status);
+        return done(run, "tcb", REASON_OK, v, detail);
+}
+
 static enum reason verify_tdx(const struct amd_roots *roots, const struct run *run,
                               const struct platform_policy *pol, const struct platform_evidence *ev,
                               const struct platform_expect *ex, int64_t t, struct platform_facts *f,
@@ -273,11 +306,13 @@ static enum reason verify_tdx(const struct amd_roots *roots, const struct run *r
         if (k != REASON_OK)
                 return done(run, "signature", k, v, NULL);
         done(run, "signature", REASON_OK, v, "ECDSA P-256 SHA-256 by the attestation key");
+        k = verify_tdx_tcb(roots, run, pol, &f->quote, pck, t, v);
+        if (k != REASON_OK)
+                return k;
         k = tdx_policy_check(pol, &f->quote.td, v);
         if (k != REASON_OK)
                 return done(run, "policy", k, v, NULL);
-        done(run, "policy", REASON_OK, v,
-             "debug, MRTD, RTMRs (TCB status from collateral: not evaluated)");
+        done(run, "policy", REASON_OK, v, "debug, MRTD, RTMRs");
         return check_binding(run, ev, ex, f->quote.td.report_data, f, v);
 }
 

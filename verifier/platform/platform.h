@@ -68,15 +68,29 @@ struct platform_policy {
         size_t n_author_keys;
         struct platform_min_tcb min_reported[SNP_PRODUCT_UNKNOWN];
         struct platform_min_tcb min_launch[SNP_PRODUCT_UNKNOWN];
-        /* TDX: TD_ATTRIBUTES.DEBUG allowed, MRTD and RTMR0-3 allowlists (empty: any). */
+        /* TDX: TD_ATTRIBUTES.DEBUG allowed, MRTD and RTMR0-3 allowlists (empty: any), the TCB
+         * statuses accepted (bits of enum tdx_tcb_status; both the platform's and the quoting
+         * enclave's must be one), or not evaluated at all (tcb_status "unchecked"). */
         bool tdx_allow_debug;
+        uint32_t tdx_tcb_statuses;
+        bool tdx_tcb_unchecked;
         uint8_t mrtds[PLATFORM_DIGESTS_MAX][48];
         size_t n_mrtds;
         uint8_t rtmrs[4][PLATFORM_DIGESTS_MAX][48];
         size_t n_rtmrs[4];
 };
 
-/* require none, tpm_trust cloud-ca, no debug, no MIGRATE_MA, VMPL 0, nothing pinned. */
+enum tdx_tcb_status {
+        TDX_TCB_UP_TO_DATE,
+        TDX_TCB_SW_HARDENING_NEEDED,
+        TDX_TCB_CONFIGURATION_NEEDED,
+        TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+        TDX_TCB_OUT_OF_DATE,
+        TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+};
+
+/* require none, tpm_trust cloud-ca, TDX TCB status UpToDate, no debug, no MIGRATE_MA, VMPL 0,
+ * nothing pinned. */
 void platform_policy_default(struct platform_policy *p);
 /* The policy file's "platform" section (docs/PROTOCOL.md, "The platform policy"); unknown
  * keys refused. @return 0 or -EINVAL, err says why */
@@ -146,6 +160,10 @@ void platform_binding(const uint8_t *challenge, size_t challenge_size, const uin
 
 /* ECDSA P-384/SHA-384 over the report's signed bytes with the VEK's key. */
 enum reason snp_signature_verify(const struct snp_report *r, X509 *vek, struct verdict *v);
+/* The platform's and the QE's TCB status (Intel's names) against tdx.tcb_status:
+ * tdx-tcb-status, tdx-qe-tcb-status. */
+enum reason tdx_tcb_status_check(const struct platform_policy *pol, const char *tcb_status,
+                                 const char *qe_status, struct verdict *v);
 /* The policy checks on a verified TD quote: TD_ATTRIBUTES.DEBUG, MRTD, RTMR0-3. */
 enum reason tdx_policy_check(const struct platform_policy *pol, const struct tdx_td_info *td,
                              struct verdict *v);

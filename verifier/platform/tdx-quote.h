@@ -88,6 +88,9 @@ enum reason tdx_pck_chain_verify(const struct tdx_quote *q, const uint8_t root_p
 /* The QE report signed by the PCK key (tdx-qe-report-signature-invalid), its REPORTDATA =
  * SHA-256(attestation key || QE auth data) || 0^32 (tdx-qe-report-data-mismatch). */
 enum reason tdx_qe_report_verify(const struct tdx_quote *q, X509 *pck, struct verdict *v);
+/* ECDSA P-256/SHA-256 of data by key (a P-256 key only), the signature raw r || s (32 bytes
+ * each, big-endian), as Intel signs quotes and PCS collateral. */
+bool tdx_p256_verify(EVP_PKEY *key, const uint8_t sig_raw[64], const uint8_t *data, size_t size);
 /* The header and body signed by the attestation key (tdx-quote-signature-invalid). */
 enum reason tdx_quote_signature_verify(const struct tdx_quote *q, struct verdict *v);
 
@@ -98,14 +101,16 @@ struct tdx_tcb_result {
         char qe_status[32];
 };
 
-/* tcbinfo: the TCB info JSON ({"tcbInfo": …}), qeid: the QE identity ({"enclaveIdentity": …}),
- * pck: the quote's verified PCK leaf, t the verification time. The collateral's signatures are
- * NOT checked (their issuer chains come in PCS's HTTP headers): the caller must not accept on
- * REASON_OK alone. Reasons, in the oracle's order: tdx-pck-extension-missing,
- * tdx-collateral-kind, tdx-tcbinfo-expired, tdx-tcbinfo-fmspc-mismatch,
- * tdx-module-mrsigner-mismatch, tdx-module-attributes-mismatch, tdx-tcb-level-unsupported,
- * tdx-module-identity-missing, tdx-module-tcb-unsupported, tdx-qe-identity-expired,
- * tdx-qe-identity-mismatch, tdx-qe-tcb-unsupported, tdx-tcb-status, tdx-qe-tcb-status. */
-enum reason tdx_tcb_evaluate(const struct tdx_quote *q, X509 *pck, json_object *tcbinfo,
-                             json_object *qeid, int64_t t, struct tdx_tcb_result *ret,
-                             struct verdict *v);
+/* The FMSPC (6 bytes) of a PCK certificate's SGX extensions. @return false when it has none */
+bool tdx_pck_fmspc(X509 *pck, uint8_t ret[6]);
+
+/* ti: the TCB info ("tcbInfo"'s value), qi: the QE identity ("enclaveIdentity"'s value), both
+ * already authenticated (tdx-collateral.h); pck: the quote's verified PCK leaf; t the
+ * verification time. Fills ret with the statuses; whether they are acceptable is the policy's.
+ * Reasons, in the oracle's order: tdx-pck-extension-missing, tdx-collateral-kind,
+ * tdx-tcbinfo-expired, tdx-tcbinfo-fmspc-mismatch, tdx-module-mrsigner-mismatch,
+ * tdx-module-attributes-mismatch, tdx-tcb-level-unsupported, tdx-module-identity-missing,
+ * tdx-module-tcb-unsupported, tdx-qe-identity-expired, tdx-qe-identity-mismatch,
+ * tdx-qe-tcb-unsupported. */
+enum reason tdx_tcb_evaluate(const struct tdx_quote *q, X509 *pck, json_object *ti, json_object *qi,
+                             int64_t t, struct tdx_tcb_result *ret, struct verdict *v);

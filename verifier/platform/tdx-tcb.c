@@ -3,8 +3,8 @@
  * go-tdx-guest's verify.go implements it and tests/tools/cvm-reference.py (tdx_tcb_status)
  * mirrors: FMSPC, PCE-ID, the 16 SGX component SVNs and the PCESVN from the PCK certificate,
  * the TCB info's window and identity of the platform, the first TCB level the platform reaches,
- * the TDX module identity, the QE identity. The collateral's own signatures need the issuer
- * chains Intel's PCS sends in HTTP headers; without them nothing can be accepted. */
+ * the TDX module identity, the QE identity. The collateral is authentic by then
+ * (tdx-collateral.c); which statuses are accepted is the policy's (platform-policy.c). */
 #include "platform/tdx-quote.h"
 
 #include "common/json-util.h"
@@ -132,14 +132,28 @@ static int components(json_object *level_tcb, const char *key, int64_t svn[16])
         return (int) n;
 }
 
-enum reason tdx_tcb_evaluate(const struct tdx_quote *q, X509 *pck, json_object *tcbinfo,
-                             json_object *qeid, int64_t t, struct tdx_tcb_result *ret,
-                             struct verdict *v)
+bool tdx_pck_fmspc(X509 *pck, uint8_t ret[6])
+{
+        static const uint8_t fmspc_sfx[] = {0x04};
+        _cleanup_(OPENSSL_freep) uint8_t *der = NULL;
+        int der_len = i2d_X509(pck, &der);
+        const uint8_t *p;
+        size_t len;
+
+        ERR_clear_error();
+        if (der_len <= 0 || !(p = grab(der, (size_t) der_len, fmspc_sfx, 1, &len)) || len != 6)
+                return false;
+        memcpy(ret, p, 6);
+        return true;
+}
+
+enum reason tdx_tcb_evaluate(const struct tdx_quote *q, X509 *pck, json_object *ti, json_object *qi,
+                             int64_t t, struct tdx_tcb_result *ret, struct verdict *v)
 {
         static const uint8_t fmspc_sfx[] = {0x04}, pceid_sfx[] = {0x03},
                              pcesvn_sfx[] = {0x02, 0x11};
         _cleanup_(OPENSSL_freep) uint8_t *der = NULL;
-        json_object *ti, *qi, *mod, *levels, *level = NULL, *ids, *qlevels;
+        json_object *mod, *levels, *level = NULL, *ids, *qlevels;
         uint8_t fmspc[6], pceid[2], want[48], mask[16], attrs[16], got[16];
         const uint8_t *p;
         const uint8_t *svn = q->td.tee_tcb_svn, *qe = q->qe_report;
@@ -173,9 +187,9 @@ enum reason tdx_tcb_evaluate(const struct tdx_quote *q, X509 *pck, json_object *
                                    "the PCK certificate has no PCESVN");
 
         /* The TCB info: TDX's, in its window, for this platform and TDX module. */
-        if (!json_object_object_get_ex(tcbinfo, "tcbInfo", &ti) ||
-            !json_object_object_get_ex(qeid, "enclaveIdentity", &qi) ||
-            !streq(get_str(ti, "id") ?: "", "TDX") || !streq(get_str(qi, "id") ?: "", "TD_QE"))
+        if (!json_object_is_type(ti, json_type_object) ||
+            !json_object_is_type(qi, json_type_object) || !streq(get_str(ti, "id") ?: "", "TDX") ||
+            !streq(get_str(qi, "id") ?: "", "TD_QE"))
                 return verdict_set(v, REASON_TDX_COLLATERAL_KIND,
                                    "the collateral is not a TDX TCB info and a TD_QE identity");
         if (!window(ti, t))
@@ -302,9 +316,8 @@ enum reason tdx_tcb_evaluate(const struct tdx_quote *q, X509 *pck, json_object *
                 return verdict_set(v, REASON_TDX_QE_TCB_UNSUPPORTED,
                                    "the QE's ISVSVN reaches no level of its identity");
         snprintf(ret->qe_status, sizeof(ret->qe_status), "%s", status);
-        if (!streq(ret->tcb_status, "UpToDate"))
-                return verdict_set(v, REASON_TDX_TCB_STATUS, "TCB status %s", ret->tcb_status);
-        if (!streq(ret->qe_status, "UpToDate"))
-                return verdict_set(v, REASON_TDX_QE_TCB_STATUS, "QE TCB status %s", ret->qe_status);
+        if (!ret->platform_status[0] || !ret->tcb_status[0] || !ret->qe_status[0])
+                return verdict_set(v, REASON_TDX_COLLATERAL_KIND,
+                                   "a TCB level the platform reaches has no tcbStatus");
         return REASON_OK;
 }

@@ -33,9 +33,7 @@ static bool is_p256(EVP_PKEY *key)
         return streq(curve, "prime256v1");
 }
 
-/* ECDSA P-256/SHA-256 of data by key, the signature raw r || s (32 bytes each, big-endian). */
-static bool raw_ecdsa_verify(EVP_PKEY *key, const uint8_t sig_raw[64], const uint8_t *data,
-                             size_t size)
+bool tdx_p256_verify(EVP_PKEY *key, const uint8_t sig_raw[64], const uint8_t *data, size_t size)
 {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
@@ -176,7 +174,7 @@ enum reason tdx_qe_report_verify(const struct tdx_quote *q, X509 *pck, struct ve
 
         ERR_clear_error();
         /* The quoting enclave's report, signed by the platform's PCK key ... */
-        if (!raw_ecdsa_verify(pck_key, q->qe_signature, q->qe_report, TDX_QE_REPORT_SIZE))
+        if (!tdx_p256_verify(pck_key, q->qe_signature, q->qe_report, TDX_QE_REPORT_SIZE))
                 return verdict_set(v, REASON_TDX_QE_REPORT_SIGNATURE_INVALID,
                                    "the QE report's signature does not verify with the PCK key");
         /* ... vouches for the attestation key: REPORTDATA = SHA-256(key || auth) || 0^32. */
@@ -199,7 +197,7 @@ enum reason tdx_quote_signature_verify(const struct tdx_quote *q, struct verdict
 {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = p256_from_raw(q->attest_key);
 
-        if (!key || !raw_ecdsa_verify(key, q->signature, q->signed_part, q->signed_size))
+        if (!key || !tdx_p256_verify(key, q->signature, q->signed_part, q->signed_size))
                 return verdict_set(v, REASON_TDX_QUOTE_SIGNATURE_INVALID,
                                    "the quote's signature does not verify with its attestation "
                                    "key");
