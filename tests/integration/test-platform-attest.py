@@ -445,11 +445,25 @@ def main():
 
         # The operator's VCEK cache: a node that sends no certificate is verified with the
         # cached VCEK of its chip and TCB; a report of a chip not in the cache is vek-missing.
+        # A VCEK a node sends goes into the cache once the whole report verified, not before.
         cache = os.path.join(d, "vcek-cache")
+        cached = os.path.join(cache, "%s-%016x.der" % (CHIP_ID.hex(), TCB_U64))
         os.makedirs(cache)
-        with open(os.path.join(cache, "%s-%016x.der" % (CHIP_ID.hex(), TCB_U64)), "wb") as f:
-            f.write(chain["vcek"])
         client = serve("cache", snp_policy, ["--vcek-cache", cache])
+        before = unused()
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(stranger, ch))))
+        refused("the chip's VCEK sent with a report bound to another node", "snp-report-data-mismatch",
+                answer, status, before)
+        check(os.listdir(cache) == [], f"a refused report leaves nothing in the VCEK cache "
+              f"({os.listdir(cache)})")
+        status, answer, _ = rounds(node, platform=lambda ch: evidence(
+            snp_report(chain["key"], binding(node, ch))))
+        persisted = open(cached, "rb").read() if os.path.exists(cached) else None
+        check(status == 200 and persisted == chain["vcek"] and os.listdir(cache) == [
+              os.path.basename(cached)],
+              f"the VCEK of an accepted report is kept in --vcek-cache as CHIPID-TCB.der "
+              f"({status}, {os.listdir(cache)})")
         status, answer, _ = rounds(node, platform=lambda ch: evidence(
             snp_report(chain["key"], binding(node, ch)), []))
         check(status == 200 and "sealed" in answer,

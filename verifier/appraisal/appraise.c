@@ -504,6 +504,29 @@ static X509 *vcek_from_cache(const char *dir, const struct platform_evidence *ev
         return amd_cert_load((const uint8_t *) data, size);
 }
 
+/* The VCEK a node sent, into the cache once its report verified in full (chain, chip, TCB,
+ * signature, policy, binding): VCEKs never change for a chip and TCB, so a later boot whose
+ * firmware or gate hands none over still attests, and only AMD's certificates of chips that
+ * really attested land there (one file per chip and TCB). An existing file is kept; a cache
+ * the verifier may not write is the operator's choice, not the node's failure. */
+static void vcek_to_cache(const char *dir, const struct platform_facts *f, X509 *vek)
+{
+        _cleanup_(OPENSSL_freep) uint8_t *der = NULL;
+        char chip[129], path[4096];
+        int len;
+
+        if (!f->have_report || f->vek_kind != AMD_VEK_VCEK)
+                return;
+        hex_encode(f->report.chip_id, sizeof(f->report.chip_id), chip);
+        if (pathf(path, sizeof(path), "%s/%s-%016llx.der", dir, chip,
+                  (unsigned long long) f->report.reported_tcb) < 0 ||
+            access(path, F_OK) == 0 || (len = i2d_X509(vek, &der)) <= 0) {
+                ERR_clear_error();
+                return;
+        }
+        (void) write_file_atomic(path, der, (size_t) len, 0644, (uid_t) -1, (gid_t) -1);
+}
+
 /* Platform evidence (docs/PROTOCOL.md, "What the verifier checks"): required by the policy or
  * by an EK admitted for it in round 1, and checked whenever it is sent. */
 static enum reason check_platform(const struct verifier *vf, const struct attest_request *req,
@@ -516,6 +539,7 @@ static enum reason check_platform(const struct verifier *vf, const struct attest
         struct platform_evidence ev = {};
         struct platform_expect ex = {.check_binding = true, .ak = ak, .ek = ek};
         struct platform_facts facts;
+        bool vek_from_node;
         enum reason r;
 
         if (!req->has_platform) {
@@ -550,11 +574,14 @@ static enum reason check_platform(const struct verifier *vf, const struct attest
                 else
                         X509_free(c);
         }
+        vek_from_node = ev.vek != NULL;
         if (!ev.vek && vf->vcek_cache && !platform_kind_is_tdx(ev.kind))
                 ev.vek = vcek_from_cache(vf->vcek_cache, &ev);
         platform_binding(req->challenge, req->challenge_size, ek->name, ek->name_size, ak->name,
                          ak->name_size, ex.binding);
         r = platform_verify(vf->amd_roots, pol, &ev, &ex, (int64_t) now, NULL, NULL, &facts, v);
+        if (r == REASON_OK && vek_from_node && vf->vcek_cache)
+                vcek_to_cache(vf->vcek_cache, &facts, ev.vek);
         X509_free(ev.vek);
         if (r != REASON_OK)
                 return r;
