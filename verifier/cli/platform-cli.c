@@ -148,7 +148,7 @@ static enum reason verify_tdx_tcb(struct inputs *in, const struct platform_polic
                                   struct verdict *v)
 {
         _cleanup_(tdx_collateral_done) struct tdx_collateral c = {};
-        _cleanup_(X509_freep) X509 *pck = NULL;
+        _cleanup_(X509_freep) X509 *pck = NULL, *pck_ca = NULL;
         const uint8_t *pin =
             in->roots->has_intel_pin ? in->roots->intel_pin : intel_sgx_root_sha256;
         struct tdx_tcb_result res;
@@ -160,7 +160,7 @@ static enum reason verify_tdx_tcb(struct inputs *in, const struct platform_polic
         print_step(NULL, "parse", r, r == REASON_OK ? "TDX quote" : v->message);
         if (r != REASON_OK)
                 return r;
-        r = tdx_pck_chain_verify(&q, pin, t, &pck, ca, sizeof(ca), v);
+        r = tdx_pck_chain_verify(&q, pin, t, &pck, &pck_ca, ca, sizeof(ca), v);
         if (r == REASON_OK)
                 r = tdx_qe_report_verify(&q, pck, v);
         if (r == REASON_OK)
@@ -169,7 +169,7 @@ static enum reason verify_tdx_tcb(struct inputs *in, const struct platform_polic
                    r == REASON_OK ? "PCK chain, QE report, quote" : v->message);
         if (r != REASON_OK)
                 return r;
-        r = tdx_collateral_load(in->roots->tdx_collateral, &q, pin, t, &c, v);
+        r = tdx_collateral_load(in->roots->tdx_collateral, pck, pck_ca, pin, t, &c, v);
         print_step(NULL, "collateral", r,
                    r == REASON_OK ? "signed by Intel SGX TCB Signing; CRLs current, nothing "
                                     "revoked"

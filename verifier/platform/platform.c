@@ -177,15 +177,11 @@ static const char *td_differs(const struct tdx_td_info *a, const struct tdx_td_i
         return NULL;
 }
 
-/* TDX, in the oracle's order: parse (Azure: the HCL, its TDREPORT, the claims hash, the quote,
- * the quote of this TDREPORT), the PCK chain, the QE report, the quote's signature, the policy
- * (DEBUG, MRTD, RTMRs), the binding. The TDREPORT's MAC is for the CPU only: the quote of the
- * same TD is what vouches for it. */
 /* The TCB status from Intel's collateral, authenticated first (steps "collateral", "tcb"),
  * unless the policy says tcb_status "unchecked". */
 static enum reason verify_tdx_tcb(const struct amd_roots *roots, const struct run *run,
                                   const struct platform_policy *pol, const struct tdx_quote *q,
-                                  X509 *pck, int64_t t, struct verdict *v)
+                                  X509 *pck, X509 *pck_ca, int64_t t, struct verdict *v)
 {
         _cleanup_(tdx_collateral_done) struct tdx_collateral c = {};
         struct tdx_tcb_result res;
@@ -196,7 +192,7 @@ static enum reason verify_tdx_tcb(const struct amd_roots *roots, const struct ru
                 return done(run, "tcb", REASON_OK, v,
                             "not evaluated: the policy says tdx.tcb_status \"unchecked\"");
         k = tdx_collateral_load(
-            roots ? roots->tdx_collateral : NULL, q,
+            roots ? roots->tdx_collateral : NULL, pck, pck_ca,
             roots && roots->has_intel_pin ? roots->intel_pin : intel_sgx_root_sha256, t, &c, v);
         if (k != REASON_OK)
                 return done(run, "collateral", k, v, NULL);
@@ -213,12 +209,16 @@ static enum reason verify_tdx_tcb(const struct amd_roots *roots, const struct ru
         return done(run, "tcb", REASON_OK, v, detail);
 }
 
+/* TDX, in the oracle's order: parse (Azure: the HCL, its TDREPORT, the claims hash, the quote,
+ * the quote of this TDREPORT), the PCK chain, the QE report, the quote's signature, the
+ * collateral and the TCB status, the policy (DEBUG, MRTD, RTMRs), the binding. The TDREPORT's
+ * MAC is for the CPU only: the quote of the same TD is what vouches for it. */
 static enum reason verify_tdx(const struct amd_roots *roots, const struct run *run,
                               const struct platform_policy *pol, const struct platform_evidence *ev,
                               const struct platform_expect *ex, int64_t t, struct platform_facts *f,
                               struct verdict *v)
 {
-        _cleanup_(X509_freep) X509 *pck = NULL;
+        _cleanup_(X509_freep) X509 *pck = NULL, *pck_ca = NULL;
         const uint8_t *quote = ev->report;
         size_t quote_size = ev->report_size;
         char detail[512], mrtd[97];
@@ -292,7 +292,7 @@ static enum reason verify_tdx(const struct amd_roots *roots, const struct run *r
 
         k = tdx_pck_chain_verify(
             &f->quote, roots && roots->has_intel_pin ? roots->intel_pin : intel_sgx_root_sha256, t,
-            &pck, f->pck_ca, sizeof(f->pck_ca), v);
+            &pck, &pck_ca, f->pck_ca, sizeof(f->pck_ca), v);
         if (k != REASON_OK)
                 return done(run, "chain", k, v, NULL);
         snprintf(detail, sizeof(detail), "PCK > %s > Intel SGX Root CA (pinned)", f->pck_ca);
@@ -306,7 +306,7 @@ static enum reason verify_tdx(const struct amd_roots *roots, const struct run *r
         if (k != REASON_OK)
                 return done(run, "signature", k, v, NULL);
         done(run, "signature", REASON_OK, v, "ECDSA P-256 SHA-256 by the attestation key");
-        k = verify_tdx_tcb(roots, run, pol, &f->quote, pck, t, v);
+        k = verify_tdx_tcb(roots, run, pol, &f->quote, pck, pck_ca, t, v);
         if (k != REASON_OK)
                 return k;
         k = tdx_policy_check(pol, &f->quote.td, v);

@@ -332,24 +332,17 @@ static enum reason crl_check(const char *dir, const char *name, X509 *issuer, in
         return REASON_OK;
 }
 
-enum reason tdx_collateral_load(const char *dir, const struct tdx_quote *q,
+enum reason tdx_collateral_load(const char *dir, X509 *pck, X509 *pck_ca,
                                 const uint8_t root_pin[32], int64_t t, struct tdx_collateral *ret,
                                 struct verdict *v)
 {
-        _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *chain = NULL;
         _cleanup_(X509_freep) X509 *signer = NULL, *root = NULL;
         _cleanup_(tdx_collateral_done) struct tdx_collateral c = {};
         uint8_t fmspc[6];
         char name[64], ca_cn[64];
-        X509 *pck, *pck_ca;
         enum reason r;
 
         *ret = (struct tdx_collateral){};
-        chain = amd_certs_load(q->pck_chain, q->pck_chain_size);
-        if (!chain || sk_X509_num(chain) != 3)
-                return verdict_set(v, REASON_TDX_PCK_CHAIN_LENGTH, "the PCK chain is not 3 long");
-        pck = sk_X509_value(chain, 0);
-        pck_ca = sk_X509_value(chain, 1);
         if (!tdx_pck_fmspc(pck, fmspc))
                 return verdict_set(v, REASON_TDX_PCK_EXTENSION_MISSING,
                                    "the PCK certificate has no FMSPC");

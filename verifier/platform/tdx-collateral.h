@@ -33,14 +33,14 @@ struct tdx_collateral {
 
 void tdx_collateral_done(struct tdx_collateral *c);
 
-/* The authenticated collateral for the platform of q, whose PCK chain tdx_pck_chain_verify
- * accepted; dir NULL: none configured. root_pin: the pinned Intel SGX Root CA (SHA-256 of its
- * DER); t the verification time. Reasons, in check order: tdx-pck-extension-missing,
- * tdx-collateral-missing (a file, or no directory), tdx-collateral-chain-invalid,
- * tdx-collateral-chain-expired, tdx-tcbinfo-signature-invalid,
+/* The authenticated collateral for the platform of a quote whose PCK chain (pck, issued by
+ * pck_ca) tdx_pck_chain_verify accepted; dir NULL: none configured. root_pin: the pinned Intel SGX
+ * Root CA (SHA-256 of its DER); t the verification time. Reasons, in check order:
+ * tdx-pck-extension-missing, tdx-collateral-missing (a file, or no directory),
+ * tdx-collateral-chain-invalid, tdx-collateral-chain-expired, tdx-tcbinfo-signature-invalid,
  * tdx-qe-identity-signature-invalid, tdx-crl-invalid, tdx-crl-expired, tdx-ca-revoked,
  * tdx-pck-revoked. On REASON_OK the caller owns ret (tdx_collateral_done). */
-enum reason tdx_collateral_load(const char *dir, const struct tdx_quote *q,
+enum reason tdx_collateral_load(const char *dir, X509 *pck, X509 *pck_ca,
                                 const uint8_t root_pin[32], int64_t t, struct tdx_collateral *ret,
                                 struct verdict *v);
 

@@ -79,12 +79,13 @@ extern const uint8_t intel_sgx_root_sha256[32];
 /* The PCK chain: exactly three certificates, the root the pinned one (root_pin: SHA-256 of its
  * DER, intel_sgx_root_sha256 unless a test replaces it), each valid at t, each
  * signed by the next (ECDSA P-256), the intermediate an Intel SGX PCK Platform or Processor CA.
- * On REASON_OK *ret_pck is the PCK leaf (the caller frees it) and pck_ca (if given) the
- * intermediate's common name. Reasons: tdx-pck-chain-length, tdx-root-not-pinned,
- * tdx-pck-chain-expired, tdx-{root,pck-ca,pck}-{issuer-mismatch,signature-invalid},
- * tdx-pck-ca-unknown. */
+ * On REASON_OK *ret_pck is the PCK leaf and *ret_ca (if ret_ca) the PCK CA (the caller frees
+ * them), pck_ca (if given) the intermediate's common name. Reasons: tdx-pck-chain-length,
+ * tdx-root-not-pinned, tdx-pck-chain-expired,
+ * tdx-{root,pck-ca,pck}-{issuer-mismatch,signature-invalid}, tdx-pck-ca-unknown. */
 enum reason tdx_pck_chain_verify(const struct tdx_quote *q, const uint8_t root_pin[32], int64_t t,
-                                 X509 **ret_pck, char *pck_ca, size_t ca_size, struct verdict *v);
+                                 X509 **ret_pck, X509 **ret_ca, char *pck_ca, size_t ca_size,
+                                 struct verdict *v);
 /* The QE report signed by the PCK key (tdx-qe-report-signature-invalid), its REPORTDATA =
  * SHA-256(attestation key || QE auth data) || 0^32 (tdx-qe-report-data-mismatch). */
 enum reason tdx_qe_report_verify(const struct tdx_quote *q, X509 *pck, struct verdict *v);

@@ -110,7 +110,8 @@ static bool valid_at(X509 *c, int64_t t)
 }
 
 enum reason tdx_pck_chain_verify(const struct tdx_quote *q, const uint8_t root_pin[32], int64_t t,
-                                 X509 **ret_pck, char *pck_ca, size_t ca_size, struct verdict *v)
+                                 X509 **ret_pck, X509 **ret_ca, char *pck_ca, size_t ca_size,
+                                 struct verdict *v)
 {
         _cleanup_(sk_X509_pop_freep) STACK_OF(X509) *certs =
             amd_certs_load(q->pck_chain, q->pck_chain_size);
@@ -162,6 +163,8 @@ enum reason tdx_pck_chain_verify(const struct tdx_quote *q, const uint8_t root_p
         if (pck_ca)
                 snprintf(pck_ca, ca_size, "%s", cn);
         *ret_pck = sk_X509_shift(certs);
+        if (ret_ca)
+                *ret_ca = sk_X509_shift(certs);
         return REASON_OK;
 }
 
