@@ -44,6 +44,12 @@ static void curl_slist_free_allp(struct curl_slist **l)
         curl_slist_free_all(*l);
 }
 
+/* A proxy option took, or curl was built without proxies. */
+static bool proxy_off(CURLcode cc)
+{
+        return cc == CURLE_OK || cc == CURLE_NOT_BUILT_IN || cc == CURLE_UNKNOWN_OPTION;
+}
+
 static long msec(uint64_t usec)
 {
         return usec >= 2000U ? (long) (usec / 1000U) : 1L;
@@ -55,7 +61,7 @@ static const char *detail_text(const char *curl_err, CURLcode cc)
         return curl_err[0] ? curl_err : curl_easy_strerror(cc);
 }
 
-static int transport_error(CURLcode cc, const char *curl_err, uint64_t timeout_usec,
+static int transport_error(CURLcode cc, const char *curl_err, long os_errno, uint64_t timeout_usec,
                            enum failure *ret_failure, char *errbuf, size_t errlen)
 {
         *ret_failure = FAILURE_IMDS_UNREACHABLE;
@@ -64,10 +70,13 @@ static int transport_error(CURLcode cc, const char *curl_err, uint64_t timeout_u
                 snprintf(errbuf, errlen, "IMDS %s: no answer within %llu ms", IMDS_TDQUOTE_URL,
                          (unsigned long long) (timeout_usec / 1000U));
                 return -ETIMEDOUT;
-        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_CONNECT: {
+                int err = os_errno > 0 ? (int) os_errno : ECONNREFUSED;
+
                 snprintf(errbuf, errlen, "IMDS %s: cannot connect: %s", IMDS_TDQUOTE_URL,
-                         detail_text(curl_err, cc));
-                return -ECONNREFUSED;
+                         strerror(err));
+                return -err;
+        }
         case CURLE_WRITE_ERROR:
         case CURLE_FILESIZE_EXCEEDED:
                 *ret_failure = FAILURE_IMDS_ANSWER;
@@ -105,7 +114,7 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         char curl_err[CURL_ERROR_SIZE] = "", err[160];
         struct imds_answer a = {};
         uint64_t now = now_usec(), timeout;
-        long status = 0;
+        long status = 0, os_errno = 0;
         CURLcode cc;
         int r;
 
@@ -142,13 +151,18 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         }
         if (!h)
                 return -ENOMEM;
-        /* Only http, only this URL: no redirect anywhere, and no proxy from the environment
-         * (curl reads *_proxy) or anywhere else: the service answers the VM itself only. */
+        /* Only http, only this URL, no redirect anywhere. */
         if (curl_easy_setopt(h, CURLOPT_URL, IMDS_TDQUOTE_URL) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_NOPROXY, "*") != CURLE_OK) {
-                snprintf(errbuf, errlen, "libcurl lacks plain HTTP without a proxy");
+            curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK) {
+                snprintf(errbuf, errlen, "libcurl lacks plain HTTP");
+                return -EOPNOTSUPP;
+        }
+        /* No proxy, from the environment (curl reads *_proxy) or anywhere else: the service
+         * answers the VM itself only. The gate's curl has no proxy code at all
+         * (deps/build.sh: --disable-proxy), which these options then cannot set. */
+        if (!proxy_off(curl_easy_setopt(h, CURLOPT_PROXY, "")) ||
+            !proxy_off(curl_easy_setopt(h, CURLOPT_NOPROXY, "*"))) {
+                snprintf(errbuf, errlen, "libcurl cannot turn its proxy off");
                 return -EOPNOTSUPP;
         }
         (void) curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -168,9 +182,12 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         answer_body = a.body;
         if (cc == CURLE_OK)
                 (void) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        else
+                (void) curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
         curl_easy_cleanup(TAKE_PTR(h));
         if (cc != CURLE_OK)
-                return transport_error(cc, curl_err, timeout, ret_failure, errbuf, errlen);
+                return transport_error(cc, curl_err, os_errno, timeout, ret_failure, errbuf,
+                                       errlen);
         if (status != 200) {
                 *ret_failure = FAILURE_IMDS_STATUS;
                 snprintf(errbuf, errlen, "IMDS %s answered HTTP %ld, not 200", IMDS_TDQUOTE_URL,
