@@ -27,8 +27,11 @@ spec = importlib.util.spec_from_file_location("svc", os.path.join(HERE, "test-ve
 svc = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(svc)
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from cvm_synth import (CHIP_ID, MEASUREMENT, TCB, TCB_U64, hcl_blob,  # noqa: E402
-                       make_chain, snp_report)
+# TDX (docs/PROTOCOL.md, kinds tdx-quote and azure-tdx-hcl): an Intel-shaped chain of our own
+# (P-256: "Intel SGX Root CA" -> "Intel SGX PCK Platform CA" -> PCK), pinned through
+# --platform-roots, and DCAP v4 quotes built and signed by cvm_synth.
+from cvm_synth import (CHIP_ID, MEASUREMENT, MRTD, TCB, TCB_U64, hcl_blob,  # noqa: E402
+                       intel_chain, make_chain, snp_report, tdx_hcl_blob, tdx_quote)
 
 LABEL = b"nodegate platform v3\0"
 # A pool line per boot that gets a token (kubeadm's format), and spares.
@@ -102,77 +105,6 @@ def azure_claims(node, user_data, ak_jwk=None, ek_jwk=None):
 
 def binding(node, challenge):
     return hashlib.sha512(LABEL + challenge + node.ek_name + node.ak_name).digest()
-
-
-# ---- TDX (docs/PROTOCOL.md, kinds tdx-quote and azure-tdx-hcl): an Intel-shaped chain of our
-# own (P-256: "Intel SGX Root CA" -> "Intel SGX PCK Platform CA" -> PCK), pinned through
-# --platform-roots, and DCAP v4 quotes built and signed here.
-MRTD = hashlib.sha384(b"nodegate test TD").digest()
-
-
-def intel_chain():
-    """(root PEM, chain PEM: PCK, CA, root; the PCK key)."""
-    import datetime
-    from cryptography import x509
-    now = datetime.datetime.now(datetime.timezone.utc)
-    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
-    names = [x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, n),
-                        x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation")])
-             for n in ("Intel SGX Root CA", "Intel SGX PCK Platform CA", "Intel SGX PCK Certificate")]
-    certs = []
-    for i in range(3):
-        b = (x509.CertificateBuilder().subject_name(names[i]).issuer_name(names[max(i - 1, 0)])
-             .public_key(keys[i].public_key()).serial_number(i + 1)
-             .not_valid_before(now - datetime.timedelta(days=1))
-             .not_valid_after(now + datetime.timedelta(days=365))
-             .add_extension(x509.BasicConstraints(ca=i < 2, path_length=None), critical=True))
-        certs.append(b.sign(keys[max(i - 1, 0)], hashes.SHA256()))
-    pem = [c.public_bytes(serialization.Encoding.PEM) for c in certs]
-    return pem[0], pem[2] + pem[1] + pem[0] + b"\0", keys[2]
-
-
-def raw_sig(key, data):
-    r, s_ = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
-    return r.to_bytes(32, "big") + s_.to_bytes(32, "big")
-
-
-def td_body(report_data, debug=False, mrtd=MRTD):
-    body = bytearray(584)
-    body[120] = 1 if debug else 0  # TD_ATTRIBUTES.DEBUG
-    body[136:184] = mrtd
-    body[520:584] = report_data
-    return bytes(body)
-
-
-def tdx_quote(pck_key, chain, report_data, debug=False, mrtd=MRTD):
-    """A DCAP v4 quote: header, TD body, signature data with the QE report binding a fresh
-    attestation key and signed by the PCK key, the PCK chain; 70 zero bytes after it."""
-    att = ec.generate_private_key(ec.SECP256R1())
-    nums = att.public_key().public_numbers()
-    att_raw = nums.x.to_bytes(32, "big") + nums.y.to_bytes(32, "big")
-    signed = struct.pack("<HHIHH", 4, 2, 0x81, 0, 0) + bytes(16 + 20) + \
-        td_body(report_data, debug, mrtd)
-    auth = bytes(range(32))
-    qe = bytearray(384)
-    qe[320:352] = hashlib.sha256(att_raw + auth).digest()
-    cdata = bytes(qe) + raw_sig(pck_key, bytes(qe)) + struct.pack("<H", len(auth)) + auth + \
-        struct.pack("<HI", 5, len(chain)) + chain
-    sd = raw_sig(att, signed) + att_raw + struct.pack("<HI", 6, len(cdata)) + cdata
-    return signed + struct.pack("<I", len(sd)) + sd + bytes(70)
-
-
-def tdx_hcl_blob(claims, mrtd=MRTD):
-    """NV 0x01400001 on Azure TDX: HCLA header, TDREPORT (type 0x81, REPORTDATA =
-    SHA-256(claims) || 0^32, MRTD), zero padding to 1184, IGVM request data (TDX, SHA-256),
-    the claims, zero padding to 2600 bytes."""
-    td = bytearray(1024)
-    td[0] = 0x81
-    td[128:192] = hashlib.sha256(claims).digest() + bytes(32)
-    td[528:576] = mrtd
-    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
-    req = struct.pack("<IIIII", 20 + len(claims), 1, 4, 1, len(claims))
-    blob = head + bytes(td) + bytes(160) + req + claims
-    return blob + bytes(2600 - len(blob))
 
 
 def main():

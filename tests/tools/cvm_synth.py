@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Synthetic but well-formed SEV-SNP evidence for the tests (issue 13): an AMD-shaped chain made
-with OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK with
-AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — version-3 SNP reports signed by that
-VCEK, and Azure HCL blobs around them. No real AMD key ever signs these: the verifier trusts the
-chain only when it is given as --platform-roots. Shared by tests/integration/test-platform-attest.py
-(make check-cvm-attest) and tests/tools/azure-paravisor.py (the e2e's emulated paravisor), plus
-the swtpm socket helper both tools need to set a vTPM up with tpm2-tools.
+"""Synthetic but well-formed SEV-SNP and TDX evidence for the tests (issue 13): an AMD-shaped chain
+made with OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK
+with AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — version-3 SNP reports signed by
+that VCEK, and Azure HCL blobs around them; an Intel-shaped chain (P-256: "Intel SGX Root CA" ->
+"Intel SGX PCK Platform CA" -> PCK), DCAP v4 TD quotes signed under it, TDREPORTs and Azure TDX
+HCL blobs. No real AMD or Intel key ever signs these: the verifier trusts the chains only when
+they are given as --platform-roots. Shared by tests/integration/test-platform-attest.py
+(make check-cvm-attest), tests/integration/test-gate-azure-tdx.py, tests/tools/azure-paravisor.py
+(the emulated paravisor) and tests/tools/fake-imds.py, plus the swtpm socket helper the tools
+need to set a vTPM up with tpm2-tools.
 """
 import base64
 import hashlib
@@ -139,6 +142,104 @@ def claims_json(keys, user_data, vm_configuration=None):
     if user_data is not None:
         c["user-data"] = user_data.hex().upper()
     return json.dumps(c, separators=(",", ":")).encode()
+
+
+# --- TDX: an Intel-shaped chain, DCAP v4 quotes, TDREPORTs, Azure TDX HCL blobs ----------------
+
+MRTD = hashlib.sha384(b"nodegate test TD").digest()
+TDREPORT_SIZE = 1024
+
+
+def intel_chain():
+    """(root PEM, chain PEM: PCK, CA, root and a NUL as in real quotes; the PCK key)."""
+    import datetime
+    from cryptography import x509
+    now = datetime.datetime.now(datetime.timezone.utc)
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    names = [x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, n),
+                        x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation")])
+             for n in ("Intel SGX Root CA", "Intel SGX PCK Platform CA", "Intel SGX PCK Certificate")]
+    certs = []
+    for i in range(3):
+        b = (x509.CertificateBuilder().subject_name(names[i]).issuer_name(names[max(i - 1, 0)])
+             .public_key(keys[i].public_key()).serial_number(i + 1)
+             .not_valid_before(now - datetime.timedelta(days=1))
+             .not_valid_after(now + datetime.timedelta(days=365))
+             .add_extension(x509.BasicConstraints(ca=i < 2, path_length=None), critical=True))
+        certs.append(b.sign(keys[max(i - 1, 0)], hashes.SHA256()))
+    pem = [c.public_bytes(serialization.Encoding.PEM) for c in certs]
+    return pem[0], pem[2] + pem[1] + pem[0] + b"\0", keys[2]
+
+
+def raw_sig(key, data):
+    r, s_ = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+
+
+def td_body(report_data, debug=False, mrtd=MRTD):
+    """A TD quote body (v4, 584 bytes): TD_ATTRIBUTES.DEBUG, MRTD and REPORTDATA set."""
+    body = bytearray(584)
+    body[120] = 1 if debug else 0  # TD_ATTRIBUTES.DEBUG
+    body[136:184] = mrtd
+    body[520:584] = report_data
+    return bytes(body)
+
+
+def td_body_of(tdreport):
+    """The quote body of a TDREPORT (Intel TDX module ABI: REPORTMACSTRUCT at 0, TEE_TCB_INFO at
+    256, TDINFO at 512), field by field as a quoting enclave copies them."""
+    if len(tdreport) != TDREPORT_SIZE or tdreport[0] != 0x81:
+        raise ValueError("not a TDREPORT (%d bytes, type 0x%02x)" % (
+            len(tdreport), tdreport[0] if tdreport else 0))
+    ti = tdreport[512:]
+    body = bytearray(584)
+    body[0:16] = tdreport[256 + 8:256 + 24]    # TEE_TCB_SVN
+    body[16:64] = tdreport[256 + 24:256 + 72]  # MRSEAM
+    body[120:136] = ti[0:16]                   # TD_ATTRIBUTES, XFAM
+    body[136:328] = ti[16:208]                 # MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG
+    body[328:520] = ti[208:400]                # RTMR0-3
+    body[520:584] = tdreport[128:192]          # REPORTDATA
+    return bytes(body)
+
+
+def tdx_quote(pck_key, chain, report_data=None, debug=False, mrtd=MRTD, body=None):
+    """A DCAP v4 quote: header, TD body (td_body() or the one given), signature data with the
+    QE report binding a fresh attestation key and signed by the PCK key, the PCK chain; 70 zero
+    bytes after it."""
+    att = ec.generate_private_key(ec.SECP256R1())
+    nums = att.public_key().public_numbers()
+    att_raw = nums.x.to_bytes(32, "big") + nums.y.to_bytes(32, "big")
+    signed = struct.pack("<HHIHH", 4, 2, 0x81, 0, 0) + bytes(16 + 20) + \
+        (body if body is not None else td_body(report_data, debug, mrtd))
+    auth = bytes(range(32))
+    qe = bytearray(384)
+    qe[320:352] = hashlib.sha256(att_raw + auth).digest()
+    cdata = bytes(qe) + raw_sig(pck_key, bytes(qe)) + struct.pack("<H", len(auth)) + auth + \
+        struct.pack("<HI", 5, len(chain)) + chain
+    sd = raw_sig(att, signed) + att_raw + struct.pack("<HI", 6, len(cdata)) + cdata
+    return signed + struct.pack("<I", len(sd)) + sd + bytes(70)
+
+
+def tdreport(report_data, mrtd=MRTD):
+    """A TDREPORT (type 0x81) with REPORTDATA and MRTD; the MAC is the CPU's business."""
+    td = bytearray(TDREPORT_SIZE)
+    td[0] = 0x81
+    td[128:192] = report_data
+    td[528:576] = mrtd
+    return bytes(td)
+
+
+def tdx_hcl_blob(claims, mrtd=MRTD, size=2600):
+    """NV 0x01400001 on Azure TDX: HCLA header, TDREPORT (type 0x81, REPORTDATA =
+    SHA-256(claims) || 0^32, MRTD), zero padding to 1184, IGVM request data (TDX, SHA-256),
+    the claims, zero padding to size bytes (2600 on current hosts, at most 2048 in swtpm)."""
+    td = tdreport(hashlib.sha256(claims).digest() + bytes(32), mrtd)
+    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
+    req = struct.pack("<IIIII", 20 + len(claims), 1, 4, 1, len(claims))
+    blob = head + td + bytes(160) + req + claims
+    if len(blob) > size:
+        raise ValueError("HCL blob of %d bytes does not fit %d" % (len(blob), size))
+    return blob + bytes(size - len(blob))
 
 
 # --- a swtpm with a socket interface, for tpm2-tools ---------------------------------------------
