@@ -18,7 +18,8 @@ verifier over HTTPS, with no change to the gate and no special build.
 
 Asserted: the gate POSTs exactly the TDREPORT of the HCL report it read (base64url, no
 padding, Microsoft's three headers), round 2 carries kind azure-tdx-hcl with that report and the
-quote IMDS answered, and the verifier issues the token. Each IMDS misbehaviour (HTTP 500, an
+quote IMDS answered, and the verifier issues the token; with *_proxy set too (the gate uses no
+proxy). A quote of another TD from IMDS is sent as it came and refused by the verifier. Each IMDS misbehaviour (HTTP 500, an
 HTML page, no "quote", 20 KiB, no answer until the time limit, nothing listening) stops the gate with its
 named failure, a message naming IMDS's URL, no round 2 and no token.
 Usage: test-gate-azure-tdx.py --gate NODEGATE --client NODE-CLIENT --verifier VERIFIER
@@ -403,7 +404,19 @@ def scenarios(f, work, shm, args, stops):
     good_path(r, "padded answer, http_proxy set")
     f.check(len(pool_left()) == len(before) - 1, "padded: one token left the pool")
 
-    # ---- (c) IMDS misbehaves: the named failure, no round 2, no token -----------------------
+    # ---- (c) a host in the middle answers the quote of another TD: the verifier refuses -----
+    before = pool_left()
+    r = run_gate("other-td")
+    f.check(failed(r, "FAILED verifier-refused") and "tdx-quote-tdreport-mismatch" in r.console
+            and not os.path.lexists(os.path.join(r.root, KUBECONFIG)) and pool_left() == before,
+            "IMDS answers the quote of another TD: the gate sends it, the verifier refuses "
+            "(tdx-quote-tdreport-mismatch), no token", show(r))
+    p = round2()
+    f.check(p is not None and p.get("kind") == "azure-tdx-hcl" and imds.requests and
+            base64.b64decode(p.get("td_quote", "")) == bytes.fromhex(imds.requests[0]["quote"]),
+            "other TD: round 2 carried IMDS's answer as it came (the gate does not judge it)")
+
+    # ---- (d) IMDS misbehaves: the named failure, no round 2, no token -----------------------
     before = pool_left()
     r = run_gate("500")
     f.check(failed(r, "FAILED imds-status") and "HTTP 500" in r.console,

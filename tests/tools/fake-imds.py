@@ -9,6 +9,7 @@ az-cvm-vtpm/az-tdx-vtpm/src/imds.rs). Every request is recorded (headers, body, 
 decoded, the quote sent), and a mode makes it misbehave:
   good      the quote, base64url without padding
   padded    the quote, base64url with padding
+  other-td  a genuine-looking quote of another TD (another MRTD), as a host in the middle could
   500       HTTP 500 with an error object
   garbage   HTTP 200 with an HTML page
   no-quote  HTTP 200 with {"error": ...}
@@ -24,6 +25,7 @@ serves until killed, one JSON line per request in the log.
 """
 import argparse
 import base64
+import hashlib
 import http.server
 import json
 import os
@@ -34,7 +36,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cvm_synth  # noqa: E402
 
-MODES = ("good", "padded", "500", "garbage", "no-quote", "huge", "hang")
+MODES = ("good", "padded", "other-td", "500", "garbage", "no-quote", "huge", "hang")
 
 
 def b64url_decode(s):
@@ -93,8 +95,10 @@ class FakeImds:
                     imds.record(rec)
                     return self.reply(200, b'{"error": "no quote for you"}')
                 try:
-                    quote = cvm_synth.tdx_quote(imds.pck_key, imds.chain,
-                                                body=cvm_synth.td_body_of(report))
+                    body = cvm_synth.td_body_of(report)
+                    if imds.mode == "other-td":
+                        body = body[:136] + hashlib.sha384(b"another TD").digest() + body[184:]
+                    quote = cvm_synth.tdx_quote(imds.pck_key, imds.chain, body=body)
                 except ValueError as e:
                     imds.record(rec)
                     return self.reply(400, json.dumps({"error": str(e)}).encode())
@@ -105,7 +109,14 @@ class FakeImds:
                     enc = enc.rstrip("=")
                 self.reply(200, json.dumps({"quote": enc}).encode())
 
-        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                # A client that hangs up on an answer it will not read (the "huge" mode's
+                # point) is expected; anything else is reported.
+                if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+                    super().handle_error(request, client_address)
+
+        self.server = Server((host, port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
