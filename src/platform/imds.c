@@ -91,6 +91,7 @@ static int transport_error(CURLcode cc, const char *curl_err, long os_errno, uin
                          detail_text(curl_err, cc));
                 return -EBADMSG;
         case CURLE_OUT_OF_MEMORY:
+                *ret_failure = FAILURE_PLATFORM_EVIDENCE;
                 snprintf(errbuf, errlen, "IMDS %s: out of memory", IMDS_TDQUOTE_URL);
                 return -ENOMEM;
         default:
@@ -118,18 +119,19 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         CURLcode cc;
         int r;
 
-        *ret_failure = FAILURE_IMDS_UNREACHABLE;
+        /* Trouble on this side (memory, libcurl) is the platform's; IMDS's own below. */
+        *ret_failure = FAILURE_PLATFORM_EVIDENCE;
         timeout = deadline_usec > now ? deadline_usec - now : 0;
         if (timeout > IMDS_TIMEOUT_USEC)
                 timeout = IMDS_TIMEOUT_USEC;
         if (timeout < 1000U) {
+                *ret_failure = FAILURE_IMDS_UNREACHABLE;
                 snprintf(errbuf, errlen, "IMDS %s: no time left before the deadline",
                          IMDS_TDQUOTE_URL);
                 return -ETIMEDOUT;
         }
         r = imds_request_body(tdreport, size, &body);
         if (r < 0) {
-                *ret_failure = FAILURE_PLATFORM_EVIDENCE;
                 snprintf(errbuf, errlen, "cannot build the IMDS request: %s", strerror(-r));
                 return r;
         }
@@ -145,12 +147,16 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         for (size_t i = 0; h && i < ELEMENTSOF(headers); i++) {
                 struct curl_slist *l = curl_slist_append(list, headers[i]);
 
-                if (!l)
+                if (!l) {
+                        snprintf(errbuf, errlen, "out of memory for the IMDS request");
                         return -ENOMEM;
+                }
                 list = l;
         }
-        if (!h)
+        if (!h) {
+                snprintf(errbuf, errlen, "out of memory for the IMDS request");
                 return -ENOMEM;
+        }
         /* Only http, only this URL, no redirect anywhere. */
         if (curl_easy_setopt(h, CURLOPT_URL, IMDS_TDQUOTE_URL) != CURLE_OK ||
             curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK) {
@@ -197,7 +203,8 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         r = imds_parse_quote(answer_body ? answer_body : "", a.size, ret, ret_size, err,
                              sizeof(err));
         if (r < 0) {
-                *ret_failure = r == -ENOMEM ? FAILURE_PLATFORM_EVIDENCE : FAILURE_IMDS_ANSWER;
+                if (r != -ENOMEM)
+                        *ret_failure = FAILURE_IMDS_ANSWER;
                 snprintf(errbuf, errlen, "IMDS %s: %s", IMDS_TDQUOTE_URL, err);
                 return r;
         }

@@ -40,6 +40,7 @@ int imds_parse_quote(const char *body, size_t size, uint8_t **ret, size_t *ret_s
  * the answer.
  * @return 0 with the malloc'ed quote; a negative errno with *ret_failure (IMDS_UNREACHABLE:
  *         no connection or no answer in time; IMDS_STATUS: HTTP status other than 200;
- *         IMDS_ANSWER: the answer is too large or not a quote) and a message naming the URL */
+ *         IMDS_ANSWER: the answer is too large or not a quote; PLATFORM_EVIDENCE: out of memory
+ *         or a libcurl without plain HTTP) and a message naming the URL */
 int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, uint8_t **ret,
                   size_t *ret_size, enum failure *ret_failure, char *errbuf, size_t errlen);
