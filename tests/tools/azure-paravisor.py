@@ -18,7 +18,7 @@ binding written, the report read back) runs as on Azure:
       0x01400002 (64 bytes), the HCL AK (RSA 2048 restricted signing key, persistent 0x81000003).
       --tdx: an Azure TDX paravisor's, whose HCL report holds a TDREPORT (REPORTDATA =
       SHA-256(claims) || 0^32, MRTD = cvm_synth.MRTD) in place of a signed SNP report.
-  proxy --listen SOCK --swtpm SOCK --chain DIR --log FILE
+  proxy --listen SOCK --swtpm SOCK (--chain DIR | --tdx) --log FILE
       sits between QEMU's tpm-emulator and swtpm. It relays the control channel byte for byte,
       except that CMD_SET_DATAFD carries its own socketpair end instead of QEMU's (SCM_RIGHTS),
       then relays TPM commands on the data channel, framed by their header size. After a
@@ -26,7 +26,8 @@ binding written, the report read back) runs as on Azure:
       0x01400002 back (TPM2_NV_Read, password session: it does not parse the guest's write,
       which may be in an encrypted session), builds a new HCL report (claims with HCLAkPub = the
       AK at 0x81000003 and "user-data" = those 64 bytes in upper-case hex, REPORT_DATA =
-      SHA-256(claims), signed by the test VCEK) and writes it to 0x01400001 in NV-buffer chunks.
+      SHA-256(claims), signed by the test VCEK; with --tdx a TDREPORT) and writes it to
+      0x01400001 in NV-buffer chunks.
       One line per regeneration in the log ("regenerated: user-data=HEX ...").
 
 What this proves and what not: docs/cvm.md, "The emulated paravisor".
@@ -331,9 +332,9 @@ def relay_pty(paravisor, master_fd, swtpm_sock):
 
 
 def cmd_proxy(a):
-    key = cvm_synth.load_key(os.path.join(a.chain, "test-vcek.key"))
+    key = None if a.tdx else cvm_synth.load_key(os.path.join(a.chain, "test-vcek.key"))
     log = open(a.log, "a")
-    p = Paravisor(key, log)
+    p = Paravisor(key, log, tdx=a.tdx)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(a.listen)
     listener.listen(1)
@@ -366,7 +367,9 @@ def main():
     c = sub.add_parser("proxy")
     c.add_argument("--listen", required=True)
     c.add_argument("--swtpm", required=True)
-    c.add_argument("--chain", required=True)
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--chain")
+    g.add_argument("--tdx", action="store_true")
     c.add_argument("--log", required=True)
     a = ap.parse_args()
     return {"chain": cmd_chain, "provision": cmd_provision, "proxy": cmd_proxy}[a.cmd](a)
