@@ -557,9 +557,16 @@ static void attest_client_freep(struct attest_client **c)
         attest_client_free(*c);
 }
 
-/* The confidential-VM platform, with the TPM open (Azure's sign is in its NV). On Azure the
- * protocol's AK is the paravisor's HCL AK, which the report's claims name (docs/PROTOCOL.md,
- * "Which AK on Azure"): without it this is no Azure CVM vTPM, and the gate stops. */
+/* Azure SNP and Azure TDX: the paravisor's vTPM, whose HCL report names its AK. */
+static bool platform_is_azure(enum platform p)
+{
+        return p == PLATFORM_AZURE_SNP || p == PLATFORM_AZURE_TDX;
+}
+
+/* The confidential-VM platform, with the TPM open (Azure's sign is in its NV). On Azure (SNP
+ * and TDX alike) the protocol's AK is the paravisor's HCL AK, which the report's claims name
+ * (docs/PROTOCOL.md, "Which AK on Azure"): without it this is no Azure CVM vTPM, and the gate
+ * stops. */
 static int attest_platform(struct boot *b)
 {
         struct platform_probe probe = {.tpm = b->tpm};
@@ -573,10 +580,7 @@ static int attest_platform(struct boot *b)
         probe.configfs = streq(b->root, "/") ? "/sys/kernel/config" : NULL;
         b->platform = platform_detect((enum platform_setting) b->settings.platform, &probe);
         log_info("platform: %s (%s)", platform_to_string(b->platform), probe.detail);
-        if (b->platform == PLATFORM_AZURE_TDX)
-                log_warning("Azure TDX: the gate sends no TD quote yet (docs/cvm.md): attesting "
-                            "with the TPM alone");
-        if (b->platform != PLATFORM_AZURE_SNP)
+        if (!platform_is_azure(b->platform))
                 return 0;
         r = tpm_use_persistent_ak(b->tpm, AZURE_HCL_AK, &b->ak_public, err, sizeof(err));
         if (r < 0)
@@ -603,12 +607,12 @@ static int attest_keys(struct boot *b)
         /* On Azure the claims' HCLEkPub is the paravisor's RSA 2048 EK: with the L-1 template
          * the verifier can compare it as a second proof (PROTOCOL.md, "Which AK on Azure"). */
         ek_type = (enum tpm_ek_type) b->settings.ek_type;
-        if (ek_type == TPM_EK_AUTO && b->platform == PLATFORM_AZURE_SNP)
+        if (ek_type == TPM_EK_AUTO && platform_is_azure(b->platform))
                 ek_type = TPM_EK_RSA_2048;
         r = tpm_create_ek(b->tpm, ek_type, &b->ek, err, sizeof(err));
         if (r < 0)
                 return fail(FAILURE_TPM, r, "EK: %s", err);
-        if (b->platform != PLATFORM_AZURE_SNP) {
+        if (!platform_is_azure(b->platform)) {
                 r = tpm_create_ak(b->tpm, &b->ak_public, err, sizeof(err));
                 if (r < 0)
                         return fail(FAILURE_TPM, r, "AK: %s", err);
@@ -616,7 +620,7 @@ static int attest_keys(struct boot *b)
         b->tpm_usec += now_usec() - t0;
         log_info("TPM: EK %s (%s certificate in NV), %s", tpm_ek_type_to_string(b->ek.type),
                  b->ek.certificate ? "with its" : "no",
-                 b->platform == PLATFORM_AZURE_SNP ? "the paravisor's HCL AK" : "AK created");
+                 platform_is_azure(b->platform) ? "the paravisor's HCL AK" : "AK created");
         return 0;
 }
 

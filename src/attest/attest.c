@@ -502,7 +502,7 @@ static int round_challenge(struct attest_client *c, const struct attest_evidence
 /* The TEE's report for this round: bound to this challenge and these keys (P), so it is fresh
  * and names the TPM the quote comes from. */
 static int collect_platform(const struct attest_evidence *e,
-                            const struct protocol_challenge_answer *ch,
+                            const struct protocol_challenge_answer *ch, uint64_t deadline,
                             struct platform_evidence *ret, struct outcome *o, char *errbuf,
                             size_t errlen)
 {
@@ -517,8 +517,8 @@ static int collect_platform(const struct attest_evidence *e,
                 say(errbuf, errlen, "cannot compute the platform binding: %s", strerror(-r));
                 return r;
         }
-        r = platform_collect(e->platform, e->tpm, e->tsm_dir, binding, e->platform_wait_usec, ret,
-                             err, sizeof(err));
+        r = platform_collect(e->platform, e->tpm, e->tsm_dir, binding, e->platform_wait_usec,
+                             deadline, ret, &o->failure, err, sizeof(err));
         if (r < 0) {
                 say(errbuf, errlen, "%s evidence: %s", platform_to_string(e->platform), err);
                 return r;
@@ -527,15 +527,20 @@ static int collect_platform(const struct attest_evidence *e,
                 log_warning("the %s report does not carry this round's binding yet: the "
                             "verifier will refuse it as stale",
                             platform_to_string(e->platform));
-        log_info("%s evidence: %s, %zu bytes%s", platform_to_string(e->platform), ret->kind,
-                 ret->report_size, ret->n_certificates ? ", with the VCEK/VLEK" : "");
+        if (ret->td_quote)
+                log_info("%s evidence: %s, %zu bytes, with the TD quote from IMDS (%zu bytes)",
+                         platform_to_string(e->platform), ret->kind, ret->report_size,
+                         ret->td_quote_size);
+        else
+                log_info("%s evidence: %s, %zu bytes%s", platform_to_string(e->platform), ret->kind,
+                         ret->report_size, ret->n_certificates ? ", with the VCEK/VLEK" : "");
         return 0;
 }
 
 /* Between the rounds, in the TPM: the credential, the PCRs and the quote, into the body of
  * round 2 (which carries the credential secret: erase_and_free() it). */
 static int prove(const struct attest_client *c, const struct attest_evidence *e,
-                 const struct protocol_challenge_answer *ch, char **ret_body,
+                 const struct protocol_challenge_answer *ch, uint64_t deadline, char **ret_body,
                  struct attest_stats *stats, struct outcome *o, char *errbuf, size_t errlen)
 {
         _cleanup_(platform_evidence_done) struct platform_evidence platform_ev = {};
@@ -568,7 +573,7 @@ static int prove(const struct attest_client *c, const struct attest_evidence *e,
                 r = -EBADMSG;
         }
         if (r >= 0 && platform_has_evidence(e->platform)) {
-                r = collect_platform(e, ch, platform, o, errbuf, errlen);
+                r = collect_platform(e, ch, deadline, platform, o, errbuf, errlen);
         }
         if (r >= 0) {
                 /* qualifyingData = SHA-256(challenge), PROTOCOL.md */
@@ -612,6 +617,8 @@ static int prove(const struct attest_client *c, const struct attest_evidence *e,
                     .kind = platform->kind,
                     .report = platform->report,
                     .report_size = platform->report_size,
+                    .td_quote = platform->td_quote,
+                    .td_quote_size = platform->td_quote_size,
                     .certificates = (const uint8_t *const *) platform->certificates,
                     .certificate_sizes = platform->certificate_sizes,
                     .n_certificates = platform->n_certificates,
@@ -702,7 +709,7 @@ int attest_run(struct attest_client *c, const struct attest_evidence *e, uint64_
                 stats->rounds++;
                 r = round_challenge(c, e, deadline_usec, &ch, stats, &o, last, sizeof(last));
                 if (r >= 0)
-                        r = prove(c, e, &ch, &body, stats, &o, last, sizeof(last));
+                        r = prove(c, e, &ch, deadline_usec, &body, stats, &o, last, sizeof(last));
                 if (r >= 0)
                         r = round_attest(c, protocol_version(e), body, deadline_usec, ret, stats,
                                          &o, last, sizeof(last));

@@ -219,8 +219,17 @@ static bool platform_ok(const struct protocol_platform *p)
 {
         size_t total;
 
-        if (!p->kind || (!streq(p->kind, "azure-snp-hcl") && !streq(p->kind, "snp-report")) ||
-            !blob_ok(p->report, p->report_size, PROTOCOL_PLATFORM_REPORT_MAX) ||
+        bool azure_tdx;
+
+        if (!p->kind || (!streq(p->kind, "azure-snp-hcl") && !streq(p->kind, "snp-report") &&
+                         !streq(p->kind, "tdx-quote") && !streq(p->kind, "azure-tdx-hcl")))
+                return false;
+        /* The TD quote goes with azure-tdx-hcl, and only there (PROTOCOL.md). */
+        azure_tdx = streq(p->kind, "azure-tdx-hcl");
+        if (azure_tdx != (p->td_quote != NULL) ||
+            (azure_tdx && !blob_ok(p->td_quote, p->td_quote_size, PROTOCOL_PLATFORM_REPORT_MAX)))
+                return false;
+        if (!blob_ok(p->report, p->report_size, PROTOCOL_PLATFORM_REPORT_MAX) ||
             p->n_certificates > PROTOCOL_PLATFORM_CERTS_MAX ||
             (p->n_certificates > 0 && (!p->certificates || !p->certificate_sizes)))
                 return false;
@@ -245,6 +254,8 @@ static int platform_object(const struct protocol_platform *p, struct json_object
         r = add(obj, "kind", json_object_new_string(p->kind));
         if (r >= 0)
                 r = add_base64(obj, "report", p->report, p->report_size);
+        if (r >= 0 && p->td_quote)
+                r = add_base64(obj, "td_quote", p->td_quote, p->td_quote_size);
         if (r >= 0 && p->n_certificates > 0) {
                 certs = json_object_new_array();
                 r = add(obj, "certificates", certs);

@@ -59,9 +59,11 @@ struct protocol_node {
 /* Round 2's "platform" (version 3): the TEE's report and, if the node has them, the VCEK/VLEK
  * and its chain, DER. */
 struct protocol_platform {
-        const char *kind; /* "azure-snp-hcl" or "snp-report" */
+        const char *kind; /* "azure-snp-hcl", "snp-report", "tdx-quote" or "azure-tdx-hcl" */
         const uint8_t *report;
         size_t report_size;
+        const uint8_t *td_quote; /* "azure-tdx-hcl" only, and required there */
+        size_t td_quote_size;
         const uint8_t *const *certificates;
         const size_t *certificate_sizes;
         size_t n_certificates;

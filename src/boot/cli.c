@@ -9,9 +9,11 @@
 
 #include "boot/cli.h"
 #include "attest/tpm.h"
+#include "lib/log.h"
 #include "platform/azure.h"
 #include "platform/configfs-tsm.h"
 #include "platform/evidence.h"
+#include "platform/imds.h"
 #include "util.h"
 
 /* Set by the Makefile from pkg-config: these libraries have no run-time version call. */
@@ -41,7 +43,8 @@ static void print_help(void)
                "                      detect the confidential-VM platform (TPM DEVICE,\n"
                "                      configfs-tsm), bind CHALLENGE-HEX, the EK and the AK as\n"
                "                      round 2 does (docs/PROTOCOL.md) and write the TEE report\n"
-               "                      to OUT (docs/cvm.md)\n"
+               "                      to OUT (docs/cvm.md); on Azure TDX the TD quote from\n"
+               "                      the metadata service to OUT.td-quote\n"
                "  --cap-failed        before any shell in the initramfs: extend PCR 15 with\n"
                "                      \"nodegate: failed\" (TPM of nodegate.tpm=, else the\n"
                "                      default) and wipe /run/nodegate; exit 0 when capped or\n"
@@ -121,7 +124,9 @@ static int platform_evidence(const char *device, const char *challenge_hex, cons
         struct tpm_blob ak = {};
         struct tpm_ek ek = {};
         struct tpm *t = NULL;
+        enum failure failure = FAILURE_PLATFORM_EVIDENCE;
         enum platform p;
+        bool azure = false;
         size_t challenge_size = 0;
         char err[512];
         FILE *f;
@@ -136,13 +141,12 @@ static int platform_evidence(const char *device, const char *challenge_hex, cons
                 probe.tpm = t;
                 p = platform_detect(PLATFORM_SETTING_AUTO, &probe);
                 printf("platform: %s (%s)\n", platform_to_string(p), probe.detail);
-                r = tpm_create_ek(t, p == PLATFORM_AZURE_SNP ? TPM_EK_RSA_2048 : TPM_EK_AUTO, &ek,
-                                  err, sizeof(err));
+                azure = p == PLATFORM_AZURE_SNP || p == PLATFORM_AZURE_TDX;
+                r = tpm_create_ek(t, azure ? TPM_EK_RSA_2048 : TPM_EK_AUTO, &ek, err, sizeof(err));
         }
         if (r >= 0)
-                r = p == PLATFORM_AZURE_SNP
-                        ? tpm_use_persistent_ak(t, AZURE_HCL_AK, &ak, err, sizeof(err))
-                        : tpm_create_ak(t, &ak, err, sizeof(err));
+                r = azure ? tpm_use_persistent_ak(t, AZURE_HCL_AK, &ak, err, sizeof(err))
+                          : tpm_create_ak(t, &ak, err, sizeof(err));
         if (r >= 0)
                 r = platform_binding(challenge, challenge_size, ek.public.data, ek.public.size,
                                      ak.data, ak.size, binding);
@@ -150,12 +154,15 @@ static int platform_evidence(const char *device, const char *challenge_hex, cons
                 print_hex("ek_public", ek.public.data, ek.public.size);
                 print_hex("ak_public", ak.data, ak.size);
                 print_hex("binding", binding, sizeof(binding));
-                r = platform_collect(p, t, probe.tsm_dir, binding, 3000000U, &ev, err, sizeof(err));
+                r = platform_collect(p, t, probe.tsm_dir, binding, 3000000U,
+                                     now_usec() + IMDS_TIMEOUT_USEC, &ev, &failure, err,
+                                     sizeof(err));
         }
         tpm_ek_done(&ek);
         tpm_close(t);
         if (r < 0) {
-                fprintf(stderr, "nodegate: %s (%s)\n", err, strerror(-r));
+                fprintf(stderr, "nodegate: %s: %s (%s)\n", failure_name(failure), err,
+                        strerror(-r));
                 return EXIT_FAILURE;
         }
         if (!ev.kind) {
@@ -172,6 +179,20 @@ static int platform_evidence(const char *device, const char *challenge_hex, cons
                ev.n_certificates ? ", with the VCEK/VLEK" : "");
         if (ev.chunk)
                 printf("nv chunk: %zu bytes\n", ev.chunk);
+        if (ev.td_quote) {
+                _cleanup_free_ char *quote_path = NULL;
+
+                /* Beside OUT, as OUT.td-quote: the two files round 2 would send. */
+                if (asprintf(&quote_path, "%s.td-quote", out) < 0)
+                        return EXIT_FAILURE;
+                f = fopen(quote_path, "we");
+                if (!f || fwrite(ev.td_quote, 1, ev.td_quote_size, f) != ev.td_quote_size ||
+                    fclose(f) != 0) {
+                        fprintf(stderr, "nodegate: cannot write %s: %m\n", quote_path);
+                        return EXIT_FAILURE;
+                }
+                printf("td quote: %zu bytes from IMDS, in %s\n", ev.td_quote_size, quote_path);
+        }
         return EXIT_SUCCESS;
 }
 

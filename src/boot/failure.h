@@ -40,6 +40,15 @@
         X(PLATFORM_EVIDENCE, "platform-evidence", "attest",                                        \
           "the node is a confidential VM (detected, or nodegate.platform=) but its TEE evidence "  \
           "cannot be collected: Azure's HCL AK or report, or the configfs-tsm report")             \
+        X(IMDS_UNREACHABLE, "imds-unreachable", "attest",                                          \
+          "Azure TDX: the instance metadata service (IMDS, http://169.254.169.254/acc/tdquote) "   \
+          "could not be reached or did not answer in time, so there is no TD quote")               \
+        X(IMDS_STATUS, "imds-status", "attest",                                                    \
+          "Azure TDX: the instance metadata service answered the TD quote request with an HTTP "   \
+          "status other than 200")                                                                 \
+        X(IMDS_ANSWER, "imds-answer", "attest",                                                    \
+          "Azure TDX: the instance metadata service's answer is too large, not JSON, has no "      \
+          "\"quote\", or its quote is not base64url or not a TD quote's size")                     \
         X(EVENTLOG, "eventlog", "attest",                                                          \
           "the firmware's TPM event log cannot be read from securityfs")                           \
         X(VERIFIER_UNREACHABLE, "verifier-unreachable", "attest",                                  \

@@ -15,8 +15,8 @@ enum platform {
         PLATFORM_AZURE_SNP, /* Azure CVM: the paravisor's vTPM has NV 0x01400001 */
         PLATFORM_SNP,       /* SEV-SNP guest: configfs-tsm provider sev_guest */
         PLATFORM_TDX,       /* TDX guest: configfs-tsm provider tdx_guest */
-        PLATFORM_AZURE_TDX, /* Azure TDX CVM: NV 0x01400001 holds a TDREPORT (no evidence sent yet:
-                             * the TD quote comes from the metadata service, docs/cvm.md) */
+        PLATFORM_AZURE_TDX, /* Azure TDX CVM: NV 0x01400001 holds a TDREPORT, whose TD quote comes
+                             * from the metadata service (src/platform/imds.h, docs/cvm.md) */
         _PLATFORM_MAX,
 };
 

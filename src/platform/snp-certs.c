@@ -9,6 +9,7 @@ void platform_evidence_done(struct platform_evidence *e)
         if (!e)
                 return;
         free(e->report);
+        free(e->td_quote);
         for (size_t i = 0; i < e->n_certificates; i++)
                 free(e->certificates[i]);
         *e = (struct platform_evidence){};

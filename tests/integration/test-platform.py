@@ -7,7 +7,8 @@
 # (docs/PROTOCOL.md) to NV 0x01400002 (redefining it when it has another size), and read the
 # report back, byte for byte, in chunks of the TPM's NV buffer. swtpm has no paravisor, so the
 # report never carries P as user-data: the gate says so and sends it anyway (the verifier
-# refuses it, hcl-user-data-mismatch). Without the HCL AK the boot stops, platform-evidence.
+# refuses it, hcl-user-data-mismatch). Without the HCL AK the boot stops, platform-evidence. On
+# Azure TDX the gate asks the metadata service for the TD quote; none answers here.
 import hashlib
 import os
 import pty
@@ -91,7 +92,8 @@ def setup(state, with_ak=True, user_data_size=None):
 
 def main():
     gate = sys.argv[1]
-    for tool in ("swtpm", "swtpm_setup", "swtpm_ioctl", "tpm2_nvdefine", "tpm2_evictcontrol"):
+    for tool in ("swtpm", "swtpm_setup", "swtpm_ioctl", "tpm2_nvdefine", "tpm2_evictcontrol",
+                 "unshare"):
         if not shutil.which(tool):
             print("SKIP: %s is not installed" % tool)
             return 77
@@ -180,7 +182,11 @@ def main():
               "nodegate.platform=none overrides the detection: own AK, no evidence")
 
     # 4. Azure TDX: the same index with a TDREPORT inside. kinvolk's TDX report is 2600 bytes,
-    # more than swtpm's 2048: derived here, its claims cut to fit (header sizes adjusted).
+    # more than swtpm's 2048: derived here, its claims cut to fit (header sizes adjusted). The
+    # gate uses the HCL AK as on Azure SNP and then asks the metadata service for the TD quote;
+    # in a network namespace of its own (unshare --net: no route anywhere) nothing answers, and
+    # the gate says so (imds-unreachable). The whole Azure TDX path, with a fake IMDS and the
+    # verifier, is tests/integration/test-gate-azure-tdx.py.
     tdx = bytearray(open(os.path.join(HERE, "..", "fixtures", "cvm", "azure-tdx",
                                       "kinvolk-hcl-report-tdx.bin"), "rb").read())
     claims = 400
@@ -197,14 +203,26 @@ def main():
             t.run("tpm2_nvdefine", REPORT, "-C", "o", "-s", "2048", "-a",
                   "ownerread|ownerwrite|authread|authwrite")
             t.run("tpm2_nvwrite", REPORT, "-C", "o", "-i", derived)
+            ctx = os.path.join(state, "ak.ctx")
+            t.run("tpm2_createprimary", "-C", "e", "-G", "rsa2048:rsassa-sha256:null", "-a",
+                  "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign",
+                  "-c", ctx)
+            t.run("tpm2_evictcontrol", "-C", "o", "-c", ctx, HCL_AK)
         out = os.path.join(state, "evidence.bin")
+        unshare = ["unshare", "--net"] if os.geteuid() == 0 else ["unshare", "-r", "--net"]
         with Pty(state) as tpm:
-            r = subprocess.run([gate, "--platform-evidence", tpm.path, challenge.hex(), out],
-                               capture_output=True, text=True, timeout=120)
+            r = subprocess.run(unshare + [gate, "--platform-evidence", tpm.path, challenge.hex(),
+                                          out], capture_output=True, text=True, timeout=120)
         print(r.stdout + r.stderr, end="")
-        check(r.returncode == 0 and "platform: azure-tdx (the vTPM's Azure report index 0x01400001 "
-              "holds a TDX report)" in r.stdout and "evidence: none" in r.stdout,
-              "Azure TDX: detected as azure-tdx, no evidence (the gate sends no TD quote yet), no HCL AK needed")
+        check("platform: azure-tdx (the vTPM's Azure report index 0x01400001 holds a TDX "
+              "report)" in r.stdout, "Azure TDX: detected as azure-tdx")
+        ek, ak = (field(r.stdout, k) for k in ("ek_public", "ak_public"))
+        check(ek[2:4] == b"\x00\x01" and ak[2:4] == b"\x00\x01",
+              "Azure TDX: the RSA 2048 EK and the RSA HCL AK, as on Azure SNP")
+        check(r.returncode == 1 and "imds-unreachable: IMDS http://169.254.169.254/acc/tdquote: "
+              "cannot connect" in r.stderr and not os.path.exists(out),
+              "Azure TDX without a metadata service: imds-unreachable, the URL named, no "
+              "evidence written")
     return 1 if failures else 0
 
 

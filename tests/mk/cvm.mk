@@ -25,3 +25,13 @@ check-cvm-verifier: $(VERIFIER_ASAN)
 check: check-cvm-attest
 check-cvm-attest: $(VERIFIER_ASAN)
 	tests/integration/test-platform-attest.py $(VERIFIER_ASAN)
+
+# The gate's Azure TDX path on the host: the static gate against swtpm behind the emulated TDX
+# paravisor (tests/tools/azure-paravisor.py), the fake IMDS (tests/tools/fake-imds.py) on
+# 169.254.169.254:80 in the test's own network namespace, and the ASan verifier pinning a test
+# Intel root (tests/integration/test-gate-azure-tdx.py). Needs unshare and ip (iproute2).
+.PHONY: check-gate-azure-tdx
+check: check-gate-azure-tdx
+check-gate-azure-tdx: $(NODEGATE) $(NODE_CLIENT) $(VERIFIER_ASAN)
+	tests/integration/test-gate-azure-tdx.py --gate $(NODEGATE) --client $(NODE_CLIENT) \
+		--verifier $(VERIFIER_ASAN)

@@ -42,6 +42,8 @@ fuzz-gate-answer_SRCS := src/attest/protocol.c src/lib/base64.c
 fuzz-gate-eventlog_SRCS := src/attest/eventlog.c
 # Issue 13: the Azure HCL header as a vTPM's NV could hold it (corpus: the real blobs).
 fuzz-gate-hcl_SRCS := src/platform/hcl.c
+# Azure TDX: the metadata service's TD quote answer (corpus: good answers, padded or not).
+fuzz-gate-imds_SRCS := src/platform/imds-body.c src/lib/base64.c
 # -iquote: the verifier's folders first where both sides have a folder of the same concern.
 $(addprefix $(FUZZ_BUILD)/fuzz-,round1 round2 ekcert policy): \
 	FUZZ_CFLAGS += -iquote verifier -DFUZZ_DATA='"$(FUZZ_DATA)"' -lpthread

@@ -24,3 +24,8 @@ test-platform-snp-certs_SRCS := src/platform/snp-certs.c
 # What configfs-tsm's answer is sent as: snp-report or tdx-quote, by the provider.
 test-platform-tsm-evidence_SRCS := src/platform/tsm-evidence.c src/platform/snp-certs.c \
 	src/platform/configfs-tsm.c src/lib/fileio.c
+# The IMDS TD quote exchange's bodies (Azure TDX): the request's base64url TDREPORT and the
+# answer's parse; json-c of the host, as test-node-protocol.
+test-platform-imds_SRCS := src/platform/imds-body.c src/lib/base64.c
+test-platform-imds_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+test-platform-imds_LIBS := $(shell pkg-config --libs json-c 2>/dev/null)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""An emulated Azure paravisor for the QEMU boots (issue 13, tests/e2e/TEST-33-CVM-AZURE-SNP).
+"""An emulated Azure paravisor for the QEMU boots (issue 13, tests/e2e/TEST-33-CVM-AZURE-SNP) and
+for the gate on the host (tests/integration/test-gate-azure-tdx.py, which imports it).
 
 On Azure the vTPM runs in the paravisor inside the SEV-SNP guest; NV 0x01400001 holds its HCL
 report (docs/cvm.md), and a write of 64 bytes to NV 0x01400002 makes the paravisor regenerate
@@ -11,11 +12,13 @@ binding written, the report read back) runs as on Azure:
   chain --out DIR
       a test AMD chain (tests/tools/cvm_synth.py): DIR/roots/ for the verifier's
       --platform-roots, DIR/vcek-cache/ for --vcek-cache, DIR/test-vcek.key that signs reports.
-  provision --state DIR --chain DIR
+  provision --state DIR (--chain DIR | --tdx)
       a manufactured swtpm state set up as the paravisor leaves it (tpm2-tools against swtpm's
       socket): NV 0x01400001 (2048 bytes, swtpm's limit) holding a first HCL report, NV
       0x01400002 (64 bytes), the HCL AK (RSA 2048 restricted signing key, persistent 0x81000003).
-  proxy --listen SOCK --swtpm SOCK --chain DIR --log FILE
+      --tdx: an Azure TDX paravisor's, whose HCL report holds a TDREPORT (REPORTDATA =
+      SHA-256(claims) || 0^32, MRTD = cvm_synth.MRTD) in place of a signed SNP report.
+  proxy --listen SOCK --swtpm SOCK (--chain DIR | --tdx) --log FILE
       sits between QEMU's tpm-emulator and swtpm. It relays the control channel byte for byte,
       except that CMD_SET_DATAFD carries its own socketpair end instead of QEMU's (SCM_RIGHTS),
       then relays TPM commands on the data channel, framed by their header size. After a
@@ -23,7 +26,8 @@ binding written, the report read back) runs as on Azure:
       0x01400002 back (TPM2_NV_Read, password session: it does not parse the guest's write,
       which may be in an encrypted session), builds a new HCL report (claims with HCLAkPub = the
       AK at 0x81000003 and "user-data" = those 64 bytes in upper-case hex, REPORT_DATA =
-      SHA-256(claims), signed by the test VCEK) and writes it to 0x01400001 in NV-buffer chunks.
+      SHA-256(claims), signed by the test VCEK; with --tdx a TDREPORT) and writes it to
+      0x01400001 in NV-buffer chunks.
       One line per regeneration in the log ("regenerated: user-data=HEX ...").
 
 What this proves and what not: docs/cvm.md, "The emulated paravisor".
@@ -60,12 +64,16 @@ NV_CHUNK = 1024
 MAX_TPM_MESSAGE = 64 * 1024
 
 
-def report_for(key, ak_n, user_data, size=REPORT_SIZE):
+def report_for(key, ak_n, user_data, size=REPORT_SIZE, tdx=False):
     """The HCL blob the paravisor would write: HCLAkPub = the AK, user-data, vm-configuration,
-    padded to the index's size. (HCLEkPub does not fit a 2048-byte index beside them: the two
-    JWKs alone are about 800 of the 812 bytes the claims may take.)"""
+    padded to the index's size; an SNP report signed by key, or with tdx a TDREPORT (whose MAC
+    only the CPU checks: the TD quote comes from the metadata service, tests/tools/fake-imds.py).
+    (HCLEkPub does not fit a 2048-byte index beside them: the two JWKs alone are about 800 of
+    the 812 bytes the claims may take.)"""
     claims = cvm_synth.claims_json([cvm_synth.rsa_jwk("HCLAkPub", ak_n)], user_data,
                                    VM_CONFIGURATION)
+    if tdx:
+        return cvm_synth.tdx_hcl_blob(claims, size=size), claims
     return cvm_synth.hcl_blob(key, claims, size), claims
 
 
@@ -101,7 +109,7 @@ def cmd_chain(a):
 
 
 def cmd_provision(a):
-    key = cvm_synth.load_key(os.path.join(a.chain, "test-vcek.key"))
+    key = None if a.tdx else cvm_synth.load_key(os.path.join(a.chain, "test-vcek.key"))
     with cvm_synth.SwtpmTools(a.state) as t:
         t.run("tpm2_nvdefine", "0x%08x" % NV_REPORT, "-C", "o", "-s", str(REPORT_SIZE), "-a",
               NV_ATTRS)
@@ -116,7 +124,7 @@ def cmd_provision(a):
         with open(pub, "rb") as f:
             ak_n = rsa_modulus(f.read())
         # The paravisor's report at boot: user-data of nobody's challenge yet.
-        blob, claims = report_for(key, ak_n, bytes(USER_DATA_SIZE))
+        blob, claims = report_for(key, ak_n, bytes(USER_DATA_SIZE), tdx=a.tdx)
         path = os.path.join(a.state, "hcl-report.bin")
         with open(path, "wb") as f:
             f.write(blob)
@@ -167,10 +175,12 @@ def command(tag, cc, handles, params, auth=True):
 
 
 class Paravisor:
-    def __init__(self, key, log):
+    def __init__(self, key, log, tdx=False):
         self.key = key
         self.log = log
+        self.tdx = tdx
         self.regenerations = 0
+        self.last_report = None  # the last HCL blob written to NV 0x01400001
 
     def say(self, msg):
         self.log.write("%.3f %s\n" % (time.monotonic(), msg))
@@ -218,8 +228,9 @@ class Paravisor:
         user_data = self.nv_read(s, NV_USER_DATA, USER_DATA_SIZE)
         ak_n = rsa_modulus(self.read_public(s, HCL_AK))
         size = self.nv_size(s, NV_REPORT)
-        blob, claims = report_for(self.key, ak_n, user_data, size)
+        blob, claims = report_for(self.key, ak_n, user_data, size, self.tdx)
         self.nv_write(s, NV_REPORT, blob)
+        self.last_report = blob
         self.regenerations += 1
         self.say("regenerated: user-data=%s claims=%d report=%d in %.0f ms (#%d)" % (
             user_data.hex().upper(), len(claims), len(blob), (time.monotonic() - start) * 1000,
@@ -293,10 +304,37 @@ class Paravisor:
                 qemu.sendall(data)
 
 
+class FdChannel:
+    """A file descriptor (a pty's master: the gate opens its slave as if it were /dev/tpm0)
+    with the two socket calls data_relay() uses."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def recv(self, n):
+        try:
+            return os.read(self.fd, n)
+        except OSError:  # EIO: the slave side is gone
+            return b""
+
+    def sendall(self, data):
+        while data:
+            data = data[os.write(self.fd, data):]
+
+
+def relay_pty(paravisor, master_fd, swtpm_sock):
+    """The data channel between a pty (the gate's TPM device) and swtpm's data socket, with the
+    paravisor's regeneration, in a daemon thread; for the gate run on the host."""
+    t = threading.Thread(target=paravisor.data_relay, args=(FdChannel(master_fd), swtpm_sock),
+                         daemon=True)
+    t.start()
+    return t
+
+
 def cmd_proxy(a):
-    key = cvm_synth.load_key(os.path.join(a.chain, "test-vcek.key"))
+    key = None if a.tdx else cvm_synth.load_key(os.path.join(a.chain, "test-vcek.key"))
     log = open(a.log, "a")
-    p = Paravisor(key, log)
+    p = Paravisor(key, log, tdx=a.tdx)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(a.listen)
     listener.listen(1)
@@ -323,11 +361,15 @@ def main():
     c.add_argument("--out", required=True)
     c = sub.add_parser("provision")
     c.add_argument("--state", required=True)
-    c.add_argument("--chain", required=True)
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--chain")
+    g.add_argument("--tdx", action="store_true")
     c = sub.add_parser("proxy")
     c.add_argument("--listen", required=True)
     c.add_argument("--swtpm", required=True)
-    c.add_argument("--chain", required=True)
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--chain")
+    g.add_argument("--tdx", action="store_true")
     c.add_argument("--log", required=True)
     a = ap.parse_args()
     return {"chain": cmd_chain, "provision": cmd_provision, "proxy": cmd_proxy}[a.cmd](a)

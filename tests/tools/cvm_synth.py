@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Synthetic but well-formed SEV-SNP evidence for the tests (issue 13): an AMD-shaped chain made
-with OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK with
-AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — version-3 SNP reports signed by that
-VCEK, and Azure HCL blobs around them. No real AMD key ever signs these: the verifier trusts the
-chain only when it is given as --platform-roots. Shared by tests/integration/test-platform-attest.py
-(make check-cvm-attest) and tests/tools/azure-paravisor.py (the e2e's emulated paravisor), plus
-the swtpm socket helper both tools need to set a vTPM up with tpm2-tools.
+"""Synthetic but well-formed SEV-SNP and TDX evidence for the tests (issue 13): an AMD-shaped chain
+made with OpenSSL — an RSA-PSS ARK-Milan and SEV-Milan (SHA-384, salt 48), an EC P-384 SEV-VCEK
+with AMD's extensions (product, TCB SPLs, a raw 64-byte hwID) — version-3 SNP reports signed by
+that VCEK, and Azure HCL blobs around them; an Intel-shaped chain (P-256: "Intel SGX Root CA" ->
+"Intel SGX PCK Platform CA" -> PCK), DCAP v4 TD quotes signed under it, TDREPORTs and Azure TDX
+HCL blobs. No real AMD or Intel key ever signs these: the verifier trusts the chains only when
+they are given as --platform-roots. Shared by tests/integration/test-platform-attest.py
+(make check-cvm-attest), tests/integration/test-gate-azure-tdx.py, tests/tools/azure-paravisor.py
+(the emulated paravisor) and tests/tools/fake-imds.py, plus the swtpm socket helper the tools
+need to set a vTPM up with tpm2-tools.
 """
 import base64
 import hashlib
@@ -139,6 +142,204 @@ def claims_json(keys, user_data, vm_configuration=None):
     if user_data is not None:
         c["user-data"] = user_data.hex().upper()
     return json.dumps(c, separators=(",", ":")).encode()
+
+
+# --- TDX: an Intel-shaped chain, DCAP v4 quotes, TDREPORTs, Azure TDX HCL blobs ----------------
+
+MRTD = hashlib.sha384(b"nodegate test TD").digest()
+TDREPORT_SIZE = 1024
+
+
+# The PCK certificate's SGX extension (1.2.840.113741.1.13.1), DER built by hand: PPID, the TCB
+# (16 SGX component SVNs, PCESVN, CPUSVN), PCE-ID, FMSPC, SGX type — what Intel's PCK carries.
+SGX_OID = bytes.fromhex("2a864886f84d010d01")
+FMSPC = bytes.fromhex("00a06f000000")
+
+
+def der(tag, body):
+    n = len(body)
+    return bytes([tag]) + (bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256
+                           else bytes([0x82, n >> 8, n & 255])) + body
+
+
+def sgx_extension(fmspc=FMSPC, svn=2, pcesvn=11):
+    def member(suffix, value):
+        return der(0x30, der(0x06, SGX_OID + bytes(suffix)) + value)
+    tcb = b"".join(member([2, i], der(0x02, bytes([svn]))) for i in range(1, 17)) + \
+        member([2, 17], der(0x02, bytes([pcesvn]))) + member([2, 18], der(0x04, bytes(16)))
+    return der(0x30, member([1], der(0x04, bytes(16))) + member([2], der(0x30, tcb)) +
+               member([3], der(0x04, b"\0\0")) + member([4], der(0x04, fmspc)) +
+               member([5], der(0x0a, b"\0")))
+
+
+def intel_name(cn_):
+    from cryptography import x509
+    return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn_),
+                      x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Intel Corporation")])
+
+
+def intel_chain():
+    """(root PEM, chain PEM: PCK, CA, root; the PCK key; the keys and certificates by name,
+    for the collateral)."""
+    import datetime
+    from cryptography import x509
+    now = datetime.datetime.now(datetime.timezone.utc)
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    names = [intel_name(n) for n in ("Intel SGX Root CA", "Intel SGX PCK Platform CA",
+                                     "Intel SGX PCK Certificate")]
+    certs = []
+    for i in range(3):
+        b = (x509.CertificateBuilder().subject_name(names[i]).issuer_name(names[max(i - 1, 0)])
+             .public_key(keys[i].public_key()).serial_number(i + 1)
+             .not_valid_before(now - datetime.timedelta(days=1))
+             .not_valid_after(now + datetime.timedelta(days=365))
+             .add_extension(x509.BasicConstraints(ca=i < 2, path_length=None), critical=True))
+        if i == 2:
+            b = b.add_extension(x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.2.840.113741.1.13.1"), sgx_extension()), critical=False)
+        certs.append(b.sign(keys[max(i - 1, 0)], hashes.SHA256()))
+    pem = [c.public_bytes(serialization.Encoding.PEM) for c in certs]
+    parts = {"root_key": keys[0], "root": certs[0], "ca_key": keys[1], "ca": certs[1],
+             "pck": certs[2]}
+    return pem[0], pem[2] + pem[1] + pem[0] + b"\0", keys[2], parts
+
+
+def write_collateral(d, parts, status="UpToDate", revoke_pck=False, expired=False,
+                     tamper=False):
+    """Intel PCS collateral for our chain, laid out as docs/cvm.md says (tdx-collateral.h):
+    TCB info (this FMSPC; one level our PCK and quote reach, of status) and QE identity signed
+    by a TCB signing key under our root, the root CA's CRL, the PCK CA's CRL. expired: a TCB
+    info whose window has passed; tamper: its status changed after signing."""
+    import datetime
+    from cryptography import x509
+    now = datetime.datetime.now(datetime.timezone.utc)
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    signer_key = ec.generate_private_key(ec.SECP256R1())
+    signer = (x509.CertificateBuilder().subject_name(intel_name("Intel SGX TCB Signing"))
+              .issuer_name(parts["root"].subject).public_key(signer_key.public_key())
+              .serial_number(7).not_valid_before(now - datetime.timedelta(days=1))
+              .not_valid_after(now + datetime.timedelta(days=365))
+              .sign(parts["root_key"], hashes.SHA256()))
+    issued = now - datetime.timedelta(days=40 if expired else 1)
+    window = {"issueDate": issued.strftime(iso),
+              "nextUpdate": (issued + datetime.timedelta(days=30)).strftime(iso)}
+    svns = [{"svn": 2}] * 16
+    tcb_info = {"id": "TDX", "version": 3, **window, "fmspc": FMSPC.hex(), "pceId": "0000",
+                "tcbType": 0, "tcbEvaluationDataNumber": 17,
+                "tdxModule": {"mrsigner": "00" * 48, "attributes": "00" * 8,
+                              "attributesMask": "ff" * 8},
+                "tcbLevels": [{"tcb": {"sgxtcbcomponents": svns, "pcesvn": 11,
+                                       "tdxtcbcomponents": [{"svn": 0}] * 16},
+                               "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}]}
+    qe_identity = {"id": "TD_QE", "version": 2, **window, "tcbEvaluationDataNumber": 17,
+                   "miscselect": "00000000", "miscselectMask": "ffffffff",
+                   "attributes": "00" * 16, "attributesMask": "ff" * 16,
+                   "mrsigner": "00" * 32, "isvprodid": 0,
+                   "tcbLevels": [{"tcb": {"isvsvn": 0}, "tcbDate": "2026-01-01T00:00:00Z",
+                                  "tcbStatus": "UpToDate"}]}
+    if not expired:  # an expired TCB info must still be current as a QE identity
+        qe_identity.update(issueDate=(now - datetime.timedelta(days=1)).strftime(iso),
+                           nextUpdate=(now + datetime.timedelta(days=29)).strftime(iso))
+
+    def signed(member, obj, after=None):
+        raw = json.dumps(obj, separators=(",", ":")).encode()
+        sig = raw_sig(signer_key, raw)
+        if after:
+            raw = raw.replace(*after)
+        return b'{"%s":' % member.encode() + raw + b',"signature":"' + sig.hex().encode() + b'"}'
+    files = {
+        "tcb-signing-chain.pem": signer.public_bytes(serialization.Encoding.PEM) +
+        parts["root"].public_bytes(serialization.Encoding.PEM),
+        "tcbinfo-%s.json" % FMSPC.hex(): signed(
+            "tcbInfo", tcb_info, (b'"OutOfDate"', b'"UpToDate"') if tamper else None),
+        "qe-identity.json": signed("enclaveIdentity", qe_identity),
+    }
+    for name, issuer, key, revoked in (("root-ca-crl.der", parts["root"], parts["root_key"], None),
+                                       ("pck-crl-platform.der", parts["ca"], parts["ca_key"],
+                                        parts["pck"] if revoke_pck else None)):
+        b = (x509.CertificateRevocationListBuilder().issuer_name(issuer.subject)
+             .last_update(now - datetime.timedelta(days=1))
+             .next_update(now + datetime.timedelta(days=30)))
+        if revoked is not None:
+            b = b.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(revoked.serial_number)
+                .revocation_date(now - datetime.timedelta(hours=1)).build())
+        files[name] = b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    os.makedirs(d, exist_ok=True)
+    for name, data in files.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+
+def raw_sig(key, data):
+    r, s_ = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s_.to_bytes(32, "big")
+
+
+def td_body(report_data, debug=False, mrtd=MRTD):
+    """A TD quote body (v4, 584 bytes): TD_ATTRIBUTES.DEBUG, MRTD and REPORTDATA set."""
+    body = bytearray(584)
+    body[120] = 1 if debug else 0  # TD_ATTRIBUTES.DEBUG
+    body[136:184] = mrtd
+    body[520:584] = report_data
+    return bytes(body)
+
+
+def td_body_of(tdreport):
+    """The quote body of a TDREPORT (Intel TDX module ABI: REPORTMACSTRUCT at 0, TEE_TCB_INFO at
+    256, TDINFO at 512), field by field as a quoting enclave copies them."""
+    if len(tdreport) != TDREPORT_SIZE or tdreport[0] != 0x81:
+        raise ValueError("not a TDREPORT (%d bytes, type 0x%02x)" % (
+            len(tdreport), tdreport[0] if tdreport else 0))
+    ti = tdreport[512:]
+    body = bytearray(584)
+    body[0:16] = tdreport[256 + 8:256 + 24]    # TEE_TCB_SVN
+    body[16:64] = tdreport[256 + 24:256 + 72]  # MRSEAM
+    body[120:136] = ti[0:16]                   # TD_ATTRIBUTES, XFAM
+    body[136:328] = ti[16:208]                 # MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG
+    body[328:520] = ti[208:400]                # RTMR0-3
+    body[520:584] = tdreport[128:192]          # REPORTDATA
+    return bytes(body)
+
+
+def tdx_quote(pck_key, chain, report_data=None, debug=False, mrtd=MRTD, body=None):
+    """A DCAP v4 quote: header, TD body (td_body() or the one given), signature data with the
+    QE report binding a fresh attestation key and signed by the PCK key, the PCK chain; 70 zero
+    bytes after it."""
+    att = ec.generate_private_key(ec.SECP256R1())
+    nums = att.public_key().public_numbers()
+    att_raw = nums.x.to_bytes(32, "big") + nums.y.to_bytes(32, "big")
+    signed = struct.pack("<HHIHH", 4, 2, 0x81, 0, 0) + bytes(16 + 20) + \
+        (body if body is not None else td_body(report_data, debug, mrtd))
+    auth = bytes(range(32))
+    qe = bytearray(384)
+    qe[320:352] = hashlib.sha256(att_raw + auth).digest()
+    cdata = bytes(qe) + raw_sig(pck_key, bytes(qe)) + struct.pack("<H", len(auth)) + auth + \
+        struct.pack("<HI", 5, len(chain)) + chain
+    sd = raw_sig(att, signed) + att_raw + struct.pack("<HI", 6, len(cdata)) + cdata
+    return signed + struct.pack("<I", len(sd)) + sd + bytes(70)
+
+
+def tdreport(report_data, mrtd=MRTD):
+    """A TDREPORT (type 0x81) with REPORTDATA and MRTD; the MAC is the CPU's business."""
+    td = bytearray(TDREPORT_SIZE)
+    td[0] = 0x81
+    td[128:192] = report_data
+    td[528:576] = mrtd
+    return bytes(td)
+
+
+def tdx_hcl_blob(claims, mrtd=MRTD, size=2600):
+    """NV 0x01400001 on Azure TDX: HCLA header, TDREPORT (type 0x81, REPORTDATA =
+    SHA-256(claims) || 0^32, MRTD), zero padding to 1184, IGVM request data (TDX, SHA-256),
+    the claims, zero padding to size bytes (2600 on current hosts, at most 2048 in swtpm)."""
+    td = tdreport(hashlib.sha256(claims).digest() + bytes(32), mrtd)
+    head = b"HCLA" + struct.pack("<IIII", 2, 1184, 2, 0) + bytes(12)
+    req = struct.pack("<IIIII", 20 + len(claims), 1, 4, 1, len(claims))
+    blob = head + td + bytes(160) + req + claims
+    if len(blob) > size:
+        raise ValueError("HCL blob of %d bytes does not fit %d" % (len(blob), size))
+    return blob + bytes(size - len(blob))
 
 
 # --- a swtpm with a socket interface, for tpm2-tools ---------------------------------------------

@@ -304,9 +304,40 @@ static void test_attest_request_platform(void **state)
         body = NULL;
         platform.n_certificates = PROTOCOL_PLATFORM_CERTS_MAX + 1;
         assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
-        platform.n_certificates = 1;
-        platform.kind = "tdx-quote";
+        platform.n_certificates = 0;
+        platform.kind = "sev-snp";
         assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        platform.kind = "tdx-quote";
+        assert_int_equal(protocol_attest_request(&req, &body), 0);
+        erase_and_free(body);
+        body = NULL;
+
+        /* Azure TDX: the HCL blob and the TD quote from IMDS, as td_quote; the quote goes with
+         * that kind and only there (PROTOCOL.md). */
+        platform.kind = "azure-tdx-hcl";
+        platform.report = report;
+        platform.report_size = sizeof(report);
+        assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        platform.td_quote = (const uint8_t *) "QUOTE";
+        platform.td_quote_size = 5;
+        assert_int_equal(protocol_attest_request(&req, &body), 0);
+        root = json_tokener_parse(body);
+        assert_non_null(root);
+        assert_true(json_object_object_get_ex(root, "platform", &v));
+        assert_int_equal(json_object_object_length(v), 3);
+        assert_string_equal(member_string(v, "kind"), "azure-tdx-hcl");
+        assert_string_equal(member_string(v, "report"), "SENMQQ==");
+        assert_string_equal(member_string(v, "td_quote"), "UVVPVEU=");
+        json_object_put(root);
+        erase_and_free(body);
+        body = NULL;
+        platform.td_quote_size = PROTOCOL_PLATFORM_REPORT_MAX + 1;
+        assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        platform.td_quote_size = 5;
+        platform.kind = "azure-snp-hcl";
+        assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
+        platform.td_quote = NULL;
+        platform.td_quote_size = 0;
         platform.kind = "snp-report";
         req.version = 2;
         assert_int_equal(protocol_attest_request(&req, &body), -EINVAL);
