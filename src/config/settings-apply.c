@@ -407,9 +407,10 @@ static int apply_platform(struct settings *s, const char *key, const char *value
         int r = platform_setting_from_string(value);
 
         if (r < 0)
-                return parse_error(errbuf, errlen, -EINVAL,
-                                   "%s: expected none, azure-snp, snp, tdx or auto, got '%s'", key,
-                                   parse_printable(shown, sizeof(shown), value));
+                return parse_error(
+                    errbuf, errlen, -EINVAL,
+                    "%s: expected none, azure-snp, snp, tdx, azure-tdx or auto, got '%s'", key,
+                    parse_printable(shown, sizeof(shown), value));
         s->platform = (unsigned) r;
         return 0;
 }

@@ -70,10 +70,12 @@ enum platform platform_detect(enum platform_setting setting, struct platform_pro
         case PLATFORM_SETTING_AZURE_SNP:
         case PLATFORM_SETTING_SNP:
         case PLATFORM_SETTING_TDX:
+        case PLATFORM_SETTING_AZURE_TDX:
                 found = setting == PLATFORM_SETTING_NONE        ? PLATFORM_NONE
                         : setting == PLATFORM_SETTING_AZURE_SNP ? PLATFORM_AZURE_SNP
                         : setting == PLATFORM_SETTING_SNP       ? PLATFORM_SNP
-                                                                : PLATFORM_TDX;
+                        : setting == PLATFORM_SETTING_TDX       ? PLATFORM_TDX
+                                                                : PLATFORM_AZURE_TDX;
                 snprintf(p->detail, sizeof(p->detail), "set by nodegate.platform=%s",
                          platform_to_string(found));
                 return found;

@@ -27,13 +27,14 @@ enum platform_setting {
         PLATFORM_SETTING_AZURE_SNP,
         PLATFORM_SETTING_SNP,
         PLATFORM_SETTING_TDX,
+        PLATFORM_SETTING_AZURE_TDX,
         _PLATFORM_SETTING_MAX,
 };
 
 const char *platform_to_string(enum platform p);
 
-/* "auto", "none", "azure-snp", "snp", "tdx". Inline: the command-line parser (and its unit tests)
- * use it without the TPM code. @return the setting, or -EINVAL */
+/* "auto", "none", "azure-snp", "snp", "tdx", "azure-tdx". Inline: the command-line parser (and its
+ * unit tests) use it without the TPM code. @return the setting, or -EINVAL */
 static inline int platform_setting_from_string(const char *s)
 {
         static const char *const names[_PLATFORM_SETTING_MAX] = {
@@ -42,6 +43,7 @@ static inline int platform_setting_from_string(const char *s)
             [PLATFORM_SETTING_AZURE_SNP] = "azure-snp",
             [PLATFORM_SETTING_SNP] = "snp",
             [PLATFORM_SETTING_TDX] = "tdx",
+            [PLATFORM_SETTING_AZURE_TDX] = "azure-tdx",
         };
 
         for (int i = 0; i < _PLATFORM_SETTING_MAX; i++)

@@ -29,7 +29,8 @@ static inline const char *settings_dump(const struct settings *s, char *buf, siz
             {"tpm", s->tpm},
         };
         static const char *const ek_names[] = {"auto", "ecc256", "ecc384", "rsa2048"};
-        static const char *const platform_names[] = {"auto", "none", "azure-snp", "snp", "tdx"};
+        static const char *const platform_names[] = {"auto", "none", "azure-snp",
+                                                     "snp",  "tdx",  "azure-tdx"};
         char num[32];
 
         buf[0] = '\0';

@@ -175,8 +175,9 @@ static const struct row rows[] = {
     {"rd.nodegate.platform=none", 0, 0, "platform=none"},
     {"nodegate.platform=none nodegate.platform=auto", 0, 0, ""},
     {"nodegate.platform=tdx", 0, 0, "platform=tdx"},
-    {"nodegate.platform=azure-tdx", 0, -EINVAL,
-     "nodegate.platform: expected none, azure-snp, snp, tdx or auto, got 'azure-tdx'"},
+    {"nodegate.platform=azure-tdx", 0, 0, "platform=azure-tdx"},
+    {"nodegate.platform=azure", 0, -EINVAL,
+     "nodegate.platform: expected none, azure-snp, snp, tdx, azure-tdx or auto, got 'azure'"},
     {"nodegate.platform=", 0, -EINVAL, "nodegate.platform: empty value"},
     {"nodegate.platform", 0, -EINVAL, "nodegate.platform: needs a value (nodegate.platform=...)"},
 

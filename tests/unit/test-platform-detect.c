@@ -54,6 +54,7 @@ static void override(void **state)
         assert_non_null(strstr(p.detail, "nodegate.platform="));
         assert_int_equal(platform_detect(PLATFORM_SETTING_SNP, &p), PLATFORM_SNP);
         assert_int_equal(platform_detect(PLATFORM_SETTING_TDX, &p), PLATFORM_TDX);
+        assert_int_equal(platform_detect(PLATFORM_SETTING_AZURE_TDX, &p), PLATFORM_AZURE_TDX);
         assert_string_equal(platform_to_string(PLATFORM_AZURE_SNP), "azure-snp");
         assert_string_equal(platform_to_string(PLATFORM_SNP), "snp");
         assert_string_equal(platform_to_string(PLATFORM_TDX), "tdx");
@@ -62,7 +63,8 @@ static void override(void **state)
         assert_int_equal(platform_setting_from_string("auto"), PLATFORM_SETTING_AUTO);
         assert_int_equal(platform_setting_from_string("azure-snp"), PLATFORM_SETTING_AZURE_SNP);
         assert_int_equal(platform_setting_from_string("tdx"), PLATFORM_SETTING_TDX);
-        assert_int_equal(platform_setting_from_string("azure-tdx"), -EINVAL);
+        assert_int_equal(platform_setting_from_string("azure-tdx"), PLATFORM_SETTING_AZURE_TDX);
+        assert_int_equal(platform_setting_from_string("azure"), -EINVAL);
         assert_int_equal(platform_setting_from_string(""), -EINVAL);
 }
 
