@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 
@@ -401,7 +402,19 @@ def main():
             write_collateral(collateral, intel_parts, **kw)
             status, answer, _ = rounds(node, platform=good)
             refused(what, want, answer, status, before)
+            if kw.get("expired") or kw.get("tamper"):
+                # The operator's check of the directory says the same, before any node.
+                audit = subprocess.run([binary, "platform", "collateral", collateral,
+                                        "--roots", roots], capture_output=True, text=True)
+                check(audit.returncode == 1 and audit.stdout.splitlines()[-1] ==
+                      "invalid: " + want, f"platform collateral on it: invalid: {want} "
+                      f"({audit.returncode} {audit.stdout.splitlines()[-1:]})")
         write_collateral(collateral, intel_parts)
+        audit = subprocess.run([binary, "platform", "collateral", collateral, "--roots", roots],
+                               capture_output=True, text=True)
+        check(audit.returncode == 0 and "ok: valid (until " in audit.stdout.splitlines()[-1],
+              f"platform collateral on the current directory: valid ({audit.returncode} "
+              f"{audit.stdout.splitlines()[-1:]})")
         status, answer, _ = rounds(node, platform=lambda ch: tdx(
             tdx_quote(pck_key, intel, binding(node, ch))))
         check(status == 200 and answer.get("token_id") in [t.split(".")[0] for t in TOKENS]

@@ -128,6 +128,29 @@ for want_args in \
                 fail=$((fail + 1))
         fi
 done
+# platform collateral: the operator's check of a --tdx-collateral directory on its own. The
+# 2023 files of tdx/pcs (the 2026 TCB info left out): valid until the QE identity lapses;
+# a day after that, refused by it; with a changed TCB info, refused by its signature.
+pcs="$work/pcs-2023"
+mkdir -p "$pcs"
+cp "$f"/tdx/pcs/tcb-signing-chain.pem "$f"/tdx/pcs/tcbinfo-50806f000000.json \
+        "$f"/tdx/pcs/qe-identity.json "$f"/tdx/pcs/*.der "$pcs"/
+collateral() { # WANT TIME: the last line and exit status of platform collateral
+        local out rc=0
+        out=$("$verifier" platform collateral "$pcs" --time "$2" 2>&1) || rc=$?
+        if [[ $(tail -n1 <<<"$out") == "$1" ]] && { [[ $1 == invalid:* ]] || ((rc == 0)); } &&
+                { [[ $1 != invalid:* ]] || ((rc == 1)); }; then
+                pass=$((pass + 1))
+        else
+                echo "FAIL platform collateral at $2: want '$1', got (exit $rc):" >&2
+                printf '    %s\n' "${out//$'\n'/$'\n'    }" >&2
+                fail=$((fail + 1))
+        fi
+}
+collateral "collateral               ok: valid (until 2023-07-08T07:24:59Z)" 1688169600
+collateral "invalid: tdx-qe-identity-expired" 1688947200
+sed -i 's/"tcbEvaluationDataNumber":15/"tcbEvaluationDataNumber":16/' "$pcs/tcbinfo-50806f000000.json"
+collateral "invalid: tdx-tcbinfo-signature-invalid" 1688169600
 if "$verifier" policy from-evidence "$f/tdx/trustee-quote-4.dat" --time "$t" > /dev/null 2>&1; then
         echo "FAIL from-evidence learnt from a TD with DEBUG set" >&2
         fail=$((fail + 1))

@@ -396,14 +396,100 @@ out:
         return rc;
 }
 
+static const char collateral_usage[] =
+    "Usage: " PROG " collateral DIR [--time UNIX] [--roots DIR]\n"
+    "\n"
+    "Checks a --tdx-collateral directory on its own (docs/cvm.md, \"TDX collateral\"), as the\n"
+    "refresh job should before it moves new files into place: the TCB signing chain to the\n"
+    "pinned Intel root, every tcbinfo-FMSPC.json and qe-identity.json signed and current, the\n"
+    "root CA's CRL signed and current, the PCK CRLs current. Prints a line per file with its\n"
+    "expiry, then `valid until DATE` or `invalid: REASON`; exit 0 only when valid. --time\n"
+    "checks at another moment (e.g. tomorrow's, to refresh before anything lapses).\n";
+
+static void print_collateral_line(const char *name, enum reason r, const char *detail,
+                                  int64_t until)
+{
+        char date[32] = "";
+        struct tm tm;
+        time_t u = (time_t) until;
+
+        if (until >= 0 && gmtime_r(&u, &tm))
+                strftime(date, sizeof(date), " (until %Y-%m-%dT%H:%M:%SZ)", &tm);
+        if (r == REASON_OK)
+                printf("%-24s ok: %s%s\n", name, detail, date);
+        else
+                printf("%-24s FAILED %s: %s\n", name, reason_name(r), detail);
+}
+
+static int cmd_collateral(int argc, char **argv)
+{
+        static const struct option options[] = {
+            {"time", required_argument, NULL, 't'},
+            {"roots", required_argument, NULL, 'R'},
+            {"help", no_argument, NULL, 'h'},
+            {},
+        };
+        struct amd_roots *roots = NULL;
+        const char *roots_dir = NULL;
+        int64_t t = (int64_t) time(NULL), until = -1;
+        char err[256], *end;
+        struct verdict v;
+        enum reason r;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 't':
+                        errno = 0;
+                        t = strtoll(optarg, &end, 10);
+                        if (errno || *end || end == optarg || t < 0) {
+                                fprintf(stderr, PROG ": --time %s: not Unix seconds\n%s", optarg,
+                                        collateral_usage);
+                                return 2;
+                        }
+                        break;
+                case 'R':
+                        roots_dir = optarg;
+                        break;
+                case 'h':
+                        fputs(collateral_usage, stdout);
+                        return 0;
+                default:
+                        fputs(collateral_usage, stderr);
+                        return 2;
+                }
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, PROG ": collateral needs one directory\n%s", collateral_usage);
+                return 2;
+        }
+        if (amd_roots_load(roots_dir, &roots, err, sizeof(err)) < 0)
+                return failed("%s", err);
+        r = tdx_collateral_audit(argv[optind],
+                                 roots->has_intel_pin ? roots->intel_pin : intel_sgx_root_sha256, t,
+                                 print_collateral_line, &until, &v);
+        amd_roots_free(roots);
+        if (r != REASON_OK) {
+                printf("invalid: %s\n", reason_name(r));
+                return 1;
+        }
+        print_collateral_line("collateral", REASON_OK, "valid", until);
+        return 0;
+}
+
 int platform_cli(int argc, char **argv)
 {
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 fputs(verify_usage, argc < 2 ? stderr : stdout);
+                fputs("\n", argc < 2 ? stderr : stdout);
+                fputs(collateral_usage, argc < 2 ? stderr : stdout);
                 return argc < 2 ? 2 : 0;
         }
         if (streq(argv[1], "verify"))
                 return cmd_verify(argc - 1, argv + 1);
+        if (streq(argv[1], "collateral"))
+                return cmd_collateral(argc - 1, argv + 1);
         fprintf(stderr, PROG ": unknown subcommand '%s'\n", argv[1]);
         return 2;
 }

@@ -9,6 +9,7 @@
 #include "common/util-verifier.h"
 #include "platform/amd-chain.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
@@ -271,6 +272,17 @@ static enum reason signed_json(const char *dir, const char *name, const char *me
         return REASON_OK;
 }
 
+static int64_t asn1_seconds(const ASN1_TIME *a)
+{
+        struct tm tm = {};
+
+        if (!a || ASN1_TIME_to_tm(a, &tm) != 1) {
+                ERR_clear_error();
+                return -1;
+        }
+        return (int64_t) timegm(&tm);
+}
+
 static X509_CRL *crl_load(const char *text, size_t size)
 {
         const unsigned char *p = (const unsigned char *) text;
@@ -288,7 +300,8 @@ static X509_CRL *crl_load(const char *text, size_t size)
 /* name: a CRL issued and signed by issuer, current at t; whether each of revocable[] (NULL
  * ends) is on it decides revoked_reason. */
 static enum reason crl_check(const char *dir, const char *name, X509 *issuer, int64_t t,
-                             X509 *const *revocable, enum reason revoked_reason, struct verdict *v)
+                             X509 *const *revocable, enum reason revoked_reason, int64_t *ret_next,
+                             struct verdict *v)
 {
         _cleanup_(X509_CRL_freep) X509_CRL *crl = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = X509_get_pubkey(issuer);
@@ -318,6 +331,8 @@ static enum reason crl_check(const char *dir, const char *name, X509 *issuer, in
         if (!ok)
                 return verdict_set(v, REASON_TDX_CRL_EXPIRED, "%s/%s is not current at %lld", dir,
                                    name, (long long) t);
+        if (ret_next)
+                *ret_next = asn1_seconds(next);
         for (; *revocable; revocable++) {
                 X509_REVOKED *entry = NULL;
 
@@ -366,17 +381,190 @@ enum reason tdx_collateral_load(const char *dir, X509 *pck, X509 *pck_ca,
         if (r != REASON_OK)
                 return r;
         r = crl_check(dir, "root-ca-crl.der", root, t, (X509 *const[]){pck_ca, signer, NULL},
-                      REASON_TDX_CA_REVOKED, v);
+                      REASON_TDX_CA_REVOKED, NULL, v);
         if (r != REASON_OK)
                 return r;
         amd_cert_cn(pck_ca, ca_cn, sizeof(ca_cn));
         r = crl_check(dir,
                       streq(ca_cn, "Intel SGX PCK Processor CA") ? "pck-crl-processor.der"
                                                                  : "pck-crl-platform.der",
-                      pck_ca, t, (X509 *const[]){pck, NULL}, REASON_TDX_PCK_REVOKED, v);
+                      pck_ca, t, (X509 *const[]){pck, NULL}, REASON_TDX_PCK_REVOKED, NULL, v);
         if (r != REASON_OK)
                 return r;
         *ret = c;
         c = (struct tdx_collateral){};
         return REASON_OK;
+}
+
+/* "2023-06-08T07:24:59Z" as Unix seconds, or -1. */
+static int64_t iso_seconds(json_object *o, const char *key)
+{
+        json_object *m;
+        struct tm tm = {};
+        const char *end;
+
+        if (!json_object_object_get_ex(o, key, &m) || !json_object_is_type(m, json_type_string) ||
+            !(end = strptime(json_object_get_string(m), "%Y-%m-%dT%H:%M:%SZ", &tm)) || *end)
+                return -1;
+        return (int64_t) timegm(&tm);
+}
+
+struct audit {
+        tdx_collateral_line_fn line;
+        enum reason first;
+        int64_t until;
+        struct verdict *v;
+};
+
+static void audit_note(struct audit *a, const char *name, enum reason r, const char *detail,
+                       int64_t until)
+{
+        if (r != REASON_OK && a->first == REASON_OK)
+                a->first = r;
+        if (r == REASON_OK && until >= 0 && (a->until < 0 || until < a->until))
+                a->until = until;
+        if (a->line)
+                a->line(name, r, detail, until);
+}
+
+/* A signed JSON file: signature, then its window (issueDate .. nextUpdate) at t. */
+static void audit_json(struct audit *a, const char *dir, const char *name, const char *member,
+                       X509 *signer, enum reason bad, enum reason expired, int64_t t)
+{
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        struct verdict scratch;
+        struct verdict *v = a->first == REASON_OK ? a->v : &scratch;
+        int64_t from, until;
+        enum reason r;
+
+        r = signed_json(dir, name, member, signer, bad, &o, v);
+        if (r != REASON_OK) {
+                audit_note(a, name, r, v->message, -1);
+                return;
+        }
+        from = iso_seconds(o, "issueDate");
+        until = iso_seconds(o, "nextUpdate");
+        if (from < 0 || until < 0 || t < from || t > until) {
+                r = verdict_set(v, expired, "%s is not current at %lld", name, (long long) t);
+                audit_note(a, name, r, v->message, -1);
+                return;
+        }
+        audit_note(a, name, REASON_OK, "signed by Intel SGX TCB Signing, current", until);
+}
+
+enum reason tdx_collateral_audit(const char *dir, const uint8_t root_pin[32], int64_t t,
+                                 tdx_collateral_line_fn line, int64_t *ret_valid_until,
+                                 struct verdict *v)
+{
+        _cleanup_(X509_freep) X509 *signer = NULL, *root = NULL;
+        struct audit a = {.line = line, .first = REASON_OK, .until = -1, .v = v};
+        static const char *const pck_crls[] = {"pck-crl-platform.der", "pck-crl-processor.der"};
+        DIR *d;
+        struct dirent *e;
+        bool any_tcbinfo = false, any_pck_crl = false;
+        enum reason r;
+
+        r = signing_chain(dir, root_pin, t, &signer, &root, v);
+        if (r != REASON_OK) {
+                audit_note(&a, "tcb-signing-chain.pem", r, v->message, -1);
+                *ret_valid_until = -1;
+                return r;
+        }
+        audit_note(&a, "tcb-signing-chain.pem", REASON_OK,
+                   "Intel SGX TCB Signing under the pinned root, both current",
+                   asn1_seconds(X509_get0_notAfter(signer)));
+        d = opendir(dir);
+        if (!d) {
+                r = verdict_set(v, REASON_TDX_COLLATERAL_MISSING, "%s: %s", dir, strerror(errno));
+                audit_note(&a, dir, r, v->message, -1);
+        }
+        /* Bounded by the directory's entries; each file is read once. */
+        while (d && (e = readdir(d))) {
+                size_t n = strlen(e->d_name);
+
+                if (n == strlen("tcbinfo-") + 12 + strlen(".json") &&
+                    strncmp(e->d_name, "tcbinfo-", 8) == 0 && streq(e->d_name + n - 5, ".json")) {
+                        any_tcbinfo = true;
+                        audit_json(&a, dir, e->d_name, "tcbInfo", signer,
+                                   REASON_TDX_TCBINFO_SIGNATURE_INVALID, REASON_TDX_TCBINFO_EXPIRED,
+                                   t);
+                }
+        }
+        if (d)
+                closedir(d);
+        if (!any_tcbinfo) {
+                struct verdict scratch;
+                struct verdict *w = a.first == REASON_OK ? v : &scratch;
+
+                r = verdict_set(w, REASON_TDX_COLLATERAL_MISSING,
+                                "no tcbinfo-FMSPC.json in %s: no TDX platform can be judged", dir);
+                audit_note(&a, "tcbinfo-*.json", r, w->message, -1);
+        }
+        audit_json(&a, dir, "qe-identity.json", "enclaveIdentity", signer,
+                   REASON_TDX_QE_IDENTITY_SIGNATURE_INVALID, REASON_TDX_QE_IDENTITY_EXPIRED, t);
+        {
+                struct verdict scratch;
+                struct verdict *w = a.first == REASON_OK ? v : &scratch;
+                int64_t until = -1;
+
+                r = crl_check(dir, "root-ca-crl.der", root, t, (X509 *const[]){signer, NULL},
+                              REASON_TDX_CA_REVOKED, &until, w);
+                audit_note(&a, "root-ca-crl.der", r,
+                           r == REASON_OK ? "signed by the root, current, the TCB signing "
+                                            "certificate not on it"
+                                          : w->message,
+                           until);
+        }
+        for (size_t i = 0; i < sizeof(pck_crls) / sizeof(*pck_crls); i++) {
+                _cleanup_(X509_CRL_freep) X509_CRL *crl = NULL;
+                _cleanup_free_ char *text = NULL;
+                struct verdict scratch;
+                struct verdict *w = a.first == REASON_OK ? v : &scratch;
+                int64_t from, until;
+                size_t size;
+                int k = read_in(dir, pck_crls[i], &text, &size);
+
+                if (k == -ENOENT) {
+                        /* PCKs of one CA only, maybe: the attestation refuses the other's. */
+                        audit_note(&a, pck_crls[i], REASON_OK,
+                                   i == 0 ? "absent: nodes whose PCK the PCK Platform CA issued "
+                                            "will be refused"
+                                          : "absent: nodes whose PCK the PCK Processor CA issued "
+                                            "will be refused",
+                                   -1);
+                        continue;
+                }
+                any_pck_crl = true;
+                if (k < 0) {
+                        r = missing(w, dir, pck_crls[i], k);
+                        audit_note(&a, pck_crls[i], r, w->message, -1);
+                        continue;
+                }
+                crl = crl_load(text, size);
+                from = crl ? asn1_seconds(X509_CRL_get0_lastUpdate(crl)) : -1;
+                until = crl ? asn1_seconds(X509_CRL_get0_nextUpdate(crl)) : -1;
+                if (!crl)
+                        r = verdict_set(w, REASON_TDX_CRL_INVALID, "%s/%s is not a CRL", dir,
+                                        pck_crls[i]);
+                else if (from < 0 || until < 0 || t < from || t > until)
+                        r = verdict_set(w, REASON_TDX_CRL_EXPIRED, "%s/%s is not current at %lld",
+                                        dir, pck_crls[i], (long long) t);
+                else
+                        r = REASON_OK;
+                audit_note(&a, pck_crls[i], r,
+                           r == REASON_OK ? "a CRL, current (its signature is checked against "
+                                            "the quote's PCK CA)"
+                                          : w->message,
+                           r == REASON_OK ? until : -1);
+        }
+        if (!any_pck_crl) {
+                struct verdict scratch;
+                struct verdict *w = a.first == REASON_OK ? v : &scratch;
+
+                r = verdict_set(w, REASON_TDX_COLLATERAL_MISSING,
+                                "neither PCK CRL is in %s: every TDX node would be refused", dir);
+                audit_note(&a, "pck-crl-*.der", r, w->message, -1);
+        }
+        *ret_valid_until = a.first == REASON_OK ? a.until : -1;
+        return a.first;
 }

@@ -44,6 +44,21 @@ enum reason tdx_collateral_load(const char *dir, X509 *pck, X509 *pck_ca,
                                 const uint8_t root_pin[32], int64_t t, struct tdx_collateral *ret,
                                 struct verdict *v);
 
+/* Called once per file (or the chain) checked by tdx_collateral_audit: its name, the outcome,
+ * one line, and until when it is valid (-1: not applicable). */
+typedef void (*tdx_collateral_line_fn)(const char *name, enum reason r, const char *detail,
+                                       int64_t valid_until);
+
+/* The directory on its own, as the operator's refresh job checks it before it moves the files
+ * into place: the TCB signing chain; every tcbinfo-*.json and qe-identity.json, signed and
+ * current at t; the root CA's CRL, signed and current, not revoking the TCB signing
+ * certificate; the PCK CRLs, at least one, parsed and current (their signatures need the
+ * quote's PCK CA and are checked at attestation). *ret_valid_until: when the first of them expires.
+ * @return REASON_OK or the first failure (every file is still reported) */
+enum reason tdx_collateral_audit(const char *dir, const uint8_t root_pin[32], int64_t t,
+                                 tdx_collateral_line_fn line, int64_t *ret_valid_until,
+                                 struct verdict *v);
+
 /* The raw bytes of the top-level member key of the JSON text s (n bytes): what a signature over
  * "the tcbInfo field" covers. The member must occur once. Safe on any bytes (the result lies
  * inside s and is not empty); meaningful on text a strict JSON parser accepted as a whole.
