@@ -32,8 +32,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 # (P-256: "Intel SGX Root CA" -> "Intel SGX PCK Platform CA" -> PCK), pinned through
 # --platform-roots, and DCAP v4 quotes built and signed by cvm_synth.
 from cvm_synth import (CHIP_ID, MEASUREMENT, MRTD, TCB, TCB_U64, hcl_blob,  # noqa: E402
-                       intel_chain, make_chain, snp_report, tdx_hcl_blob, tdx_quote,
-                       write_collateral)
+                       intel_chain, make_chain, snp_report, td_body, tdx_hcl_blob,
+                       tdx_quote, write_collateral)
 
 LABEL = b"nodegate platform v3\0"
 # A pool line per boot that gets a token (kubeadm's format), and spares.
@@ -409,6 +409,20 @@ def main():
                 check(audit.returncode == 1 and audit.stdout.splitlines()[-1] ==
                       "invalid: " + want, f"platform collateral on it: invalid: {want} "
                       f"({audit.returncode} {audit.stdout.splitlines()[-1:]})")
+        # A TDX 1.5 module (TEE_TCB_SVN[1] = 1, its SVN 3 in byte 0): the module identity
+        # TDX_01 of the TCB info decides, not the platform's level.
+        tdx15 = lambda ch: tdx(tdx_quote(pck_key, intel, body=td_body(  # noqa: E731
+            binding(node, ch), tee_tcb_svn=bytes([3, 1]) + bytes(14))))
+        for what, want, kw in (
+                ("TDX 1.5 quote, the TCB info without its module identity",
+                 "tdx-module-identity-missing", {}),
+                ("TDX 1.5 module below every level of its identity", "tdx-module-tcb-unsupported",
+                 {"module": (4, "UpToDate")}),
+                ("TDX 1.5 module OutOfDate on an UpToDate platform", "tdx-tcb-status",
+                 {"module": (3, "OutOfDate")})):
+            write_collateral(collateral, intel_parts, **kw)
+            status, answer, _ = rounds(node, platform=tdx15)
+            refused(what, want, answer, status, before)
         write_collateral(collateral, intel_parts)
         audit = subprocess.run([binary, "platform", "collateral", collateral, "--roots", roots],
                                capture_output=True, text=True)

@@ -205,11 +205,13 @@ def intel_chain():
 
 
 def write_collateral(d, parts, status="UpToDate", revoke_pck=False, expired=False,
-                     tamper=False):
+                     tamper=False, module=None):
     """Intel PCS collateral for our chain, laid out as docs/cvm.md says (tdx-collateral.h):
     TCB info (this FMSPC; one level our PCK and quote reach, of status) and QE identity signed
     by a TCB signing key under our root, the root CA's CRL, the PCK CA's CRL. expired: a TCB
-    info whose window has passed; tamper: its status changed after signing."""
+    info whose window has passed; tamper: its status changed after signing; module: (isvsvn,
+    status) of a TDX module identity TDX_01, for quotes whose TEE_TCB_SVN[1] (the module's
+    major version) is 1: the module's level then decides the TCB status."""
     import datetime
     from cryptography import x509
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -231,6 +233,12 @@ def write_collateral(d, parts, status="UpToDate", revoke_pck=False, expired=Fals
                 "tcbLevels": [{"tcb": {"sgxtcbcomponents": svns, "pcesvn": 11,
                                        "tdxtcbcomponents": [{"svn": 0}] * 16},
                                "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}]}
+    if module:
+        tcb_info["tdxModuleIdentities"] = [{
+            "id": "TDX_01", "mrsigner": "00" * 48, "attributes": "00" * 8,
+            "attributesMask": "ff" * 8,
+            "tcbLevels": [{"tcb": {"isvsvn": module[0]}, "tcbDate": "2026-01-01T00:00:00Z",
+                           "tcbStatus": module[1]}]}]
     qe_identity = {"id": "TD_QE", "version": 2, **window, "tcbEvaluationDataNumber": 17,
                    "miscselect": "00000000", "miscselectMask": "ffffffff",
                    "attributes": "00" * 16, "attributesMask": "ff" * 16,
@@ -276,9 +284,11 @@ def raw_sig(key, data):
     return r.to_bytes(32, "big") + s_.to_bytes(32, "big")
 
 
-def td_body(report_data, debug=False, mrtd=MRTD):
-    """A TD quote body (v4, 584 bytes): TD_ATTRIBUTES.DEBUG, MRTD and REPORTDATA set."""
+def td_body(report_data, debug=False, mrtd=MRTD, tee_tcb_svn=bytes(16)):
+    """A TD quote body (v4, 584 bytes): TEE_TCB_SVN, TD_ATTRIBUTES.DEBUG, MRTD and REPORTDATA
+    set."""
     body = bytearray(584)
+    body[0:16] = tee_tcb_svn
     body[120] = 1 if debug else 0  # TD_ATTRIBUTES.DEBUG
     body[136:184] = mrtd
     body[520:584] = report_data
