@@ -19,9 +19,11 @@ decoded, the quote sent), and a mode makes it misbehave:
 The real service listens on 169.254.169.254:80, which the tests make a local address of their
 own network namespace (unshare -n), so the gate runs unchanged.
 
-As a program (e.g. behind QEMU's guestfwd): fake-imds.py --listen HOST:PORT --root-out FILE
-[--mode MODE] [--log FILE] writes the test Intel root for the verifier's --platform-roots and
-serves until killed, one JSON line per request in the log.
+As a program (TEST-33's Azure TDX boot: QEMU's user networking connects the guest's
+169.254.169.254:80 to the same address in the test's namespace): fake-imds.py --listen
+HOST:PORT --root-out FILE [--collateral-out DIR] [--mode MODE] [--log FILE] writes the test
+Intel root for the verifier's --platform-roots (and PCS collateral for its --tdx-collateral)
+and serves until killed, one JSON line per request in the log.
 """
 import argparse
 import base64
@@ -139,10 +141,14 @@ def main():
     ap.add_argument("--root-out", required=True, help="the test Intel root, PEM")
     ap.add_argument("--mode", choices=MODES, default="good")
     ap.add_argument("--log")
+    ap.add_argument("--collateral-out", help="a directory: Intel PCS collateral for the test "
+                    "chain, current and UpToDate, as the verifier's --tdx-collateral reads it")
     a = ap.parse_args()
-    root, chain, pck_key, _ = cvm_synth.intel_chain()
+    root, chain, pck_key, parts = cvm_synth.intel_chain()
     with open(a.root_out, "wb") as f:
         f.write(root)
+    if a.collateral_out:
+        cvm_synth.write_collateral(a.collateral_out, parts)
     host, port = a.listen.rsplit(":", 1)
     FakeImds(host, int(port), pck_key, chain, a.mode, a.log)
     print("fake IMDS on %s (%s), Intel root in %s" % (a.listen, a.mode, a.root_out), flush=True)

@@ -8,10 +8,14 @@
 # VCEK through --vcek-cache). The verifier's policy requires azure-snp and pins the PCRs.
 # (a) the gate detects Azure by itself, the verifier accepts the report and issues the token,
 #     the kubelet runs with it; (b) the same image and policy on a plain swtpm (no HCL report):
-#     refused, platform-evidence-missing, no token, no switch_root.
+#     refused, platform-evidence-missing, no token, no switch_root; (c) the same image on an
+#     emulated Azure TDX CVM: the paravisor's report holds a TDREPORT, and the gate asks the
+#     metadata service (tests/tools/fake-imds.py on 169.254.169.254:80 in the test's network
+#     namespace, which QEMU's user networking reaches as the guest asks) for the TD quote of it;
+#     the verifier requires azure-tdx, with a test Intel root and PCS collateral.
 set -euo pipefail
 TEST_NAME=cvm-azure-snp
-TEST_DESCRIPTION="emulated Azure SNP CVM joins; the same boot without the report is refused"
+TEST_DESCRIPTION="emulated Azure SNP and TDX CVMs join; the same boot without the report is refused"
 E2E_VERIFIER=manual
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -48,19 +52,21 @@ azure_verifier_start() {
 }
 
 # A manufactured swtpm (EK certificates from the harness's CA) set up as Azure's paravisor
-# leaves it, and the wrapper boot.sh starts as the TPM proxy. Usage: azure_tpm NAME
+# leaves it, and the wrapper boot.sh starts as the TPM proxy. Usage: azure_tpm NAME [--tdx]
 azure_tpm() {
+        local mode=(--chain "$AMD")
+        [[ ${2:-} == --tdx ]] && mode=(--tdx)
         local state="$E2E_OUT/$1.tpm" wrapper="$E2E_OUT/$1.paravisor.sh"
         mkdir -p "$state"
         swtpm_setup --tpm2 --tpmstate "$state" --config "$E2E_PKI/swtpm-ca/swtpm_setup.conf" \
                 --create-ek-cert --overwrite --logfile "$E2E_OUT/$1.swtpm_setup.log" >/dev/null 2>&1 ||
                 { e2e_fail "swtpm_setup: $(tail -n 3 "$E2E_OUT/$1.swtpm_setup.log")"; return 1; }
-        python3 "$PARAVISOR" provision --state "$state" --chain "$AMD" >"$E2E_OUT/$1.provision.log" 2>&1 ||
+        python3 "$PARAVISOR" provision --state "$state" "${mode[@]}" >"$E2E_OUT/$1.provision.log" 2>&1 ||
                 { e2e_fail "provisioning the vTPM: $(tail -n 3 "$E2E_OUT/$1.provision.log")"; return 1; }
         echo "  info  $(cat "$E2E_OUT/$1.provision.log")"
         # shellcheck disable=SC2016 # $1 and $2 are the wrapper's own arguments
-        printf '#!/bin/sh\nexec python3 %q proxy --listen "$1" --swtpm "$2" --chain %q --log %q\n' \
-                "$PARAVISOR" "$AMD" "$E2E_OUT/$1.paravisor.log" >"$wrapper"
+        printf '#!/bin/sh\nexec python3 %q proxy --listen "$1" --swtpm "$2" %s --log %q\n' \
+                "$PARAVISOR" "${mode[*]@Q}" "$E2E_OUT/$1.paravisor.log" >"$wrapper"
         chmod +x "$wrapper"
         E2E_TPM_ARGS=(--tpm-state "$state" --tpm-proxy "$wrapper")
 }
@@ -170,6 +176,80 @@ open(sys.argv[2], "wb").write(base64.b64decode(json.load(open(sys.argv[1]))["pla
         assert_kubelet_absent
         assert_marker_absent
         echo "  info  boot (b) took $((${BOOT_WALL_MS:-0} / 1000)) s"
+
+        azure_tdx_boot
+}
+
+# (c) Azure TDX. QEMU's user networking opens the guest's connections from the test's own
+# network namespace (tests/e2e/lib.sh), where 169.254.169.254 is made a local address for the
+# fake metadata service: the gate's fixed IMDS URL works unchanged.
+azure_tdx_boot() {
+        local imds_pid req
+        if [[ ${NG_NETNS:-} != private ]]; then
+                echo "  info  boot (c) skipped: no network namespace of the test's own for 169.254.169.254"
+                return 0
+        fi
+        { ip addr add 169.254.169.254/32 dev lo 2>/dev/null ||
+                busybox ip addr add 169.254.169.254/32 dev lo; } ||
+                { e2e_fail "cannot make 169.254.169.254 a local address"; return 1; }
+        mkdir -p "$E2E_OUT/intel"
+        python3 "$NG_TOP/tests/tools/fake-imds.py" --listen 169.254.169.254:80 \
+                --root-out "$E2E_OUT/intel/intel-sgx-root-ca.pem" \
+                --collateral-out "$E2E_OUT/tdx-collateral" --log "$E2E_OUT/imds.jsonl" \
+                >"$E2E_OUT/imds.out" 2>&1 &
+        imds_pid=$!
+        for _ in $(seq 50); do
+                grep -q '^fake IMDS on' "$E2E_OUT/imds.out" 2>/dev/null && break
+                sleep 0.2
+        done
+        grep -q '^fake IMDS on' "$E2E_OUT/imds.out" ||
+                { e2e_fail "the fake IMDS did not start: $(tail -n 3 "$E2E_OUT/imds.out")"; kill "$imds_pid"; return 1; }
+        python3 - "$E2E_POLICY" "$E2E_OUT/policy-azure-tdx.json" "$NG_TOP/tests/tools" <<'EOF2'
+import json, sys
+sys.path.insert(0, sys.argv[3])
+import cvm_synth
+p = json.load(open(sys.argv[1]))
+p["platform"] = {"require": "azure-tdx", "tpm_trust": "tee",
+                 "tdx": {"mrtds": [cvm_synth.MRTD.hex()], "tcb_status": ["UpToDate"]}}
+json.dump(p, open(sys.argv[2], "w"), indent=1)
+EOF2
+        azure_tpm azure-tdx --tdx || { kill "$imds_pid"; return 1; }
+        e2e_verifier_start verifier-azure-tdx record --policy "$E2E_OUT/policy-azure-tdx.json" \
+                --verifier-arg=--platform-roots --verifier-arg="$E2E_OUT/intel" \
+                --verifier-arg=--tdx-collateral --verifier-arg="$E2E_OUT/tdx-collateral"
+        e2e_boot azure-tdx "$E2E_GOOD_UKI" "$GOOD_DISK"
+        e2e_verifier_stop
+        kill "$imds_pid" 2>/dev/null || true
+        wait "$imds_pid" 2>/dev/null || true
+        assert_status poweroff
+        assert_log "nodegate\\[attest\\]: platform: azure-tdx \\(the vTPM's Azure report index 0x01400001 holds a TDX report\\)" \
+                "the gate detected Azure TDX by itself"
+        assert_log 'azure-tdx evidence: azure-tdx-hcl, [0-9]+ bytes, with the TD quote from IMDS \([0-9]+ bytes\)' \
+                "the gate collected the HCL report and the TD quote from the metadata service"
+        assert_no_log 'FAILED' "no failure logged"
+        assert_kubelet_ran
+        assert_token_issued "$E2E_VDIR"
+        assert_capped
+        assert_audit_platform issued azure-tdx-hcl
+        req=$(e2e_recorded "$E2E_VDIR" attest request | tail -n 1)
+        if [[ -n $req ]] && python3 - "$req" "$E2E_OUT/imds.jsonl" <<'EOF2'
+import base64, json, sys
+r = json.load(open(sys.argv[1]))
+calls = [json.loads(line) for line in open(sys.argv[2])]
+p = r.get("platform", {})
+hcl = base64.b64decode(p.get("report", ""))
+quote = base64.b64decode(p.get("td_quote", ""))
+# One POST, of the TDREPORT of the report round 2 carries; its answer is round 2's td_quote.
+sys.exit(not (r.get("version") == 3 and p.get("kind") == "azure-tdx-hcl" and len(calls) == 1
+              and bytes.fromhex(calls[0]["report"]) == hcl[0x20:0x20 + 1024]
+              and bytes.fromhex(calls[0]["quote"]) == quote))
+EOF2
+        then
+                e2e_ok "one IMDS call, of the TDREPORT round 2 carries; its quote is round 2's td_quote"
+        else
+                e2e_fail "round 2 ($req) and the IMDS log ($E2E_OUT/imds.jsonl) do not match"
+        fi
+        echo "  info  boot (c) took $((${BOOT_WALL_MS:-0} / 1000)) s"
 }
 
 e2e_main
