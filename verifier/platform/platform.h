@@ -141,8 +141,8 @@ struct platform_facts {
 
 /* Called once per check that ran: name ("parse", "vek", "chain", "vek-matches-report",
  * "signature", "policy", "binding"; TDX: "parse", "claims", "quote", "quote-matches-tdreport",
- * "chain", "qe-report", "signature", "policy", "binding"), its outcome (REASON_OK or the
- * refusal) and one line. */
+ * "chain", "qe-report", "signature", "collateral", "tcb", "policy", "binding"), its outcome
+ * (REASON_OK or the refusal) and one line. */
 typedef void (*platform_step_fn)(void *userdata, const char *step, enum reason r,
                                  const char *detail);
 
