@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "attest/attest.h"
+#include "lib/http-body.h"
 #include "lib/log.h"
 #include "attest/retry.h"
 #include "platform/evidence.h"
@@ -28,14 +29,13 @@ struct attest_client {
 /* An HTTP answer, of any status. */
 struct answer {
         long status;
-        char *body;
-        size_t size;
+        struct http_body body;
         uint64_t retry_after_usec;
 };
 
 static void answer_done(struct answer *a)
 {
-        free(a->body);
+        free(a->body.data);
         *a = (struct answer){};
 }
 
@@ -148,24 +148,6 @@ void attest_client_free(struct attest_client *c)
 const char *attest_client_where(const struct attest_client *c)
 {
         return c->where;
-}
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-        struct answer *a = userdata;
-        size_t n = size * nmemb;
-        char *p;
-
-        if (n > PROTOCOL_ANSWER_MAX || a->size + n > PROTOCOL_ANSWER_MAX)
-                return 0; /* curl fails the transfer with CURLE_WRITE_ERROR */
-        p = realloc(a->body, a->size + n + 1);
-        if (!p)
-                return 0;
-        memcpy(p + a->size, ptr, n);
-        a->size += n;
-        p[a->size] = 0;
-        a->body = p;
-        return n;
 }
 
 /* strerror() for the middle of a sentence: "connection refused", not "Connection refused". */
@@ -351,7 +333,7 @@ static int post(struct attest_client *c, const char *path, const char *body, uin
         char url[2048], curl_err[CURL_ERROR_SIZE] = "";
         uint64_t now = now_usec(), connect_usec, total_usec;
         curl_off_t retry_after = 0;
-        struct answer a = {};
+        struct answer a = {.body.max = PROTOCOL_ANSWER_MAX};
         CURLcode cc;
         CURL *h = c->curl;
 
@@ -390,8 +372,8 @@ static int post(struct attest_client *c, const char *path, const char *body, uin
         (void) curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
         (void) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         (void) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(body));
-        (void) curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-        (void) curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
+        (void) curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body_collect);
+        (void) curl_easy_setopt(h, CURLOPT_WRITEDATA, &a.body);
         (void) curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
 
         cc = curl_easy_perform(h);
@@ -404,9 +386,9 @@ static int post(struct attest_client *c, const char *path, const char *body, uin
         (void) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
         if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
                 a.retry_after_usec = (uint64_t) retry_after * 1000000U;
-        if (!a.body) {
-                a.body = strdup("");
-                if (!a.body)
+        if (!a.body.data) {
+                a.body.data = strdup("");
+                if (!a.body.data)
                         return -ENOMEM;
         }
         *ret = a;
@@ -418,7 +400,7 @@ static int judge_status(const struct attest_client *c, const struct answer *a, s
                         char *errbuf, size_t errlen)
 {
         struct protocol_error e;
-        bool parsed = protocol_parse_error(a->body, a->size, &e) >= 0;
+        bool parsed = protocol_parse_error(a->body.data, a->body.size, &e) >= 0;
 
         o->retry = retry_http_status(a->status, parsed ? e.error : NULL);
         o->hint_usec = a->retry_after_usec;
@@ -486,7 +468,7 @@ static int round_challenge(struct attest_client *c, const struct attest_evidence
                 return r;
         if (a.status != 200)
                 return judge_status(c, &a, o, errbuf, errlen);
-        r = protocol_parse_challenge_answer(a.body, a.size, ret, err, sizeof(err));
+        r = protocol_parse_challenge_answer(a.body.data, a.body.size, ret, err, sizeof(err));
         if (r >= 0 && ret->version != req.version)
                 r = -EBADMSG, snprintf(err, sizeof(err), "version %u to a request of version %u",
                                        ret->version, req.version);
@@ -653,7 +635,7 @@ static int round_attest(struct attest_client *c, unsigned version, const char *b
                 return r;
         if (a.status != 200)
                 return judge_status(c, &a, o, errbuf, errlen);
-        r = protocol_parse_attest_answer(a.body, a.size, ret, err, sizeof(err));
+        r = protocol_parse_attest_answer(a.body.data, a.body.size, ret, err, sizeof(err));
         if (r >= 0 && ret->version != version) {
                 snprintf(err, sizeof(err), "version %u to a request of version %u", ret->version,
                          version);

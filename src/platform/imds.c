@@ -4,34 +4,12 @@
 #include <curl/curl.h>
 #include <stdio.h>
 
+#include "lib/http-body.h"
 #include "lib/log.h"
 #include "platform/imds.h"
 #include "util.h"
 
 #define USER_AGENT "nodegate/1"
-
-struct imds_answer {
-        char *body;
-        size_t size;
-};
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-        struct imds_answer *a = userdata;
-        size_t n = size * nmemb;
-        char *p;
-
-        if (n > IMDS_ANSWER_MAX || a->size + n > IMDS_ANSWER_MAX)
-                return 0; /* curl fails the transfer with CURLE_WRITE_ERROR */
-        p = realloc(a->body, a->size + n + 1);
-        if (!p)
-                return 0;
-        memcpy(p + a->size, ptr, n);
-        a->size += n;
-        p[a->size] = 0;
-        a->body = p;
-        return n;
-}
 
 static void curl_easy_cleanupp(CURL **h)
 {
@@ -113,7 +91,7 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         _cleanup_(curl_slist_free_allp) struct curl_slist *list = NULL;
         _cleanup_free_ char *body = NULL, *answer_body = NULL;
         char curl_err[CURL_ERROR_SIZE] = "", err[160];
-        struct imds_answer a = {};
+        struct http_body a = {.max = IMDS_ANSWER_MAX};
         uint64_t now = now_usec(), timeout;
         long status = 0, os_errno = 0;
         CURLcode cc;
@@ -180,12 +158,12 @@ int imds_td_quote(const uint8_t *tdreport, size_t size, uint64_t deadline_usec, 
         (void) curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
         (void) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         (void) curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(body));
-        (void) curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+        (void) curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body_collect);
         (void) curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
         (void) curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
 
         cc = curl_easy_perform(h);
-        answer_body = a.body;
+        answer_body = a.data;
         if (cc == CURLE_OK)
                 (void) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         else
