@@ -15,7 +15,7 @@ QEMU_INITRD := $(QEMU_OUT)/initrd.img
 # The static helper of the test root that unseals the gate's blob again (unseal-again scenario).
 QEMU_UNSEAL := $(QEMU_OUT)/nodegate-test-unseal
 QEMU_UNSEAL_SRCS := qemu/rootfs/unseal-again.c src/attest/tpm.c src/attest/protocol.c src/lib/base64.c src/attest/attest.c \
-	src/attest/eventlog.c src/lib/log.c src/attest/retry.c src/lib/fileio.c \
+	src/attest/eventlog.c src/lib/log.c src/attest/retry.c src/lib/fileio.c src/lib/http-body.c \
 	$(sort $(wildcard src/platform/*.c))
 REF_INITRD := $(QEMU_OUT)/ref-initrd.img
 REF_UKI := $(QEMU_OUT)/ref.efi
